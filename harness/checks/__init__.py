@@ -1,0 +1,38 @@
+"""Precise fact checks: each compares a claim with the story's sources and says pass, fail or n/a.
+
+A failure is either a `conflict` (the sources state something incompatible: a different number for the
+same thing, another day of the same month, a misquotation) or `missing` (the sources never state it).
+The judge turns conflicts into `contradicted` and missing facts into `unsupported`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PASS, FAIL, NA = "pass", "fail", "n/a"
+CONFLICT, MISSING = "conflict", "missing"
+
+
+@dataclass
+class CheckResult:
+    check: str
+    status: str
+    reason: str = ""
+    kind: str = ""  # CONFLICT or MISSING when status == FAIL
+
+    def label(self) -> str:
+        """The `checks` column form: `number:800 and 1,000 vs 800 and 900`."""
+        return f"{self.check}:{self.reason}"
+
+
+@dataclass
+class SourceFacts:
+    """What the checks need from a story's references, extracted once per story."""
+
+    sentences: list[str]
+    story_date: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def run_checks(claim: str, sources: SourceFacts) -> list[CheckResult]:
+    from harness.checks import dates, numbers, quotes
+    return [numbers.check(claim, sources), dates.check(claim, sources), quotes.check(claim, sources)]

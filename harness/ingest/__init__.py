@@ -1,0 +1,158 @@
+"""Ingest: read stories (references + key facts) and candidates from disk into Documents.
+
+Layout: `gold/<story>/story.yaml` lists the references and key facts; `candidates/<story>/` holds one
+file per summariser output. A folder of reference files without a story.yaml is read as a story too
+(every readable file is a reference, no key facts), so any folder can be evaluated without a config.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from harness.document import Document, InputError, KeyFact, Story
+from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, read_json
+from harness.ingest.schema import schema_problems
+
+STORY_FILE = "story.yaml"
+IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
+
+
+def decode(path: Path) -> str:
+    """Read a file as UTF-8 text with normalised newlines, refusing binary and empty files."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found") from exc
+    except OSError as exc:
+        raise InputError(path, f"cannot read file: {exc.strerror}") from exc
+    if b"\x00" in raw[:8192]:
+        raise InputError(path, "binary data (NUL bytes), expected UTF-8 text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"invalid UTF-8 at byte {exc.start}; save the file as UTF-8") from exc
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError(path, "empty file (no text)")
+    return text
+
+
+def read_document(path: Path, system: str = "") -> Document:
+    """Read one reference or candidate file with the reader its format calls for."""
+    text = decode(path)
+    fmt = detect_format(path, text)
+    if fmt == "json":
+        text, blocks, metadata = read_json(path, text)
+    else:
+        blocks, metadata = TEXT_READERS[fmt](path, text)
+    if not any(b.kind in ("paragraph", "bullet") for b in blocks):
+        raise InputError(path, f"no summary text found (read as {fmt}; every line was furniture, metadata or headings)")
+    doc_id = str(metadata.get("id") or path.stem)
+    return Document(doc_id, str(path), fmt, text, blocks, metadata,
+                    system=str(metadata.get("system") or system or doc_id))
+
+
+def is_input_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.name.lower() not in IGNORED_NAMES
+
+
+def load_story_spec(story_dir: Path) -> dict:
+    """The story file, validated against its schema; a folder without one gets a spec from its files."""
+    spec_path = story_dir / STORY_FILE
+    if not spec_path.exists():
+        files = sorted(p for p in story_dir.iterdir() if is_input_file(p))
+        if not files:
+            raise InputError(story_dir, "no reference files and no story.yaml")
+        return {"id": story_dir.name, "title": story_dir.name, "references": [{"file": p.name} for p in files]}
+    try:
+        spec = yaml.safe_load(decode(spec_path))
+    except yaml.YAMLError as exc:
+        raise InputError(spec_path, f"invalid YAML: {exc}") from exc
+    if isinstance(spec, dict) and hasattr(spec.get("date"), "isoformat"):
+        spec["date"] = spec["date"].isoformat()
+    problems = schema_problems(spec, "story")
+    if problems:
+        field, message = problems[0]
+        raise InputError(spec_path, message + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), field)
+    return spec
+
+
+def load_story(story_dir: Path) -> Story:
+    """References and key facts of one story; a missing or unreadable reference fails the story."""
+    spec = load_story_spec(story_dir)
+    references = []
+    for index, ref in enumerate(spec["references"]):
+        path = story_dir / ref["file"]
+        if not path.exists():
+            raise InputError(story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir,
+                             f"reference file '{ref['file']}' does not exist", f"references/{index}/file")
+        doc = read_document(path)
+        doc.metadata.setdefault("title", ref.get("title", doc.doc_id))
+        if ref.get("publisher"):
+            doc.metadata["publisher"] = ref["publisher"]
+        references.append(doc)
+    facts = [KeyFact(f["id"], f["fact"], float(f.get("weight", 1.0)), list(f.get("must_mention", [])))
+             for f in spec.get("key_facts", [])]
+    ids = [f.fact_id for f in facts]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InputError(story_dir / STORY_FILE, f"duplicate key fact ids: {', '.join(duplicates)}", "key_facts")
+    return Story(str(spec.get("id") or story_dir.name), spec["title"], spec.get("date"), references, facts)
+
+
+def find_story_dirs(gold: Path) -> list[Path]:
+    """`gold` itself when it is one story, else each sub-folder."""
+    if not gold.is_dir():
+        raise InputError(gold, "gold folder does not exist")
+    if (gold / STORY_FILE).exists() or not any(p.is_dir() for p in gold.iterdir()):
+        return [gold]
+    return sorted(p for p in gold.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def candidate_files(candidates: Path, story_id: str, single_story: bool) -> list[Path]:
+    """Candidate files of a story: `candidates/<story>/*`, or the flat folder when there is one story."""
+    folder = candidates / story_id
+    if not folder.is_dir():
+        if single_story and candidates.is_dir():
+            folder = candidates
+        else:
+            return []
+    return sorted(p for p in folder.iterdir() if is_input_file(p))
+
+
+def load_stories(gold: Path, candidates: Path) -> tuple[list[Story], list[InputError]]:
+    """Every story with its candidates. A bad story or candidate is an error, never the end of the run."""
+    stories: list[Story] = []
+    errors: list[InputError] = []
+    story_dirs = find_story_dirs(gold)
+    if not candidates.is_dir():
+        errors.append(InputError(candidates, "candidates folder does not exist"))
+    for story_dir in story_dirs:
+        try:
+            story = load_story(story_dir)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        for path in candidate_files(candidates, story.story_id, len(story_dirs) == 1) if candidates.is_dir() else []:
+            try:
+                story.candidates.append(read_document(path))
+            except InputError as exc:
+                story.errors.append(exc)
+        seen: dict[str, str] = {}
+        for doc in story.candidates:
+            if doc.doc_id in seen:
+                story.errors.append(InputError(doc.path, f"duplicate candidate id '{doc.doc_id}' (also {seen[doc.doc_id]})", "id"))
+            seen.setdefault(doc.doc_id, doc.path)
+        if not story.candidates and not story.errors:
+            story.errors.append(InputError(candidates / story.story_id, "no candidate files for this story"))
+        stories.append(story)
+    known = {s.story_id for s in stories} | {d.name for d in story_dirs}
+    if candidates.is_dir() and len(story_dirs) > 1:
+        for folder in sorted(p for p in candidates.iterdir() if p.is_dir() and p.name not in known):
+            errors.append(InputError(folder, f"candidates for story '{folder.name}' have no references in {gold}"))
+    return stories, errors
+
+
+__all__ = ["decode", "read_document", "load_story", "load_stories", "detect_format", "InputError",
+           "TEXT_EXTENSIONS", "JSON_EXTENSIONS"]

@@ -1,0 +1,164 @@
+"""Turn the lines of a text document into typed blocks, keeping offsets.
+
+One set of line rules serves every text format, because real files mix them: a "rewrite" carries a
+bullet summary and page furniture, a "takeaways" file carries ` ||| ` lists and then prose, a digest
+carries field dumps. The rules are deliberately conservative: a line is only dropped as furniture when
+it matches a known pattern, and every decision is recorded in the block's `note`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.document import Block
+
+SECTION_NAMES = {
+    "summary": "summary",
+    "key points": "key_points",
+    "key takeaways": "key_points",
+    "takeaways": "key_points",
+    "highlights": "key_points",
+    "tl;dr": "summary",
+    "tldr": "summary",
+    "articles in this cluster": "articles",
+}
+
+FURNITURE_PATTERNS = [
+    (re.compile(r"^(advertisement|advert|sponsored( content)?|story continues below advertisement)$", re.I), "advertisement"),
+    (re.compile(r"^(x|share|tweet|facebook|twitter|whatsapp|email|copy link|print)$", re.I), "share button"),
+    (re.compile(r"^(credit|photo|photograph|image|picture)\s*:.*$", re.I), "photo credit"),
+    (re.compile(r"^.{0,200}\|\s*(photo|image|credit)\s*:\s*\S.*$", re.I), "photo credit"),
+    (re.compile(r"^image for cluster \d+$", re.I), "image placeholder"),
+    (re.compile(r"^(read more|related|sign up|subscribe)\b.{0,80}$", re.I), "page link"),
+]
+
+METADATA_PATTERNS = [
+    (re.compile(r"^(published at|published|updated|date|sources?|author|by)\s*:\s*(?P<value>.*)$", re.I), "field"),
+    (re.compile(r"^(?P<value>\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2})$"), "date line"),
+    (re.compile(r"^(additional reporting by|this article (originally )?appeared in|reporting by)\b.*$", re.I), "credit line"),
+]
+
+ENTITY_DUMP = re.compile(
+    r"^Entities:\s*(?P<entities>.*?)\s*Tone:\s*(?P<tone>.*?)\s*Sentiment:\s*(?P<sentiment>.*?)\s*Intent:\s*(?P<intent>.*)$"
+)
+PROMPT_LABEL = re.compile(r"^image prompt\s*:\s*$", re.I)
+BULLET_MARKER = re.compile(r"^\s*(?:[•·▪◦*\-–]|\d{1,2}[.)])\s+")
+TERMINAL_PUNCT = re.compile(r"[.!?…\"”’')\]]$")
+
+
+@dataclass
+class Line:
+    text: str
+    start: int
+    end: int
+
+
+def split_lines(text: str, base: int = 0) -> list[Line]:
+    """Lines with offsets, leading/trailing whitespace trimmed but offsets kept exact."""
+    lines: list[Line] = []
+    pos = 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            lines.append(Line(stripped, base + pos + lead, base + pos + lead + len(stripped)))
+        else:
+            lines.append(Line("", base + pos, base + pos))
+        pos += len(raw) + 1
+    return lines
+
+
+def _classify_pattern(text: str, patterns: list) -> str | None:
+    for pattern, why in patterns:
+        if pattern.match(text):
+            return why
+    return None
+
+
+def _is_heading(text: str) -> bool:
+    """A short line without closing punctuation reads as a heading or title, not as a statement."""
+    if TERMINAL_PUNCT.search(text):
+        return False
+    return len(text.split()) <= 20 or (" | " in text and len(text.split()) <= 30)
+
+
+def _split_takeaways(line: Line, section: str) -> list[Block]:
+    """` ||| `-separated takeaway lists: one bullet per item, offsets into the original line."""
+    blocks = []
+    pos = 0
+    for part in line.text.split("|||"):
+        offset = line.start + pos
+        pos += len(part) + 3
+        item = part.strip()
+        if not item:
+            continue
+        lead = len(part) - len(part.lstrip())
+        marker = BULLET_MARKER.match(item)
+        skip = marker.end() if marker else 0
+        start = offset + lead + skip
+        blocks.append(Block("bullet", item[skip:], start, start + len(item) - skip, section, "takeaway item"))
+    return blocks
+
+
+def lines_to_blocks(text: str, base: int = 0) -> list[Block]:
+    """Classify every non-empty line of `text` (offsets shifted by `base`) into blocks."""
+    lines = [ln for ln in split_lines(text, base)]
+    blocks: list[Block] = []
+    section = "body"
+    expect_prompt = False
+    furniture_seen = False
+    section_has_bullets = False  # a bullet list under a section label ends at the first prose line
+    content_lines = [ln for ln in lines if ln.text]
+    for index, line in enumerate(content_lines):
+        t = line.text
+        nxt = content_lines[index + 1].text if index + 1 < len(content_lines) else ""
+        if expect_prompt:
+            blocks.append(Block("artefact", t, line.start, line.end, section, "image prompt"))
+            expect_prompt = False
+            continue
+        if PROMPT_LABEL.match(t):
+            blocks.append(Block("artefact", t, line.start, line.end, section, "image prompt label"))
+            expect_prompt = True
+            continue
+        if ENTITY_DUMP.match(t):
+            blocks.append(Block("artefact", t, line.start, line.end, section, "metadata dump (entities/tone/sentiment/intent)"))
+            continue
+        why = _classify_pattern(t, FURNITURE_PATTERNS)
+        if why is None and re.match(r"^(credit|photo)\s*:", nxt, re.I) and not blocks:
+            why = "photo caption"
+        if why is None:
+            meta = _classify_pattern(t, METADATA_PATTERNS)
+            if meta:
+                blocks.append(Block("metadata", t, line.start, line.end, section, meta))
+                furniture_seen = meta == "field" and t.lower().startswith("published")
+                continue
+        if why is None and furniture_seen and len(t.split()) <= 2 and not TERMINAL_PUNCT.search(t) and t.lower() not in SECTION_NAMES:
+            why = "tag beside furniture"
+        if why:
+            blocks.append(Block("furniture", t, line.start, line.end, section, why))
+            furniture_seen = True
+            continue
+        furniture_seen = False
+        if section_has_bullets and not BULLET_MARKER.match(t) and "|||" not in t:
+            section, section_has_bullets = "body", False
+        if t.lower().rstrip(":") in SECTION_NAMES:
+            section = SECTION_NAMES[t.lower().rstrip(":")]
+            section_has_bullets = False
+            blocks.append(Block("section", t, line.start, line.end, section, "section label"))
+            continue
+        if "|||" in t:
+            blocks.extend(_split_takeaways(line, section))
+            section_has_bullets = section != "body"
+            continue
+        marker = BULLET_MARKER.match(t)
+        if marker:
+            section_has_bullets = section != "body"
+            start = line.start + marker.end()
+            blocks.append(Block("bullet", t[marker.end():], start, line.end, section))
+            continue
+        if _is_heading(t):
+            kind = "title" if not any(b.kind in ("title", "heading", "paragraph", "bullet") for b in blocks) else "heading"
+            blocks.append(Block(kind, t, line.start, line.end, section))
+            continue
+        blocks.append(Block("paragraph", t, line.start, line.end, section))
+    return blocks

@@ -1,0 +1,154 @@
+"""Format readers: each takes the decoded text of a file and returns (format, blocks, metadata).
+
+The format is detected from the extension and the content, so files are read as people have them,
+with no hand-editing: a `.txt` file that starts with YAML front matter is read as Markdown, a text
+whose lines carry ` ||| ` is a takeaway list, one with Summary / Key Points / article sections is a digest.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.document import Block, InputError
+from harness.ingest.blocks import ENTITY_DUMP, lines_to_blocks
+from harness.ingest.schema import validate_instance
+
+TEXT_EXTENSIONS = {".txt", ".text", ".md", ".markdown"}
+JSON_EXTENSIONS = {".json"}
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)---[ \t]*\n", re.S)
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+", re.M)
+
+
+def detect_format(path: Path, text: str) -> str:
+    """Name the reader for a file: json, markdown, takeaways, digest or plain."""
+    suffix = path.suffix.lower()
+    if suffix in JSON_EXTENSIONS:
+        return "json"
+    if suffix not in TEXT_EXTENSIONS:
+        raise InputError(path, f"unknown format '{suffix or '(no extension)'}': expected one of "
+                         + ", ".join(sorted(TEXT_EXTENSIONS | JSON_EXTENSIONS)))
+    if FRONT_MATTER.match(text) or suffix in (".md", ".markdown"):
+        return "markdown"
+    if "|||" in text:
+        return "takeaways"
+    lowered = {ln.strip().lower().rstrip(":") for ln in text.splitlines()}
+    if {"summary", "key points"} <= lowered or "articles in this cluster" in lowered:
+        return "digest"
+    return "plain"
+
+
+def read_plain(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
+    blocks = lines_to_blocks(text)
+    return blocks, _metadata_from_blocks(blocks)
+
+
+read_takeaways = read_plain  # ` ||| ` items are split by the shared line rules
+
+
+def read_markdown(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
+    """YAML front matter becomes metadata (recorded as a metadata block); `#` marks are headings."""
+    metadata: dict[str, Any] = {}
+    blocks: list[Block] = []
+    body_start = 0
+    match = FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group("yaml")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(path, f"invalid YAML front matter: {exc}", "front matter") from exc
+        if not isinstance(loaded, dict):
+            raise InputError(path, "front matter must be a mapping of fields", "front matter")
+        metadata.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in loaded.items()})
+        body_start = match.end()
+        blocks.append(Block("metadata", text[: body_start].rstrip("\n"), 0, body_start - 1, "front matter", "YAML front matter"))
+    body = MARKDOWN_HEADING.sub(lambda m: " " * len(m.group(0)), text[body_start:])
+    body_blocks = lines_to_blocks(body, base=body_start)
+    for block in body_blocks:
+        line_start = text.rfind("\n", 0, block.start) + 1
+        if text.startswith("#", line_start):
+            block.kind = "heading"
+    blocks.extend(body_blocks)
+    metadata.update({k: v for k, v in _metadata_from_blocks(body_blocks).items() if k not in metadata})
+    return blocks, metadata
+
+
+def read_digest(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
+    """A news-cluster digest: Summary, Key Points, then one titled paragraph per clustered article,
+    each followed by a run-together `Entities: ...Tone: ...Sentiment: ...Intent: ...` dump."""
+    blocks = lines_to_blocks(text)
+    metadata = _metadata_from_blocks(blocks)
+    articles: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.section != "articles" or block.kind == "section":
+            continue
+        if block.kind in ("heading", "title"):
+            block.kind = "heading"
+            articles.append({"title": block.text})
+        if articles:
+            block.section = f"article:{len(articles)}"
+            dump = ENTITY_DUMP.match(block.text)
+            if dump:
+                articles[-1].update({
+                    "entities": [e.strip() for e in dump.group("entities").split(",") if e.strip()],
+                    "tone": dump.group("tone"), "sentiment": dump.group("sentiment"), "intent": dump.group("intent"),
+                })
+    metadata["articles"] = articles
+    return blocks, metadata
+
+
+def read_json(path: Path, text: str) -> tuple[str, list[Block], dict[str, Any]]:
+    """The documented JSON form (see schemas/candidate.schema.json). Offsets index the text built
+    from `summary` followed by one line per key point, which is returned as the document text."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    validate_instance(data, "candidate", path)
+    parts: list[tuple[str, str, str]] = []
+    if data.get("summary"):
+        parts.append(("summary", "summary", data["summary"]))
+    for point in data.get("key_points", []):
+        parts.append(("bullet", "key_points", point))
+    built = ""
+    blocks: list[Block] = []
+    for kind, section, chunk in parts:
+        base = len(built)
+        built += chunk.strip() + "\n"
+        if kind == "bullet":
+            blocks.append(Block("bullet", chunk.strip(), base, base + len(chunk.strip()), section))
+        else:
+            for block in lines_to_blocks(chunk.strip(), base):
+                block.section = section if block.section == "body" else block.section
+                blocks.append(block)
+    metadata = {k: v for k, v in data.items() if k not in ("summary", "key_points")}
+    return built, blocks, metadata
+
+
+def _metadata_from_blocks(blocks: list[Block]) -> dict[str, Any]:
+    """Collect `Field: value` lines (Date, Sources, Published At, ...) as metadata."""
+    metadata: dict[str, Any] = {}
+    for block in blocks:
+        if block.kind != "metadata" or ":" not in block.text:
+            if block.kind == "metadata" and block.note == "date line":
+                metadata.setdefault("date", block.text)
+            continue
+        name, _, value = block.text.partition(":")
+        key = name.strip().lower().replace(" ", "_")
+        if key == "sources" and value.strip():
+            metadata[key] = _parse_sources(value)
+        else:
+            metadata.setdefault(key, value.strip())
+    return metadata
+
+
+def _parse_sources(value: str) -> dict[str, int] | str:
+    """`bbc.com: 1 | news.sky.com: 1` -> {"bbc.com": 1, "news.sky.com": 1}."""
+    found = re.findall(r"([\w.-]+)\s*:\s*(\d+)", value)
+    return {name: int(count) for name, count in found} if found else value.strip()
+
+
+TEXT_READERS = {"plain": read_plain, "markdown": read_markdown, "takeaways": read_takeaways, "digest": read_digest}

@@ -1,0 +1,164 @@
+"""Per-candidate metrics and their per-system aggregation.
+
+- faithfulness: share of scored (non-artefact) claims judged supported;
+- verdict counts and mean `p_support`;
+- key-fact coverage: which facts a candidate carries (best claim by blended evidence score, above a
+  threshold, containing every `must_mention` term) and the weighted share covered;
+- ROUGE-1/2/Lsum F1 against each reference (rouge-score; sentences split by the harness for Lsum);
+- semantic similarity: cosine between the centroids of candidate claims and reference sentences;
+- extractive fragment coverage, density and compression (Grusky et al., 2018);
+- length in words, sentences and claims.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import mean
+from typing import Any
+
+import numpy as np
+from rouge_score import rouge_scorer
+
+from harness.claims import Claim
+from harness.document import KeyFact
+from harness.judge import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED, Judgement
+from harness.text import fold, lexical_support, split_sentences, words
+
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
+_SCORER = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+
+
+def claim_metrics(judgements: list[Judgement]) -> dict[str, Any]:
+    verdicts = [j.verdict for j in judgements]
+    scored = [j for j in judgements if j.verdict != ARTEFACT]
+    return {
+        "claims": len(judgements),
+        "scored_claims": len(scored),
+        "supported": verdicts.count(SUPPORTED),
+        "contradicted": verdicts.count(CONTRADICTED),
+        "unsupported": verdicts.count(UNSUPPORTED),
+        "artefact": verdicts.count(ARTEFACT),
+        "faithfulness": verdicts.count(SUPPORTED) / len(scored) if scored else None,
+        "mean_p_support": mean(j.p_support for j in scored) if scored else None,
+    }
+
+
+def rouge(candidate: str, reference: str) -> dict[str, float]:
+    """F1 of ROUGE-1, ROUGE-2 and ROUGE-Lsum; Lsum needs one sentence per line."""
+    cand = "\n".join(split_sentences(candidate))
+    ref = "\n".join(split_sentences(reference))
+    scores = _SCORER.score(ref, cand)
+    return {name: scores[name].fmeasure for name in ROUGE_TYPES}
+
+
+def fragments(article: list[str], summary: list[str]) -> list[list[str]]:
+    """Greedy extractive fragments shared by summary and article (Grusky et al. 2018, Algorithm 1)."""
+    result: list[list[str]] = []
+    i = 0
+    while i < len(summary):
+        best: list[str] = []
+        j = 0
+        while j < len(article):
+            if summary[i] == article[j]:
+                i2, j2 = i, j
+                while i2 < len(summary) and j2 < len(article) and summary[i2] == article[j2]:
+                    i2, j2 = i2 + 1, j2 + 1
+                if len(best) < i2 - i:
+                    best = summary[i:i2]
+                j = j2
+            else:
+                j += 1
+        i += max(len(best), 1)
+        if best:
+            result.append(best)
+    return result
+
+
+def extractive_metrics(article: str, summary: str) -> dict[str, float | None]:
+    a, s = words(article), words(summary)
+    if not s:
+        return {"fragment_coverage": None, "fragment_density": None, "compression": None}
+    frags = fragments(a, s)
+    return {
+        "fragment_coverage": sum(len(f) for f in frags) / len(s),
+        "fragment_density": sum(len(f) ** 2 for f in frags) / len(s),
+        "compression": len(a) / len(s),
+    }
+
+
+def centroid_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
+    if len(a) == 0 or len(b) == 0:
+        return None
+    ca, cb = a.mean(axis=0), b.mean(axis=0)
+    return float(ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb)))
+
+
+def mentions_all(text: str, terms: list[str]) -> bool:
+    """Every term (alternatives separated by '|') occurs in the text, ignoring case and accents."""
+    folded = f" {' '.join(words(text))} "
+    return all(any(f" {' '.join(words(alt))} " in folded for alt in term.split("|")) for term in terms)
+
+
+@dataclass
+class FactMatch:
+    fact_id: str
+    covered: bool
+    claim_id: str
+    claim: str
+    score: float
+
+
+def key_fact_coverage(facts: list[KeyFact], claims: list[Claim], similarity: np.ndarray,
+                      threshold: float, lexical_weight: float) -> list[FactMatch]:
+    """Match each key fact to its best claim; `similarity` is facts x claims cosine."""
+    content = [i for i, c in enumerate(claims) if not c.is_artefact]
+    matches = []
+    for f_index, fact in enumerate(facts):
+        best: tuple[float, int] | None = None
+        for c_index in content:
+            claim = claims[c_index]
+            if fact.must_mention and not mentions_all(claim.text, fact.must_mention):
+                continue
+            lexical = lexical_support(fact.text, claim.text)
+            score = (1 - lexical_weight) * float(similarity[f_index, c_index]) + lexical_weight * lexical
+            if best is None or score > best[0]:
+                best = (score, c_index)
+        if best is None:
+            matches.append(FactMatch(fact.fact_id, False, "", "", 0.0))
+        else:
+            claim = claims[best[1]]
+            matches.append(FactMatch(fact.fact_id, best[0] >= threshold, claim.claim_id, claim.text, round(best[0], 4)))
+    return matches
+
+
+def coverage_metrics(facts: list[KeyFact], matches: list[FactMatch]) -> dict[str, Any]:
+    if not facts:
+        return {"key_facts": 0, "key_facts_covered": None, "coverage": None, "weighted_coverage": None}
+    covered = [f for f, m in zip(facts, matches) if m.covered]
+    return {
+        "key_facts": len(facts),
+        "key_facts_covered": len(covered),
+        "coverage": len(covered) / len(facts),
+        "weighted_coverage": sum(f.weight for f in covered) / sum(f.weight for f in facts),
+    }
+
+
+def length_metrics(summary: str, claims: list[Claim]) -> dict[str, int]:
+    return {"words": len(words(summary)), "sentences": len(split_sentences(summary)) if summary.strip() else 0}
+
+
+def aggregate_systems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per system: means of every numeric metric over its candidates, sums of claim counts."""
+    counts = {"claims", "scored_claims", "supported", "contradicted", "unsupported", "artefact"}
+    systems: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("status") == "ok":
+            systems.setdefault(row["system"], []).append(row)
+    result = []
+    for system, members in sorted(systems.items()):
+        agg: dict[str, Any] = {"system": system, "candidates": len(members)}
+        for key, value in members[0].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values = [m[key] for m in members if isinstance(m.get(key), (int, float))]
+                agg[key] = sum(values) if key in counts else (mean(values) if values else None)
+        result.append(agg)
+    return result

@@ -1,0 +1,80 @@
+"""Small text utilities shared along the data path: sentence splitting with offsets, tokens, folding.
+
+Sentences are split with pysbd (rule-based, offline); rouge-score's and nltk's splitters need downloads.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import pysbd
+
+WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[’'][A-Za-z]+)?")
+STOPWORDS = frozenset("""
+a an the and or but if of to in on at by for with from as into onto than then that this these those
+is are was were be been being has have had do does did will would can could should may might must
+it its it's he she they them their his her we our you your i me my not no nor so such there here
+which who whom whose what when where why how also only just about over after before since while
+said says say according up out all any some more most other another each both few many much
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and unify quotes so 'Rocío' matches 'Rocio' and ’ matches '."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').lower()
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(fold(text))
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: enough to match 'prisoners'/'prisoner', 'released'/'release'."""
+    for suffix in ("ings", "ing", "ies", "es", "ed", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_tokens(text: str) -> set[str]:
+    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
+
+
+def lexical_support(claim: str, passage: str) -> float:
+    """Share of the claim's content words found in the passage (recall of the claim)."""
+    claim_tokens = content_tokens(claim)
+    if not claim_tokens:
+        return 0.0
+    return len(claim_tokens & content_tokens(passage)) / len(claim_tokens)
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace."""
+    spans = []
+    cursor = 0
+    for sentence in _segmenter().segment(text):
+        piece = sentence.strip()
+        if not piece:
+            continue
+        start = text.find(piece, cursor)
+        if start < 0:  # pysbd altered the text; fall back to the remainder as one sentence
+            rest = text[cursor:].strip()
+            if rest:
+                start = text.find(rest, cursor)
+                spans.append((start, start + len(rest)))
+            break
+        spans.append((start, start + len(piece)))
+        cursor = start + len(piece)
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
