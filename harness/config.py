@@ -20,7 +20,7 @@ class Config:
     lexical_weight: float = 0.35
     judge: str = "evidence"
     judge_options: dict[str, Any] = field(default_factory=dict)
-    coverage_threshold: float = 0.6
+    coverage_threshold: float = 0.55
     summary_sharpness: float = 10.0
     source: str = "(defaults)"
 

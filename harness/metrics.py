@@ -21,7 +21,9 @@ from rouge_score import rouge_scorer
 from harness.claims import Claim
 from harness.document import KeyFact
 from harness.judge import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED, Judgement
-from harness.text import fold, lexical_support, split_sentences, words
+import re
+
+from harness.text import lexical_support, split_sentences, words
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 _SCORER = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
@@ -93,9 +95,16 @@ def centroid_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def mentions_all(text: str, terms: list[str]) -> bool:
-    """Every term (alternatives separated by '|') occurs in the text, ignoring case and accents."""
-    folded = f" {' '.join(words(text))} "
-    return all(any(f" {' '.join(words(alt))} " in folded for alt in term.split("|")) for term in terms)
+    """Every term occurs in the text, ignoring case and accents. 'a|b' accepts either; a term of four or
+    more letters matches as a word prefix ('releas' matches 'releasing'), a shorter one as a whole word."""
+    folded = " ".join(words(text))
+
+    def found(alternative: str) -> bool:
+        term = " ".join(words(alternative))
+        tail = "" if len(term) >= 4 else r"\b"
+        return bool(term) and re.search(rf"\b{re.escape(term)}{tail}", folded) is not None
+
+    return all(any(found(alt) for alt in term.split("|")) for term in terms)
 
 
 @dataclass

@@ -45,6 +45,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename, so readers never see half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+
+
 def write_reports(run, out_dir: Path, run_id: str | None = None) -> Path:
     """Write every report of a run; returns the run folder."""
     run_id = run_id or new_run_id()

@@ -1,0 +1,136 @@
+"""The `harness` command: run, validate, score-pairs.
+
+Exit codes: 0 success; 1 the command ran but found failures it was asked to fail on; 2 bad input or
+configuration (every problem printed as one line naming the file and the field).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.config import Config, load_config
+from harness.document import InputError
+
+DEFAULT_CONFIG = Path("harness.toml")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    config = load_config(path)
+    for name in ("gold", "candidates"):
+        if getattr(args, name, None):
+            setattr(config, name, getattr(args, name))
+    if getattr(args, "out", None):
+        config.reports = args.out
+    return config
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.pipeline import run
+    from harness.report import write_reports
+    config = _config(args)
+    result = run(config, quiet=args.quiet)
+    folder = write_reports(result, Path(config.reports), args.run_id)
+    errors = [str(e) for e in result.errors] + [r.error for r in result.results if r.error]
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    ok = [r for r in result.results if r.ok]
+    claims = sum(len(r.claims) for r in ok)
+    print(f"{len(ok)} candidates evaluated, {claims} claims, {len(errors)} errors in {result.timings['total_s']:.1f}s "
+          f"({result.cache['embeddings_computed']} embeddings computed, {result.cache['embeddings_from_cache']} from cache)")
+    for r in ok:
+        mt = r.metrics
+        faith = "n/a" if mt["faithfulness"] is None else f"{mt['faithfulness']:.2f}"
+        cov = "n/a" if mt["weighted_coverage"] is None else f"{mt['weighted_coverage']:.2f}"
+        print(f"  {r.story}/{r.document.doc_id:<12} faithfulness {faith}  coverage {cov}  "
+              f"supported {mt['supported']}  contradicted {mt['contradicted']}  unsupported {mt['unsupported']}  artefact {mt['artefact']}")
+    print(f"reports: {folder}")
+    return 2 if errors else 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Read every input with the real readers and print every problem, without loading any model."""
+    from harness.ingest import load_stories
+    config = _config(args)
+    stories, errors = load_stories(Path(config.gold), Path(config.candidates))
+    problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    docs = sum(len(s.references) + len(s.candidates) for s in stories)
+    print(f"{len(stories)} stories, {docs} files read, {len(problems)} problems")
+    return 2 if problems else 0
+
+
+def _read_pairs(path: Path) -> list[dict]:
+    rows = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"invalid JSON: {exc.msg}", f"line {number}") from exc
+        for key in ("id", "document", "summary"):
+            if key not in row:
+                raise InputError(path, f"missing field '{key}'", f"line {number}")
+        if not isinstance(row["document"], str) or not isinstance(row["summary"], str):
+            raise InputError(path, "document and summary must be strings", f"line {number}")
+        rows.append(row)
+    return rows
+
+
+def cmd_score_pairs(args: argparse.Namespace) -> int:
+    from harness.report import atomic_write_text
+    from harness.scorer import ConsistencyScorer
+    rows = _read_pairs(Path(args.input))
+    scorer = ConsistencyScorer(_config(args))
+    scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=not args.quiet)
+    lines = [json.dumps({"id": r["id"], "score": None if s is None else round(s, 6)}) for r, s in zip(rows, scores)]
+    atomic_write_text(Path(args.out), "\n".join(lines) + ("\n" if lines else ""))
+    print(f"{len(rows)} pairs scored -> {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Evaluate candidate summaries against reference articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="TOML config (default: ./harness.toml if present)")
+    common.add_argument("--quiet", action="store_true", help="no progress bars")
+    run = sub.add_parser("run", parents=[common], help="evaluate candidates and write reports")
+    run.add_argument("--gold", help="folder of stories, or one folder of reference files")
+    run.add_argument("--candidates", help="folder of candidate files (per story sub-folders, or flat for one story)")
+    run.add_argument("--out", help="reports folder (default reports/)")
+    run.add_argument("--run-id", help="name of the run folder (default: a UTC timestamp)")
+    run.set_defaults(func=cmd_run)
+    validate = sub.add_parser("validate", parents=[common], help="check inputs against the schemas and readers")
+    validate.add_argument("--gold")
+    validate.add_argument("--candidates")
+    validate.set_defaults(func=cmd_validate)
+    pairs = sub.add_parser("score-pairs", parents=[common], help="score (id, document, summary) JSONL rows")
+    pairs.add_argument("input", help="JSONL with id, document, summary")
+    pairs.add_argument("--out", required=True, help="JSONL of {id, score}")
+    pairs.set_defaults(func=cmd_score_pairs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; reports/latest is unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
