@@ -33,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     result = run(config, quiet=args.quiet)
     folder = write_reports(result, Path(config.reports), args.run_id)
-    errors = [str(e) for e in result.errors] + [r.error for r in result.results if r.error]
+    errors = [r.error for r in result.results if r.error]
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
     ok = [r for r in result.results if r.ok]

@@ -93,7 +93,8 @@ def run(config: Config, quiet: bool = False) -> RunResult:
     timings["ingest_s"] = time.perf_counter() - started
     embedder = Embedder(config.embedding_model, Path(config.cache) / "embeddings")
     judge = make_judge(config.judge, **config.judge_options)
-    results: list[CandidateResult] = []
+    # story-level and folder-level errors become error rows too, so the reports show every problem
+    results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
     t = time.perf_counter()
     total = sum(len(s.candidates) for s in stories)
     with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as progress:

@@ -107,7 +107,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
         "models": {"embedding": run.embedding_model_id, "judge": run.judge},
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
         "cache": run.cache,
-        "errors": [str(e) for e in run.errors] + [r.error for r in run.results if r.error],
+        "errors": [r.error for r in run.results if r.error],
         "systems": system_rows(run),
         "stories": stories,
     }
