@@ -64,7 +64,9 @@ class StoryEvaluator:
 
     def evaluate(self, doc: Document) -> CandidateResult:
         claims = split_claims(doc, self.story.story_id)
-        evidence = self.index.search(claims)
+        scored = [c for c in claims if not c.is_artefact]
+        found = iter(self.index.search(scored))
+        evidence = [[] if c.is_artefact else next(found) for c in claims]  # artefacts are never scored
         judgements = self.judge.judge(claims, evidence, self.sources)
         claim_vectors = self.embedder.encode([c.text for c in claims])
         content_vectors = claim_vectors[[i for i, c in enumerate(claims) if not c.is_artefact]]

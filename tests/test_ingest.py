@@ -77,7 +77,8 @@ def test_digest_sections_articles_and_dumps(candidate_docs):
     assert articles[0]["entities"][-1] == "Delcy Rodríguez"  # split from the run-together "...RodríguezTone:"
     assert articles[2]["tone"] == "neutral" and articles[2]["sentiment"] == "positive" and articles[2]["intent"] == "inform"
     assert [b.note for b in kinds(doc, "artefact")].count("metadata dump (entities/tone/sentiment/intent)") == 3
-    assert "image prompt" in [b.note for b in kinds(doc, "artefact")]
+    [prompt] = [b for b in kinds(doc, "artefact") if b.note == "image prompt"]
+    assert prompt.text.startswith("Image Prompt:\n\nReleased Venezuelan political prisoners") and prompt.text.endswith("release scene.")
     assert [b.text for b in kinds(doc, "furniture")] == ["Image for cluster 10"]
     assert len([b for b in kinds(doc, "bullet") if b.section == "key_points"]) == 5
     sections = {b.section for b in kinds(doc, "paragraph")}

@@ -105,20 +105,22 @@ def lines_to_blocks(text: str, base: int = 0) -> list[Block]:
     lines = [ln for ln in split_lines(text, base)]
     blocks: list[Block] = []
     section = "body"
-    expect_prompt = False
+    prompt_label: Line | None = None  # an "Image Prompt:" label joins the paragraph after it
     furniture_seen = False
     section_has_bullets = False  # a bullet list under a section label ends at the first prose line
     content_lines = [ln for ln in lines if ln.text]
     for index, line in enumerate(content_lines):
         t = line.text
         nxt = content_lines[index + 1].text if index + 1 < len(content_lines) else ""
-        if expect_prompt:
-            blocks.append(Block("artefact", t, line.start, line.end, section, "image prompt"))
-            expect_prompt = False
+        if prompt_label:
+            joined = text[prompt_label.start - base:line.end - base]
+            blocks.append(Block("artefact", joined, prompt_label.start, line.end, section, "image prompt"))
+            prompt_label = None
             continue
         if PROMPT_LABEL.match(t):
-            blocks.append(Block("artefact", t, line.start, line.end, section, "image prompt label"))
-            expect_prompt = True
+            prompt_label = line
+            if index + 1 == len(content_lines):
+                blocks.append(Block("artefact", t, line.start, line.end, section, "image prompt"))
             continue
         if ENTITY_DUMP.match(t):
             blocks.append(Block("artefact", t, line.start, line.end, section, "metadata dump (entities/tone/sentiment/intent)"))
