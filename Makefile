@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: setup run test validate clean
+.PHONY: setup run test validate gate baseline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +23,14 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Evaluate, then gate against thresholds and reports/baseline/baseline.json (exit 1 when the gate fails).
+gate: $(STAMP)
+	$(BIN)/harness run --config harness.toml --quiet
+	$(BIN)/harness gate --config harness.toml --markdown reports/gate.md --junit reports/gate.xml
+
+# Record the latest run as the new baseline (commit reports/baseline/baseline.json).
+baseline: $(STAMP)
+	$(BIN)/harness baseline --config harness.toml
+
 clean:
-	rm -rf $(VENV) .cache reports/2* reports/latest
+	rm -rf $(VENV) .cache reports/2* reports/latest reports/gate.*

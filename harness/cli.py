@@ -1,4 +1,4 @@
-"""The `harness` command: run, validate, score-pairs.
+"""The `harness` command: run, validate, score-pairs, gate, baseline.
 
 Exit codes: 0 success; 1 the command ran but found failures it was asked to fail on; 2 bad input or
 configuration (every problem printed as one line naming the file and the field).
@@ -97,6 +97,44 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate_config_path(args: argparse.Namespace) -> Path | None:
+    path = Path(args.config) if args.config else DEFAULT_CONFIG
+    return path if path.exists() else None
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from harness.gate import console_table, evaluate_gate, junit_xml, load_gate_config, load_run_document, markdown
+    from harness.report import atomic_write_text
+    gate = load_gate_config(_gate_config_path(args))
+    current = load_run_document(Path(args.run))
+    baseline_path = None if args.no_baseline else (args.baseline or gate.baseline)
+    baseline = None
+    if baseline_path:
+        if not Path(baseline_path).exists():
+            raise InputError(baseline_path, "baseline not found (record one with `harness baseline`, or pass --no-baseline)")
+        baseline = load_run_document(Path(baseline_path))
+    report = evaluate_gate(current, baseline, gate, baseline_path)
+    print(console_table(report))
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), markdown(report))
+    if args.junit:
+        atomic_write_text(Path(args.junit), junit_xml(report))
+    return 0 if report.passed else 1
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from harness.gate import baseline_document, load_gate_config, load_run_document
+    from harness.report import atomic_write_text
+    gate = load_gate_config(_gate_config_path(args))
+    out = Path(args.out or gate.baseline or "reports/baseline/baseline.json")
+    document = baseline_document(load_run_document(Path(args.run)))
+    if not document["candidates"]:
+        raise InputError(args.run, "the run has no evaluated candidate to record")
+    atomic_write_text(out, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(f"baseline of {len(document['candidates'])} candidates (run {document['run_id']}) -> {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Evaluate candidate summaries against reference articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument("input", help="JSONL with id, document, summary")
     pairs.add_argument("--out", required=True, help="JSONL of {id, score}")
     pairs.set_defaults(func=cmd_score_pairs)
+    gate = sub.add_parser("gate", parents=[common], help="check a run against thresholds and a baseline")
+    gate.add_argument("--run", default="reports/latest", help="run folder or run.json (default reports/latest)")
+    gate.add_argument("--baseline", help="baseline file, run.json or folder (default: [gate] baseline in the config)")
+    gate.add_argument("--no-baseline", action="store_true", help="thresholds only")
+    gate.add_argument("--markdown", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
+    gate.add_argument("--junit", help="write JUnit XML")
+    gate.set_defaults(func=cmd_gate)
+    baseline = sub.add_parser("baseline", parents=[common], help="record a run as the baseline")
+    baseline.add_argument("--run", default="reports/latest")
+    baseline.add_argument("--out", help="default: [gate] baseline in the config, else reports/baseline/baseline.json")
+    baseline.set_defaults(func=cmd_baseline)
     return parser
 
 

@@ -1,0 +1,338 @@
+"""The gate: does a run meet its thresholds, and did it get worse than a baseline?
+
+Thresholds (`[gate.thresholds]` in harness.toml, overridable per story and per system) bound a metric from
+below (`min_<metric>`) or above (`max_<metric>`). They apply to every candidate and to each system's mean.
+
+Regression against a baseline: candidates are matched by (story, candidate id). A candidate regresses on a
+metric when it is worse than its baseline by more than the metric's tolerance. A system regresses when the
+mean paired change over its matched candidates is worse than the tolerance *and* a paired bootstrap 95%
+interval of that mean lies entirely on the worse side. New candidates are listed (and still held to the
+thresholds); missing ones are listed and fail the gate unless `fail_on_missing = false`; a baseline with no
+matched candidate can never pass.
+"""
+from __future__ import annotations
+
+import json
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.document import InputError
+
+HIGHER_IS_BETTER = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "rouge1_max",
+                    "rouge1_mean", "rouge2_max", "rouge2_mean", "rougeLsum_max", "rougeLsum_mean",
+                    "semantic_similarity", "supported", "key_facts_covered"}
+LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
+KNOWN_METRICS = HIGHER_IS_BETTER | LOWER_IS_BETTER
+DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
+BASELINE_FORMAT = "harness-baseline/1"
+
+
+@dataclass
+class GateConfig:
+    thresholds: dict[str, float] = field(default_factory=dict)             # "min_faithfulness" -> 0.3
+    stories: dict[str, dict[str, float]] = field(default_factory=dict)     # story -> thresholds
+    systems: dict[str, dict[str, float]] = field(default_factory=dict)     # system -> thresholds
+    tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
+    baseline: str | None = None
+    fail_on_missing: bool = True
+    bootstrap_samples: int = 2000
+    seed: int = 0
+
+    def thresholds_for(self, story: str | None, system: str | None) -> dict[str, float]:
+        """Global thresholds, then the story's, then the system's: the most specific wins."""
+        merged = dict(self.thresholds)
+        merged.update(self.stories.get(story or "", {}))
+        merged.update(self.systems.get(system or "", {}))
+        return merged
+
+
+def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise InputError(path, "expected a table of min_<metric> / max_<metric> = number", where)
+    for key, value in table.items():
+        bound, _, metric = key.partition("_")
+        if bound not in ("min", "max") or metric not in KNOWN_METRICS:
+            raise InputError(path, f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
+                             + ", ".join(sorted(KNOWN_METRICS)), f"{where}.{key}")
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InputError(path, f"expected a number, got {type(value).__name__}", f"{where}.{key}")
+    return {k: float(v) for k, v in table.items()}
+
+
+def load_gate_config(path: Path | None) -> GateConfig:
+    gate = GateConfig()
+    if path is None or not path.exists():
+        return gate
+    try:
+        table = tomllib.loads(path.read_text("utf-8")).get("gate", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"invalid TOML: {exc}") from exc
+    allowed = {"thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", "bootstrap_samples", "seed"}
+    for key in table:
+        if key not in allowed:
+            raise InputError(path, f"unknown key (expected one of {', '.join(sorted(allowed))})", f"gate.{key}")
+    gate.thresholds = _check_thresholds("gate.thresholds", table.get("thresholds", {}), path)
+    gate.stories = {s: _check_thresholds(f"gate.story.{s}", t, path) for s, t in table.get("story", {}).items()}
+    gate.systems = {s: _check_thresholds(f"gate.system.{s}", t, path) for s, t in table.get("system", {}).items()}
+    for metric, value in table.get("tolerance", {}).items():
+        if metric not in KNOWN_METRICS or not isinstance(value, (int, float)) or value < 0:
+            raise InputError(path, "expected a known metric = a non-negative number", f"gate.tolerance.{metric}")
+        gate.tolerance[metric] = float(value)
+    if "baseline" in table:
+        baseline = Path(table["baseline"])
+        gate.baseline = str(baseline if baseline.is_absolute() else path.parent / baseline)
+    gate.fail_on_missing = bool(table.get("fail_on_missing", True))
+    gate.bootstrap_samples = int(table.get("bootstrap_samples", gate.bootstrap_samples))
+    gate.seed = int(table.get("seed", 0))
+    return gate
+
+
+# ---- runs and baselines -------------------------------------------------------------------------------
+
+def candidate_records(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """(story, id, system, status, error, metrics, claims) per candidate, from run.json or a baseline file."""
+    if document.get("format") == BASELINE_FORMAT:
+        return document["candidates"]
+    records = []
+    for story in document.get("stories", []):
+        for cand in story["candidates"]:
+            records.append({
+                "story": story["id"], "id": cand["id"] or Path(cand["path"]).stem, "system": cand["system"],
+                "status": cand["status"], "error": cand["error"], "metrics": cand["metrics"],
+                "claims": [{"id": c["id"], "text": c["text"], "verdict": c["verdict"], "p_support": c["p_support"],
+                            "failed_checks": c["failed_checks"],
+                            "evidence": c["evidence"][0]["text"] if c["evidence"] else "",
+                            "evidence_source": c["evidence"][0]["source"] if c["evidence"] else ""}
+                           for c in cand["claims"]],
+            })
+    for error in document.get("errors", []):
+        if not any(error == r["error"] for r in records):
+            records.append({"story": "", "id": error.split(":")[0], "system": "", "status": "error", "error": error,
+                            "metrics": {}, "claims": []})
+    return records
+
+
+def load_run_document(path: Path) -> dict[str, Any]:
+    """A run.json, a baseline file, or a folder holding either."""
+    if path.is_dir():
+        for name in ("baseline.json", "run.json"):
+            if (path / name).exists():
+                path = path / name
+                break
+        else:
+            raise InputError(path, "folder holds neither baseline.json nor run.json")
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(document, dict) or not ("stories" in document or document.get("format") == BASELINE_FORMAT):
+        raise InputError(path, f"not a harness run.json or baseline file (format {BASELINE_FORMAT})")
+    return document
+
+
+def baseline_document(run: dict[str, Any]) -> dict[str, Any]:
+    """The small file `harness baseline` commits: metrics and claim verdicts, not the whole report."""
+    candidates = []
+    for record in candidate_records(run):
+        if record["status"] != "ok":
+            continue
+        claims = [{"id": c["id"], "verdict": c["verdict"], "p_support": c["p_support"], "text": c["text"]}
+                  for c in record["claims"]]
+        candidates.append({**record, "claims": claims})
+    return {"format": BASELINE_FORMAT, "run_id": run.get("run_id"), "models": run.get("models"),
+            "versions": {k: run.get("versions", {}).get(k) for k in ("harness", "torch", "sentence-transformers")},
+            "candidates": candidates}
+
+
+# ---- the gate -----------------------------------------------------------------------------------------
+
+@dataclass
+class GateCheck:
+    scope: str          # "candidate" or "system"
+    name: str           # "story/candidate" or the system name
+    kind: str           # "threshold", "regression", "error", "missing"
+    passed: bool
+    message: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateReport:
+    checks: list[GateCheck]
+    matched: int
+    new: list[str]
+    missing: list[str]
+    baseline: str | None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def failures(self) -> list[GateCheck]:
+        return [c for c in self.checks if not c.passed]
+
+
+def _worse_by(metric: str, current: float, baseline: float) -> float:
+    """How much worse the current value is (positive = worse), in the metric's own units."""
+    return (baseline - current) if metric not in LOWER_IS_BETTER else (current - baseline)
+
+
+def _threshold_failures(metrics: dict[str, Any], thresholds: dict[str, float]) -> list[str]:
+    failures = []
+    for key, limit in sorted(thresholds.items()):
+        bound, _, metric = key.partition("_")
+        value = metrics.get(metric)
+        if value is None:
+            failures.append(f"{metric} is not available (needed: {bound} {limit:g})")
+        elif (bound == "min" and value < limit) or (bound == "max" and value > limit):
+            failures.append(f"{metric} {value:.4g} {'<' if bound == 'min' else '>'} {bound} {limit:g}")
+    return failures
+
+
+def failing_claims(record: dict[str, Any], limit: int = 10) -> list[str]:
+    """Readable lines for the contradicted and unsupported claims of a candidate, with evidence and checks."""
+    lines = []
+    failing = [c for c in record.get("claims", []) if c["verdict"] in ("contradicted", "unsupported")]
+    for claim in sorted(failing, key=lambda c: (c["verdict"] != "contradicted", c["p_support"] or 0.0)):
+        checks = "; ".join(claim.get("failed_checks") or []) or "no fact check failed; weak evidence"
+        evidence = claim.get("evidence") or ""
+        lines.append(f"{claim['id']} [{claim['verdict']}, p={claim['p_support']}] {claim['text']}\n"
+                     f"      checks: {checks}\n      evidence ({claim.get('evidence_source', '')}): {evidence}")
+    return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+
+def bootstrap_interval(deltas: np.ndarray, samples: int, seed: int) -> tuple[float, float]:
+    """95% percentile interval of the mean of paired deltas, resampling candidates with replacement."""
+    rng = np.random.default_rng(seed)
+    means = deltas[rng.integers(0, len(deltas), size=(samples, len(deltas)))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate: GateConfig,
+                  baseline_name: str | None = None) -> GateReport:
+    records = candidate_records(current)
+    checks: list[GateCheck] = []
+    by_key = {(r["story"], r["id"]): r for r in records}
+    for record in records:
+        name = f"{record['story']}/{record['id']}" if record["story"] else record["id"]
+        if record["status"] != "ok":
+            checks.append(GateCheck("candidate", name, "error", False, f"could not be evaluated: {record['error']}"))
+            continue
+        failures = _threshold_failures(record["metrics"], gate.thresholds_for(record["story"], record["system"]))
+        checks.append(GateCheck("candidate", name, "threshold", not failures,
+                                "; ".join(failures) or "meets thresholds", failing_claims(record) if failures else []))
+    systems: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if record["status"] == "ok":
+            systems.setdefault(record["system"], []).append(record)
+    for system, members in sorted(systems.items()):
+        means = {m: float(np.mean([r["metrics"][m] for r in members if r["metrics"].get(m) is not None]))
+                 for m in KNOWN_METRICS if any(r["metrics"].get(m) is not None for r in members)}
+        failures = _threshold_failures(means, {k: v for k, v in gate.thresholds_for(None, system).items()})
+        checks.append(GateCheck("system", system, "threshold", not failures, "; ".join(failures) or "meets thresholds"))
+    new: list[str] = []
+    missing: list[str] = []
+    matched = 0
+    if baseline is not None:
+        base = {(r["story"], r["id"]): r for r in candidate_records(baseline) if r["status"] == "ok"}
+        new = sorted(f"{s}/{i}" for s, i in by_key if (s, i) not in base and by_key[(s, i)]["status"] == "ok")
+        missing = sorted(f"{s}/{i}" for s, i in base if (s, i) not in by_key)
+        pairs = [(by_key[k], base[k]) for k in sorted(base) if k in by_key and by_key[k]["status"] == "ok"]
+        matched = len(pairs)
+        if matched == 0:
+            checks.append(GateCheck("run", "baseline", "regression", False, "no candidate matches the baseline"))
+        for cur, old in pairs:
+            worse = []
+            for metric, tolerance in sorted(gate.tolerance.items()):
+                a, b = cur["metrics"].get(metric), old["metrics"].get(metric)
+                if a is not None and b is not None and _worse_by(metric, a, b) > tolerance + 1e-9:
+                    worse.append(f"{metric} {b:.4g} -> {a:.4g} (tolerance {tolerance:g})")
+            new_failures = _newly_failing(cur, old)
+            checks.append(GateCheck("candidate", f"{cur['story']}/{cur['id']}", "regression", not worse,
+                                    "; ".join(worse) or "no regression", new_failures if worse else []))
+        checks.extend(_system_regressions(pairs, gate))
+        for name in missing:
+            checks.append(GateCheck("candidate", name, "missing", not gate.fail_on_missing,
+                                    "in the baseline but not in this run"))
+    return GateReport(checks, matched, new, missing, baseline_name)
+
+
+def _newly_failing(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """The failing claims whose text did not already fail in the baseline (the likely cause of a
+    regression); all failing claims when none is new (e.g. a claim got worse evidence)."""
+    failing_before = {c["text"] for c in baseline.get("claims", []) if c["verdict"] in ("contradicted", "unsupported")}
+    new = failing_claims({"claims": [c for c in current.get("claims", []) if c["text"] not in failing_before]})
+    return new or failing_claims(current)
+
+
+def _system_regressions(pairs: list[tuple[dict, dict]], gate: GateConfig) -> list[GateCheck]:
+    by_system: dict[str, list[tuple[dict, dict]]] = {}
+    for cur, old in pairs:
+        by_system.setdefault(cur["system"], []).append((cur, old))
+    checks = []
+    for system, members in sorted(by_system.items()):
+        worse = []
+        for metric, tolerance in sorted(gate.tolerance.items()):
+            deltas = np.array([-_worse_by(metric, c["metrics"][metric], o["metrics"][metric]) for c, o in members
+                               if c["metrics"].get(metric) is not None and o["metrics"].get(metric) is not None])
+            if len(deltas) == 0:
+                continue
+            low, high = bootstrap_interval(deltas, gate.bootstrap_samples, gate.seed)
+            if -deltas.mean() > tolerance + 1e-9 and high < 0:
+                worse.append(f"{metric} mean change {deltas.mean():+.4g} (95% CI {low:+.4g} to {high:+.4g}, "
+                             f"n={len(deltas)}, tolerance {tolerance:g})")
+        checks.append(GateCheck("system", system, "regression", not worse, "; ".join(worse) or "no significant regression"))
+    return checks
+
+
+# ---- output -------------------------------------------------------------------------------------------
+
+def console_table(report: GateReport) -> str:
+    width = max([len(c.name) for c in report.checks] + [10])
+    lines = [f"{'':4} {'scope':9} {'name':<{width}} {'check':10} result"]
+    for c in report.checks:
+        lines.append(f"{'PASS' if c.passed else 'FAIL':4} {c.scope:9} {c.name:<{width}} {c.kind:10} {c.message}")
+        lines.extend(f"       {d}" for d in c.details)
+    lines.append(_summary_line(report))
+    return "\n".join(lines)
+
+
+def _summary_line(report: GateReport) -> str:
+    failed = len(report.failures())
+    baseline = (f"; baseline {report.baseline}: {report.matched} matched, {len(report.new)} new"
+                f"{' (' + ', '.join(report.new) + ')' if report.new else ''}, {len(report.missing)} missing"
+                f"{' (' + ', '.join(report.missing) + ')' if report.missing else ''}") if report.baseline else "; no baseline"
+    return f"gate {'PASSED' if report.passed else 'FAILED'}: {len(report.checks) - failed} of {len(report.checks)} checks passed{baseline}"
+
+
+def markdown(report: GateReport) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+    lines = [f"## Summary gate: {'✅ passed' if report.passed else '❌ failed'}", "", _summary_line(report), "",
+             "| result | scope | name | check | detail |", "|---|---|---|---|---|"]
+    for c in report.checks:
+        lines.append(f"| {'✅' if c.passed else '❌'} | {c.scope} | {cell(c.name)} | {c.kind} | {cell(c.message)} |")
+    failing = [c for c in report.failures() if c.details]
+    if failing:
+        lines += ["", "### Failing claims"]
+        for c in failing:
+            lines += ["", f"**{cell(c.name)}** ({c.kind})", "", "```"] + c.details + ["```"]
+    return "\n".join(lines) + "\n"
+
+
+def junit_xml(report: GateReport) -> str:
+    suite = ET.Element("testsuite", name="harness-gate", tests=str(len(report.checks)),
+                       failures=str(len(report.failures())), errors="0")
+    for c in report.checks:
+        case = ET.SubElement(suite, "testcase", classname=f"harness.gate.{c.scope}", name=f"{c.name} [{c.kind}]")
+        if not c.passed:
+            failure = ET.SubElement(case, "failure", message=c.message)
+            failure.text = "\n".join([c.message] + c.details)
+    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True) + "\n"
