@@ -30,9 +30,11 @@ def _config(args: argparse.Namespace) -> Config:
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.pipeline import run
     from harness.report import write_reports
+    from harness.gate import load_gate_config
     config = _config(args)
+    gate = load_gate_config(_gate_config_path(args))
     result = run(config, quiet=args.quiet)
-    folder = write_reports(result, Path(config.reports), args.run_id)
+    folder = write_reports(result, Path(config.reports), args.run_id, gate)
     errors = [r.error for r in result.results if r.error]
     for error in errors:
         print(f"error: {error}", file=sys.stderr)

@@ -336,3 +336,34 @@ def junit_xml(report: GateReport) -> str:
             failure = ET.SubElement(case, "failure", message=c.message)
             failure.text = "\n".join([c.message] + c.details)
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True) + "\n"
+
+
+def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Change of each gated metric against the baseline: per matched candidate, and per system (mean)."""
+    metrics = sorted(HIGHER_IS_BETTER | LOWER_IS_BETTER)
+    base = {(r["story"], r["id"]): r for r in candidate_records(baseline) if r["status"] == "ok"}
+    per_candidate: dict[str, dict[str, float]] = {}
+    per_system: dict[str, dict[str, list[float]]] = {}
+    for record in candidate_records(current):
+        old = base.get((record["story"], record["id"]))
+        if record["status"] != "ok" or old is None:
+            continue
+        changes = {m: record["metrics"][m] - old["metrics"][m] for m in metrics
+                   if record["metrics"].get(m) is not None and old["metrics"].get(m) is not None}
+        per_candidate[f"{record['story']}/{record['id']}"] = changes
+        for m, value in changes.items():
+            per_system.setdefault(record["system"], {}).setdefault(m, []).append(value)
+    return per_candidate, {s: {m: float(np.mean(v)) for m, v in d.items()} for s, d in per_system.items()}
+
+
+def gate_section(current: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
+    """What report.html shows of the gate: result, failures, and changes against the baseline."""
+    baseline = load_run_document(Path(gate.baseline)) if gate.baseline and Path(gate.baseline).exists() else None
+    report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
+    section: dict[str, Any] = {
+        "passed": report.passed, "summary": _summary_line(report),
+        "failures": [{"scope": c.scope, "name": c.name, "kind": c.kind, "message": c.message} for c in report.failures()],
+    }
+    if baseline is not None:
+        section["deltas"], section["system_deltas"] = baseline_deltas(current, baseline)
+    return section

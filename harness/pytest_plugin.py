@@ -51,7 +51,7 @@ class HarnessConfigFile(pytest.File):
             from harness.pipeline import run
             from harness.report import write_reports
             gate = load_gate_config(self.path)
-            folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports))
+            folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
             current = json.loads((folder / "run.json").read_text("utf-8"))
             baseline = None
             if gate.baseline and Path(gate.baseline).exists():

@@ -18,6 +18,7 @@ class CheckResult:
     status: str
     reason: str = ""
     kind: str = ""  # CONFLICT or MISSING when status == FAIL
+    explanation: str = ""  # the failure in plain words, for people reading the report
 
     def label(self) -> str:
         """The `checks` column form: `number:800 and 1,000 vs 800 and 900`."""

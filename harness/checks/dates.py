@@ -55,8 +55,10 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
         same_month = sorted(d for m, d in source_days if m == month)
         label = f"{MONTHS[month - 1].title()} {day}"
         if same_month:
-            return CheckResult("date", FAIL, f"{label} vs sources' {MONTHS[month - 1].title()} {', '.join(map(str, same_month))}", CONFLICT)
-        return CheckResult("date", FAIL, f"{label} not in sources", MISSING)
+            days = f"{MONTHS[month - 1].title()} {', '.join(map(str, same_month))}"
+            return CheckResult("date", FAIL, f"{label} vs sources' {days}", CONFLICT,
+                               f"The claim gives the date {label}; the sources date events in that month {days}.")
+        return CheckResult("date", FAIL, f"{label} not in sources", MISSING, f"No source mentions the date {label}.")
     for year in sorted(claim_years - source_years):
-        return CheckResult("date", FAIL, f"{year} not in sources", MISSING)
+        return CheckResult("date", FAIL, f"{year} not in sources", MISSING, f"No source mentions the year {year}.")
     return CheckResult("date", PASS)

@@ -116,6 +116,8 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
         rivals = [s for s in source_mentions if mention.unit_set & s.unit_set]
         if rivals:
             best = max(rivals, key=lambda s: (len(set(s.values) & set(mention.values)), len(mention.unit_set & s.unit_set)))
-            return CheckResult("number", FAIL, f"{mention.text} vs {best.text}", CONFLICT)
-        return CheckResult("number", FAIL, f"{mention.text} not stated in sources", MISSING)
+            return CheckResult("number", FAIL, f"{mention.text} vs {best.text}", CONFLICT,
+                               f"The claim says {mention.text}; the source gives {best.text} for the same thing.")
+        return CheckResult("number", FAIL, f"{mention.text} not stated in sources", MISSING,
+                           f"No source states the number {mention.text}.")
     return CheckResult("number", PASS)

@@ -45,6 +45,9 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
             continue
         short = quote if len(quote) <= 60 else quote[:57] + "..."
         if best >= PARAPHRASE and len(quote_words) >= 4:
-            return CheckResult("quote", FAIL, f"\"{short}\" not verbatim in sources (best {best:.0%} of words)", CONFLICT)
-        return CheckResult("quote", FAIL, f"\"{short}\" not found in sources", MISSING)
+            return CheckResult("quote", FAIL, f"\"{short}\" not verbatim in sources (best {best:.0%} of words)", CONFLICT,
+                               f"The quotation \u201c{quote}\u201d is not what the source says: at best {best:.0%} of its "
+                               "words appear in that order in a source sentence.")
+        return CheckResult("quote", FAIL, f"\"{short}\" not found in sources", MISSING,
+                           f"The quoted words \u201c{quote}\u201d appear in no source.")
     return CheckResult("quote", PASS)

@@ -53,8 +53,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_reports(run, out_dir: Path, run_id: str | None = None) -> Path:
-    """Write every report of a run; returns the run folder."""
+def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None) -> Path:
+    """Write every report of a run; returns the run folder. With a GateConfig, report.html and
+    run.json also carry the gate's result and the change against its baseline."""
     run_id = run_id or new_run_id()
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / run_id
@@ -69,6 +70,9 @@ def write_reports(run, out_dir: Path, run_id: str | None = None) -> Path:
     candidates.to_csv(tmp / "candidates.csv", index=False)
     systems.to_csv(tmp / "systems.csv", index=False)
     document = _clean(run_document(run, run_id))
+    if gate is not None:
+        from harness.gate import gate_section
+        document["gate"] = _clean(gate_section(document, gate))
     (tmp / "run.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default), "utf-8")
     (tmp / "report.html").write_text(render_html(document), "utf-8")
     if final.exists():

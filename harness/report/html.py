@@ -1,15 +1,90 @@
-"""report.html: one self-contained page rendered with Jinja2 from the run document."""
+"""report.html: one self-contained page (inline CSS, JS and SVG; no network) rendered with Jinja2.
+
+The view model is built here in Python so the template stays declarative: text cut into pieces with claims
+marked, evidence passages with supporting and conflicting words marked, failed checks in plain words, and
+bar charts as SVG geometry.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-VERDICT_COLOURS = {"supported": "#d7f0dc", "contradicted": "#f8d0d0", "unsupported": "#fcebc4", "artefact": "#e2e2e2"}
+from harness.text import STOPWORDS, fold, stem
+
+VERDICT_ORDER = ("supported", "contradicted", "unsupported", "artefact")
+CHART_METRICS = [("faithfulness", "Faithfulness"), ("consistency", "Consistency"),
+                 ("weighted_coverage", "Key-fact coverage"), ("rouge1_max", "ROUGE-1"),
+                 ("rougeLsum_max", "ROUGE-Lsum"), ("semantic_similarity", "Similarity")]
+TABLE_METRICS = [("faithfulness", "faithfulness"), ("consistency", "consistency"), ("supported", "supported"),
+                 ("contradicted", "contradicted"), ("unsupported", "unsupported"), ("artefact", "artefacts"),
+                 ("weighted_coverage", "key-fact coverage"), ("rouge1_max", "ROUGE-1"), ("rouge2_max", "ROUGE-2"),
+                 ("rougeLsum_max", "ROUGE-Lsum"), ("semantic_similarity", "similarity"),
+                 ("fragment_density", "density"), ("compression", "compression"), ("words", "words")]
+TOKEN = re.compile(r"[\w’'.,-]+|[^\w]+", re.U)
 
 
-def highlighted(text: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Cut the candidate text into plain and claim pieces, in order, for highlighting."""
+def dom_id(text: str) -> str:
+    return "x-" + re.sub(r"[^A-Za-z0-9_-]", "-", text)
+
+
+def _key(token: str) -> str:
+    word = re.sub(r"[^\w]", "", fold(token))
+    return stem(word) if word.isalpha() else word
+
+
+def marked(text: str, supporting: set[str], conflicting: set[str]) -> list[dict[str, str]]:
+    """Cut text into pieces, each tagged 's' (word shared with the other side), 'c' (conflicting) or ''."""
+    pieces: list[dict[str, str]] = []
+    for token in TOKEN.findall(text):
+        key = _key(token)
+        mark = ""
+        if key and key in conflicting:
+            mark = "c"
+        elif key and key in supporting and key not in STOPWORDS and len(key) > 1:
+            mark = "s"
+        if pieces and pieces[-1]["mark"] == mark:
+            pieces[-1]["text"] += token
+        else:
+            pieces.append({"text": token, "mark": mark})
+    return pieces
+
+
+def _conflict_keys(claim: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """Words a failed check puts in conflict: (claim side, source side) of 'X vs Y' reasons."""
+    claim_side, source_side = set(), set()
+    for check in claim["checks"]:
+        if check["status"] != "fail" or " vs " not in check["reason"]:
+            continue
+        left, right = check["reason"].split(" vs ", 1)
+        left_keys = {_key(t) for t in TOKEN.findall(left)} - {""}
+        right_keys = {_key(t) for t in TOKEN.findall(right)} - {""}
+        claim_side |= left_keys - right_keys
+        source_side |= right_keys - left_keys
+    return claim_side - {"and", "to", "source", "sources"}, source_side - {"and", "to", "source", "sources"}
+
+
+def claim_view(claim: dict[str, Any]) -> dict[str, Any]:
+    claim_keys = {_key(t) for t in TOKEN.findall(claim["text"])} - {""}
+    claim_conflict, source_conflict = _conflict_keys(claim)
+    evidence = []
+    for item in claim["evidence"]:
+        evidence_keys = {_key(t) for t in TOKEN.findall(item["text"])} - {""}
+        evidence.append({**item, "pieces": marked(item["text"], claim_keys & evidence_keys, source_conflict)})
+    all_evidence = {k for e in claim["evidence"] for k in (_key(t) for t in TOKEN.findall(e["text"]))}
+    return {
+        **claim,
+        "dom": dom_id(claim["id"]),
+        "pieces": marked(claim["text"], claim_keys & all_evidence, claim_conflict),
+        "explanations": [c["explanation"] or c["reason"] for c in claim["checks"] if c["status"] == "fail"],
+        "passed": [c["check"] for c in claim["checks"] if c["status"] == "pass"],
+        "evidence_view": evidence,
+    }
+
+
+def text_pieces(text: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The candidate text in order: plain pieces and claim pieces (for highlighting)."""
     pieces, cursor = [], 0
     for claim in sorted(claims, key=lambda c: c["start"]):
         if claim["start"] < cursor:
@@ -22,8 +97,63 @@ def highlighted(text: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]
     return pieces
 
 
+def bar_charts(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One small horizontal bar chart per metric in [0, 1], systems as bars."""
+    charts = []
+    for key, label in CHART_METRICS:
+        bars = [{"system": s["system"], "value": s.get(key), "width": round(300 * max(0.0, min(1.0, s.get(key) or 0.0)), 1)}
+                for s in systems]
+        charts.append({"key": key, "label": label, "bars": bars, "height": 22 * len(bars) + 6})
+    return charts
+
+
+def verdict_bars(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A stacked bar of claim verdicts per system, as segment geometry."""
+    rows = []
+    for s in systems:
+        total = sum(s.get(v) or 0 for v in VERDICT_ORDER) or 1
+        x, segments = 0.0, []
+        for verdict in VERDICT_ORDER:
+            count = s.get(verdict) or 0
+            width = 400 * count / total
+            segments.append({"verdict": verdict, "count": count, "x": round(x, 1), "width": round(width, 1)})
+            x += width
+        rows.append({"system": s["system"], "segments": segments, "total": total})
+    return rows
+
+
+def candidate_views(story: dict[str, Any], deltas: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    views = []
+    for cand in story["candidates"]:
+        claims = [claim_view(c) for c in cand["claims"]]
+        views.append({**cand, "dom": dom_id(f"{story['id']}-{cand['id'] or cand['path']}"),
+                      "claims_view": claims, "pieces": text_pieces(cand["text"], claims),
+                      "delta": deltas.get(f"{story['id']}/{cand['id']}", {})})
+    return views
+
+
+def coverage_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for fact in story["key_facts"]:
+        cells = []
+        for cand in story["candidates"]:
+            if cand["status"] != "ok":
+                continue
+            match = next((m for m in cand["key_facts"] if m["fact_id"] == fact["fact_id"]), None)
+            cells.append({"candidate": cand["id"], "match": match,
+                          "dom": dom_id(match["claim_id"]) if match and match["claim_id"] else ""})
+        rows.append({"fact": fact, "cells": cells, "count": sum(1 for c in cells if c["match"] and c["match"]["covered"])})
+    return rows
+
+
 def render_html(document: dict[str, Any]) -> str:
-    env = Environment(loader=PackageLoader("harness", "report/templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.globals.update(highlighted=highlighted, colours=VERDICT_COLOURS)
-    env.filters["num"] = lambda v, d=3: "" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else v)
-    return env.get_template("report.html.j2").render(run=document)
+    env = Environment(loader=PackageLoader("harness", "report/templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda v, d=3: "–" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
+    env.filters["signed"] = lambda v, d=3: "" if v is None else (f"{v:+.{d}f}" if isinstance(v, float) else f"{v:+d}")
+    gate = document.get("gate") or {}
+    stories = [{**s, "candidate_views": candidate_views(s, gate.get("deltas", {})), "coverage": coverage_rows(s)}
+               for s in document["stories"]]
+    return env.get_template("report.html.j2").render(
+        run=document, stories=stories, gate=gate, table_metrics=TABLE_METRICS, charts=bar_charts(document["systems"]),
+        verdict_rows=verdict_bars(document["systems"]), verdicts=VERDICT_ORDER)

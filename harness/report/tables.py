@@ -66,7 +66,8 @@ def _claim_document(claim, evidence, judgement) -> dict[str, Any]:
         "id": claim.claim_id, "text": claim.text, "start": claim.start, "end": claim.end, "kind": claim.kind,
         "section": claim.section, "artefact_reason": claim.artefact, "verdict": judgement.verdict,
         "p_support": judgement.p_support, "reason": judgement.reason,
-        "checks": [{"check": c.check, "status": c.status, "kind": c.kind, "reason": c.reason} for c in judgement.checks],
+        "checks": [{"check": c.check, "status": c.status, "kind": c.kind, "reason": c.reason, "explanation": c.explanation}
+                   for c in judgement.checks],
         "failed_checks": [c.label() for c in judgement.failed_checks],
         "evidence": [{"source": e.passage.source, "text": e.passage.text, "start": e.passage.start, "end": e.passage.end,
                       "score": _r(e.score), "cosine": _r(e.cosine), "lexical": _r(e.lexical)} for e in evidence],
