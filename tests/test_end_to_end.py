@@ -107,7 +107,8 @@ def test_reports_follow_the_output_contract(run_result, tmp_path):
     rewrite = next(c for c in document["stories"][0]["candidates"] if c["id"] == "rewrite")
     assert [i["text"] for i in rewrite["ingest_log"] if i["kind"] == "furniture"].count("Advertisement") == 3
     html = (folder / "report.html").read_text("utf-8")
-    assert "800 and 1,000 vs 800 and 900" in html and "Rocío San Miguel" in html
+    assert "The claim says 800 and 1,000; the source gives 800 and 900 for the same thing." in html
+    assert "Rocío San Miguel" in html
     # a second write replaces latest atomically and keeps the first run
     write_reports(run_result, tmp_path, "r2")
     assert (tmp_path / "latest").resolve().name == "r2" and (tmp_path / "r1" / "claims.csv").exists()
