@@ -13,7 +13,7 @@ import numpy as np
 from harness.claims import Claim
 from harness.document import CONTENT_KINDS, Document
 from harness.embeddings import Embedder
-from harness.text import lexical_support, sentence_spans
+from harness.text import content_tokens, sentence_spans
 
 
 @dataclass
@@ -55,6 +55,7 @@ class EvidenceIndex:
         self.top_k = top_k
         self.lexical_weight = lexical_weight
         self.vectors = embedder.encode([p.text for p in self.passages])
+        self.passage_tokens = [content_tokens(p.text) for p in self.passages]  # for lexical support, once
 
     def search_texts(self, texts: list[str]) -> list[list[Evidence]]:
         """Top-k evidence for each text, best first."""
@@ -63,7 +64,9 @@ class EvidenceIndex:
         cosines = self.embedder.encode(texts) @ self.vectors.T
         results = []
         for text, row in zip(texts, cosines):
-            lexical = np.array([lexical_support(text, p.text) for p in self.passages])
+            claim_tokens = content_tokens(text)
+            lexical = np.array([len(claim_tokens & tokens) / len(claim_tokens) if claim_tokens else 0.0
+                                for tokens in self.passage_tokens])  # = text.lexical_support(claim, passage)
             blended = (1 - self.lexical_weight) * row + self.lexical_weight * lexical
             order = np.argsort(-blended)[: self.top_k]
             results.append([Evidence(self.passages[i], float(blended[i]), float(row[i]), float(lexical[i])) for i in order])

@@ -1,5 +1,9 @@
 """Judges: claim + evidence + checks -> `p_support` in [0, 1] and a verdict.
 
+`CalibratedJudge` (the default) is a logistic regression over evidence and check features whose
+parameters were fitted on SummEdits `val` by `benchmarks/fit_judge.py` and are shipped, with the numbers
+that fit produced, in `harness/judge_params.json`.
+
 Verdicts: `supported`, `contradicted` (the sources state something incompatible), `unsupported` (the
 sources are silent), `artefact` (not summary content; no `p_support`). A judge is any class with a
 `name` and `judge(claims, evidence, sources)`; the config picks one by name from `JUDGES`.
@@ -10,11 +14,14 @@ override it. Its numbers are placeholders until a calibrated judge is fitted on 
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Protocol
 
-from harness.checks import CONFLICT, FAIL, MISSING, CheckResult, SourceFacts, run_checks
+from harness.checks import CONFLICT, DECISIVE, FAIL, MISSING, CheckResult, SourceFacts, run_checks
+from harness.text import content_tokens
 from harness.claims import Claim
 from harness.evidence import Evidence
 
@@ -57,20 +64,79 @@ class EvidenceJudge:
             return Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}")
         best = evidence[0].score if evidence else 0.0
         p = self.probability(best)
-        checks = run_checks(claim.text, sources)
-        failed = [c for c in checks if c.status == FAIL]
-        if any(c.kind == CONFLICT for c in failed):
-            return Judgement(CONTRADICTED, round(p * 0.1, 4), checks, "a fact check found a conflicting source statement")
-        if any(c.kind == MISSING for c in failed):
-            return Judgement(UNSUPPORTED, round(p * 0.3, 4), checks, "a fact check found a detail the sources never state")
-        verdict = SUPPORTED if p >= self.threshold else UNSUPPORTED
-        return Judgement(verdict, round(p, 4), checks, f"best evidence score {best:.2f}")
+        checks = run_checks(claim.text, sources, evidence[0].passage.text if evidence else None)
+        return decide(p, checks, self.threshold, f"best evidence score {best:.2f}")
 
     def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
         return [self.judge_one(c, e, sources) for c, e in zip(claims, evidence)]
 
 
-JUDGES = {"evidence": EvidenceJudge}
+def decide(p: float, checks: list[CheckResult], threshold: float, reason: str) -> Judgement:
+    """Turn a support probability and the checks into a verdict. A decisive check (numbers, dates,
+    quotations) that finds a conflicting source statement makes the claim contradicted, one that finds a
+    detail no source states makes it unsupported; p_support is lowered to match. Advisory checks (names,
+    negation) only count through the judge's features."""
+    decisive = [c for c in checks if c.status == FAIL and c.check in DECISIVE]
+    if any(c.kind == CONFLICT for c in decisive):
+        return Judgement(CONTRADICTED, round(p * 0.1, 4), checks, "a fact check found a conflicting source statement")
+    if any(c.kind == MISSING for c in decisive):
+        return Judgement(UNSUPPORTED, round(p * 0.3, 4), checks, "a fact check found a detail the sources never state")
+    return Judgement(SUPPORTED if p >= threshold else UNSUPPORTED, round(p, 4), checks, reason)
+
+
+FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_share", "novel_names",
+            "number_fail", "date_fail", "quote_fail", "name_fail", "negation_fail")
+
+
+def claim_features(claim: Claim, evidence: list[Evidence], checks: list[CheckResult], sources: SourceFacts) -> dict[str, float]:
+    """What the calibrated judge sees of a claim, every value in [0, 1]."""
+    tokens = sources.extra.get("all_tokens")
+    if tokens is None:
+        tokens = sources.extra["all_tokens"] = set().union(*(content_tokens(s) for s in sources.sentences)) if sources.sentences else set()
+    own = content_tokens(claim.text)
+    novel = own - tokens
+    capitalised = {w for w in claim.text.split()[1:] if w[:1].isupper()}
+    failed = {c.check for c in checks if c.status == FAIL}
+    return {
+        "best_score": evidence[0].score if evidence else 0.0,
+        "best_cosine": evidence[0].cosine if evidence else 0.0,
+        "best_lexical": evidence[0].lexical if evidence else 0.0,
+        "top3_lexical": max((e.lexical for e in evidence), default=0.0),
+        "novel_share": len(novel) / len(own) if own else 0.0,
+        "novel_names": min(1.0, len(content_tokens(" ".join(capitalised)) - tokens) / 2),
+        **{f"{name}_fail": float(name in failed) for name in ("number", "date", "quote", "name", "negation")},
+    }
+
+
+class CalibratedJudge:
+    """Logistic regression over `claim_features`, with parameters fitted on benchmark data."""
+
+    name = "calibrated"
+
+    def __init__(self, params: str | None = None, threshold: float | None = None):
+        text = (open(params, encoding="utf-8").read() if params
+                else resources.files("harness").joinpath("judge_params.json").read_text("utf-8"))
+        self.params = json.loads(text)
+        self.weights = [self.params["coefficients"][f] for f in FEATURES]
+        self.intercept = self.params["intercept"]
+        self.threshold = threshold if threshold is not None else self.params["threshold"]
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(w * features[f] for w, f in zip(self.weights, FEATURES))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def judge_one(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> Judgement:
+        if claim.is_artefact:
+            return Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}")
+        checks = run_checks(claim.text, sources, evidence[0].passage.text if evidence else None)
+        p = self.probability(claim_features(claim, evidence, checks, sources))
+        return decide(p, checks, self.threshold, f"calibrated p = {p:.2f}")
+
+    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
+        return [self.judge_one(c, e, sources) for c, e in zip(claims, evidence)]
+
+
+JUDGES = {"evidence": EvidenceJudge, "calibrated": CalibratedJudge}
 
 
 def make_judge(name: str, **options) -> Judge:

@@ -26,19 +26,50 @@ def text_document(doc_id: str, text: str) -> Document:
     return Document(doc_id, doc_id, "plain", text, lines_to_blocks(text), {}, doc_id)
 
 
+def _decisive(checks) -> str:
+    """'conflict', 'missing' or '' from the decisive checks, as judge.decide applies them."""
+    from harness.checks import CONFLICT, DECISIVE, FAIL
+    failed = [c for c in checks if c.status == FAIL and c.check in DECISIVE]
+    return "conflict" if any(c.kind == CONFLICT for c in failed) else ("missing" if failed else "")
+
+
 class ConsistencyScorer:
     def __init__(self, config: Config | None = None):
         self.config = config or Config()
         self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
         self.judge = make_judge(self.config.judge, **self.config.judge_options)
 
-    def score_one(self, source: str, summary: str) -> float | None:
+    def _prepare(self, source: str, summary: str):
         reference = text_document("source", source)
-        candidate = text_document("summary", summary)
-        index = EvidenceIndex([reference], self.embedder, self.config.top_k, self.config.lexical_weight)
-        claims = split_claims(candidate)
-        judgements = self.judge.judge(claims, index.search(claims), SourceFacts([p.text for p in index.passages]))
+        index = self._index(reference)
+        claims = [c for c in split_claims(text_document("summary", summary))]
+        return claims, index.search(claims), SourceFacts([p.text for p in index.passages])
+
+    def _index_of(self, source: str) -> EvidenceIndex:
+        return self._index(text_document("source", source))
+
+    def _index(self, reference: Document) -> EvidenceIndex:
+        """Benchmarks pair one document with many summaries: keep the last document's index."""
+        if getattr(self, "_last", (None,))[0] != reference.text:
+            self._last = (reference.text, EvidenceIndex([reference], self.embedder, self.config.top_k, self.config.lexical_weight))
+        return self._last[1]
+
+    def score_one(self, source: str, summary: str) -> float | None:
+        claims, evidence, sources = self._prepare(source, summary)
+        judgements = self.judge.judge(claims, evidence, sources)
         return soft_minimum([j.p_support for j in judgements if j.p_support is not None], self.config.summary_sharpness)
+
+    def claim_features(self, source: str, summary: str) -> list[dict[str, float]]:
+        """Per non-artefact claim: the calibrated judge's features (what benchmarks/fit_judge.py fits on)."""
+        from harness.checks import run_checks
+        from harness.judge import claim_features
+        claims, evidence, sources = self._prepare(source, summary)
+        rows = []
+        for claim, ev in zip(claims, evidence):
+            if not claim.is_artefact:
+                checks = run_checks(claim.text, sources, ev[0].passage.text if ev else None)
+                rows.append({**claim_features(claim, ev, checks, sources), "decisive": _decisive(checks)})
+        return rows
 
     def score(self, sources: list[str], summaries: list[str], progress: bool = False) -> list[float | None]:
         pairs = zip(sources, summaries)

@@ -74,3 +74,91 @@ def test_quotes(sources, claim, status, kind):
 def test_check_label_format(sources):
     result = numbers.check("Between 800 and 1,000 political prisoners are held.", sources)
     assert result.label() == "number:800 and 1,000 vs 800 and 900"
+
+
+from harness.checks import names, negation  # noqa: E402
+
+
+@pytest.mark.parametrize("claim, status", [
+    ("Spain confirmed that five nationals were freed.", PASS),          # "Spain's" in the sources names Spain
+    ("Alfredo Romero welcomed the releases.", PASS),
+    ("Romero welcomed the releases.", PASS),                            # a surname alone
+    ("Marco Rubio welcomed the releases.", FAIL),
+    ("The United Nations raised concerns.", FAIL),
+    ("prisoners were freed on thursday.", NA),                         # lower-cased text: no entity, no verdict
+])
+def test_names(claim, status):
+    sources = SourceFacts(SOURCES + ["Spain's foreign ministry said five of its nationals had been released."])
+    result = names.check(claim, sources)
+    assert result.status == status, result
+    if status == FAIL:
+        assert result.kind == MISSING and "not in sources" in result.reason
+
+
+@pytest.mark.parametrize("claim, evidence, status", [
+    ("The government did not release the prisoners' names.", "The government did not release the citizens' names.", PASS),
+    ("The government released the prisoners' names.", "The government did not release the prisoners' names.", FAIL),
+    ("The ministry never confirmed the releases.", "The ministry confirmed the releases.", FAIL),
+    ("The ministry never confirmed the releases.", "Oil prices rose sharply in March.", NA),  # not the same statement
+    ("The ministry confirmed the releases.", None, NA),
+])
+def test_negation(claim, evidence, status):
+    result = negation.check(claim, evidence)
+    assert result.status == status
+    if status == FAIL:
+        assert result.kind == CONFLICT
+
+
+APPROX_SOURCES = SourceFacts([
+    "Prisoners' rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
+    "Maduro jailed thousands of people who protested.", "The releases began Thursday.", "Police arrested 1,950 protesters.",
+], story_date="2026-01-09")
+
+
+@pytest.mark.parametrize("claim, status, kind", [
+    ("Hundreds of political prisoners remain detained.", PASS, ""),      # 800 to 900 are hundreds
+    ("Thousands of political prisoners remain detained.", FAIL, CONFLICT),
+    ("Dozens of political prisoners remain.", FAIL, CONFLICT),
+    ("Nearly 2,000 protesters were arrested.", PASS, ""),                # 1,950 is nearly 2,000
+    ("About 850 political prisoners are held.", PASS, ""),
+    ("More than 900 political prisoners are held.", PASS, ""),           # touches the source range
+    ("More than 1,000 political prisoners are held.", FAIL, CONFLICT),
+    ("Fewer than 500 political prisoners are held.", FAIL, CONFLICT),
+])
+def test_numbers_approximate_and_vague(claim, status, kind):
+    result = numbers.check(claim, APPROX_SOURCES)
+    assert (result.status, result.kind) == (status, kind), result
+
+
+@pytest.mark.parametrize("claim, status, kind", [
+    ("The releases began on Thursday.", PASS, ""),
+    ("The releases began on Monday.", FAIL, MISSING),
+    ("On Thursday, January 9, 2026, prisoners were freed.", FAIL, CONFLICT),  # January 9, 2026 was a Friday
+    ("On Friday, January 9, 2026 prisoners were freed.", PASS, ""),
+])
+def test_weekdays(claim, status, kind):
+    result = dates.check(claim, APPROX_SOURCES)
+    assert (result.status, result.kind) == (status, kind), result
+
+
+def test_story_sentences(story):
+    """Real sentences from the example story's candidates against its references."""
+    from harness.evidence import reference_passages
+    facts = SourceFacts([p.text for p in reference_passages(story.references)], story.date)
+    assert numbers.check("Rights groups estimate that hundreds of political prisoners remain detained across Venezuela.", facts).status == PASS
+    assert numbers.check("Human rights organizations estimate that Venezuela holds between 800 and 1,000 political prisoners.", facts).kind == CONFLICT
+    assert dates.check("Venezuela’s interim government on Thursday began releasing political prisoners.", facts).status == PASS
+    assert dates.check("Venezuela’s government announced on January 28 that they have started freeing detainees.", facts).kind == CONFLICT
+    assert quotes.check("Rodríguez said an “important number” of prisoners would be freed.", facts).status == PASS
+
+
+@pytest.mark.parametrize("claim, status, kind", [
+    ('"Let us hope that this is indeed the beginning of the dismantling of a repressive system," said Alfredo Romero.', PASS, ""),
+    ('"Let us hope that this is indeed the beginning of the dismantling of a repressive system," said Delcy Rodríguez.', FAIL, CONFLICT),
+    ('"Let us hope that this is indeed the beginning of the dismantling of a repressive system," a lawyer said.', PASS, ""),
+])
+def test_quote_attribution(sources, claim, status, kind):
+    result = quotes.check(claim, sources)
+    assert (result.status, result.kind) == (status, kind), result
+    if status == FAIL:
+        assert "attributed to Delcy Rodríguez vs Alfredo Romero" in result.reason

@@ -34,6 +34,12 @@ class SourceFacts:
     extra: dict = field(default_factory=dict)
 
 
-def run_checks(claim: str, sources: SourceFacts) -> list[CheckResult]:
-    from harness.checks import dates, numbers, quotes
-    return [numbers.check(claim, sources), dates.check(claim, sources), quotes.check(claim, sources)]
+# Checks precise enough to decide a verdict on their own; the others are features the judge weighs.
+DECISIVE = ("number", "date", "quote")
+
+
+def run_checks(claim: str, sources: SourceFacts, evidence: str | None = None) -> list[CheckResult]:
+    """Every check on one claim; `evidence` is the best evidence passage (for the negation check)."""
+    from harness.checks import dates, names, negation, numbers, quotes
+    return [numbers.check(claim, sources), dates.check(claim, sources), quotes.check(claim, sources),
+            names.check(claim, sources), negation.check(claim, evidence)]

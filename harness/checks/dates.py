@@ -17,6 +17,9 @@ MONTH_DAY = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\b", re.I)
 MONTH_ONLY = re.compile(rf"\b(?:in|since|until|by|from|during|early|late|mid-?)\s+{MONTH_RE}\b", re.I)
 YEAR = re.compile(r"(?<![\d,.])(19\d{2}|20\d{2})(?![\d,])")
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
+FULL_DATE = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 
 
 def _month(name: str) -> int:
@@ -33,6 +36,37 @@ def years(text: str) -> set[int]:
     return {int(y) for y in YEAR.findall(text)}
 
 
+def weekdays(text: str) -> set[str]:
+    return {w.lower() for w in WEEKDAY.findall(text)}
+
+
+def _weekday_of(year: int, month: int, day: int) -> str | None:
+    try:
+        return WEEKDAYS[date(year, month, day).weekday()]
+    except ValueError:
+        return None
+
+
+def _weekday_clash(claim: str) -> CheckResult | None:
+    """'Thursday, January 9, 2026' when January 9, 2026 was a Friday: the claim contradicts itself."""
+    named = weekdays(claim)
+    for match in FULL_DATE.finditer(claim):
+        actual = _weekday_of(int(match.group(3)), _month(match.group(1)), int(match.group(2)))
+        if named and actual and actual not in named:
+            said = "/".join(sorted(w.title() for w in named))
+            return CheckResult("date", FAIL, f"{said} vs {match.group(0)} (a {actual.title()})", CONFLICT,
+                               f"The claim says {said}, but {match.group(0)} was a {actual.title()}.")
+    return None
+
+
+def _source_weekdays(sources: SourceFacts, days: set[tuple[int, int]], yrs: set[int]) -> set[str]:
+    """Weekdays the sources name, plus the weekdays of their dated days (in the story's or a stated year)."""
+    found = weekdays("\n".join(sources.sentences))
+    years = {int(sources.story_date[:4])} if sources.story_date else set(yrs)
+    found |= {w for y in years for m, d in days if (w := _weekday_of(y, m, d))}
+    return found
+
+
 def _source_dates(sources: SourceFacts) -> tuple[set[tuple[int, int]], set[int]]:
     cached = sources.extra.get("dates")
     if cached is None:
@@ -47,9 +81,12 @@ def _source_dates(sources: SourceFacts) -> tuple[set[tuple[int, int]], set[int]]
 
 
 def check(claim: str, sources: SourceFacts) -> CheckResult:
-    claim_days, claim_years = month_days(claim), years(claim)
-    if not claim_days and not claim_years:
+    claim_days, claim_years, claim_weekdays = month_days(claim), years(claim), weekdays(claim)
+    if not claim_days and not claim_years and not claim_weekdays:
         return CheckResult("date", NA)
+    clash = _weekday_clash(claim)
+    if clash:
+        return clash
     source_days, source_years = _source_dates(sources)
     for month, day in sorted(claim_days - source_days):
         same_month = sorted(d for m, d in source_days if m == month)
@@ -61,4 +98,9 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
         return CheckResult("date", FAIL, f"{label} not in sources", MISSING, f"No source mentions the date {label}.")
     for year in sorted(claim_years - source_years):
         return CheckResult("date", FAIL, f"{year} not in sources", MISSING, f"No source mentions the year {year}.")
+    known = _source_weekdays(sources, source_days, source_years)
+    for day in sorted(claim_weekdays - known):
+        return CheckResult("date", FAIL, f"{day.title()} not in sources", MISSING,
+                           f"No source places anything on a {day.title()} (they name or date: "
+                           f"{', '.join(sorted(w.title() for w in known)) or 'no weekday'}).")
     return CheckResult("date", PASS)

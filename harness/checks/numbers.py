@@ -24,6 +24,19 @@ NUMBER = re.compile(
     re.I,
 )
 RANGE_JOIN = re.compile(r"^\s*(?:and|to|-|–|or)\s*$")
+# words before a number that make it approximate or a bound, and the interval they allow around value v
+QUALIFIERS = [
+    (re.compile(r"(?:more than|over|above|upwards of|in excess of)\s*$", re.I), lambda v: (v, float("inf"))),
+    (re.compile(r"(?:at least|no fewer than|no less than)\s*$", re.I), lambda v: (v, float("inf"))),
+    (re.compile(r"(?:fewer than|less than|under|below|up to|at most|as many as)\s*$", re.I), lambda v: (0.0, v)),
+    (re.compile(r"(?:nearly|almost|close to|just under)\s*$", re.I), lambda v: (0.85 * v, v)),
+    (re.compile(r"(?:about|around|approximately|roughly|some|an estimated|estimated|circa|c\.)\s*$", re.I),
+     lambda v: (0.9 * v, 1.1 * v)),
+]
+# vague magnitudes: "hundreds of prisoners" claims a count in [200, 1000)
+MAGNITUDES = {"dozens": (24.0, 144.0), "scores": (40.0, 200.0), "hundreds": (200.0, 1000.0),
+              "thousands": (2000.0, 1e6), "millions": (2e6, 1e9), "billions": (2e9, 1e12)}
+MAGNITUDE = re.compile(r"\b(dozens|scores|hundreds|thousands|millions|billions)\s+of\b", re.I)
 TOKEN = re.compile(r"[a-z]+|[^\sa-z]")
 
 
@@ -32,6 +45,7 @@ class Mention:
     values: tuple[float, ...]
     text: str
     unit: tuple[str, ...]
+    interval: tuple[float, float] | None = None  # set for approximate, bounded or vague amounts
 
     @property
     def unit_set(self) -> set[str]:
@@ -81,8 +95,15 @@ def mentions(text: str) -> list[Mention]:
             values.append(found[i + 1][1])
             end = found[i + 1][0].end()
             i += 1
-        result.append(Mention(tuple(values), text[match.start():end], _unit(text[end:])))
+        interval = None
+        if len(values) == 1:
+            before = text[max(0, match.start() - 30):match.start()]
+            interval = next((allow(values[0]) for pattern, allow in QUALIFIERS if pattern.search(before)), None)
+        result.append(Mention(tuple(values), text[match.start():end], _unit(text[end:]), interval))
         i += 1
+    for match in MAGNITUDE.finditer(text):
+        low, high = MAGNITUDES[match.group(1).lower()]
+        result.append(Mention((), match.group(0)[: -len(" of")], _unit(text[match.end():]), (low, high)))
     return result
 
 
@@ -94,13 +115,27 @@ def _blank_dates(text: str) -> str:
     return text
 
 
+def _span(mention: Mention) -> tuple[float, float]:
+    if mention.interval:
+        return mention.interval
+    return (min(mention.values), max(mention.values))
+
+
 def _consistent(claim: Mention, source: Mention) -> bool:
-    if set(claim.values) == set(source.values):
-        return True
-    if len(claim.values) == 1 and len(source.values) == 2:
-        low, high = sorted(source.values)
-        return low <= claim.values[0] <= high and bool(claim.unit_set & source.unit_set)
-    return False
+    """A precise claim needs a precise source: the same values (whatever they count), or a single value
+    inside a source range for the same unit. An approximate, bounded or vague claim ("nearly 2,000",
+    "hundreds of prisoners") must overlap what a source states for the same unit."""
+    if claim.values and not claim.interval:
+        if set(claim.values) == set(source.values):
+            return True
+        if len(claim.values) == 1 and len(source.values) == 2 and not source.interval:
+            low, high = sorted(source.values)
+            return low <= claim.values[0] <= high and bool(claim.unit_set & source.unit_set)
+        return False
+    if not claim.unit_set & source.unit_set:
+        return False
+    (a, b), (c, d) = _span(claim), _span(source)
+    return a <= d and c <= b
 
 
 def check(claim: str, sources: SourceFacts) -> CheckResult:

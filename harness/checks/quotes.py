@@ -1,7 +1,10 @@
-"""Quotations: words a claim puts in quotation marks must appear near-verbatim in a source.
+"""Quotations: words a claim puts in quotation marks must appear near-verbatim in a source, and be
+attributed to the same speaker.
 
 A quote whose words are mostly found in one source sentence but not verbatim is a misquotation
-(conflict); a quote with no such sentence was invented (missing).
+(conflict); a quote with no such sentence was invented (missing). When the claim names a person as the
+speaker and the source sentence holding the quote (or a neighbour) names other people but not that one,
+the quote is misattributed (conflict).
 """
 from __future__ import annotations
 
@@ -28,6 +31,30 @@ def _best_match(quote: list[str], sentence: list[str]) -> float:
     return sum(block.size for block in matcher.get_matching_blocks()) / len(quote)
 
 
+def _sentence_of(quote_words: list[str], source_words: list[list[str]]) -> int:
+    return max(range(len(source_words)), key=lambda i: _best_match(quote_words, source_words[i]))
+
+
+def _attribution(claim: str, quote: str, index: int, sources: SourceFacts) -> CheckResult | None:
+    """A conflict when the claim's speaker is not the person the source quotes; None when consistent
+    or undecidable (no named speaker in the claim, or no named person near the quote in the source)."""
+    from harness.checks.names import entities, name_words
+    speakers = [e for e, label in entities(QUOTE.sub(" ", claim)) if label == "PERSON"]
+    if not speakers:
+        return None
+    window = " ".join(sources.sentences[max(0, index - 1):index + 2])
+    window_words = f" {' '.join(name_words(window))} "
+    if any(f" {name_words(s)[-1]} " in window_words for s in speakers if name_words(s)):
+        return None
+    others = [e for e, label in entities(window) if label == "PERSON"]
+    if not others:
+        return None
+    short = quote if len(quote) <= 40 else quote[:37] + "..."
+    return CheckResult("quote", FAIL, f"\"{short}\" attributed to {speakers[0]} vs {others[0]}", CONFLICT,
+                       f"The claim puts these words in the mouth of {speakers[0]}; the source attributes them to "
+                       f"{', '.join(dict.fromkeys(others))}.")
+
+
 def check(claim: str, sources: SourceFacts) -> CheckResult:
     quotes = [q for q in quotations(claim) if words(q)]
     if not quotes:
@@ -38,10 +65,11 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     joined = " " + " ".join(" ".join(w) for w in source_words) + " "
     for quote in quotes:
         quote_words = words(quote)
-        if f" {' '.join(quote_words)} " in joined:
-            continue
         best = max((_best_match(quote_words, s) for s in source_words), default=0.0)
-        if best >= VERBATIM:
+        if f" {' '.join(quote_words)} " in joined or best >= VERBATIM:
+            misattributed = _attribution(claim, quote, _sentence_of(quote_words, source_words), sources)
+            if misattributed:
+                return misattributed
             continue
         short = quote if len(quote) <= 60 else quote[:57] + "..."
         if best >= PARAPHRASE and len(quote_words) >= 4:

@@ -1,0 +1,133 @@
+"""Fit the calibrated judge on SummEdits `val` and write harness/judge_params.json.
+
+    .venv/bin/python benchmarks/fit_judge.py --bench ../shared/bench
+
+Each summary is scored from its claims, and a summary is consistent only if all its claims are, so the
+model is fitted on summary-level features that take each claim feature at its worst over the summary
+(minimum of support features, maximum of failure features); the same weights then score single claims.
+The decision threshold is the one that maximises balanced accuracy of the summary score on `val`. Only
+`cut == "val"` rows are read for fitting; test documents are never seen.
+
+SummEdits' inconsistent summaries are small edits of consistent ones, so evidence similarity hardly
+separates them there, while real summaries also contain statements their sources never discuss. The fit
+therefore adds `--mismatched` synthetic negatives, built from val rows only: a consistent val summary
+scored against a different val document (label 0), and `--removed` on-topic ones: a consistent val
+summary scored against its own document with the two best evidence sentences of each claim deleted
+(label 0: the document still discusses the subject but no longer states the claim). They are used for
+fitting, never for the threshold or the reported val metrics.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import best_threshold, summedits  # noqa: E402
+
+from harness.config import Config  # noqa: E402
+from harness.judge import FEATURES, soft_minimum  # noqa: E402
+from harness.scorer import ConsistencyScorer  # noqa: E402
+
+GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical"}  # higher = better supported
+
+
+def summary_features(claims: list[dict[str, float]]) -> list[float]:
+    if not claims:
+        return [0.0] * len(FEATURES)
+    return [min(c[f] for c in claims) if f in GOOD else max(c[f] for c in claims) for f in FEATURES]
+
+
+def summary_score(claims: list[dict], weights: np.ndarray, intercept: float) -> float:
+    """The score the shipped judge gives: decisive checks lower p as judge.decide does, then a soft minimum."""
+    ps = []
+    for c in claims:
+        p = 1 / (1 + math.exp(-(intercept + float(np.dot(weights, [c[f] for f in FEATURES])))))
+        ps.append(p * 0.1 if c["decisive"] == "conflict" else p * 0.3 if c["decisive"] == "missing" else p)
+    return soft_minimum(ps) if ps else 0.0
+
+
+def without_evidence(scorer: ConsistencyScorer, document: str, summary: str, per_claim: int = 2) -> str:
+    """The document with the best `per_claim` evidence sentences of every claim deleted."""
+    claims, evidence, _ = scorer._prepare(document, summary)
+    passages = scorer._index_of(document).passages
+    drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
+    return "\n".join(p.text for p in passages if p.index not in drop)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bench", type=Path, required=True, help="folder with summedits_all.jsonl")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "harness/judge_params.json")
+    parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    parser.add_argument("--mismatched", type=int, default=300, help="synthetic negatives (summary vs another document)")
+    parser.add_argument("--removed", type=int, default=0, help="synthetic negatives (evidence sentences deleted)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from tqdm import tqdm
+
+    rows = [r for r in summedits(args.bench) if r["cut"] == "val"]
+    scorer = ConsistencyScorer(Config(judge="evidence"))
+    per_row = [scorer.claim_features(r["document"], r["summary"]) for r in tqdm(rows, desc="features", unit="row")]
+    X = np.array([summary_features(claims) for claims in per_row])
+    y = np.array([r["label"] for r in rows])
+    rng = np.random.default_rng(args.seed)
+    documents = sorted({r["document"] for r in rows})
+    consistent = [r for r in rows if r["label"] == 1]
+    synthetic = []
+    for index in rng.choice(len(consistent), size=min(args.mismatched, len(consistent)), replace=False):
+        row = consistent[index]
+        others = [d for d in documents if d != row["document"]]
+        synthetic.append(scorer.claim_features(others[rng.integers(len(others))], row["summary"]))
+    for index in rng.choice(len(consistent), size=min(args.removed, len(consistent)), replace=False):
+        row = consistent[index]
+        without = without_evidence(scorer, row["document"], row["summary"])
+        if without:
+            synthetic.append(scorer.claim_features(without, row["summary"]))
+    X_fit = np.vstack([X] + ([np.array([summary_features(c) for c in synthetic])] if synthetic else []))
+    y_fit = np.concatenate([y, np.zeros(len(synthetic), dtype=int)])
+    model = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000).fit(X_fit, y_fit)
+    weights, intercept = model.coef_[0], float(model.intercept_[0])
+    scores = [summary_score(claims, weights, intercept) for claims in per_row]
+    threshold, val_bacc = best_threshold(scores, list(y))
+    samples = [{"features": dict(zip(FEATURES, map(float, X[i]))),
+                "p": 1 / (1 + math.exp(-(intercept + float(np.dot(weights, X[i])))))} for i in range(0, len(X), len(X) // 5)]
+    params = {
+        "model": "logistic regression over claim features (harness.judge.FEATURES)",
+        "features": list(FEATURES),
+        "coefficients": {f: round(float(w), 6) for f, w in zip(FEATURES, weights)},
+        "intercept": round(intercept, 6),
+        "threshold": round(threshold, 6),
+        "fitted_on": {
+            "file": "summedits_all.jsonl", "cut": "val", "rows": len(rows),
+            "label_1": int(y.sum()), "label_0": int(len(y) - y.sum()),
+            "documents": len({r["document"] for r in rows}),
+            "synthetic_negatives": {"mismatched_document": args.mismatched, "evidence_removed": args.removed,
+                                    "total": len(synthetic)}, "seed": args.seed,
+            "sha256": hashlib.sha256((args.bench / "summedits_all.jsonl").read_bytes()).hexdigest(),
+        },
+        "fit": {"C": args.C, "class_weight": "balanced", "sklearn": __import__("sklearn").__version__,
+                "date": date.today().isoformat(), "command": "python benchmarks/fit_judge.py --bench ../shared/bench"},
+        "val_metrics": {"balanced_accuracy": round(val_bacc, 4), "roc_auc": round(float(roc_auc_score(y, scores)), 4)},
+        "recorded": [{"features": {k: round(v, 6) for k, v in s["features"].items()}, "p": round(s["p"], 6)} for s in samples],
+    }
+    # recorded p values are recomputed from the rounded parameters so that loading reproduces them exactly
+    for s in params["recorded"]:
+        z = params["intercept"] + sum(params["coefficients"][f] * s["features"][f] for f in FEATURES)
+        s["p"] = round(1 / (1 + math.exp(-z)), 6)
+    args.out.write_text(json.dumps(params, indent=2) + "\n", "utf-8")
+    print(json.dumps({k: params[k] for k in ("coefficients", "intercept", "threshold", "val_metrics")}, indent=2))
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

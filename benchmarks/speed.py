@@ -1,0 +1,103 @@
+"""Claims judged per second on this machine, embedding model and spaCy loaded once.
+
+    .venv/bin/python benchmarks/speed.py [--bench ../shared/bench] [--repeats 5]
+
+Measures the whole per-claim path: claim splitting, evidence retrieval (embeddings + lexical), every
+fact check and the judge. Two cache states: `cold` (a new, empty embedding cache each repetition, so
+every claim and passage is embedded) and `warm` (the cache already holds them). Reports the median of
+the repetitions and writes the table to benchmarks/results/speed.md.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness.checks.names import nlp  # noqa: E402
+from harness.config import Config  # noqa: E402
+from harness.embeddings import Embedder  # noqa: E402
+from harness.ingest import load_stories  # noqa: E402
+from harness.judge import make_judge  # noqa: E402
+from harness.pipeline import StoryEvaluator  # noqa: E402
+from harness.claims import split_claims  # noqa: E402
+from harness.scorer import ConsistencyScorer, text_document  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def story_pass(embedder: Embedder, judge_name: str) -> tuple[int, float]:
+    stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")
+    started = time.perf_counter()
+    claims = 0
+    for story in stories:
+        evaluator = StoryEvaluator(story, embedder, make_judge(judge_name), Config(judge=judge_name))
+        for doc in story.candidates:
+            claims += len(evaluator.evaluate(doc).claims)
+    return claims, time.perf_counter() - started
+
+
+def summedits_pass(scorer: ConsistencyScorer, rows: list[dict]) -> tuple[int, float]:
+    claims = sum(len(split_claims(text_document("s", row["summary"]))) for row in rows)
+    started = time.perf_counter()
+    for row in rows:
+        scorer.score_one(row["document"], row["summary"])
+    return claims, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bench", type=Path, help="folder with summedits_all.jsonl (optional)")
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--judge", default=Config().judge)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/speed.md")
+    args = parser.parse_args()
+    loaded = Embedder()
+    loaded.model  # load once, outside the timings
+    nlp()
+    results = []
+    for cache in ("cold", "warm"):
+        rates, counts = [], 0
+        with tempfile.TemporaryDirectory() as warm_dir:
+            for _ in range(args.repeats):
+                folder = tempfile.mkdtemp() if cache == "cold" else warm_dir
+                embedder = Embedder(cache_dir=Path(folder))
+                embedder._model = loaded.model
+                if cache == "warm" and not rates:
+                    story_pass(embedder, args.judge)  # fill the cache
+                counts, seconds = story_pass(embedder, args.judge)
+                rates.append(counts / seconds)
+        results.append(("example story (3 candidates)", cache, counts, statistics.median(rates), min(rates), max(rates)))
+    if args.bench:
+        from common import summedits
+        rows = sorted((r for r in summedits(args.bench) if r["cut"] == "test"), key=lambda r: r["id"])[: args.rows]
+        for cache in ("cold", "warm"):
+            rates = []
+            with tempfile.TemporaryDirectory() as warm_dir:
+                for _ in range(args.repeats):
+                    scorer = ConsistencyScorer(Config(judge=args.judge, cache=tempfile.mkdtemp() if cache == "cold" else warm_dir))
+                    scorer.embedder._model = loaded.model
+                    if cache == "warm" and not rates:
+                        summedits_pass(scorer, rows)
+                    counts, seconds = summedits_pass(scorer, rows)
+                    rates.append(counts / seconds)
+            results.append((f"SummEdits test, {len(rows)} rows", cache, counts, statistics.median(rates), min(rates), max(rates)))
+    lines = ["# Speed: claims judged per second", "",
+             f"Command: `.venv/bin/python benchmarks/speed.py --bench ../shared/bench --repeats {args.repeats}`; judge "
+             f"`{args.judge}`; 2-core CPU; model and spaCy loaded once; median (min-max) of {args.repeats} repetitions. "
+             "Claims per pass counts every claim, artefacts included.", "",
+             "| workload | embedding cache | claims per pass | claims/s median | min | max |", "|---|---|---|---|---|---|"]
+    lines += [f"| {w} | {c} | {n} | {m:.1f} | {lo:.1f} | {hi:.1f} |" for w, c, n, m, lo, hi in results]
+    table = "\n".join(lines) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(table, "utf-8")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

