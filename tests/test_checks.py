@@ -162,3 +162,27 @@ def test_quote_attribution(sources, claim, status, kind):
     assert (result.status, result.kind) == (status, kind), result
     if status == FAIL:
         assert "attributed to Delcy Rodríguez vs Alfredo Romero" in result.reason
+
+
+from harness.checks import roles  # noqa: E402
+
+ROLE_SOURCES = SourceFacts([
+    "\"Let us hope that this is the beginning,\" said Alfredo Romero, director of Foro Penal, Venezuela's leading human rights organization.",
+    '"A certain faction intends to send a positive message," said Gonzalo Himiob, a Venezuelan lawyer and the president of Foro Penal.',
+    "Jorge Rodríguez, the head of Venezuela's National Assembly, did not specify how many people would be freed.",
+])
+
+
+@pytest.mark.parametrize("claim, status", [
+    ("Alfredo Romero, director of Foro Penal, welcomed the releases.", PASS),
+    ("Gonzalo Himiob, director of Foro Penal, welcomed the releases.", FAIL),       # Romero is its director
+    ("Jorge Rodríguez, head of Venezuela’s National Assembly, announced the releases.", PASS),
+    ("Delcy Rodríguez, head of the National Assembly, announced the releases.", PASS),  # same surname: undecidable
+    ("Alfredo Romero, head of the National Assembly, announced the releases.", FAIL),  # the head is Rodríguez
+    ("The releases were announced on Thursday.", NA),
+])
+def test_roles(claim, status):
+    result = roles.check(claim, ROLE_SOURCES)
+    assert result.status == status, result
+    if status == FAIL:
+        assert result.kind == CONFLICT and " vs " in result.reason

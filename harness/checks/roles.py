@@ -1,0 +1,50 @@
+"""Roles: "Person, <role> of <Organisation>" in a claim must match who the sources say holds that role.
+
+When the sources give the same role of the same organisation to someone else and never to the claim's
+person (e.g. a claim calls Gonzalo Himiob the director of Foro Penal where the source says Alfredo Romero
+is its director), the role is misattributed: a conflict. Decisive: it needs the role word, the
+organisation and a different named holder all in one source sentence.
+"""
+from __future__ import annotations
+
+import re
+
+from harness.checks import CONFLICT, FAIL, NA, PASS, CheckResult, SourceFacts
+
+ROLE_WORDS = (r"head|director|president|leader|chief|chair(?:man|woman|person)?|founder|spokes(?:man|woman|person)|"
+              r"minister|secretary|attorney general|governor|mayor|ceo|editor")
+NAME = r"[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)+"
+ORG = r"(?:the )?(?:[A-ZÀ-Ý][\w’'.-]*)(?: (?:of |the |for |and |de |del )?[A-ZÀ-Ý][\w’'.-]*)*"
+ROLE = re.compile(rf"(?P<person>{NAME}),? (?:the |a |an )?(?:[a-z-]+ )?(?P<role>{ROLE_WORDS}) of (?P<org>{ORG})")
+
+
+def roles(text: str) -> list[tuple[str, str, str]]:
+    return [(m.group("person"), m.group("role").lower(), m.group("org")) for m in ROLE.finditer(text)]
+
+
+def _org_key(org: str) -> str:
+    from harness.checks.names import name_words
+    return " ".join(w for w in name_words(org) if w not in ("the", "venezuela", "s"))
+
+
+def check(claim: str, sources: SourceFacts) -> CheckResult:
+    from harness.checks.names import entities, name_words
+    claimed = roles(claim)
+    if not claimed:
+        return CheckResult("role", NA)
+    for person, role, org in claimed:
+        surname = name_words(person)[-1]
+        org_key = _org_key(org)
+        holders = []
+        for sentence in sources.sentences:
+            folded = f" {' '.join(name_words(sentence))} "
+            if not org_key or f" {org_key} " not in folded or not re.search(rf"\b{role}\b", sentence, re.I):
+                continue
+            if f" {surname} " in folded:
+                holders = []
+                break  # the sources put this person beside this role and organisation
+            holders += [e for e, label in entities(sentence) if label == "PERSON" and name_words(e)[-1:] != [surname]]
+        if holders:
+            return CheckResult("role", FAIL, f"{person} as {role} of {org} vs {holders[0]}", CONFLICT,
+                               f"The claim makes {person} the {role} of {org}; the sources give that role to {holders[0]}.")
+    return CheckResult("role", PASS)
