@@ -186,3 +186,20 @@ def test_roles(claim, status):
     assert result.status == status, result
     if status == FAIL:
         assert result.kind == CONFLICT and " vs " in result.reason
+
+
+RELATIVE_SOURCES = SourceFacts([
+    "The US seized Maduro in a raid on Saturday.", "The government began releasing prisoners on Thursday.",
+], story_date="2026-01-09")
+
+
+@pytest.mark.parametrize("claim, status", [
+    ("The releases came five days after the US seized Maduro.", PASS),    # Saturday -> Thursday
+    ("The releases came two days after the US seized Maduro.", FAIL),
+    ("The releases came 5 days after the raid.", PASS),
+    ("Prisoners were freed.", NA),
+])
+def test_relative_days(claim, status):
+    result = dates.check(claim, RELATIVE_SOURCES)
+    assert result.status == status, result
+    assert numbers.check(claim, RELATIVE_SOURCES).status == NA  # the date check owns "five days"

@@ -17,6 +17,10 @@ MONTH_DAY = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\b", re.I)
 MONTH_ONLY = re.compile(rf"\b(?:in|since|until|by|from|during|early|late|mid-?)\s+{MONTH_RE}\b", re.I)
 YEAR = re.compile(r"(?<![\d,.])(19\d{2}|20\d{2})(?![\d,])")
+RELATIVE = re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen)"
+                      r"\s+days?\s+(after|before|later|earlier|ago|since)\b", re.I)
+DAY_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                        "fourteen".split())}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 FULL_DATE = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
@@ -80,9 +84,38 @@ def _source_dates(sources: SourceFacts) -> tuple[set[tuple[int, int]], set[int]]
     return cached
 
 
+def relative_days(text: str) -> list[tuple[int, str]]:
+    """("five days after" -> (5, "five days after")) for each relative-day phrase."""
+    found = []
+    for m in RELATIVE.finditer(text):
+        n = int(m.group(1)) if m.group(1).isdigit() else DAY_WORDS[m.group(1).lower()]
+        found.append((n, m.group(0)))
+    return found
+
+
+def _gaps(sources: SourceFacts, days: set[tuple[int, int]], yrs: set[int]) -> set[int]:
+    """Day distances between the days the sources place events on. Weekdays are read as news writes
+    them: the latest such day on or before the story date; without a story date, within one week."""
+    year = int(sources.story_date[:4]) if sources.story_date else (max(yrs) if yrs else 2000)
+    ordinals = set()
+    for m, d in days:
+        try:
+            ordinals.add(date(year, m, d).toordinal())
+        except ValueError:
+            pass
+    named = [WEEKDAYS.index(w) for w in weekdays("\n".join(sources.sentences))]
+    if sources.story_date:
+        anchor = date.fromisoformat(sources.story_date[:10])
+        ordinals |= {anchor.toordinal() - (anchor.weekday() - w) % 7 for w in named}
+        return {abs(a - b) for a in ordinals for b in ordinals if a != b}
+    gaps = {abs(a - b) for a in ordinals for b in ordinals if a != b}
+    return gaps | {(b - a) % 7 for a in named for b in named if a != b}
+
+
 def check(claim: str, sources: SourceFacts) -> CheckResult:
     claim_days, claim_years, claim_weekdays = month_days(claim), years(claim), weekdays(claim)
-    if not claim_days and not claim_years and not claim_weekdays:
+    relative = relative_days(claim)
+    if not claim_days and not claim_years and not claim_weekdays and not relative:
         return CheckResult("date", NA)
     clash = _weekday_clash(claim)
     if clash:
@@ -98,6 +131,12 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
         return CheckResult("date", FAIL, f"{label} not in sources", MISSING, f"No source mentions the date {label}.")
     for year in sorted(claim_years - source_years):
         return CheckResult("date", FAIL, f"{year} not in sources", MISSING, f"No source mentions the year {year}.")
+    gaps = _gaps(sources, source_days, source_years) if relative else set()
+    for n, phrase in relative:
+        if n not in gaps and len(gaps) > 0:
+            return CheckResult("date", FAIL, f"{phrase} not in sources", MISSING,
+                               f"No two days the sources date are {n} days apart (they are "
+                               f"{', '.join(map(str, sorted(gaps)))} days apart).")
     known = _source_weekdays(sources, source_days, source_years)
     for day in sorted(claim_weekdays - known):
         return CheckResult("date", FAIL, f"{day.title()} not in sources", MISSING,

@@ -108,9 +108,10 @@ def mentions(text: str) -> list[Mention]:
 
 
 def _blank_dates(text: str) -> str:
-    """Hide day-of-month numbers ("January 28") from the number check, keeping offsets."""
-    from harness.checks.dates import DAY_MONTH, MONTH_DAY
-    for pattern in (MONTH_DAY, DAY_MONTH):
+    """Hide day-of-month numbers ("January 28") and relative days ("five days after") from the number
+    check, keeping offsets: the date check owns them."""
+    from harness.checks.dates import DAY_MONTH, MONTH_DAY, RELATIVE
+    for pattern in (MONTH_DAY, DAY_MONTH, RELATIVE):
         text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     return text
 
