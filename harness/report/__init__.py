@@ -63,6 +63,19 @@ def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None) -> P
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
+    try:
+        _write_all(run, tmp, run_id, gate)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # interrupted or failed: leave no half-written run behind
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    _point_latest(out_dir, run_id)
+    return final
+
+
+def _write_all(run, tmp: Path, run_id: str, gate) -> None:
     claims = pd.DataFrame(claim_rows(run), columns=CLAIM_COLUMNS)
     candidates = pd.DataFrame(candidate_rows(run))
     systems = pd.DataFrame(system_rows(run))
@@ -75,11 +88,6 @@ def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None) -> P
         document["gate"] = _clean(gate_section(document, gate))
     (tmp / "run.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default), "utf-8")
     (tmp / "report.html").write_text(render_html(document), "utf-8")
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    _point_latest(out_dir, run_id)
-    return final
 
 
 def _point_latest(out_dir: Path, run_id: str) -> None:

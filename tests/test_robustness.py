@@ -1,0 +1,118 @@
+"""Interruptions and property-based tests: nothing lost, offsets always exact, checks never crash."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.checks import SourceFacts, dates, numbers, quotes, roles
+from harness.claims import split_claims
+from harness.ingest.blocks import lines_to_blocks
+from harness.scorer import text_document
+
+from conftest import ROOT
+
+# text made of the things summaries really contain: words, numbers, bullets, quotes, separators, non-ASCII
+PIECES = st.sampled_from(["Venezuela", "freed", "800", "and", "1,000", "prisoners", ".", "!", "?", "\n", "\n\n",
+                          "• ", " ||| ", "“", "”", "'", '"', "Advertisement", "X", "Summary", "Key Points", ";",
+                          "Entities: A, BTone: neutralSentiment: positiveIntent: inform", "Rocío", "東京", "—",
+                          "If you want, I can shorten it.", "January 28", "Thursday", "nearly", "hundreds of",
+                          "Dr.", "5", "%", " ", "\t", "Image Prompt:", "Credit: AP", "between"])
+TEXT = st.lists(PIECES, max_size=60).map(" ".join) | st.text(max_size=300)
+SOURCES = SourceFacts(["Rights groups estimate that between 800 and 900 political prisoners are held.",
+                       "Alfredo Romero, director of Foro Penal, spoke on Thursday, January 8, 2026.",
+                       '"Let us hope," said Romero.'], story_date="2026-01-09")
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT)
+def test_blocks_map_back_to_the_text(text):
+    for block in lines_to_blocks(text):
+        assert text[block.start:block.end] == block.text
+        assert block.text == block.text.strip() and block.text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXT)
+def test_claims_map_back_and_lose_nothing(text):
+    doc = text_document("c", text)
+    claims = split_claims(doc)
+    for claim in claims:
+        assert text[claim.start:claim.end] == claim.text
+    # every character of every paragraph or bullet is inside a claim, or is whitespace / a clause separator
+    covered = set()
+    for claim in claims:
+        covered.update(range(claim.start, claim.end))
+    for block in doc.blocks:
+        if block.kind in ("paragraph", "bullet", "artefact"):
+            lost = [text[i] for i in range(block.start, block.end) if i not in covered]
+            assert all(ch.isspace() or ch == ";" for ch in lost), (block.text, lost)
+    assert [c.start for c in claims] == sorted(c.start for c in claims)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT)
+def test_checks_never_crash(text):
+    for check in (numbers.check, dates.check, quotes.check, roles.check):
+        result = check(text, SOURCES)
+        assert result.status in ("pass", "fail", "n/a")
+        assert (result.status == "fail") == bool(result.kind)
+
+
+def _candidates(folder: Path, numbers: range, verb: str) -> None:
+    for i in numbers:
+        (folder / f"c{i:03d}.txt").write_text("\n".join(f"Candidate {i} {verb} plan {j} was approved by vote {i * j}."
+                                                       for j in range(8)))
+
+
+def _rows(db_path: Path) -> int:
+    try:
+        with sqlite3.connect(db_path) as db:
+            return db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigterm_keeps_latest_and_cache_and_resumes(tmp_path):
+    gold, cands = tmp_path / "gold" / "s", tmp_path / "cands" / "s"
+    gold.mkdir(parents=True)
+    cands.mkdir(parents=True)
+    (gold / "ref.txt").write_text("\n".join(f"Sentence {i} says the council approved plan {i} on Monday." for i in range(40)))
+    _candidates(cands, range(3), "claims")
+    out, cache = tmp_path / "reports", tmp_path / ".cache"
+    db_path = cache / "embeddings" / "embeddings.sqlite3"
+    (tmp_path / "harness.toml").write_text(f'[paths]\ncache = "{cache}"\n')
+    base = [sys.executable, "-m", "harness.cli", "run", "--quiet", "--config", str(tmp_path / "harness.toml"),
+            "--gold", str(gold.parent), "--candidates", str(cands.parent), "--out", str(out)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    first = subprocess.run(base + ["--run-id", "first"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    before = _rows(db_path)
+    # a longer run over many new candidates, stopped by SIGTERM once it has cached some of its embeddings
+    _candidates(cands, range(3, 80), "states")
+    proc = subprocess.Popen(base + ["--run-id", "second"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and _rows(db_path) < before + 40 and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "reports/latest is unchanged" in err, err
+    assert "Traceback" not in err
+    assert (out / "latest").resolve().name == "first"
+    assert not (out / "second").exists() and not [p for p in out.iterdir() if p.name.startswith(".")]
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = _rows(db_path)
+    assert stored >= before + 40
+    # running again resumes: what the interrupted run embedded comes from the cache
+    again = subprocess.run(base + ["--run-id", "third"], capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr
+    from_cache = int(again.stdout.split(" embeddings computed, ")[1].split(" from cache")[0])
+    assert from_cache >= stored
+    assert (out / "latest").resolve().name == "third"
