@@ -57,7 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Read every input with the real readers and print every problem, without loading any model."""
     from harness.ingest import load_stories
     config = _config(args)
-    stories, errors = load_stories(Path(config.gold), Path(config.candidates))
+    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)

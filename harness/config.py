@@ -22,6 +22,7 @@ class Config:
     judge_options: dict[str, Any] = field(default_factory=dict)
     coverage_threshold: float = 0.55
     summary_sharpness: float = 10.0
+    max_file_mb: float = 2.0
     source: str = "(defaults)"
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +36,7 @@ SECTIONS = {
     "judge": {"name": "judge", "options": "judge_options"},
     "coverage": {"threshold": "coverage_threshold"},
     "summary": {"sharpness": "summary_sharpness"},
+    "ingest": {"max_file_mb": "max_file_mb"},
 }
 
 

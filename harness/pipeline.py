@@ -91,7 +91,7 @@ class StoryEvaluator:
 def run(config: Config, quiet: bool = False) -> RunResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    stories, errors = load_stories(Path(config.gold), Path(config.candidates))
+    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
     embedder = Embedder(config.embedding_model, Path(config.cache) / "embeddings")
     judge = make_judge(config.judge, **config.judge_options)

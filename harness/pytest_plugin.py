@@ -29,7 +29,8 @@ class HarnessConfigFile(pytest.File):
         from harness.config import load_config
         from harness.ingest import load_stories
         self.config_obj = load_config(self.path)
-        stories, errors = load_stories(Path(self.config_obj.gold), Path(self.config_obj.candidates))
+        stories, errors = load_stories(Path(self.config_obj.gold), Path(self.config_obj.candidates),
+                                       self.config_obj.max_file_mb)
         for error in errors:
             yield GateItem.from_parent(self, name=f"input[{error.path}]", scope="candidate", key=error.path)
         systems = set()

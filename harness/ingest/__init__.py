@@ -15,12 +15,17 @@ from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READER
 from harness.ingest.schema import schema_problems
 
 STORY_FILE = "story.yaml"
+MAX_FILE_MB = 2.0  # one input file; a larger one is an error, never silently truncated
 IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
 
 
-def decode(path: Path) -> str:
-    """Read a file as UTF-8 text with normalised newlines, refusing binary and empty files."""
+def decode(path: Path, max_mb: float = MAX_FILE_MB) -> str:
+    """Read a file as UTF-8 text with normalised newlines, refusing binary, empty and oversized files."""
     try:
+        size = path.stat().st_size
+        if size > max_mb * 1_000_000:
+            raise InputError(path, f"file is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit for one input "
+                             "(raise [ingest] max_file_mb in harness.toml, or split the file)")
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise InputError(path, "file not found") from exc
@@ -38,9 +43,9 @@ def decode(path: Path) -> str:
     return text
 
 
-def read_document(path: Path, system: str = "") -> Document:
+def read_document(path: Path, system: str = "", max_mb: float = MAX_FILE_MB) -> Document:
     """Read one reference or candidate file with the reader its format calls for."""
-    text = decode(path)
+    text = decode(path, max_mb)
     fmt = detect_format(path, text)
     if fmt == "json":
         text, blocks, metadata = read_json(path, text)
@@ -78,7 +83,7 @@ def load_story_spec(story_dir: Path) -> dict:
     return spec
 
 
-def load_story(story_dir: Path) -> Story:
+def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB) -> Story:
     """References and key facts of one story; a missing or unreadable reference fails the story."""
     spec = load_story_spec(story_dir)
     references = []
@@ -87,7 +92,7 @@ def load_story(story_dir: Path) -> Story:
         if not path.exists():
             raise InputError(story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir,
                              f"reference file '{ref['file']}' does not exist", f"references/{index}/file")
-        doc = read_document(path)
+        doc = read_document(path, max_mb=max_mb)
         doc.metadata.setdefault("title", ref.get("title", doc.doc_id))
         if ref.get("publisher"):
             doc.metadata["publisher"] = ref["publisher"]
@@ -121,7 +126,7 @@ def candidate_files(candidates: Path, story_id: str, single_story: bool) -> list
     return sorted(p for p in folder.iterdir() if is_input_file(p))
 
 
-def load_stories(gold: Path, candidates: Path) -> tuple[list[Story], list[InputError]]:
+def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> tuple[list[Story], list[InputError]]:
     """Every story with its candidates. A bad story or candidate is an error, never the end of the run."""
     stories: list[Story] = []
     errors: list[InputError] = []
@@ -130,20 +135,24 @@ def load_stories(gold: Path, candidates: Path) -> tuple[list[Story], list[InputE
         errors.append(InputError(candidates, "candidates folder does not exist"))
     for story_dir in story_dirs:
         try:
-            story = load_story(story_dir)
+            story = load_story(story_dir, max_mb)
         except InputError as exc:
             errors.append(exc)
             continue
         for path in candidate_files(candidates, story.story_id, len(story_dirs) == 1) if candidates.is_dir() else []:
             try:
-                story.candidates.append(read_document(path))
+                story.candidates.append(read_document(path, max_mb=max_mb))
             except InputError as exc:
                 story.errors.append(exc)
         seen: dict[str, str] = {}
-        for doc in story.candidates:
+        unique = []
+        for doc in story.candidates:  # the first file with an id is evaluated, later ones are errors
             if doc.doc_id in seen:
                 story.errors.append(InputError(doc.path, f"duplicate candidate id '{doc.doc_id}' (also {seen[doc.doc_id]})", "id"))
-            seen.setdefault(doc.doc_id, doc.path)
+            else:
+                seen[doc.doc_id] = doc.path
+                unique.append(doc)
+        story.candidates = unique
         if not story.candidates and not story.errors:
             story.errors.append(InputError(candidates / story.story_id, "no candidate files for this story"))
         stories.append(story)
