@@ -34,7 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.gate import load_gate_config
     config = _config(args)
     gate = load_gate_config(_gate_config_path(args))
-    result = run(config, quiet=args.quiet)
+    result = run(config, quiet=args.quiet, use_cache=not args.no_cache)
     folder = write_reports(result, Path(config.reports), args.run_id, gate)
     errors = [r.error for r in result.results if r.error]
     for error in errors:
@@ -42,7 +42,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     ok = [r for r in result.results if r.ok]
     claims = sum(len(r.claims) for r in ok)
     print(f"{len(ok)} candidates evaluated, {claims} claims, {len(errors)} errors in {result.timings['total_s']:.1f}s "
-          f"({result.cache['embeddings_computed']} embeddings computed, {result.cache['embeddings_from_cache']} from cache)")
+          f"({result.cache['embeddings_computed']} embeddings computed, {result.cache['embeddings_from_cache']} from cache, "
+          f"{result.cache['candidates_from_cache']} candidates from cache)")
     for r in ok:
         mt = r.metrics
         faith = "n/a" if mt["faithfulness"] is None else f"{mt['faithfulness']:.2f}"
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--candidates", help="folder of candidate files (per story sub-folders, or flat for one story)")
     run.add_argument("--out", help="reports folder (default reports/)")
     run.add_argument("--run-id", help="name of the run folder (default: a UTC timestamp)")
+    run.add_argument("--no-cache", action="store_true", help="evaluate every candidate again (embeddings stay cached)")
     run.set_defaults(func=cmd_run)
     validate = sub.add_parser("validate", parents=[common], help="check inputs against the schemas and readers")
     validate.add_argument("--gold")

@@ -88,12 +88,14 @@ class StoryEvaluator:
         return CandidateResult(self.story.story_id, doc, doc.path, claims, evidence, judgements, matches, rouge_by_ref, values)
 
 
-def run(config: Config, quiet: bool = False) -> RunResult:
+def run(config: Config, quiet: bool = False, use_cache: bool = True) -> RunResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
+    from harness.cache import ResultCache, candidate_key, story_key
     embedder = Embedder(config.embedding_model, Path(config.cache) / "embeddings")
+    results_cache = ResultCache(Path(config.cache) / "results") if use_cache else None
     judge = make_judge(config.judge, **config.judge_options)
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
@@ -105,15 +107,27 @@ def run(config: Config, quiet: bool = False) -> RunResult:
                 results.append(CandidateResult(story.story_id, None, error.path, error=str(error)))
             if not story.candidates:
                 continue
-            evaluator = StoryEvaluator(story, embedder, judge, config)
+            evaluator = None  # built on the first candidate that is not cached
+            story_hash = story_key(story, config)
             for doc in story.candidates:
                 progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
+                key = candidate_key(story_hash, doc)
+                cached = results_cache.get(key) if results_cache else None
+                if cached is not None:
+                    results.append(cached)
+                    progress.update(1)
+                    continue
                 try:
-                    results.append(evaluator.evaluate(doc))
+                    evaluator = evaluator or StoryEvaluator(story, embedder, judge, config)
+                    result = evaluator.evaluate(doc)
+                    results.append(result)
+                    if results_cache:
+                        results_cache.put(key, result)
                 except Exception as exc:  # one bad candidate never sinks the run
                     results.append(CandidateResult(story.story_id, doc, doc.path, error=f"{doc.path}: {type(exc).__name__}: {exc}"))
                 progress.update(1)
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
-    cache = {"embeddings_computed": embedder.computed, "embeddings_from_cache": embedder.cached_hits}
+    cache = {"embeddings_computed": embedder.computed, "embeddings_from_cache": embedder.cached_hits,
+             "candidates_from_cache": results_cache.hits if results_cache else 0}
     return RunResult(config, stories, results, errors, timings, cache, embedder.model_id, judge.name)
