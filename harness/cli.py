@@ -34,7 +34,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.gate import load_gate_config
     config = _config(args)
     gate = load_gate_config(_gate_config_path(args))
-    result = run(config, quiet=args.quiet, use_cache=not args.no_cache)
+    if args.workers < 1:
+        raise InputError("--workers", "expected a whole number of at least 1")
+    result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
     folder = write_reports(result, Path(config.reports), args.run_id, gate)
     errors = [r.error for r in result.results if r.error]
     for error in errors:
@@ -151,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="reports folder (default reports/)")
     run.add_argument("--run-id", help="name of the run folder (default: a UTC timestamp)")
     run.add_argument("--no-cache", action="store_true", help="evaluate every candidate again (embeddings stay cached)")
+    run.add_argument("--workers", type=int, default=1, help="local processes to spread stories over (default 1)")
+    run.add_argument("--backend", choices=["local", "ray"], default="local",
+                     help="ray: one task per story on the cluster named by RAY_ADDRESS, else a local Ray instance")
     run.set_defaults(func=cmd_run)
     validate = sub.add_parser("validate", parents=[common], help="check inputs against the schemas and readers")
     validate.add_argument("--gold")

@@ -27,6 +27,10 @@ class InputError(Exception):
         where = f"{self.path}: {field}: " if field else f"{self.path}: "
         super().__init__(where + problem)
 
+    def __reduce__(self):
+        """Picklable, so stories with input errors can travel to worker processes."""
+        return (InputError, (self.path, self.problem, self.field))
+
 
 @dataclass
 class Block:

@@ -45,7 +45,7 @@ class EmbeddingCache:
 
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(folder / "embeddings.sqlite3")
+        self.db = sqlite3.connect(folder / "embeddings.sqlite3", timeout=60)  # workers share it
         self.db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:

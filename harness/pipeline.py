@@ -5,7 +5,7 @@ Each candidate is evaluated on its own; an error in one becomes an error row and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from harness.checks import SourceFacts
 from harness.claims import Claim, split_claims
 from harness.config import Config
 from harness.document import Document, InputError, Story
-from harness.embeddings import Embedder
+from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import load_stories
 from harness.judge import Judge, Judgement, make_judge, soft_minimum
@@ -88,46 +88,115 @@ class StoryEvaluator:
         return CandidateResult(self.story.story_id, doc, doc.path, claims, evidence, judgements, matches, rouge_by_ref, values)
 
 
-def run(config: Config, quiet: bool = False, use_cache: bool = True) -> RunResult:
+_STATE: dict = {}
+
+
+def _state(config: Config, use_cache: bool) -> dict:
+    """The embedding model, judge and result cache of this process, built once and reused."""
+    from harness.cache import ResultCache
+    key = (config.embedding_model, config.cache, config.judge, repr(config.judge_options), use_cache)
+    if _STATE.get("key") != key:
+        _STATE.clear()
+        _STATE.update(key=key, embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
+                      judge=make_judge(config.judge, **config.judge_options),
+                      results=ResultCache(Path(config.cache) / "results") if use_cache else None)
+    return _STATE
+
+
+def evaluate_story(story: Story, config: Config, use_cache: bool = True, progress=None) -> tuple[list[CandidateResult], dict[str, int]]:
+    """Every candidate of one story, each from the result cache or evaluated; with cache counters.
+    Runs in the calling process or in a worker (local processes, Ray): it needs nothing else."""
+    from harness.cache import candidate_key, story_key
+    state = _state(config, use_cache)
+    embedder, cache = state["embedder"], state["results"]
+    before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
+    results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
+    evaluator = None  # built on the first candidate that is not cached
+    story_hash = story_key(story, config)
+    for doc in story.candidates:
+        if progress is not None:
+            progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
+        key = candidate_key(story_hash, doc)
+        cached = cache.get(key) if cache else None
+        if cached is not None:
+            results.append(cached)
+        else:
+            try:
+                evaluator = evaluator or StoryEvaluator(story, embedder, state["judge"], config)
+                result = evaluator.evaluate(doc)
+                results.append(result)
+                if cache:
+                    cache.put(key, result)
+            except Exception as exc:  # one bad candidate never sinks the run
+                results.append(CandidateResult(story.story_id, doc, doc.path, error=f"{doc.path}: {type(exc).__name__}: {exc}"))
+        if progress is not None:
+            progress.update(1)
+    counts = {"embeddings_computed": embedder.computed - before[0], "embeddings_from_cache": embedder.cached_hits - before[1],
+              "candidates_from_cache": (cache.hits if cache else 0) - before[2]}
+    return results, counts
+
+
+def _ray_results(stories: list[Story], config: Config, use_cache: bool):
+    """Yield (story, results, counts) as Ray tasks finish, one task per story, in story order.
+
+    Connects to the cluster named by RAY_ADDRESS (e.g. after `ray start --head`, or "auto"), else starts
+    a local instance. Every node needs the harness installed; each keeps its own caches under
+    `config.cache` unless that path is on a shared file system."""
+    import os
+
+    import ray
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        ray.init(address=address or None, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                 **({} if address else {"num_cpus": os.cpu_count()}))
+    task = ray.remote(num_cpus=1)(evaluate_story)
+    refs = [task.remote(story, config, use_cache) for story in stories]
+    for story, ref in zip(stories, refs):
+        yield (story, *ray.get(ref))
+
+
+def _process_results(stories: list[Story], config: Config, use_cache: bool, workers: int):
+    """Yield (story, results, counts) from `workers` local processes, in story order."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(evaluate_story, story, config, use_cache) for story in stories]
+        for story, future in zip(stories, futures):
+            yield (story, *future.result())
+
+
+BACKENDS = ("local", "ray")
+
+
+def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: int = 1, backend: str = "local") -> RunResult:
+    """Evaluate every story. `workers > 1` spreads stories over local processes, `backend="ray"` over a
+    Ray cluster; either way the results are identical to a single process."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend '{backend}': expected one of {', '.join(BACKENDS)}")
+    config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
-    from harness.cache import ResultCache, candidate_key, story_key
-    embedder = Embedder(config.embedding_model, Path(config.cache) / "embeddings")
-    results_cache = ResultCache(Path(config.cache) / "results") if use_cache else None
-    judge = make_judge(config.judge, **config.judge_options)
+    make_judge(config.judge, **config.judge_options)  # a bad judge name fails before any work
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
+    cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}
     t = time.perf_counter()
     total = sum(len(s.candidates) for s in stories)
     with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as progress:
-        for story in stories:
-            for error in story.errors:
-                results.append(CandidateResult(story.story_id, None, error.path, error=str(error)))
-            if not story.candidates:
-                continue
-            evaluator = None  # built on the first candidate that is not cached
-            story_hash = story_key(story, config)
-            for doc in story.candidates:
-                progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
-                key = candidate_key(story_hash, doc)
-                cached = results_cache.get(key) if results_cache else None
-                if cached is not None:
-                    results.append(cached)
-                    progress.update(1)
-                    continue
-                try:
-                    evaluator = evaluator or StoryEvaluator(story, embedder, judge, config)
-                    result = evaluator.evaluate(doc)
-                    results.append(result)
-                    if results_cache:
-                        results_cache.put(key, result)
-                except Exception as exc:  # one bad candidate never sinks the run
-                    results.append(CandidateResult(story.story_id, doc, doc.path, error=f"{doc.path}: {type(exc).__name__}: {exc}"))
-                progress.update(1)
+        if backend == "ray" or (workers > 1 and len(stories) > 1):
+            finished = _ray_results(stories, config, use_cache) if backend == "ray" else \
+                _process_results(stories, config, use_cache, workers)
+            for story, story_results, counts in finished:
+                results.extend(story_results)
+                cache = {k: cache[k] + counts[k] for k in cache}
+                progress.update(len(story.candidates))
+        else:
+            for story in stories:
+                story_results, counts = evaluate_story(story, config, use_cache, progress)
+                results.extend(story_results)
+                cache = {k: cache[k] + counts[k] for k in cache}
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
-    cache = {"embeddings_computed": embedder.computed, "embeddings_from_cache": embedder.cached_hits,
-             "candidates_from_cache": results_cache.hits if results_cache else 0}
-    return RunResult(config, stories, results, errors, timings, cache, embedder.model_id, judge.name)
+    return RunResult(config, stories, results, errors, timings, cache, resolve_model(config.embedding_model)[0], config.judge)
