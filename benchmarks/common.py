@@ -31,3 +31,10 @@ def best_threshold(scores, labels) -> tuple[float, float]:
     cuts = [(a + b) / 2 for a, b in zip(candidates, candidates[1:])] or candidates
     best = max(cuts, key=lambda t: (balanced_accuracy_at(scores, labels, t), -abs(t - 0.5)))
     return best, balanced_accuracy_at(scores, labels, best)
+
+
+def publish(table: str, out: Path) -> None:
+    """Write a results table (benchmarks/results/...) and print it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table, "utf-8")
+    print(table)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import balanced_accuracy_at, best_threshold, summedits, summeval  # noqa: E402
+from common import balanced_accuracy_at, best_threshold, publish, summedits, summeval  # noqa: E402
 
 from harness.config import Config  # noqa: E402
 from harness.scorer import ConsistencyScorer  # noqa: E402
@@ -131,10 +131,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/meta_eval.md")
     args = parser.parse_args()
     results = [evaluate(judge, args.bench) for judge in (args.judge or ["calibrated", "evidence"])]
-    table = markdown(results, published(args.bench / "README.md"))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table, "utf-8")
-    print(table)
+    publish(markdown(results, published(args.bench / "README.md")), args.out)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import publish  # noqa: E402
+
 FIRST = ["Ana", "Luis", "Marta", "Jorge", "Elena", "Pablo", "Sofia", "Diego", "Carmen", "Tomas", "Irene", "Raul"]
 LAST = ["Garcia", "Moreno", "Santos", "Vidal", "Rojas", "Castro", "Ortega", "Navarro", "Molina", "Herrera"]
 ORGS = ["Harbour Authority", "National Council", "Water Board", "Transport Union", "Health Agency", "Energy Office"]
@@ -139,10 +142,7 @@ def main() -> None:
         lines.append(f"| {cold['candidates']} | {stories} | {cold['claims']} | {cold['wall']:.1f} | "
                      f"{1000 * cold['wall'] / cold['claims']:.1f} | {cold['rss_mb']:.0f} | {warm['wall']:.1f} | "
                      f"{warm['rss_mb']:.0f} | {cold['wall'] / warm['wall']:.1f}x |")
-    table = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table, "utf-8")
-    print(table)
+    publish("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

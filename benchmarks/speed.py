@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import publish  # noqa: E402
 
 from harness.checks.names import nlp  # noqa: E402
 from harness.config import Config  # noqa: E402
@@ -93,10 +94,7 @@ def main() -> None:
              "Claims per pass counts every claim, artefacts included.", "",
              "| workload | embedding cache | claims per pass | claims/s median | min | max |", "|---|---|---|---|---|---|"]
     lines += [f"| {w} | {c} | {n} | {m:.1f} | {lo:.1f} | {hi:.1f} |" for w, c, n, m, lo, hi in results]
-    table = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table, "utf-8")
-    print(table)
+    publish("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

@@ -90,9 +90,7 @@ FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_
 
 def claim_features(claim: Claim, evidence: list[Evidence], checks: list[CheckResult], sources: SourceFacts) -> dict[str, float]:
     """What the calibrated judge sees of a claim, every value in [0, 1]."""
-    tokens = sources.extra.get("all_tokens")
-    if tokens is None:
-        tokens = sources.extra["all_tokens"] = set().union(*(content_tokens(s) for s in sources.sentences)) if sources.sentences else set()
+    tokens = sources.cached("all_tokens", lambda: set().union(*(content_tokens(s) for s in sources.sentences)))
     own = content_tokens(claim.text)
     novel = own - tokens
     capitalised = {w for w in claim.text.split()[1:] if w[:1].isupper()}

@@ -33,6 +33,12 @@ class SourceFacts:
     story_date: str | None = None
     extra: dict = field(default_factory=dict)
 
+    def cached(self, name: str, compute):
+        """What a check derives from the sources (their numbers, dates, words), computed once per story."""
+        if name not in self.extra:
+            self.extra[name] = compute()
+        return self.extra[name]
+
 
 # Checks precise enough to decide a verdict on their own; the others are features the judge weighs.
 DECISIVE = ("number", "date", "quote", "role")

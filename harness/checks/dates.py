@@ -72,16 +72,16 @@ def _source_weekdays(sources: SourceFacts, days: set[tuple[int, int]], yrs: set[
 
 
 def _source_dates(sources: SourceFacts) -> tuple[set[tuple[int, int]], set[int]]:
-    cached = sources.extra.get("dates")
-    if cached is None:
+    """Days of the month and years the sources (and the story date) give."""
+    def compute():
         text = "\n".join(sources.sentences)
         days, yrs = month_days(text), years(text)
         if sources.story_date:
             d = date.fromisoformat(sources.story_date[:10])
             days.add((d.month, d.day))
             yrs.add(d.year)
-        cached = sources.extra["dates"] = (days, yrs)
-    return cached
+        return days, yrs
+    return sources.cached("dates", compute)
 
 
 def relative_days(text: str) -> list[tuple[int, str]]:

@@ -47,9 +47,7 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     found = entities(claim)
     if not found:
         return CheckResult("name", NA)
-    source = sources.extra.get("name_text")
-    if source is None:
-        source = sources.extra["name_text"] = f" {' '.join(w for s in sources.sentences for w in name_words(s))} "
+    source = sources.cached("name_text", lambda: f" {' '.join(w for s in sources.sentences for w in name_words(s))} ")
     for entity, label in found:
         if not _named(entity, label, source):
             return CheckResult("name", FAIL, f"{entity} ({label}) not in sources", MISSING,

@@ -143,9 +143,7 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     claim_mentions = mentions(claim)
     if not claim_mentions:
         return CheckResult("number", NA)
-    source_mentions = sources.extra.get("numbers")
-    if source_mentions is None:
-        source_mentions = sources.extra["numbers"] = [m for s in sources.sentences for m in mentions(s)]
+    source_mentions = sources.cached("numbers", lambda: [m for s in sources.sentences for m in mentions(s)])
     for mention in claim_mentions:
         if any(_consistent(mention, s) for s in source_mentions):
             continue

@@ -59,9 +59,7 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     quotes = [q for q in quotations(claim) if words(q)]
     if not quotes:
         return CheckResult("quote", NA)
-    source_words = sources.extra.get("sentence_words")
-    if source_words is None:
-        source_words = sources.extra["sentence_words"] = [words(s) for s in sources.sentences]
+    source_words = sources.cached("sentence_words", lambda: [words(s) for s in sources.sentences])
     joined = " " + " ".join(" ".join(w) for w in source_words) + " "
     for quote in quotes:
         quote_words = words(quote)
