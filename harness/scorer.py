@@ -42,7 +42,7 @@ class ConsistencyScorer:
     def _prepare(self, source: str, summary: str):
         reference = text_document("source", source)
         index = self._index(reference)
-        claims = [c for c in split_claims(text_document("summary", summary))]
+        claims = split_claims(text_document("summary", summary))
         return claims, index.search(claims), SourceFacts([p.text for p in index.passages])
 
     def _index_of(self, source: str) -> EvidenceIndex:

@@ -7,7 +7,6 @@ from harness.document import InputError
 from harness.ingest import load_stories, load_story, read_document
 from harness.ingest.readers import detect_format
 
-from conftest import CANDIDATES, GOLD
 
 
 def kinds(doc, kind):

