@@ -39,7 +39,7 @@ def story_pass(embedder: Embedder, judge_name: str, full: bool = False) -> tuple
     started = time.perf_counter()
     claims = 0
     for story in stories:
-        evaluator = StoryEvaluator(story, embedder, make_judge(judge_name), Config(judge=judge_name))
+        evaluator = StoryEvaluator(story, embedder, make_judge(judge_name, Config(judge=judge_name)), Config(judge=judge_name))
         for doc in story.candidates:
             if full:
                 claims += len(evaluator.evaluate(doc).claims)

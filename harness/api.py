@@ -43,7 +43,7 @@ class Evaluator:
     def __init__(self, config: Config | None = None):
         self.config = config or Config()
         self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
-        self.judge = make_judge(self.config.judge, **self.config.judge_options)
+        self.judge = make_judge(self.config.judge, self.config, **self.config.judge_options)
 
     def evaluate(self, sources: list[str | Path | Document] | str, summary: str | Path | Document,
                  key_facts: list[str | KeyFact] | None = None, story_date: str | None = None) -> Evaluation:

@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.config import Config
 from harness.document import Document, Story
 
-SCORING_FIELDS = ("embedding_model", "top_k", "lexical_weight", "judge", "judge_options", "coverage_threshold",
+SCORING_FIELDS = ("embedding_model", "consistency_model", "top_k", "lexical_weight", "judge", "judge_options", "coverage_threshold",
                   "summary_sharpness")
 
 
@@ -28,7 +28,7 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     root = resources.files("harness")
     for path in sorted(Path(str(root)).rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".json", ".j2"):
+        if path.is_file() and path.suffix in (".py", ".json", ".j2", ".onnx"):
             digest.update(str(path.relative_to(Path(str(root)))).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()

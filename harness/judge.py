@@ -8,6 +8,9 @@ Verdicts: `supported`, `contradicted` (the sources state something incompatible)
 sources are silent), `artefact` (not summary content; no `p_support`). A judge is any class with a
 `name` and `judge(claims, evidence, sources)`; the config picks one by name from `JUDGES`.
 
+`CrossEncoderJudge` reads claim and evidence together with the harness's own trained model
+(harness/models/consistency-minilm); see harness.crossencoder.
+
 `EvidenceJudge` is the first, deliberately simple judge: a logistic curve over the best evidence score
 (blended cosine + lexical support) whose centre and slope are set by hand, not fitted; failed fact checks
 override it. Its numbers are placeholders until a calibrated judge is fitted on benchmark data.
@@ -18,8 +21,10 @@ import json
 import math
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Protocol
 
+from harness.chunks import Chunk, chunk_sentences
 from harness.checks import CONFLICT, DECISIVE, FAIL, MISSING, CheckResult, SourceFacts, run_checks
 from harness.text import content_tokens
 from harness.claims import Claim
@@ -134,12 +139,74 @@ class CalibratedJudge:
         return [self.judge_one(c, e, sources) for c, e in zip(claims, evidence)]
 
 
-JUDGES = {"evidence": EvidenceJudge, "calibrated": CalibratedJudge}
+class CrossEncoderJudge:
+    """The harness's own cross-encoder (harness.crossencoder) reads each claim against the source chunks
+    that hold its evidence; `p_support` is the highest p(consistent) over those chunks, and failed
+    decisive checks still override it (`decide`). `chunks = "all"` reads every chunk of every reference
+    (slower, for sources where retrieval may miss)."""
+
+    name = "crossencoder"
+
+    def __init__(self, model: str | None = None, threshold: float | None = None, chunks: str = "evidence",
+                 batch_size: int = 32, cache_dir: Path | None = None):
+        from harness.crossencoder import SHIPPED, CrossEncoder
+        if chunks not in ("evidence", "all"):
+            raise ValueError(f"judge option chunks = '{chunks}': expected 'evidence' or 'all'")
+        self.encoder = CrossEncoder(model or SHIPPED, cache_dir, batch_size)
+        self.threshold = threshold if threshold is not None else float(self.encoder.settings.get("threshold", 0.5))
+        self.chunks = chunks
+
+    def _story_chunks(self, sources: SourceFacts, budget: int) -> list[Chunk]:
+        """Chunks of every reference with sentence indices into `sources.sentences`, computed once per story."""
+        def compute() -> list[Chunk]:
+            out = []
+            for start, end in sources.document_runs():
+                for c in chunk_sentences(sources.sentences[start:end], self.encoder.count, budget):
+                    out.append(Chunk(c.text, c.first + start, c.last + start))
+            return out
+        return sources.cached(f"chunks:{self.encoder.fingerprint}:{budget}", compute)
+
+    def claim_chunks(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> list[Chunk]:
+        # the premise shrinks only for a claim so long that premise + claim would pass the model's 512 positions
+        budget = min(self.encoder.chunk_budget, 509 - self.encoder.count(claim.text))
+        chunks = self._story_chunks(sources, max(32, budget))
+        if self.chunks == "all":
+            return chunks
+        wanted = {e.passage.index for e in evidence}
+        return [c for c in chunks if any(c.first <= i <= c.last for i in wanted)]
+
+    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
+        pairs, owners = [], []
+        for i, (claim, ev) in enumerate(zip(claims, evidence)):
+            if not claim.is_artefact:
+                for chunk in self.claim_chunks(claim, ev, sources):
+                    pairs.append((chunk.text, claim.text))
+                    owners.append(i)
+        best: dict[int, float] = {}
+        read: dict[int, int] = {}
+        for owner, p in zip(owners, self.encoder.predict_pairs(pairs)):
+            best[owner] = max(best.get(owner, 0.0), float(p))
+            read[owner] = read.get(owner, 0) + 1
+        judgements = []
+        for i, (claim, ev) in enumerate(zip(claims, evidence)):
+            if claim.is_artefact:
+                judgements.append(Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}"))
+                continue
+            checks = run_checks(claim.text, sources, ev[0].passage.text if ev else None)
+            p = best.get(i, 0.0)
+            judgements.append(decide(p, checks, self.threshold, f"cross-encoder p = {p:.2f}, best of {read.get(i, 0)} chunk(s)"))
+        return judgements
 
 
-def make_judge(name: str, **options) -> Judge:
+JUDGES = {"evidence": EvidenceJudge, "calibrated": CalibratedJudge, "crossencoder": CrossEncoderJudge}
+
+
+def make_judge(name: str, config=None, **options) -> Judge:
+    """The judge named in the config. Judges that read a model get the config's model and cache folder."""
     if name not in JUDGES:
         raise ValueError(f"unknown judge '{name}': expected one of {', '.join(sorted(JUDGES))}")
+    if JUDGES[name] is CrossEncoderJudge and config is not None:
+        options = {"model": config.consistency_model, "cache_dir": Path(config.cache) / "crossencoder", **options}
     return JUDGES[name](**options)
 
 

@@ -58,7 +58,8 @@ class StoryEvaluator:
     def __init__(self, story: Story, embedder: Embedder, judge: Judge, config: Config):
         self.story, self.embedder, self.judge, self.config = story, embedder, judge, config
         self.index = EvidenceIndex(story.references, embedder, config.top_k, config.lexical_weight)
-        self.sources = SourceFacts([p.text for p in self.index.passages], story.date)
+        self.sources = SourceFacts([p.text for p in self.index.passages], story.date,
+                                   documents=[p.source for p in self.index.passages])
         self.fact_vectors = embedder.encode([f.text for f in story.key_facts])
         self.reference_text = "\n".join(r.content_text for r in story.references)
 
@@ -98,7 +99,7 @@ def _state(config: Config, use_cache: bool) -> dict:
     if _STATE.get("key") != key:
         _STATE.clear()
         _STATE.update(key=key, embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
-                      judge=make_judge(config.judge, **config.judge_options),
+                      judge=make_judge(config.judge, config, **config.judge_options),
                       results=ResultCache(Path(config.cache) / "results") if use_cache else None)
     return _STATE
 
@@ -178,7 +179,7 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
     started = time.perf_counter()
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
-    make_judge(config.judge, **config.judge_options)  # a bad judge name fails before any work
+    make_judge(config.judge, config, **config.judge_options)  # a bad judge name fails before any work
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
     cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}

@@ -37,13 +37,13 @@ class ConsistencyScorer:
     def __init__(self, config: Config | None = None):
         self.config = config or Config()
         self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
-        self.judge = make_judge(self.config.judge, **self.config.judge_options)
+        self.judge = make_judge(self.config.judge, self.config, **self.config.judge_options)
 
     def _prepare(self, source: str, summary: str):
         reference = text_document("source", source)
         index = self._index(reference)
         claims = split_claims(text_document("summary", summary))
-        return claims, index.search(claims), SourceFacts([p.text for p in index.passages])
+        return claims, index.search(claims), self._last[2]
 
     def _index_of(self, source: str) -> EvidenceIndex:
         return self._index(text_document("source", source))
@@ -51,7 +51,9 @@ class ConsistencyScorer:
     def _index(self, reference: Document) -> EvidenceIndex:
         """Benchmarks pair one document with many summaries: keep the last document's index."""
         if getattr(self, "_last", (None,))[0] != reference.text:
-            self._last = (reference.text, EvidenceIndex([reference], self.embedder, self.config.top_k, self.config.lexical_weight))
+            index = EvidenceIndex([reference], self.embedder, self.config.top_k, self.config.lexical_weight)
+            sources = SourceFacts([p.text for p in index.passages], documents=[p.source for p in index.passages])
+            self._last = (reference.text, index, sources)  # sources keep what checks and chunking derive once
         return self._last[1]
 
     def score_one(self, source: str, summary: str) -> float | None:

@@ -32,6 +32,17 @@ class SourceFacts:
     sentences: list[str]
     story_date: str | None = None
     extra: dict = field(default_factory=dict)
+    documents: list[str] = field(default_factory=list)  # the reference each sentence comes from
+
+    def document_runs(self) -> list[tuple[int, int]]:
+        """(start, end) sentence ranges of each reference, so chunks never join two documents."""
+        labels = self.documents or [""] * len(self.sentences)
+        runs, start = [], 0
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                runs.append((start, i))
+                start = i
+        return runs
 
     def cached(self, name: str, compute):
         """What a check derives from the sources (their numbers, dates, words), computed once per story."""
