@@ -53,6 +53,7 @@ def published(readme: Path) -> dict[str, dict[str, float]]:
 
 def score_rows(rows: list[dict], scorer: ConsistencyScorer, label: str) -> np.ndarray:
     from tqdm import tqdm
+    scorer.warm([r["document"] for r in rows], [r["summary"] for r in rows], progress=True)
     scores = []
     for row in tqdm(rows, desc=label, unit="row", mininterval=20):
         s = scorer.score_one(row["document"], row["summary"])

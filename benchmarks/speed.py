@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/speed.py [--bench ../shared/bench] [--repeats 5]
 
+Every cache (embeddings, and the cross-encoder's pairs for `--judge crossencoder`) is cold or warm together.
 Measures the claim path: claim splitting, evidence retrieval (reference and claim embeddings, lexical
 support), every fact check and the judge; and, for the example story, the whole candidate evaluation too
 (adding key-fact coverage, ROUGE against every reference, similarity and extractive fragments). Two cache states: `cold` (a new, empty embedding cache each repetition, so
@@ -32,14 +33,23 @@ from harness.scorer import ConsistencyScorer, text_document  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def story_pass(embedder: Embedder, judge_name: str, full: bool = False) -> tuple[int, float]:
+def loaded_judge(judge_name: str, cache: Path):
+    """The judge with its caches in `cache` (cold or warm like the embeddings) and its model loaded, so that
+    loading is not timed."""
+    judge = make_judge(judge_name, Config(judge=judge_name, cache=str(cache)))
+    if hasattr(judge, "encoder"):
+        judge.encoder._load()
+    return judge
+
+
+def story_pass(embedder: Embedder, judge, full: bool = False) -> tuple[int, float]:
     """The claim path (split, embed the references and the claims, retrieve evidence, run every check,
     judge), or with `full` the whole candidate evaluation (adding coverage, ROUGE, similarity, fragments)."""
     stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")
     started = time.perf_counter()
     claims = 0
     for story in stories:
-        evaluator = StoryEvaluator(story, embedder, make_judge(judge_name, Config(judge=judge_name)), Config(judge=judge_name))
+        evaluator = StoryEvaluator(story, embedder, judge, Config(judge=judge.name))
         for doc in story.candidates:
             if full:
                 claims += len(evaluator.evaluate(doc).claims)
@@ -78,9 +88,10 @@ def main() -> None:
                 folder = tempfile.mkdtemp() if cache == "cold" else warm_dir
                 embedder = Embedder(cache_dir=Path(folder))
                 embedder._model = loaded.model
+                judge = loaded_judge(args.judge, Path(folder))
                 if cache == "warm" and not rates:
-                    story_pass(embedder, args.judge, full)  # fill the cache
-                counts, seconds = story_pass(embedder, args.judge, full)
+                    story_pass(embedder, judge, full)  # fill the cache
+                counts, seconds = story_pass(embedder, judge, full)
                 rates.append(counts / seconds)
         workload = "example story, whole evaluation incl. ROUGE and coverage" if full else "example story, claim path"
         results.append((workload, cache, counts, statistics.median(rates), min(rates), max(rates)))
@@ -93,6 +104,8 @@ def main() -> None:
                 for _ in range(args.repeats):
                     scorer = ConsistencyScorer(Config(judge=args.judge, cache=tempfile.mkdtemp() if cache == "cold" else warm_dir))
                     scorer.embedder._model = loaded.model
+                    if hasattr(scorer.judge, "encoder"):
+                        scorer.judge.encoder._load()
                     if cache == "warm" and not rates:
                         summedits_pass(scorer, rows)
                     counts, seconds = summedits_pass(scorer, rows)

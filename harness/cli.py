@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a setting that names no judge or model
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
               "so running again resumes", file=sys.stderr)

@@ -71,5 +71,7 @@ def load_config(path: Path | None) -> Config:
     for name in ("gold", "candidates", "reports", "cache"):
         value = Path(getattr(config, name))
         setattr(config, name, str(value if value.is_absolute() else base / value))
+    if config.consistency_model.startswith("."):  # a model folder named relative to the config file
+        config.consistency_model = str(base / config.consistency_model)
     config.source = str(path)
     return config

@@ -64,6 +64,8 @@ def resolve(model: str) -> tuple[Path | str, str]:
         return path, "onnx" if (path / "model.onnx").exists() else "torch"
     if path.exists():
         raise ValueError(f"cross-encoder '{model}': expected a folder with model.onnx + tokenizer.json, or a transformers model")
+    if model.startswith((".", "/", "~")):
+        raise ValueError(f"cross-encoder '{model}': no such folder")
     return model, "torch"
 
 

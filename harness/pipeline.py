@@ -177,9 +177,9 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    make_judge(config.judge, config, **config.judge_options)  # a bad judge or model name fails before any work
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
-    make_judge(config.judge, config, **config.judge_options)  # a bad judge name fails before any work
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
     cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}

@@ -73,6 +73,22 @@ class ConsistencyScorer:
                 rows.append({**claim_features(claim, ev, checks, sources), "decisive": _decisive(checks)})
         return rows
 
+    def warm(self, sources: list[str], summaries: list[str], progress: bool = False) -> None:
+        """For the `crossencoder` judge: run every (chunk, claim) pair of many summaries through the model in
+        large batches, filling its pair cache, so that scoring them one by one afterwards only reads it.
+        Other judges have nothing to warm."""
+        from harness.judge import CrossEncoderJudge
+        if not isinstance(self.judge, CrossEncoderJudge):
+            return
+        pairs = []
+        for source, summary in tqdm(list(zip(sources, summaries)), disable=not progress, unit="summary", desc="pairs"):
+            claims, evidence, facts = self._prepare(source, summary)
+            for claim, found in zip(claims, evidence):
+                if not claim.is_artefact:
+                    pairs += [(chunk.text, claim.text) for chunk in self.judge.claim_chunks(claim, found, facts)]
+        self.judge.encoder.predict_pairs(pairs, progress=progress)
+
     def score(self, sources: list[str], summaries: list[str], progress: bool = False) -> list[float | None]:
+        self.warm(sources, summaries, progress)
         pairs = zip(sources, summaries)
         return [self.score_one(s, c) for s, c in tqdm(pairs, total=len(sources), disable=not progress, unit="pair")]

@@ -115,3 +115,12 @@ def test_crossencoder_judge_on_the_story(story, embedder, tmp_path):
     judgements = evaluator.judge.judge(claims, evaluator.index.search(claims), evaluator.sources)
     assert judgements[0].verdict == "supported" and "cross-encoder" in judgements[0].reason
     assert judgements[1].verdict == "contradicted"  # the number check still decides
+
+
+def test_a_missing_folder_fails_before_any_work(tmp_path, capsys):
+    from harness.cli import main
+    config = tmp_path / "h.toml"
+    config.write_text('[models]\nconsistency = "./no/such/folder"\n[judge]\nname = "crossencoder"\n')
+    assert main(["run", "--config", str(config), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "no/such/folder': no such folder" in err and "Traceback" not in err

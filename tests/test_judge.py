@@ -5,7 +5,8 @@ from importlib import resources
 import pytest
 
 from harness.checks import CONFLICT, FAIL, MISSING, PASS, CheckResult
-from harness.judge import (FEATURES, CalibratedJudge, EvidenceJudge, decide, make_judge)
+from harness.config import Config
+from harness.judge import (FEATURES, CalibratedJudge, CrossEncoderJudge, EvidenceJudge, decide, make_judge)
 
 
 def test_calibration_file_loads_and_reproduces_recorded_scores():
@@ -43,3 +44,12 @@ def test_judges_by_name():
     assert isinstance(make_judge("calibrated"), CalibratedJudge)
     with pytest.raises(ValueError, match="unknown judge 'nli'"):
         make_judge("nli")
+
+
+def test_crossencoder_judge_takes_the_configured_model_and_cache(tmp_path):
+    judge = make_judge("crossencoder", Config(cache=str(tmp_path)))
+    assert isinstance(judge, CrossEncoderJudge) and judge.encoder.backend == "onnx"
+    assert judge.encoder.cache.db is not None and (tmp_path / "crossencoder" / "pairs.sqlite").exists()
+    assert 0 < judge.threshold < 1
+    with pytest.raises(ValueError, match="chunks = 'some'"):
+        make_judge("crossencoder", Config(cache=str(tmp_path)), chunks="some")
