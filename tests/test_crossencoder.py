@@ -16,7 +16,7 @@ from harness.crossencoder import SHIPPED, CrossEncoder, shipped_model_path
 DATA = Path(__file__).parent / "data"
 TWINS = json.loads((DATA / "story_twins.json").read_text("utf-8"))["twins"]
 RECORDED = json.loads((DATA / "crossencoder_recorded.json").read_text("utf-8"))
-MIN_TWINS_RANKED = 13  # of 16: what the shipped model does (training/record_outputs.py prints each pair)
+MIN_TWINS_RANKED = 12  # of 16: what the shipped model does (training/record_outputs.py prints each pair)
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,8 @@ def metrics(probs: np.ndarray, pairs: list[dict]) -> dict:
 
 
 def export_onnx(model, tokenizer, folder: Path, work: Path) -> None:
-    """torch -> ONNX (dynamic batch and length) -> int8 dynamic quantization."""
+    """torch -> ONNX (dynamic batch and length) -> int8 dynamic quantization, per channel (per-tensor scales
+    moved some probabilities by up to 0.54 from the float model; per channel keeps them much closer)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     model.eval()
@@ -77,7 +78,7 @@ def export_onnx(model, tokenizer, folder: Path, work: Path) -> None:
                       input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
                       dynamic_axes={k: {0: "batch", 1: "length"} for k in ("input_ids", "attention_mask", "token_type_ids")}
                       | {"logits": {0: "batch"}}, opset_version=17, dynamo=False)
-    quantize_dynamic(str(float_path), str(folder / "model.onnx"), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(float_path), str(folder / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
 
 
 def write_card(folder: Path) -> None:
