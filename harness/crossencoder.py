@@ -8,7 +8,8 @@ with torch; `HF_HUB_OFFLINE` is honoured, so a hub id works only where the hub i
 
 Serving: the source is cut into overlapping chunks (harness.chunks) so no evidence is truncated; a claim
 is read against the chunks that hold its best evidence sentences, and its probability is the highest
-over those chunks. Pairs are batched by length, and every (model, chunk, claim) probability is cached in
+over those chunks. All pairs of a candidate go to the model in one call, sorted by length (batches of one
+for the int8 model, see `CrossEncoder.__init__`), and every (model, chunk, claim) probability is cached in
 SQLite, so a re-run reads no model at all.
 """
 from __future__ import annotations
@@ -98,10 +99,14 @@ class PairCache:
 class CrossEncoder:
     """p(consistent) for (premise, claim) pairs, batched by length and cached."""
 
-    def __init__(self, model: str = SHIPPED, cache_dir: Path | None = None, batch_size: int = 32, threads: int | None = None):
+    def __init__(self, model: str = SHIPPED, cache_dir: Path | None = None, batch_size: int | None = None,
+                 threads: int | None = None):
         self.name = model or SHIPPED
         self.location, self.backend = resolve(self.name)
-        self.batch_size = batch_size
+        # int8 ONNX quantizes activations with one scale per tensor, so a pair's score would depend on the
+        # other pairs (and padding) in its batch; one pair per run keeps every score reproducible and cacheable,
+        # and measured as fast here (benchmarks/results/crossencoder_cost.md). Torch models batch.
+        self.batch_size = batch_size or (1 if self.backend == "onnx" else 16)
         self.threads = threads
         self.cache = PairCache(cache_dir)
         self._session = None

@@ -148,7 +148,7 @@ class CrossEncoderJudge:
     name = "crossencoder"
 
     def __init__(self, model: str | None = None, threshold: float | None = None, chunks: str = "evidence",
-                 batch_size: int = 32, cache_dir: Path | None = None):
+                 batch_size: int | None = None, cache_dir: Path | None = None):
         from harness.crossencoder import SHIPPED, CrossEncoder
         if chunks not in ("evidence", "all"):
             raise ValueError(f"judge option chunks = '{chunks}': expected 'evidence' or 'all'")

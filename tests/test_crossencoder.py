@@ -16,7 +16,7 @@ from harness.crossencoder import SHIPPED, CrossEncoder, shipped_model_path
 DATA = Path(__file__).parent / "data"
 TWINS = json.loads((DATA / "story_twins.json").read_text("utf-8"))["twins"]
 RECORDED = json.loads((DATA / "crossencoder_recorded.json").read_text("utf-8"))
-MIN_TWINS_RANKED = 12  # of 16: what the shipped model does (training/record_outputs.py prints each pair)
+MIN_TWINS_RANKED = 13  # of 16: what the shipped model does (training/record_outputs.py prints each pair)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +48,13 @@ def test_ranks_supported_claims_above_their_perturbed_twins(encoder):
     assert float(np.mean(probs[0::2])) > float(np.mean(probs[1::2]))
 
 
-def test_batches_and_order_do_not_change_scores(encoder, tmp_path):
+def test_a_pairs_score_does_not_depend_on_the_other_pairs(encoder):
+    """int8 ONNX scales activations per tensor, so a batch would couple its rows: the default runs one
+    pair at a time, and then order and company change nothing."""
     pairs = [(t["premise"], t["twin"]) for t in TWINS[:6]]
-    one_by_one = CrossEncoder(SHIPPED, None, batch_size=1).predict_pairs(pairs)
-    batched = CrossEncoder(SHIPPED, None, batch_size=32).predict_pairs(pairs[::-1])[::-1]
-    assert np.allclose(one_by_one, batched, atol=1e-4)
+    alone = [CrossEncoder(SHIPPED, None).predict_pairs([pair])[0] for pair in pairs]
+    together = CrossEncoder(SHIPPED, None).predict_pairs(pairs[::-1])[::-1]
+    assert encoder.batch_size == 1 and np.array_equal(np.array(alone, dtype=np.float32), together)
 
 
 def test_cached_pairs_are_not_recomputed(tmp_path, monkeypatch):
@@ -71,7 +73,8 @@ def test_chunks_cover_every_sentence_within_budget_with_overlap(encoder):
     joined = " ".join(c.text for c in chunks)
     assert all(s in joined for i, s in enumerate(sentences) if i != 17)
     assert all(f"word{i}" in joined for i in range(400))  # the long sentence is read in parts, not cut off
-    assert all(a.last >= b.first for a, b in zip(chunks, chunks[1:]))  # consecutive chunks overlap
+    # consecutive chunks share a sentence, except where the long sentence's parts (which overlap in words) begin
+    assert all(a.last >= b.first or b.first == 17 for a, b in zip(chunks, chunks[1:]))
 
 
 def test_a_user_named_folder_model_loads_and_matches(tmp_path, encoder):
