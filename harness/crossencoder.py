@@ -114,7 +114,8 @@ class CrossEncoder:
         self.settings = json.loads(settings.read_text("utf-8")) if settings and settings.exists() else {}
         self.max_length = int(self.settings.get("max_length", MAX_LENGTH))
         self.chunk_budget = int(self.settings.get("chunk_budget", CHUNK_BUDGET))
-        self.fingerprint = self._fingerprint()
+        # batch size is part of the key: with int8 ONNX, scores from batches of several pairs differ slightly
+        self.fingerprint = f"{self._fingerprint()}-b{self.batch_size}"
 
     def _fingerprint(self) -> str:
         """Identifies the weights, so a retrained model never reads another model's cached scores."""
