@@ -321,7 +321,7 @@ def synthetic_pairs(docs: list[dict], perturber: Perturber, count, rng: random.R
             for chunk in chunks:
                 for i in range(chunk.first, chunk.last + 1):
                     sent = doc["sentences"][i]
-                    if len(sent.split()) < 5 or i >= len(doc["sentences"]):
+                    if len(sent.split()) < 5:
                         continue
                     nxt = doc["sentences"][i + 1] if i + 1 <= chunk.last else None
                     base = {"premise": chunk.text, "doc": doc["id"], "domain": doc["domain"], "source": sent}
@@ -330,14 +330,11 @@ def synthetic_pairs(docs: list[dict], perturber: Perturber, count, rng: random.R
                         if claim and (round_ == 0 or kind != "verbatim"):
                             pairs.append({**base, "claim": claim, "label": 1, "kind": kind})
                             break
-                    made = 0
                     for kind in weighted(rng, NEGATIVE_KINDS):
                         claim = perturber.negative(kind, sent, doc["sentences"], chunk, others)
                         if claim and claim.strip() != sent.strip():
                             pairs.append({**base, "claim": claim, "label": 0, "kind": kind})
-                            made += 1
-                            if made == 1:
-                                break
+                            break
     return pairs
 
 

@@ -4,8 +4,9 @@
     .venv/bin/python training/train_crossencoder.py                            # train, export, card
 
 Reproducible from `--seed`: the data order, dropout and the classifier's initial weights come from it,
-and training stops after a fixed number of steps (not after a time), so two runs on the same machine give
-the same weights. Writes into harness/models/consistency-minilm/: `model.onnx` (int8, dynamic
+and training stops after a fixed number of steps (not after a time), so two runs on the same machine should
+give the same weights (CPU torch kernels are deterministic; not checked by a second 59-minute run).
+`make_pairs.py` was run twice with the same seed and wrote byte-identical pairs. Writes into harness/models/consistency-minilm/: `model.onnx` (int8, dynamic
 quantization), `tokenizer.json`, `config.json` (what the server needs), `training.json` (data summary,
 settings, loss curve, dev metrics) and MODEL_CARD.md (rewrite it with `--card-only` after the benchmarks). The float weights go to `--work` (not shipped).
 """
