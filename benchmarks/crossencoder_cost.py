@@ -68,7 +68,8 @@ def main() -> None:
     probe = json.loads(subprocess.run([sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True,
                                       cwd=ROOT).stdout.strip().splitlines()[-1])
     pairs = story_pairs()
-    pieces = [CrossEncoder().count(p) + CrossEncoder().count(c) + 3 for p, c in pairs[:200]]
+    counter = CrossEncoder()
+    pieces = [counter.count(p) + counter.count(c) + 3 for p, c in pairs[:200]]
     rows = []
     for batch_size in (1, 8, 32):
         model = CrossEncoder(batch_size=batch_size, threads=args.threads)  # no cache folder: every pair is computed

@@ -112,7 +112,6 @@ class CrossEncoder:
         self._session = None
         settings = Path(self.location) / "config.json" if self.backend == "onnx" else None
         self.settings = json.loads(settings.read_text("utf-8")) if settings and settings.exists() else {}
-        self.max_length = int(self.settings.get("max_length", MAX_LENGTH))
         self.chunk_budget = int(self.settings.get("chunk_budget", CHUNK_BUDGET))
         # batch size is part of the key: with int8 ONNX, scores from batches of several pairs differ slightly
         self.fingerprint = f"{self._fingerprint()}-b{self.batch_size}"
@@ -120,8 +119,9 @@ class CrossEncoder:
     def _fingerprint(self) -> str:
         """Identifies the weights, so a retrained model never reads another model's cached scores."""
         if self.backend == "onnx":
-            data = (Path(self.location) / "model.onnx").read_bytes()
-            return hashlib.sha256(data).hexdigest()[:16]
+            weights = Path(self.location) / "model.onnx"
+            stat = weights.stat()
+            return _file_digest(str(weights.resolve()), stat.st_size, stat.st_mtime_ns)
         return hashlib.sha256(str(self.location).encode()).hexdigest()[:16]
 
     def count(self, text: str) -> int:
@@ -186,13 +186,19 @@ class CrossEncoder:
         width = max(len(e.ids) for e in encodings)
         if width > 512:
             raise ValueError(f"a premise and claim of {width} word pieces exceed the model's 512 positions; "
-                             "chunk the premise first (CrossEncoder.chunks)")
+                             "chunk the premise first (harness.chunks.chunk_sentences)")
         batch = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
         for row, e in enumerate(encodings):
             batch["input_ids"][row, :len(e.ids)] = e.ids
             batch["attention_mask"][row, :len(e.ids)] = e.attention_mask
             batch["token_type_ids"][row, :len(e.ids)] = e.type_ids
         return _to_probability(session.run(["logits"], batch)[0])
+
+
+@lru_cache(maxsize=8)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a weights file, read once per process (a judge is built more than once per run)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _to_probability(logits: np.ndarray) -> np.ndarray:

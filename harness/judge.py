@@ -46,6 +46,11 @@ class Judgement:
         return [c for c in self.checks if c.status == FAIL]
 
 
+def artefact_judgement(claim: Claim) -> Judgement:
+    """Every judge's answer for an artefact: not a statement of fact, so no p_support."""
+    return Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}")
+
+
 class Judge(Protocol):
     name: str
 
@@ -66,7 +71,7 @@ class EvidenceJudge:
 
     def judge_one(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> Judgement:
         if claim.is_artefact:
-            return Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}")
+            return artefact_judgement(claim)
         best = evidence[0].score if evidence else 0.0
         p = self.probability(best)
         checks = run_checks(claim.text, sources, evidence[0].passage.text if evidence else None)
@@ -130,7 +135,7 @@ class CalibratedJudge:
 
     def judge_one(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> Judgement:
         if claim.is_artefact:
-            return Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}")
+            return artefact_judgement(claim)
         checks = run_checks(claim.text, sources, evidence[0].passage.text if evidence else None)
         p = self.probability(claim_features(claim, evidence, checks, sources))
         return decide(p, checks, self.threshold, f"calibrated p = {p:.2f}")
@@ -190,7 +195,7 @@ class CrossEncoderJudge:
         judgements = []
         for i, (claim, ev) in enumerate(zip(claims, evidence)):
             if claim.is_artefact:
-                judgements.append(Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}"))
+                judgements.append(artefact_judgement(claim))
                 continue
             checks = run_checks(claim.text, sources, ev[0].passage.text if ev else None)
             p = best.get(i, 0.0)
