@@ -52,13 +52,9 @@ def published(readme: Path) -> dict[str, dict[str, float]]:
 
 
 def score_rows(rows: list[dict], scorer: ConsistencyScorer, label: str) -> np.ndarray:
-    from tqdm import tqdm
-    scorer.warm([r["document"] for r in rows], [r["summary"] for r in rows], progress=True)
-    scores = []
-    for row in tqdm(rows, desc=label, unit="row", mininterval=20):
-        s = scorer.score_one(row["document"], row["summary"])
-        scores.append(0.0 if s is None else s)  # no scorable claim: nothing supported
-    return np.array(scores)
+    print(label, flush=True)
+    scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=True)
+    return np.array([0.0 if s is None else s for s in scores])  # no scorable claim: nothing supported
 
 
 def evaluate(judge: str, bench: Path) -> dict:

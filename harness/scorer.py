@@ -57,7 +57,9 @@ class ConsistencyScorer:
         return self._last[1]
 
     def score_one(self, source: str, summary: str) -> float | None:
-        claims, evidence, sources = self._prepare(source, summary)
+        return self._summary_score(*self._prepare(source, summary))
+
+    def _summary_score(self, claims, evidence, sources) -> float | None:
         judgements = self.judge.judge(claims, evidence, sources)
         return soft_minimum([j.p_support for j in judgements if j.p_support is not None], self.config.summary_sharpness)
 
@@ -73,22 +75,32 @@ class ConsistencyScorer:
                 rows.append({**claim_features(claim, ev, checks, sources), "decisive": _decisive(checks)})
         return rows
 
-    def warm(self, sources: list[str], summaries: list[str], progress: bool = False) -> None:
-        """For the `crossencoder` judge: run every (chunk, claim) pair of many summaries through the model in
-        large batches, filling its pair cache, so that scoring them one by one afterwards only reads it.
+    def _warm(self, prepared: list[tuple]) -> None:
+        """For the `crossencoder` judge: send every (chunk, claim) pair of a block of prepared summaries to the
+        model in one call, so a torch model batches them; scoring each summary afterwards reads the pair cache.
         Other judges have nothing to warm."""
         from harness.judge import CrossEncoderJudge
         if not isinstance(self.judge, CrossEncoderJudge):
             return
         pairs = []
-        for source, summary in tqdm(list(zip(sources, summaries)), disable=not progress, unit="summary", desc="pairs"):
-            claims, evidence, facts = self._prepare(source, summary)
+        for claims, evidence, facts in prepared:
             for claim, found in zip(claims, evidence):
                 if not claim.is_artefact:
                     pairs += [(chunk.text, claim.text) for chunk in self.judge.claim_chunks(claim, found, facts)]
-        self.judge.encoder.predict_pairs(pairs, progress=progress)
+        self.judge.encoder.predict_pairs(pairs)
 
-    def score(self, sources: list[str], summaries: list[str], progress: bool = False) -> list[float | None]:
-        self.warm(sources, summaries, progress)
-        pairs = zip(sources, summaries)
-        return [self.score_one(s, c) for s, c in tqdm(pairs, total=len(sources), disable=not progress, unit="pair")]
+    def score(self, sources: list[str], summaries: list[str], progress: bool = False,
+              block: int = 256) -> list[float | None]:
+        """Scores in input order. Summaries are prepared (claims, evidence) once each, a block at a time, so
+        memory stays bounded however many pairs there are. Rows that share a source are faster adjacent:
+        the evidence index of the last source is kept."""
+        rows = list(zip(sources, summaries))
+        scores: list[float | None] = []
+        with tqdm(total=len(rows), disable=not progress, unit="pair", mininterval=5) as bar:
+            for start in range(0, len(rows), block):
+                prepared = [self._prepare(source, summary) for source, summary in rows[start:start + block]]
+                self._warm(prepared)
+                for item in prepared:
+                    scores.append(self._summary_score(*item))
+                bar.update(len(prepared))
+        return scores

@@ -127,3 +127,20 @@ def test_a_missing_folder_fails_before_any_work(tmp_path, capsys):
     assert main(["run", "--config", str(config), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "no/such/folder': no such folder" in err and "Traceback" not in err
+
+
+def test_scorer_prepares_each_summary_once_and_keeps_order(tmp_path, monkeypatch):
+    """`score` works in blocks: each summary's claims and evidence are found once, the block's pairs go to
+    the model together, and the scores come back in input order, equal to scoring each row alone."""
+    from harness.scorer import ConsistencyScorer
+    twins = TWINS[:3]
+    sources = [t["premise"] for t in twins for _ in (0, 1)]
+    summaries = [claim for t in twins for claim in (t["supported"], t["twin"])]
+    scorer = ConsistencyScorer(Config(judge="crossencoder", cache=str(tmp_path)))
+    prepared = []
+    original = scorer._prepare
+    monkeypatch.setattr(scorer, "_prepare", lambda s, c: prepared.append(c) or original(s, c))
+    scores = scorer.score(sources, summaries, block=4)
+    assert prepared == summaries
+    alone = [scorer.score_one(s, c) for s, c in zip(sources, summaries)]
+    assert scores == pytest.approx(alone) and scores[0] != scores[1]
