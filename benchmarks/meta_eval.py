@@ -103,10 +103,10 @@ def evaluate(judge: str, bench: Path, model: str | None = None) -> dict:
     return result
 
 
-def markdown(results: list[dict], reference: dict[str, dict[str, float]]) -> str:
+def markdown(results: list[dict], reference: dict[str, dict[str, float]], command: str) -> str:
     compare = [m for m in COMPARE if m in reference]
     lines = ["# Meta-evaluation against human labels", "",
-             "Command: `.venv/bin/python benchmarks/meta_eval.py --bench ../shared/bench`", "",
+             f"Command: `{command}`", "",
              "## SummEdits: balanced accuracy (%) on `cut == test`, threshold chosen per domain on `cut == val`", "",
              "| domain | n test | " + " | ".join(f"harness ({r['judge']})" for r in results)
              + " | " + " | ".join(f"{m}*" for m in compare) + " |",
@@ -134,7 +134,7 @@ def markdown(results: list[dict], reference: dict[str, dict[str, float]]) -> str
         lines.append(f"| {r['judge']} | {s['spearman']:.3f} | {s['kendall']:.3f} | {s['auc']:.3f} | {100 * s['bacc_transfer']:.1f} |")
     lines += ["", "Scoring time on this machine: " + "; ".join(
         f"{r['judge']}: SummEdits {r['seconds']['summedits']:.0f} s, SummEval {r['seconds']['summeval']:.0f} s" for r in results)
-        + " (embeddings cached after the first run)."]
+        + " (embedding and cross-encoder pair caches as earlier runs left them)."]
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +146,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/meta_eval.md")
     args = parser.parse_args()
     results = [evaluate(judge, args.bench, args.model) for judge in (args.judge or ["crossencoder", "calibrated", "evidence"])]
-    publish(markdown(results, published(args.bench / "README.md")), args.out)
+    command = " ".join([".venv/bin/python benchmarks/meta_eval.py", *sys.argv[1:]])
+    publish(markdown(results, published(args.bench / "README.md"), command), args.out)
 
 
 if __name__ == "__main__":
