@@ -145,7 +145,10 @@ def main() -> None:
     parser.add_argument("--model", help="consistency model for the crossencoder judge (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/meta_eval.md")
     args = parser.parse_args()
-    results = [evaluate(judge, args.bench, args.model) for judge in (args.judge or ["crossencoder", "calibrated", "evidence"])]
+    judges = args.judge or ["crossencoder", "calibrated", "evidence"]
+    if args.model and "crossencoder" not in judges:
+        parser.error("--model is read only by the crossencoder judge: add --judge crossencoder")
+    results = [evaluate(judge, args.bench, args.model) for judge in judges]
     command = " ".join([".venv/bin/python benchmarks/meta_eval.py", *sys.argv[1:]])
     publish(markdown(results, published(args.bench / "README.md"), command), args.out)
 
