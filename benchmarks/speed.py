@@ -33,12 +33,16 @@ from harness.scorer import ConsistencyScorer, text_document  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def loaded_judge(judge_name: str, cache: Path):
-    """The judge with its caches in `cache` (cold or warm like the embeddings) and its model loaded, so that
-    loading is not timed."""
-    judge = make_judge(judge_name, Config(judge=judge_name, cache=str(cache)))
+def load_model(judge) -> None:
+    """Load a judge's own model now (the cross-encoder loads it lazily), so that loading is not timed."""
     if hasattr(judge, "encoder"):
         judge.encoder._load()
+
+
+def loaded_judge(judge_name: str, cache: Path):
+    """The judge with its caches in `cache` (cold or warm like the embeddings) and its model loaded."""
+    judge = make_judge(judge_name, Config(judge=judge_name, cache=str(cache)))
+    load_model(judge)
     return judge
 
 
@@ -104,8 +108,7 @@ def main() -> None:
                 for _ in range(args.repeats):
                     scorer = ConsistencyScorer(Config(judge=args.judge, cache=tempfile.mkdtemp() if cache == "cold" else warm_dir))
                     scorer.embedder._model = loaded.model
-                    if hasattr(scorer.judge, "encoder"):
-                        scorer.judge.encoder._load()
+                    load_model(scorer.judge)
                     if cache == "warm" and not rates:
                         summedits_pass(scorer, rows)
                     counts, seconds = summedits_pass(scorer, rows)

@@ -180,13 +180,19 @@ class CrossEncoderJudge:
         wanted = {e.passage.index for e in evidence}
         return [c for c in chunks if any(c.first <= i <= c.last for i in wanted)]
 
-    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
+    def pairs(self, claims: list[Claim], evidence: list[list[Evidence]],
+              sources: SourceFacts) -> tuple[list[tuple[str, str]], list[int]]:
+        """The (chunk, claim) pairs the model reads for these claims, and the claim index each belongs to."""
         pairs, owners = [], []
         for i, (claim, ev) in enumerate(zip(claims, evidence)):
             if not claim.is_artefact:
                 for chunk in self.claim_chunks(claim, ev, sources):
                     pairs.append((chunk.text, claim.text))
                     owners.append(i)
+        return pairs, owners
+
+    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
+        pairs, owners = self.pairs(claims, evidence, sources)
         best: dict[int, float] = {}
         read: dict[int, int] = {}
         for owner, p in zip(owners, self.encoder.predict_pairs(pairs)):

@@ -82,11 +82,7 @@ class ConsistencyScorer:
         from harness.judge import CrossEncoderJudge
         if not isinstance(self.judge, CrossEncoderJudge):
             return
-        pairs = []
-        for claims, evidence, facts in prepared:
-            for claim, found in zip(claims, evidence):
-                if not claim.is_artefact:
-                    pairs += [(chunk.text, claim.text) for chunk in self.judge.claim_chunks(claim, found, facts)]
+        pairs = [pair for item in prepared for pair in self.judge.pairs(*item)[0]]
         self.judge.encoder.predict_pairs(pairs)
 
     def score(self, sources: list[str], summaries: list[str], progress: bool = False,
