@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.document import ARTEFACT_KINDS, CONTENT_KINDS, Document
+from harness.document import ARTEFACT_KINDS, CONTENT_KINDS, Document, InputError
 from harness.text import fold, sentence_spans, words
 
 CHATBOT_LEFTOVER = re.compile(
@@ -19,6 +19,7 @@ CHATBOT_LEFTOVER = re.compile(
 )
 CLAUSE_BREAK = re.compile(r";\s+")
 MIN_CLAUSE_WORDS = 4
+MAX_CLAIMS = 1000  # sentences in one candidate; more is a pasted article or a runaway generation, not a summary
 
 
 @dataclass
@@ -64,6 +65,9 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
             for s, e in sentence_spans(block.text):
                 for cs, ce in _clauses(block.text[s:e], block.start + s):
                     spans.append((cs, ce, block.kind, block.section, ""))
+        if len(spans) > MAX_CLAIMS:
+            raise InputError(doc.path, f"more than {MAX_CLAIMS} sentences: too long to be judged as a summary "
+                             "(is it a whole article or a runaway generation?)")
     claims: list[Claim] = []
     seen: set[str] = set()
     for n, (start, end, kind, section, artefact) in enumerate(spans, start=1):

@@ -30,14 +30,21 @@ def _config(args: argparse.Namespace) -> Config:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.pipeline import run
-    from harness.report import write_reports
+    from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
     from harness.gate import load_gate_config
     config = _config(args)
     gate = load_gate_config(_gate_config_path(args))
     if args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
-    result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
-    folder = write_reports(result, Path(config.reports), args.run_id, gate)
+    if args.run_id:
+        check_run_id(args.run_id)
+    folder = reserve_run_folder(Path(config.reports), args.run_id)
+    try:
+        result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
+    except BaseException:
+        release_run_folder(folder)
+        raise
+    folder = write_reports(result, Path(config.reports), gate=gate, folder=folder)
     errors = [r.error for r in result.results if r.error]
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
@@ -69,37 +76,72 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if problems else 0
 
 
-def _read_pairs(path: Path) -> list[dict]:
-    rows = []
+MAX_PAIRS_MB = 500.0  # one score-pairs input file; each document and summary is held to [ingest] max_file_mb
+
+
+def _read_pairs(path: Path, max_field_mb: float) -> list[dict]:
+    """JSONL rows {id, document, summary}. Lines are split at "\\n" only (JSON strings may hold U+2028 and
+    other characters that `str.splitlines` breaks at); every problem names the file and the line."""
+    from harness.ingest import read_regular_file
+    from harness.ingest.readers import load_json
+    raw = read_regular_file(path, int(MAX_PAIRS_MB * 1_000_000))
     try:
-        lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read: {exc}") from exc
+        lines = raw.decode("utf-8-sig").split("\n")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"invalid UTF-8 at byte {exc.start}") from exc
+    rows, seen = [], {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        where = f"line {number}"
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"invalid JSON: {exc.msg}", f"line {number}") from exc
+            row = load_json(line, path)
+        except InputError as exc:
+            raise InputError(path, exc.problem, where) from exc
+        if not isinstance(row, dict):
+            raise InputError(path, f"expected a JSON object {{id, document, summary}}, got {type(row).__name__}", where)
         for key in ("id", "document", "summary"):
             if key not in row:
-                raise InputError(path, f"missing field '{key}'", f"line {number}")
+                raise InputError(path, f"missing field '{key}'", where)
         if not isinstance(row["document"], str) or not isinstance(row["summary"], str):
-            raise InputError(path, "document and summary must be strings", f"line {number}")
+            raise InputError(path, "document and summary must be strings", where)
+        if not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
+            raise InputError(path, "id must be a string or a whole number", where)
+        for key in ("document", "summary"):
+            if len(row[key].encode("utf-8")) > max_field_mb * 1_000_000:
+                raise InputError(path, f"{key} is over the {max_field_mb:g} MB limit for one input "
+                                 "(raise [ingest] max_file_mb in harness.toml)", where)
+        if row["id"] in seen:
+            raise InputError(path, f"duplicate id {row['id']!r} (also line {seen[row['id']]})", where)
+        seen[row["id"]] = number
         rows.append(row)
     return rows
+
+
+def _check_output_file(path: Path) -> None:
+    """Refuse an output path that cannot become a file, before any work is done."""
+    if path.is_dir():
+        raise InputError(path, "is a folder: --out names the output file")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(path, f"{path.parent} is not a folder")
 
 
 def cmd_score_pairs(args: argparse.Namespace) -> int:
     from harness.report import atomic_write_text
     from harness.scorer import ConsistencyScorer
-    rows = _read_pairs(Path(args.input))
-    scorer = ConsistencyScorer(_config(args))
+    config = _config(args)
+    out = Path(args.out)
+    _check_output_file(out)
+    rows = _read_pairs(Path(args.input), config.max_file_mb)
+    scorer = ConsistencyScorer(config)
     scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=not args.quiet)
-    lines = [json.dumps({"id": r["id"], "score": None if s is None else round(s, 6)}) for r, s in zip(rows, scores)]
-    atomic_write_text(Path(args.out), "\n".join(lines) + ("\n" if lines else ""))
-    print(f"{len(rows)} pairs scored -> {args.out}")
+    lines = [json.dumps({"id": r["id"], "score": None if s is None else round(s, 6)}
+                        | ({} if s is not None else {"reason": "no scorable claim: the summary has no sentence to judge"}))
+             for r, s in zip(rows, scores)]
+    atomic_write_text(out, "\n".join(lines) + ("\n" if lines else ""))
+    unscored = sum(s is None for s in scores)
+    print(f"{len(rows)} pairs scored -> {args.out}" + (f" ({unscored} with no scorable claim: score null, reason given)"
+                                                       if unscored else ""))
     return 0
 
 

@@ -5,6 +5,7 @@ the report can always show where a claim, a piece of furniture or an artefact ca
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,19 @@ class InputError(Exception):
     def __reduce__(self):
         """Picklable, so stories with input errors can travel to worker processes."""
         return (InputError, (self.path, self.problem, self.field))
+
+
+# A name that becomes one path component (a story id, a run id): no separators, no control characters,
+# not hidden (so never "." or ".."), at most 128 characters.
+PLAIN_NAME = re.compile(r"[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,127}")
+
+
+def check_plain_name(value: str, path: Path | str, field: str) -> str:
+    """`value` unchanged if it is a plain name, else an InputError naming where it came from."""
+    if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value):
+        raise InputError(path, f"{value!r} is not a plain name: expected at most 128 characters with no '/', '\\' "
+                         "or control characters, not starting with '.'", field)
+    return value
 
 
 @dataclass

@@ -56,8 +56,38 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+SEGMENT_WINDOW = 5000  # characters pysbd reads at once: its cost grows with the square of its input
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace."""
+    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace.
+
+    Text longer than SEGMENT_WINDOW is read in windows, so the work grows linearly with the length: every
+    sentence of a window but the last (which may be cut off) is kept, and the next window starts at that
+    last sentence. A window with no sentence break is cut at its last space (or hard, if it has none)."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    while cursor < len(text):
+        window = text[cursor:cursor + SEGMENT_WINDOW]
+        found = _window_spans(window)
+        if cursor + len(window) >= len(text):
+            spans.extend((cursor + s, cursor + e) for s, e in found)
+            break
+        if len(found) > 1:
+            spans.extend((cursor + s, cursor + e) for s, e in found[:-1])
+            cursor += found[-1][0]
+            continue
+        cut = window.rfind(" ", SEGMENT_WINDOW // 2) + 1 or len(window)
+        piece = window[:cut].strip()
+        if piece:
+            start = cursor + window.index(piece)
+            spans.append((start, start + len(piece)))
+        cursor += cut
+    return spans
+
+
+def _window_spans(text: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of `text` as (start, end) offsets into it."""
     spans = []
     cursor = 0
     for sentence in _segmenter().segment(text):

@@ -12,7 +12,7 @@ from conftest import ROOT
 EXPECTED = {
     "candidates/ok/empty.txt": "empty file (no text)",
     "candidates/ok/whitespace.txt": "empty file (no text)",
-    "candidates/ok/binary.txt": "binary data (NUL bytes), expected UTF-8 text",
+    "candidates/ok/binary.txt": "binary data (NUL bytes, first at byte 8), expected UTF-8 text",
     "candidates/ok/latin1.txt": "invalid UTF-8 at byte 7",
     "candidates/ok/mixed.txt": "invalid UTF-8 at byte 30",
     "candidates/ok/schema.json": "Additional properties are not allowed ('extra' was unexpected)",

@@ -6,12 +6,13 @@ file per summariser output. A folder of reference files without a story.yaml is 
 """
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
-import yaml
-
-from harness.document import Document, InputError, KeyFact, Story
-from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, read_json
+from harness.document import Document, InputError, KeyFact, Story, check_plain_name
+from harness.ingest.readers import (JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml,
+                                    read_json)
 from harness.ingest.schema import schema_problems
 
 STORY_FILE = "story.yaml"
@@ -19,20 +20,40 @@ MAX_FILE_MB = 2.0  # one input file; a larger one is an error, never silently tr
 IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
 
 
-def decode(path: Path, max_mb: float = MAX_FILE_MB) -> str:
-    """Read a file as UTF-8 text with normalised newlines, refusing binary, empty and oversized files."""
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`. FIFOs, devices and sockets are refused
+    without blocking (opened non-blocking, then checked), so a hostile path never hangs a run."""
     try:
-        size = path.stat().st_size
-        if size > max_mb * 1_000_000:
-            raise InputError(path, f"file is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit for one input "
-                             "(raise [ingest] max_file_mb in harness.toml, or split the file)")
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as exc:
         raise InputError(path, "file not found") from exc
+    except IsADirectoryError as exc:
+        raise InputError(path, "is a folder, expected a file") from exc
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror}") from exc
-    if b"\x00" in raw[:8192]:
-        raise InputError(path, "binary data (NUL bytes), expected UTF-8 text")
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(path, "is a folder, expected a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(path, "not a regular file (a FIFO, device or socket): refused")
+        if info.st_size > max_bytes:
+            raise InputError(path, f"file is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit for one "
+                             "input (raise [ingest] max_file_mb in harness.toml, or split the file)")
+        try:
+            raw = stream.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(path, f"cannot read file: {exc.strerror}") from exc
+    if len(raw) > max_bytes:  # grew while being read
+        raise InputError(path, f"file is over the {max_bytes / 1e6:g} MB limit for one input")
+    return raw
+
+
+def decode(path: Path, max_mb: float = MAX_FILE_MB) -> str:
+    """Read a file as UTF-8 text with normalised newlines, refusing binary, empty and oversized files."""
+    raw = read_regular_file(path, int(max_mb * 1_000_000))
+    if b"\x00" in raw:
+        raise InputError(path, f"binary data (NUL bytes, first at byte {raw.index(0)}), expected UTF-8 text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -41,6 +62,15 @@ def decode(path: Path, max_mb: float = MAX_FILE_MB) -> str:
     if not text.strip():
         raise InputError(path, "empty file (no text)")
     return text
+
+
+def confined(path: Path, root: Path, origin: Path | str, field: str | None = None) -> Path:
+    """`path` if it lies inside `root` once symlinks and `..` are resolved, else an InputError naming
+    `origin` (the file that named it): nothing outside the input folders is ever read."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise InputError(origin, f"'{path}' leads outside {root} (to {resolved}): refused", field)
+    return path
 
 
 def read_document(path: Path, system: str = "", max_mb: float = MAX_FILE_MB) -> Document:
@@ -59,7 +89,9 @@ def read_document(path: Path, system: str = "", max_mb: float = MAX_FILE_MB) -> 
 
 
 def is_input_file(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and path.name.lower() not in IGNORED_NAMES
+    """Every visible entry that is not a folder or a known non-input name. FIFOs, devices and links that
+    lead nowhere are included on purpose: reading them gives an error row, never a silent skip."""
+    return not path.is_dir() and not path.name.startswith(".") and path.name.lower() not in IGNORED_NAMES
 
 
 def load_story_spec(story_dir: Path) -> dict:
@@ -69,29 +101,32 @@ def load_story_spec(story_dir: Path) -> dict:
         files = sorted(p for p in story_dir.iterdir() if is_input_file(p))
         if not files:
             raise InputError(story_dir, "no reference files and no story.yaml")
-        return {"id": story_dir.name, "title": story_dir.name, "references": [{"file": p.name} for p in files]}
-    try:
-        spec = yaml.safe_load(decode(spec_path))
-    except yaml.YAMLError as exc:
-        raise InputError(spec_path, f"invalid YAML: {exc}") from exc
+        return {"id": story_dir.resolve().name, "title": story_dir.resolve().name, "references": [{"file": p.name} for p in files]}
+    spec = load_yaml(decode(spec_path), spec_path)
     if isinstance(spec, dict) and hasattr(spec.get("date"), "isoformat"):
         spec["date"] = spec["date"].isoformat()
     problems = schema_problems(spec, "story")
     if problems:
         field, message = problems[0]
         raise InputError(spec_path, message + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), field)
+    if "id" in spec:
+        check_plain_name(spec["id"], spec_path, "id")
     return spec
 
 
-def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB) -> Story:
-    """References and key facts of one story; a missing or unreadable reference fails the story."""
+def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None = None) -> Story:
+    """References and key facts of one story; a missing or unreadable reference fails the story.
+    Every reference must lie inside the gold folder `gold` (default: the story's own folder)."""
     spec = load_story_spec(story_dir)
+    origin = story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir
     references = []
     for index, ref in enumerate(spec["references"]):
-        path = story_dir / ref["file"]
-        if not path.exists():
-            raise InputError(story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir,
-                             f"reference file '{ref['file']}' does not exist", f"references/{index}/file")
+        field = f"references/{index}/file"
+        if Path(ref["file"]).is_absolute():
+            raise InputError(origin, f"'{ref['file']}' is an absolute path: name a file inside the gold folder", field)
+        path = confined(story_dir / ref["file"], gold or story_dir, origin, field)
+        if not path.exists() and not path.is_symlink():
+            raise InputError(origin, f"reference file '{ref['file']}' does not exist", field)
         doc = read_document(path, max_mb=max_mb)
         doc.metadata.setdefault("title", ref.get("title", doc.doc_id))
         if ref.get("publisher"):
@@ -103,7 +138,8 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB) -> Story:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InputError(story_dir / STORY_FILE, f"duplicate key fact ids: {', '.join(duplicates)}", "key_facts")
-    return Story(str(spec.get("id") or story_dir.name), spec["title"], spec.get("date"), references, facts)
+    story_id = spec.get("id") or check_plain_name(story_dir.resolve().name, story_dir, "folder name")
+    return Story(story_id, spec["title"], spec.get("date"), references, facts)
 
 
 def find_story_dirs(gold: Path) -> list[Path]:
@@ -126,22 +162,32 @@ def candidate_files(candidates: Path, story_id: str, single_story: bool) -> list
     return sorted(p for p in folder.iterdir() if is_input_file(p))
 
 
+def read_candidate(path: Path, root: Path, max_mb: float) -> Document:
+    """One candidate file, refused if a link leads it outside the candidates folder `root`."""
+    return read_document(confined(path, root, path), max_mb=max_mb)
+
+
 def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> tuple[list[Story], list[InputError]]:
     """Every story with its candidates. A bad story or candidate is an error, never the end of the run."""
     stories: list[Story] = []
     errors: list[InputError] = []
     story_dirs = find_story_dirs(gold)
+    first_dir: dict[str, Path] = {}
     if not candidates.is_dir():
         errors.append(InputError(candidates, "candidates folder does not exist"))
     for story_dir in story_dirs:
         try:
-            story = load_story(story_dir, max_mb)
+            story = load_story(story_dir, max_mb, gold)
+            if story.story_id in first_dir:
+                raise InputError(story_dir / STORY_FILE, f"duplicate story id '{story.story_id}' (also "
+                                 f"{first_dir[story.story_id]}): each story needs its own id", "id")
         except InputError as exc:
             errors.append(exc)
             continue
+        first_dir[story.story_id] = story_dir
         for path in candidate_files(candidates, story.story_id, len(story_dirs) == 1) if candidates.is_dir() else []:
             try:
-                story.candidates.append(read_document(path, max_mb=max_mb))
+                story.candidates.append(read_candidate(path, candidates, max_mb))
             except InputError as exc:
                 story.errors.append(exc)
         seen: dict[str, str] = {}

@@ -21,6 +21,56 @@ TEXT_EXTENSIONS = {".txt", ".text", ".md", ".markdown"}
 JSON_EXTENSIONS = {".json"}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)---[ \t]*\n", re.S)
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+", re.M)
+MAX_NESTING = 32  # levels of JSON/YAML nesting; inputs deeper than this are refused, never recursed into
+
+
+class _PlainYamlLoader(yaml.SafeLoader):
+    """SafeLoader without aliases: `*name` references let a few hundred bytes expand to gigabytes (the
+    "billion laughs"), and story files and front matter have no use for them."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and mappings nest in `value`, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_NESTING:
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _check_nesting(value: Any, path: Path, what: str, field: str | None = None) -> Any:
+    if nesting_depth(value) > MAX_NESTING:
+        raise InputError(path, f"{what} nested more than {MAX_NESTING} levels deep: refused", field)
+    return value
+
+
+def load_yaml(text: str, path: Path, field: str | None = None) -> Any:
+    """YAML as plain data: no aliases, no tags beyond the safe ones, bounded nesting."""
+    try:
+        return _check_nesting(yaml.load(text, Loader=_PlainYamlLoader), path, "YAML", field)
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"invalid YAML: {exc}", field) from exc
+    except RecursionError as exc:
+        raise InputError(path, f"YAML nested more than {MAX_NESTING} levels deep: refused", field) from exc
+
+
+def load_json(text: str, path: Path) -> Any:
+    """JSON with bounded nesting (the standard parser recurses, and so does everything downstream)."""
+    try:
+        return _check_nesting(json.loads(text), path, "JSON")
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise InputError(path, f"JSON nested more than {MAX_NESTING} levels deep: refused") from exc
 
 
 def detect_format(path: Path, text: str) -> str:
@@ -56,10 +106,7 @@ def read_markdown(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
     body_start = 0
     match = FRONT_MATTER.match(text)
     if match:
-        try:
-            loaded = yaml.safe_load(match.group("yaml")) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(path, f"invalid YAML front matter: {exc}", "front matter") from exc
+        loaded = load_yaml(match.group("yaml"), path, "front matter") or {}
         if not isinstance(loaded, dict):
             raise InputError(path, "front matter must be a mapping of fields", "front matter")
         metadata.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in loaded.items()})
@@ -103,10 +150,7 @@ def read_digest(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
 def read_json(path: Path, text: str) -> tuple[str, list[Block], dict[str, Any]]:
     """The documented JSON form (see schemas/candidate.schema.json). Offsets index the text built
     from `summary` followed by one line per key point, which is returned as the document text."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    data = load_json(text, path)
     validate_instance(data, "candidate", path)
     parts: list[tuple[str, str, str]] = []
     if data.get("summary"):

@@ -1,8 +1,9 @@
 """Reports: claims.csv, candidates.csv, systems.csv, run.json and report.html in `reports/<run-id>/`.
 
-Everything is written into a hidden temporary folder first, which is renamed into place, and
-`reports/latest` is a symlink swapped atomically: an interrupted run never leaves half a report, and
-the previous `latest` stays intact until the new one is complete.
+The run folder is reserved (created empty, exclusively) before any evaluation; everything is written into a
+unique hidden temporary folder, which then replaces the empty reserved one in one rename, and
+`reports/latest` is a symlink swapped atomically: an interrupted run never leaves half a report, a
+finished run's folder is never replaced, and the previous `latest` stays intact until the new one is complete.
 """
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import json
 import math
 import os
 import shutil
+import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from harness.document import InputError, check_plain_name
 from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
 from harness.report.html import render_html
 
@@ -24,8 +28,61 @@ CLAIM_COLUMNS = ["story", "candidate", "claim_id", "claim", "verdict", "p_suppor
                  "evidence_start", "evidence_end", "reason"]
 
 
+RESERVED_RUN_IDS = {"latest", "baseline"}  # names the reports folder already uses for other things
+
+
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")[:-3]
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id names one folder inside the reports folder, never a path: `..`, `.`, separators,
+    hidden names and the reserved `latest`/`baseline` are refused."""
+    if run_id in RESERVED_RUN_IDS:
+        raise InputError("--run-id", f"'{run_id}' is reserved in the reports folder: choose another name")
+    return check_plain_name(run_id, "--run-id", "run id")
+
+
+def reserve_run_folder(out_dir: Path, run_id: str | None = None) -> Path:
+    """Create `out_dir/<run-id>/` empty and exclusively, before any evaluation, so that a reports folder
+    that cannot be written is found at once, two runs never share a folder, and a finished run's folder
+    is never replaced. Returns the reserved folder."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out_dir, f"cannot create the reports folder: {exc.strerror or exc}") from exc
+    if not out_dir.is_dir():
+        raise InputError(out_dir, "the reports folder is not a folder")
+    for attempt in range(100):
+        name = check_run_id(run_id) if run_id else new_run_id() + (f"-{attempt}" if attempt else "")
+        folder = out_dir / name
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            if run_id:
+                raise InputError(folder, "a run folder of this name already exists and is never replaced: "
+                                 "choose another --run-id") from None
+        except OSError as exc:
+            raise InputError(out_dir, f"cannot write to the reports folder: {exc.strerror or exc}") from exc
+    else:
+        raise InputError(out_dir, "could not find a free run folder name")
+    try:  # a read-only or full disk is found now, not after the whole evaluation
+        probe = folder / ".write-probe"
+        probe.write_bytes(b"x" * 4096)
+        probe.unlink()
+    except OSError as exc:
+        release_run_folder(folder)
+        raise InputError(out_dir, f"cannot write to the reports folder: {exc.strerror or exc}") from exc
+    return folder
+
+
+def release_run_folder(folder: Path) -> None:
+    """Give back a reserved folder that holds nothing (rmdir never removes anything inside)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _json_default(value: Any) -> Any:
@@ -46,32 +103,33 @@ def _clean(value: Any) -> Any:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename, so readers never see half of it."""
+    """Write a file through a unique temporary sibling and a rename, so readers never see half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
-
-
-def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None) -> Path:
-    """Write every report of a run; returns the run folder. With a GateConfig, report.html and
-    run.json also carry the gate's result and the change against its baseline."""
-    run_id = run_id or new_run_id()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / run_id
-    tmp = out_dir / f".tmp-{run_id}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        _write_all(run, tmp, run_id, gate)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None, folder: Path | None = None) -> Path:
+    """Write every report of a run; returns the run folder. `folder` is one reserved earlier with
+    `reserve_run_folder` (else one is reserved now). The reports are written into a unique hidden
+    temporary folder that replaces the empty reserved one in one rename. With a GateConfig, report.html
+    and run.json also carry the gate's result and the change against its baseline."""
+    final = folder or reserve_run_folder(out_dir, run_id)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        _write_all(run, tmp, final.name, gate)
+        os.rename(tmp, final)  # replaces the reserved folder only while it is still empty
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # interrupted or failed: leave no half-written run behind
+        release_run_folder(final)
         raise
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    _point_latest(out_dir, run_id)
+    _point_latest(final.parent, final.name)
     return final
 
 
@@ -91,11 +149,12 @@ def _write_all(run, tmp: Path, run_id: str, gate) -> None:
 
 
 def _point_latest(out_dir: Path, run_id: str) -> None:
+    """Swap `latest` to the new run in one rename; a real folder named `latest` is the user's and is
+    left alone, with a warning."""
     latest = out_dir / "latest"
-    link = out_dir / f".latest-{run_id}"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(run_id, target_is_directory=True)
     if latest.exists() and not latest.is_symlink():
-        shutil.rmtree(latest)  # a real folder from elsewhere: replace it
+        print(f"warning: {latest} is not a link made by the harness; left unchanged", file=sys.stderr)
+        return
+    link = Path(tempfile.mktemp(prefix=".latest-", dir=out_dir))
+    link.symlink_to(run_id, target_is_directory=True)
     os.replace(link, latest)
