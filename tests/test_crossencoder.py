@@ -16,7 +16,9 @@ from harness.crossencoder import SHIPPED, CrossEncoder, shipped_model_path
 DATA = Path(__file__).parent / "data"
 TWINS = json.loads((DATA / "story_twins.json").read_text("utf-8"))["twins"]
 RECORDED = json.loads((DATA / "crossencoder_recorded.json").read_text("utf-8"))
-MIN_TWINS_RANKED = 13  # of 16: what the shipped model does (training/record_outputs.py prints each pair)
+# of 16: the shipped model ranks 13 or 14 (training/record_outputs.py prints each pair); int8 kernels differ between
+# x86-64 CPUs (AVX2, AVX-512, VNNI) and move a pair's p by up to about 0.1, so pairs within that margin may flip.
+MIN_TWINS_RANKED = 11
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +36,17 @@ def test_shipped_model_loads_offline_with_onnxruntime(encoder, monkeypatch):
 
 
 def test_gives_the_recorded_outputs_on_fixed_pairs(encoder):
+    """Close to, and in the same order as, the outputs recorded on the developers' CPU. int8 ONNX kernels differ
+    between x86-64 CPUs (measured on a second CPU: mean |difference| 0.023, max 0.097, Spearman 0.966), so the
+    check is by tolerance and rank, never exact; a wrong model, tokenizer or input order fails all three."""
     assert RECORDED["model_sha256_16"] == encoder.fingerprint, "model changed: re-run training/record_outputs.py"
     pairs = [(r["premise"], r["claim"]) for r in RECORDED["pairs"]]
     got = encoder.predict_pairs(pairs)
-    assert np.allclose(got, [r["p"] for r in RECORDED["pairs"]], atol=2e-3)
+    recorded = np.array([r["p"] for r in RECORDED["pairs"]])
+    difference = np.abs(got - recorded)
+    rank_correlation = np.corrcoef(np.argsort(np.argsort(got)), np.argsort(np.argsort(recorded)))[0, 1]
+    assert difference.mean() < 0.05 and difference.max() < 0.2, difference
+    assert rank_correlation > 0.9, rank_correlation
 
 
 def test_ranks_supported_claims_above_their_perturbed_twins(encoder):
