@@ -8,19 +8,26 @@ metric when it is worse than its baseline by more than the metric's tolerance. A
 mean paired change over its matched candidates is worse than the tolerance *and* a paired bootstrap 95%
 interval of that mean lies entirely on the worse side. New candidates are listed (and still held to the
 thresholds); missing ones are listed and fail the gate unless `fail_on_missing = false`; a baseline with no
-matched candidate can never pass.
+matched candidate can never pass, and neither can a run with no candidate.
+
+Every input is checked where it is read: `[gate]` settings against their types and ranges, run and baseline
+files against the schemas below. A bad one is an InputError naming the file and the field (exit 2), never a
+traceback that would read as a gate failure.
 """
 from __future__ import annotations
 
 import json
-import tomllib
+import math
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 
+from harness.config import Range, check_number, check_text, read_regular_file, read_toml, shown
 from harness.document import InputError
 
 HIGHER_IS_BETTER = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "rouge1_max",
@@ -30,6 +37,15 @@ LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
 KNOWN_METRICS = HIGHER_IS_BETTER | LOWER_IS_BETTER
 DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
 BASELINE_FORMAT = "harness-baseline/1"
+MAX_JSON_BYTES = 200_000_000  # a run.json with its texts is a few MB; a baseline far less
+
+# [gate] settings and the values they may take (thresholds are any finite number).
+GATE_RANGES = {
+    "bootstrap_samples": Range(100, 100_000, integer=True),  # fewer gives no interval; the resampling holds samples x n
+    "seed": Range(0, integer=True),                           # numpy refuses negative seeds
+}
+THRESHOLD = Range()
+TOLERANCE = Range(0)
 
 
 @dataclass
@@ -51,44 +67,54 @@ class GateConfig:
         return merged
 
 
+def _table(value: Any, path: Path, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(path, f"expected a table, got {shown(value)}", where)
+    return value
+
+
 def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
-    if not isinstance(table, dict):
-        raise InputError(path, "expected a table of min_<metric> / max_<metric> = number", where)
-    for key, value in table.items():
+    thresholds = {}
+    for key, value in _table(table, path, where).items():
         bound, _, metric = key.partition("_")
         if bound not in ("min", "max") or metric not in KNOWN_METRICS:
             raise InputError(path, f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
                              + ", ".join(sorted(KNOWN_METRICS)), f"{where}.{key}")
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise InputError(path, f"expected a number, got {type(value).__name__}", f"{where}.{key}")
-    return {k: float(v) for k, v in table.items()}
+        thresholds[key] = check_number(value, THRESHOLD, path, f"{where}.{key}")
+    return thresholds
 
 
 def load_gate_config(path: Path | None) -> GateConfig:
+    """The `[gate]` section of a config; every key is checked for its type and range here, so a typo or a
+    nan never makes the gate pass (or crash) later."""
     gate = GateConfig()
     if path is None or not path.exists():
         return gate
-    try:
-        table = tomllib.loads(path.read_text("utf-8")).get("gate", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"invalid TOML: {exc}") from exc
-    allowed = {"thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", "bootstrap_samples", "seed"}
+    table = _table(read_toml(path).get("gate", {}), path, "gate")
+    allowed = {"thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing"} | set(GATE_RANGES)
     for key in table:
         if key not in allowed:
             raise InputError(path, f"unknown key (expected one of {', '.join(sorted(allowed))})", f"gate.{key}")
     gate.thresholds = _check_thresholds("gate.thresholds", table.get("thresholds", {}), path)
-    gate.stories = {s: _check_thresholds(f"gate.story.{s}", t, path) for s, t in table.get("story", {}).items()}
-    gate.systems = {s: _check_thresholds(f"gate.system.{s}", t, path) for s, t in table.get("system", {}).items()}
-    for metric, value in table.get("tolerance", {}).items():
-        if metric not in KNOWN_METRICS or not isinstance(value, (int, float)) or value < 0:
-            raise InputError(path, "expected a known metric = a non-negative number", f"gate.tolerance.{metric}")
-        gate.tolerance[metric] = float(value)
+    gate.stories = {s: _check_thresholds(f"gate.story.{s}", t, path)
+                    for s, t in _table(table.get("story", {}), path, "gate.story").items()}
+    gate.systems = {s: _check_thresholds(f"gate.system.{s}", t, path)
+                    for s, t in _table(table.get("system", {}), path, "gate.system").items()}
+    for metric, value in _table(table.get("tolerance", {}), path, "gate.tolerance").items():
+        if metric not in KNOWN_METRICS:
+            raise InputError(path, f"unknown metric (expected one of {', '.join(sorted(KNOWN_METRICS))})",
+                             f"gate.tolerance.{metric}")
+        gate.tolerance[metric] = check_number(value, TOLERANCE, path, f"gate.tolerance.{metric}")
     if "baseline" in table:
-        baseline = Path(table["baseline"])
+        baseline = Path(check_text(table["baseline"], path, "gate.baseline"))
         gate.baseline = str(baseline if baseline.is_absolute() else path.parent / baseline)
-    gate.fail_on_missing = bool(table.get("fail_on_missing", True))
-    gate.bootstrap_samples = int(table.get("bootstrap_samples", gate.bootstrap_samples))
-    gate.seed = int(table.get("seed", 0))
+    if "fail_on_missing" in table:
+        if not isinstance(table["fail_on_missing"], bool):  # "no" would otherwise read as true
+            raise InputError(path, f"expected true or false, got {shown(table['fail_on_missing'])}", "gate.fail_on_missing")
+        gate.fail_on_missing = table["fail_on_missing"]
+    for key, allowed_range in GATE_RANGES.items():
+        if key in table:
+            setattr(gate, key, check_number(table[key], allowed_range, path, f"gate.{key}"))
     return gate
 
 
@@ -117,8 +143,64 @@ def candidate_records(document: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
+# What the gate reads of a run.json (as `harness run` writes it) and of a baseline file; anything else in
+# them is kept but not checked. Metrics are bounded so that means and differences stay finite.
+_METRIC = {"type": ["number", "null"], "minimum": -1e9, "maximum": 1e9}
+_TEXT = {"type": "string"}
+_TEXTS = {"type": "array", "items": _TEXT}
+_RECORD = {"id": _TEXT, "system": _TEXT, "status": {"enum": ["ok", "error"]}, "error": {"type": ["string", "null"]},
+           "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(KNOWN_METRICS)}}}
+_CLAIM = {"id": _TEXT, "text": _TEXT, "verdict": _TEXT, "p_support": _METRIC, "failed_checks": _TEXTS}
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+_RUN_CLAIM = _object({**_CLAIM, "evidence": _array(_object({"text": _TEXT, "source": _TEXT}, ["text", "source"]))},
+                     ["id", "text", "verdict", "p_support", "failed_checks", "evidence"])
+_RUN_CANDIDATE = _object({**_RECORD, "path": _TEXT, "claims": _array(_RUN_CLAIM)},
+                         ["id", "path", "system", "status", "error", "metrics", "claims"])
+RUN_SCHEMA = _object({"errors": _TEXTS, "stories": _array(_object({"id": _TEXT, "candidates": _array(_RUN_CANDIDATE)},
+                                                                  ["id", "candidates"]))}, ["stories"])
+_BASELINE_CLAIM = _object({**_CLAIM, "evidence": _TEXT, "evidence_source": _TEXT}, ["id", "text", "verdict", "p_support"])
+_BASELINE_CANDIDATE = _object({**_RECORD, "story": _TEXT, "claims": _array(_BASELINE_CLAIM)},
+                              ["story", "id", "system", "status", "error", "metrics", "claims"])
+BASELINE_SCHEMA = _object({"format": {"const": BASELINE_FORMAT}, "candidates": _array(_BASELINE_CANDIDATE)},
+                          ["format", "candidates"])
+
+
+def _finite(text: str) -> float:
+    """parse_float/parse_constant hook: NaN, Infinity and 1e999 are refused, since a NaN metric passes every
+    threshold (no comparison with NaN is true)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of at most MAX_JSON_BYTES, read safely: every way it can fail is an InputError naming it."""
+    data = read_regular_file(path, MAX_JSON_BYTES)
+    try:
+        return json.loads(data.decode("utf-8-sig"), parse_float=_finite, parse_constant=_finite)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"invalid UTF-8 at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    except ValueError as exc:  # from _finite, or an integer of more than 4300 digits
+        raise InputError(path, f"invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(path, "invalid JSON: nested too deeply") from exc
+
+
 def load_run_document(path: Path) -> dict[str, Any]:
-    """A run.json, a baseline file, or a folder holding either."""
+    """A run.json, a baseline file, or a folder holding either, checked against its schema so that the gate
+    never meets a shape it cannot read (the first problem is reported, with its field)."""
     if path.is_dir():
         for name in ("baseline.json", "run.json"):
             if (path / name).exists():
@@ -126,14 +208,14 @@ def load_run_document(path: Path) -> dict[str, Any]:
                 break
         else:
             raise InputError(path, "folder holds neither baseline.json nor run.json")
-    try:
-        document = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(path, "file not found") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-    if not isinstance(document, dict) or not ("stories" in document or document.get("format") == BASELINE_FORMAT):
-        raise InputError(path, f"not a harness run.json or baseline file (format {BASELINE_FORMAT})")
+    document = read_json(path)
+    if not isinstance(document, dict) or not ("stories" in document or "format" in document):
+        raise InputError(path, f"not a harness run.json (with stories) or baseline file (format {BASELINE_FORMAT})")
+    schema = BASELINE_SCHEMA if "format" in document else RUN_SCHEMA
+    error = next(jsonschema.Draft202012Validator(schema).iter_errors(document), None)
+    if error is not None:
+        field = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise InputError(path, error.message if len(error.message) <= 200 else error.message[:200] + "...", field)
     return document
 
 
@@ -173,7 +255,8 @@ class GateReport:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        """Zero checks never pass: a gate that checked nothing has shown nothing."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
 
     def failures(self) -> list[GateCheck]:
         return [c for c in self.checks if not c.passed]
@@ -219,6 +302,8 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
                   baseline_name: str | None = None) -> GateReport:
     records = candidate_records(current)
     checks: list[GateCheck] = []
+    if not records:
+        checks.append(GateCheck("run", "candidates", "error", False, "the run holds no candidate: nothing was gated"))
     by_key = {(r["story"], r["id"]): r for r in records}
     for record in records:
         name = f"{record['story']}/{record['id']}" if record["story"] else record["id"]
@@ -357,8 +442,13 @@ def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[
 
 
 def gate_section(current: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
-    """What report.html shows of the gate: result, failures, and changes against the baseline."""
-    baseline = load_run_document(Path(gate.baseline)) if gate.baseline and Path(gate.baseline).exists() else None
+    """What report.html shows of the gate: result, failures, and changes against the baseline. It runs while
+    `harness run` writes its reports, so an unreadable baseline is recorded here (`error`, shown as such in
+    report.html) rather than raised: a bad baseline must not cost the run its reports."""
+    try:
+        baseline = load_run_document(Path(gate.baseline)) if gate.baseline and os.path.exists(gate.baseline) else None
+    except InputError as exc:
+        return {"passed": False, "error": str(exc), "summary": f"gate not evaluated: {exc}", "failures": []}
     report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
     section: dict[str, Any] = {
         "passed": report.passed, "summary": _summary_line(report),

@@ -1,19 +1,26 @@
 import json
+import os
 import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import harness.gate
 from harness.cli import main
 from harness.document import InputError
-from harness.gate import (BASELINE_FORMAT, GateConfig, baseline_document, bootstrap_interval, evaluate_gate, junit_xml,
-                          load_gate_config, load_run_document, markdown)
+from harness.gate import (BASELINE_FORMAT, KNOWN_METRICS, GateConfig, GateReport, baseline_deltas, baseline_document,
+                          bootstrap_interval, console_table, evaluate_gate, gate_section, junit_xml, load_gate_config,
+                          load_run_document, markdown)
 from harness.pipeline import run
 from harness.report import write_reports
 
 from conftest import ROOT
+from test_config import no_hang
 
 pytest_plugins = ["pytester"]
 
@@ -117,7 +124,7 @@ def test_gate_config_errors_name_the_field(tmp_path):
         load_gate_config(path)
     assert err.value.field == "gate.thresholds.min_faithfulnes"
     path.write_text("[gate.system.x]\nmax_contradicted = 'two'\n", "utf-8")
-    with pytest.raises(InputError, match="expected a number"):
+    with pytest.raises(InputError, match="expected a finite number"):
         load_gate_config(path)
 
 
@@ -207,3 +214,250 @@ def test_pytest_plugin_collects_and_fails_with_claims(pytester, config):
     text = result.stdout.str()
     assert "summary gate failed for candidate[venezuela-prisoners/rewrite]" in text
     assert "number:800 and 1,200 vs 800 and 900" in text and "Every political prisoner will be home" in text
+
+
+# ---- bad inputs: an InputError naming the file and the field, never a traceback -----------------------------
+
+def run_doc(*candidates):
+    """A minimal run.json (the shape `harness run` writes) with one story."""
+    return {"stories": [{"id": "s", "candidates": list(candidates)}], "errors": []}
+
+
+def run_candidate(cid="a", **changes):
+    cand = {"id": cid, "path": f"candidates/s/{cid}.txt", "system": "x", "status": "ok", "error": "",
+            "metrics": {"faithfulness": 0.8, "contradicted": 0}, "claims": [
+                {"id": f"{cid}#1", "text": "A claim.", "verdict": "unsupported", "p_support": 0.1, "failed_checks": [],
+                 "evidence": [{"text": "Evidence.", "source": "ref"}]}]}
+    cand.update(changes)
+    return cand
+
+
+def bad_document(tmp_path, content) -> InputError:
+    path = tmp_path / "run.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+    with pytest.raises(InputError) as err:
+        load_run_document(path)
+    assert err.value.path == str(path)
+    return err.value
+
+
+@pytest.mark.parametrize("content, field, problem", [
+    ({"stories": [1]}, "stories/0", "is not of type 'object'"),
+    ({"stories": [{"id": "s", "candidates": "x"}]}, "stories/0/candidates", "is not of type 'array'"),
+    ({"stories": [{"candidates": []}]}, "stories/0", "'id' is a required property"),
+    ({"stories": "all"}, "stories", "is not of type 'array'"),
+    (run_doc(run_candidate(metrics={"faithfulness": "high"})), "stories/0/candidates/0/metrics/faithfulness",
+     "is not of type 'number', 'null'"),
+    (run_doc(run_candidate(metrics={"faithfulness": True})), "stories/0/candidates/0/metrics/faithfulness", "True"),
+    (run_doc(run_candidate(metrics={"faithfulness": 1e300})), "stories/0/candidates/0/metrics/faithfulness",
+     "greater than the maximum"),
+    (run_doc(run_candidate(metrics=[0.5])), "stories/0/candidates/0/metrics", "is not of type 'object'"),
+    (run_doc(run_candidate(status="fine")), "stories/0/candidates/0/status", "is not one of ['ok', 'error']"),
+    (run_doc(run_candidate(claims=[{"id": "c"}])), "stories/0/candidates/0/claims/0", "'text' is a required property"),
+    (run_doc(run_candidate(claims=[{**run_candidate()["claims"][0], "evidence": [{"text": 1, "source": "r"}]}])),
+     "stories/0/candidates/0/claims/0/evidence/0/text", "is not of type 'string'"),
+    ({**run_doc(), "errors": [3]}, "errors/0", "is not of type 'string'"),
+    ({"format": BASELINE_FORMAT}, "(top level)", "'candidates' is a required property"),
+    ({"format": "harness-baseline/9", "candidates": []}, "format", f"'{BASELINE_FORMAT}' was expected"),
+    (doc({"story": "s", "id": "a"}), "candidates/0", "'system' is a required property"),
+    (doc({**record("s", "a", "x"), "claims": [{"id": "c", "verdict": "supported"}]}), "candidates/0/claims/0",
+     "'text' is a required property"),
+])
+def test_structurally_bad_run_or_baseline_names_the_field(tmp_path, content, field, problem):
+    error = bad_document(tmp_path, content)
+    assert error.field == field and problem in error.problem, str(error)
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("[1, 2]", "not a harness run.json"),
+    ('{"run_id": "x"}', "not a harness run.json"),
+    ('{"stories": [], "x": NaN}', "NaN is not a finite number"),
+    ('{"stories": [], "x": -Infinity}', "-Infinity is not a finite number"),
+    ('{"stories": [], "x": 1e999}', "1e999 is not a finite number"),
+    ('{"stories": [], "x": 1' + "0" * 5000 + "}", "invalid JSON"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"stories": [', "invalid JSON at line 1"),
+])
+def test_unreadable_run_files(tmp_path, content, problem):
+    assert problem in bad_document(tmp_path, content).problem
+
+
+def test_run_files_are_size_bounded_and_must_be_regular(tmp_path, monkeypatch):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(run_doc(run_candidate())), "utf-8")
+    monkeypatch.setattr(harness.gate, "MAX_JSON_BYTES", 100)
+    with pytest.raises(InputError, match="over the 0.0001 MB limit"):
+        load_run_document(path)
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    for bad in (fifo, tmp_path / "folder-of-nothing"):
+        with no_hang(), pytest.raises(InputError) as err:
+            load_run_document(bad)
+        assert err.value.path == str(bad)
+    folder = tmp_path / "with-fifo"
+    folder.mkdir()
+    os.mkfifo(folder / "run.json")
+    with no_hang(), pytest.raises(InputError, match="not a regular file"):
+        load_run_document(folder)
+
+
+@pytest.mark.parametrize("text, field, problem", [
+    ("[gate]\nbootstrap_samples = 0", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
+    ("[gate]\nbootstrap_samples = 10000000", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
+    ("[gate]\nbootstrap_samples = 500.0", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
+    ("[gate]\nseed = -1", "gate.seed", "a whole number >= 0"),
+    ("[gate]\nseed = 'zero'", "gate.seed", "a whole number >= 0"),
+    ("[gate]\nfail_on_missing = 'no'", "gate.fail_on_missing", "expected true or false"),
+    ("[gate]\nfail_on_missing = 0", "gate.fail_on_missing", "expected true or false"),
+    ("[gate]\nbaseline = 5", "gate.baseline", "a non-empty string"),
+    ("[gate]\nbaseline = ''", "gate.baseline", "a non-empty string"),
+    ("[gate]\nstory = 5", "gate.story", "expected a table"),
+    ("[gate]\nsystem = 'digest'", "gate.system", "expected a table"),
+    ("[gate]\nthresholds = [1]", "gate.thresholds", "expected a table"),
+    ("[gate]\ntolerance = 0.1", "gate.tolerance", "expected a table"),
+    ("[gate.story]\ns = 5", "gate.story.s", "expected a table"),
+    ("gate = 3", "gate", "expected a table"),
+    ("[gate.thresholds]\nmin_faithfulness = nan", "gate.thresholds.min_faithfulness", "a finite number"),
+    ("[gate.system.x]\nmax_contradicted = inf", "gate.system.x.max_contradicted", "a finite number"),
+    ("[gate.story.s]\nmin_faithfulness = true", "gate.story.s.min_faithfulness", "a finite number"),
+    ("[gate.tolerance]\nfaithfulness = nan", "gate.tolerance.faithfulness", "a finite number >= 0"),
+    ("[gate.tolerance]\nfaithfulness = -0.1", "gate.tolerance.faithfulness", "a finite number >= 0"),
+    ("[gate.tolerance]\nfaithfulness = true", "gate.tolerance.faithfulness", "a finite number >= 0"),
+    ("[gate.tolerance]\nfaithfulnes = 0.1", "gate.tolerance.faithfulnes", "unknown metric"),
+    ("[gate]\nbaseline_file = 'x'", "gate.baseline_file", "unknown key"),
+])
+def test_gate_settings_are_type_and_range_checked(tmp_path, text, field, problem):
+    path = tmp_path / "harness.toml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(InputError) as err:
+        load_gate_config(path)
+    assert (err.value.path, err.value.field) == (str(path), field) and problem in err.value.problem, str(err.value)
+
+
+def test_gate_settings_keep_their_types(tmp_path):
+    path = tmp_path / "harness.toml"
+    path.write_text("[gate]\nfail_on_missing = false\nbootstrap_samples = 100\nseed = 7\n", "utf-8")
+    gate_config = load_gate_config(path)
+    assert (gate_config.fail_on_missing, gate_config.bootstrap_samples, gate_config.seed) == (False, 100, 7)
+
+
+def test_zero_checks_never_pass(tmp_path):
+    assert not GateReport([], 0, [], [], None).passed
+    report = evaluate_gate({"stories": []}, None, gate())
+    assert not report.passed and failed(report) == {("run", "candidates", "error")}
+    assert "0 of 1 checks passed" in console_table(report)
+    path = tmp_path / "run.json"
+    path.write_text('{"stories": []}', "utf-8")
+    config = tmp_path / "harness.toml"
+    config.write_text("[gate]\n", "utf-8")
+    assert main(["gate", "--run", str(path), "--no-baseline", "--config", str(config)]) == 1
+
+
+@pytest.mark.parametrize("content", ["{ not json", '{"format": "harness-baseline/1"}', '{"stories": [1]}'])
+def test_corrupt_configured_baseline_is_recorded_not_raised(tmp_path, content):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(content, "utf-8")
+    section = gate_section(doc(record("s", "a", "x")), gate(baseline=str(baseline)))
+    assert section["passed"] is False and section["error"].startswith(f"{baseline}: ")
+    missing = gate_section(doc(record("s", "a", "x")), gate(baseline=str(tmp_path / "none.json")))
+    assert missing["passed"] and "error" not in missing  # no baseline recorded yet: thresholds only
+
+
+def test_run_writes_reports_with_a_corrupt_baseline_and_gate_exits_2(run_result, tmp_path, capsys):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text('{"format": "harness-baseline/1", "candidates": [{"story": "s"}]}', "utf-8")
+    folder = write_reports(run_result, tmp_path / "reports", "corrupt", gate(baseline=str(baseline)))
+    document = json.loads((folder / "run.json").read_text("utf-8"))
+    assert document["gate"]["error"] == f"{baseline}: candidates/0: 'id' is a required property"
+    html = (folder / "report.html").read_text("utf-8")
+    assert "Gate not evaluated." in html and "candidates/0: &#39;id&#39; is a required property" in html
+    config = tmp_path / "harness.toml"
+    config.write_text(f"[gate]\nbaseline = '{baseline}'\n", "utf-8")
+    assert main(["gate", "--run", str(folder), "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {baseline}: candidates/0: 'id' is a required property"
+
+
+def test_cli_gate_refuses_fifos_and_bad_shapes_with_exit_2(tmp_path, capsys):
+    config = tmp_path / "harness.toml"
+    config.write_text("[gate]\n", "utf-8")
+    good = tmp_path / "run.json"
+    good.write_text(json.dumps(run_doc(run_candidate())), "utf-8")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"stories": [{"id": "s", "candidates": [{"candidates": "x"}]}]}', "utf-8")
+    for args, name in [(["--run", str(fifo)], fifo), (["--run", str(good), "--baseline", str(fifo)], fifo),
+                       (["--run", str(bad)], bad), (["--run", str(good), "--baseline", str(bad)], bad)]:
+        with no_hang():
+            assert main(["gate", *args, "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {name}: ") and err.count("\n") == 1, err
+    assert main(["gate", "--run", str(good), "--baseline", str(good), "--config", str(config)]) == 0
+
+
+# ---- property: any JSON written as a run or a baseline is gated or is an InputError ------------------------
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=10)
+name = st.sampled_from(["a", "b", "c", ""])
+metric_value = st.none() | st.floats(0, 1) | st.integers(0, 4)
+metrics = st.dictionaries(st.sampled_from(sorted(KNOWN_METRICS)), metric_value, max_size=5)
+claim_fields = {"id": name, "text": st.sampled_from(["One.", "Two."]), "p_support": st.none() | st.floats(0, 1),
+                "verdict": st.sampled_from(["supported", "contradicted", "unsupported", "artefact"]),
+                "failed_checks": st.lists(st.text(max_size=4), max_size=2)}
+record_fields = {"id": name, "system": name, "status": st.sampled_from(["ok", "ok", "error"]), "error": st.none() | name,
+                 "metrics": metrics}
+run_candidates = st.fixed_dictionaries({**record_fields, "path": name, "claims": st.lists(st.fixed_dictionaries(
+    {**claim_fields, "evidence": st.lists(st.fixed_dictionaries({"text": name, "source": name}), max_size=2)}), max_size=3)})
+valid_run = st.fixed_dictionaries({"stories": st.lists(st.fixed_dictionaries(
+    {"id": name, "candidates": st.lists(run_candidates, max_size=4)}), max_size=2), "errors": st.lists(name, max_size=2)})
+valid_baseline = st.fixed_dictionaries({"format": st.just(BASELINE_FORMAT), "candidates": st.lists(st.fixed_dictionaries(
+    {**record_fields, "story": name, "claims": st.lists(st.fixed_dictionaries(claim_fields), max_size=3)}), max_size=6)})
+
+
+def _slots(value):
+    """Every (container, key) in a JSON value, so one of them can be broken."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, child in list(items):
+        yield value, key
+        yield from _slots(child)
+
+
+@st.composite
+def broken(draw, documents):
+    """A valid document with one value replaced by arbitrary JSON, or one key removed."""
+    document = draw(documents)
+    slots = list(_slots(document))
+    container, key = draw(st.sampled_from(slots))
+    if isinstance(container, dict) and draw(st.booleans()):
+        del container[key]
+    else:
+        container[key] = draw(json_value)
+    return document
+
+
+documents = st.one_of(valid_run, valid_baseline, broken(valid_run), broken(valid_baseline), json_value)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(current=documents, baseline=st.just(()) | documents.map(lambda d: (d,)))  # () for no baseline
+def test_any_json_is_gated_or_is_an_input_error(current, baseline):
+    config = gate(bootstrap_samples=100, thresholds={"min_faithfulness": 0.5, "max_contradicted": 1},
+                  tolerance={"faithfulness": 0.05, "contradicted": 0})
+    loaded = []
+    with tempfile.TemporaryDirectory() as folder:
+        for label, value in [("run", current)] + [("baseline", b) for b in baseline]:
+            path = Path(folder) / f"{label}.json"
+            path.write_text(json.dumps(value), "utf-8")
+            try:
+                loaded.append(load_run_document(path))
+            except InputError as error:
+                assert error.path == str(path) and error.problem
+                return
+    loaded.append(None)
+    report = evaluate_gate(loaded[0], loaded[1], config, "baseline" if loaded[1] else None)
+    console_table(report), markdown(report), junit_xml(report)
+    if loaded[1] is not None:
+        baseline_deltas(loaded[0], loaded[1])
+    assert report.checks and report.passed == all(c.passed for c in report.checks)
