@@ -116,8 +116,9 @@ def test_unreadable_config_files(tmp_path, content, problem):
         with pytest.raises(InputError, match=problem) as err:
             load(path)
         assert err.value.path == str(path)
-    with pytest.raises(InputError, match="file not found"):
-        load_config(tmp_path / "missing.toml")
+    for load in (load_config, load_gate_config):
+        with pytest.raises(InputError, match="file not found"):
+            load(tmp_path / "missing.toml")
 
 
 # ---- property: any TOML table either loads or is an InputError ---------------------------------------------
