@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from harness.document import ARTEFACT_KINDS, CONTENT_KINDS, Document, InputError
-from harness.text import fold, sentence_spans, words
+from harness.text import detokenize, fold, sentence_spans, words
 
 CHATBOT_LEFTOVER = re.compile(
     r"^(if you('d| would)? (want|like|prefer)|would you like|let me know|i can also|i('d| would) be happy|"
@@ -36,6 +36,10 @@ class Claim:
     kind: str
     section: str
     artefact: str = ""  # why this claim is not summary content; empty for real claims
+    match_text: str = ""  # what checks, evidence search and judges read: the text detokenised (text.detokenize)
+
+    def __post_init__(self) -> None:
+        self.match_text = self.match_text or detokenize(self.text)
 
     @property
     def is_artefact(self) -> bool:
@@ -70,7 +74,8 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
                              "(is it a whole article or a runaway generation?)")
     claims: list[Claim] = []
     seen: set[str] = set()
-    for n, (start, end, kind, section, artefact) in enumerate(spans, start=1):
+    spans = [span for span in spans if span[2] == "artefact" or any(ch.isalnum() for ch in doc.text[span[0]:span[1]])]
+    for n, (start, end, kind, section, artefact) in enumerate(spans, start=1):  # punctuation alone is no claim
         text = doc.text[start:end]
         normal = " ".join(words(text))
         if not artefact and CHATBOT_LEFTOVER.match(fold(text).lstrip("\"'“ ")):

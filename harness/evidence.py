@@ -73,4 +73,4 @@ class EvidenceIndex:
         return results
 
     def search(self, claims: list[Claim]) -> list[list[Evidence]]:
-        return self.search_texts([c.text for c in claims])
+        return self.search_texts([c.match_text for c in claims])

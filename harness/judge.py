@@ -74,7 +74,7 @@ class EvidenceJudge:
             return artefact_judgement(claim)
         best = evidence[0].score if evidence else 0.0
         p = self.probability(best)
-        checks = run_checks(claim.text, sources, evidence[0].passage.text if evidence else None)
+        checks = run_checks(claim.match_text, sources, evidence[0].passage.text if evidence else None)
         return decide(p, checks, self.threshold, f"best evidence score {best:.2f}")
 
     def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
@@ -101,9 +101,9 @@ FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_
 def claim_features(claim: Claim, evidence: list[Evidence], checks: list[CheckResult], sources: SourceFacts) -> dict[str, float]:
     """What the calibrated judge sees of a claim, every value in [0, 1]."""
     tokens = sources.cached("all_tokens", lambda: set().union(*(content_tokens(s) for s in sources.sentences)))
-    own = content_tokens(claim.text)
+    own = content_tokens(claim.match_text)
     novel = own - tokens
-    capitalised = {w for w in claim.text.split()[1:] if w[:1].isupper()}
+    capitalised = {w for w in claim.match_text.split()[1:] if w[:1].isupper()}
     failed = {c.check for c in checks if c.status == FAIL}
     return {
         "best_score": evidence[0].score if evidence else 0.0,
@@ -136,7 +136,7 @@ class CalibratedJudge:
     def judge_one(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> Judgement:
         if claim.is_artefact:
             return artefact_judgement(claim)
-        checks = run_checks(claim.text, sources, evidence[0].passage.text if evidence else None)
+        checks = run_checks(claim.match_text, sources, evidence[0].passage.text if evidence else None)
         p = self.probability(claim_features(claim, evidence, checks, sources))
         return decide(p, checks, self.threshold, f"calibrated p = {p:.2f}")
 
@@ -173,7 +173,7 @@ class CrossEncoderJudge:
 
     def claim_chunks(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> list[Chunk]:
         # the premise shrinks only for a claim so long that premise + claim would pass the model's 512 positions
-        budget = min(self.encoder.chunk_budget, 509 - self.encoder.count(claim.text))
+        budget = min(self.encoder.chunk_budget, 509 - self.encoder.count(claim.match_text))
         chunks = self._story_chunks(sources, max(32, budget))
         if self.chunks == "all":
             return chunks
@@ -187,7 +187,7 @@ class CrossEncoderJudge:
         for i, (claim, ev) in enumerate(zip(claims, evidence)):
             if not claim.is_artefact:
                 for chunk in self.claim_chunks(claim, ev, sources):
-                    pairs.append((chunk.text, claim.text))
+                    pairs.append((chunk.text, claim.match_text))
                     owners.append(i)
         return pairs, owners
 
@@ -203,7 +203,7 @@ class CrossEncoderJudge:
             if claim.is_artefact:
                 judgements.append(artefact_judgement(claim))
                 continue
-            checks = run_checks(claim.text, sources, ev[0].passage.text if ev else None)
+            checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
             p = best.get(i, 0.0)
             judgements.append(decide(p, checks, self.threshold, f"cross-encoder p = {p:.2f}, best of {read.get(i, 0)} chunk(s)"))
         return judgements

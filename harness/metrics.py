@@ -140,9 +140,9 @@ def key_fact_coverage(facts: list[KeyFact], claims: list[Claim], similarity: np.
         best: tuple[float, int] | None = None
         for c_index in content:
             claim = claims[c_index]
-            if fact.must_mention and not mentions_all(claim.text, fact.must_mention):
+            if fact.must_mention and not mentions_all(claim.match_text, fact.must_mention):
                 continue
-            lexical = lexical_support(fact.text, claim.text)
+            lexical = lexical_support(fact.text, claim.match_text)
             score = (1 - lexical_weight) * float(similarity[f_index, c_index]) + lexical_weight * lexical
             if best is None or score > best[0]:
                 best = (score, c_index)

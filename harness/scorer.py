@@ -21,9 +21,10 @@ from harness.ingest.blocks import lines_to_blocks
 from harness.judge import make_judge, soft_minimum
 
 
-def text_document(doc_id: str, text: str) -> Document:
-    """A Document from a bare string, read with the same line rules as a plain-text file."""
-    return Document(doc_id, doc_id, "plain", text, lines_to_blocks(text), {}, doc_id)
+def text_document(doc_id: str, text: str, headings: bool = True) -> Document:
+    """A Document from a bare string, read with the same line rules as a plain-text file; a summary
+    given as a string has no headings (every line of it is summary)."""
+    return Document(doc_id, doc_id, "plain", text, lines_to_blocks(text, headings=headings), {}, doc_id)
 
 
 def _decisive(checks) -> str:
@@ -42,7 +43,7 @@ class ConsistencyScorer:
     def _prepare(self, source: str, summary: str):
         reference = text_document("source", source)
         index = self._index(reference)
-        claims = split_claims(text_document("summary", summary))
+        claims = split_claims(text_document("summary", summary, headings=False))
         return claims, index.search(claims), self._last[2]
 
     def _index_of(self, source: str) -> EvidenceIndex:
@@ -71,7 +72,7 @@ class ConsistencyScorer:
         rows = []
         for claim, ev in zip(claims, evidence):
             if not claim.is_artefact:
-                checks = run_checks(claim.text, sources, ev[0].passage.text if ev else None)
+                checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
                 rows.append({**claim_features(claim, ev, checks, sources), "decisive": _decisive(checks)})
         return rows
 

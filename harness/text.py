@@ -20,6 +20,44 @@ said says say according up out all any some more most other another each both fe
 """.split())
 
 
+PTB_BRACKETS = {"-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]", "-lcb-": "{", "-rcb-": "}"}
+CLITIC = re.compile(r"(\w) (n't|'(?:s|re|ve|ll|d|m))\b", re.I)
+SPACE_BEFORE_CLOSER = re.compile(r" +([,.;:!?%)\]}])")
+SPACE_AFTER_OPENER = re.compile(r"([(\[{$£€]) +")
+QUOTE_TOKENS = {"``": '"', "''": '"', '"': '"', "`": "'", "'": "'"}
+
+
+def detokenize(text: str) -> str:
+    """Undo Penn-Treebank-style tokenisation (`sterling 's`, `2013 ,`, ``` `` a '' ```, `-lrb-`), which many
+    summarisers and datasets emit, so that checks read what the writer meant. A no-op on ordinary text;
+    used for matching only, while claims keep their exact text and offsets."""
+    tokens = text.split(" ")
+    out: list[str] = []
+    attach_next = False
+    open_quote = False
+    for token in tokens:
+        token = PTB_BRACKETS.get(token.lower(), token)
+        if token in QUOTE_TOKENS and (token != "'" or out):
+            mark = QUOTE_TOKENS[token]
+            opening = token in ("``", "`") or (token not in ("''",) and not open_quote)
+            if opening:
+                open_quote, attach_next = True, True
+                out.append(mark)
+            else:
+                open_quote = False
+                out[-1] = out[-1] + mark if out else mark
+            continue
+        if attach_next and out:
+            out[-1] += token
+            attach_next = False
+        else:
+            out.append(token)
+    joined = " ".join(out)
+    joined = CLITIC.sub(r"\1\2", joined)
+    joined = SPACE_BEFORE_CLOSER.sub(r"\1", joined)
+    return SPACE_AFTER_OPENER.sub(r"\1", joined)
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and unify quotes so 'Rocío' matches 'Rocio' and ’ matches '."""
     text = unicodedata.normalize("NFKD", text)
@@ -86,8 +124,28 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+CJK_SENTENCE_END = re.compile(r"[。！？]+[」』”）]*\s*")
+
+
+def _cjk_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """pysbd's English rules do not end sentences at 。！？: split there too."""
+    pieces, cursor = [], start
+    for match in CJK_SENTENCE_END.finditer(text, start, end):
+        piece_end = match.end() - (len(match.group()) - len(match.group().rstrip()))
+        if piece_end > cursor:
+            pieces.append((cursor, piece_end))
+        cursor = match.end()
+    if cursor < end and text[cursor:end].strip():
+        pieces.append((cursor, end))
+    return pieces
+
+
 def _window_spans(text: str) -> list[tuple[int, int]]:
-    """pysbd's sentences of `text` as (start, end) offsets into it."""
+    """pysbd's sentences of `text` as (start, end) offsets into it, CJK sentence ends included."""
+    return [piece for s, e in _pysbd_spans(text) for piece in _cjk_split(text, s, e)]
+
+
+def _pysbd_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     cursor = 0
     for sentence in _segmenter().segment(text):

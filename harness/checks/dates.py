@@ -16,7 +16,7 @@ MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
 MONTH_DAY = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d{{3}}\b(?!\d))", re.I)
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\b", re.I)
 MONTH_ONLY = re.compile(rf"\b(?:in|since|until|by|from|during|early|late|mid-?)\s+{MONTH_RE}\b", re.I)
-YEAR = re.compile(r"(?<![\d,.])(19\d{2}|20\d{2})(?![\d,])")
+YEAR = re.compile(r"(?<!\d)(?<!\d[,.])(19\d{2}|20\d{2})(?!\d|[,.]\d)")  # not inside 12,2018 or 2018.5
 RELATIVE = re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen)"
                       r"\s+days?\s+(after|before|later|earlier|ago|since)\b", re.I)
 DAY_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "

@@ -8,6 +8,7 @@ it matches a known pattern, and every decision is recorded in the block's `note`
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from harness.document import Block
@@ -43,7 +44,7 @@ ENTITY_DUMP = re.compile(
 )
 PROMPT_LABEL = re.compile(r"^image prompt\s*:\s*$", re.I)
 BULLET_MARKER = re.compile(r"^\s*(?:[•·▪◦*\-–]|\d{1,2}[.)])\s+")
-TERMINAL_PUNCT = re.compile(r"[.!?…\"”’')\]]$")
+TERMINAL_PUNCT = re.compile(r"[.!?…\"”’')\]。！？．｡」』]$")
 
 
 @dataclass
@@ -75,11 +76,26 @@ def _classify_pattern(text: str, patterns: list) -> str | None:
     return None
 
 
-def _is_heading(text: str) -> bool:
-    """A short line without closing punctuation reads as a heading or title, not as a statement."""
-    if TERMINAL_PUNCT.search(text):
+def _ends_sentence(text: str) -> bool:
+    """Closing punctuation (Latin or CJK), or an emoji or other symbol, ends a statement."""
+    return bool(TERMINAL_PUNCT.search(text)) or unicodedata.category(text.rstrip("\ufe0f\u200d")[-1:] or " ") == "So"
+
+
+def _looks_like_heading(text: str) -> bool:
+    """A short line without closing punctuation that does not start in lower case."""
+    if _ends_sentence(text) or text[:1].islower() or BULLET_MARKER.match(text) or "|||" in text:
         return False
     return len(text.split()) <= 20 or (" | " in text and len(text.split()) <= 30)
+
+
+def _body_follows(lines: list[Line], index: int) -> bool:
+    """Headings are shown by the document's structure: a run of heading-like lines is only headings when
+    body text (a sentence, a bullet, a long line) comes after it. A last line, an only line, or a list of
+    unpunctuated highlight lines is the summary itself."""
+    for line in lines[index + 1:]:
+        if not _looks_like_heading(line.text):
+            return True
+    return False
 
 
 def _split_takeaways(line: Line, section: str) -> list[Block]:
@@ -100,8 +116,9 @@ def _split_takeaways(line: Line, section: str) -> list[Block]:
     return blocks
 
 
-def lines_to_blocks(text: str, base: int = 0) -> list[Block]:
-    """Classify every non-empty line of `text` (offsets shifted by `base`) into blocks."""
+def lines_to_blocks(text: str, base: int = 0, headings: bool = True) -> list[Block]:
+    """Classify every non-empty line of `text` (offsets shifted by `base`) into blocks. `headings=False`
+    for text known to be all summary (a JSON `summary` field, a string passed to the scorer)."""
     lines = [ln for ln in split_lines(text, base)]
     blocks: list[Block] = []
     section = "body"
@@ -134,7 +151,7 @@ def lines_to_blocks(text: str, base: int = 0) -> list[Block]:
                 blocks.append(Block("metadata", t, line.start, line.end, section, meta))
                 furniture_seen = meta == "field" and t.lower().startswith("published")
                 continue
-        if why is None and furniture_seen and len(t.split()) <= 2 and not TERMINAL_PUNCT.search(t) and t.lower() not in SECTION_NAMES:
+        if why is None and furniture_seen and len(t.split()) <= 2 and not _ends_sentence(t) and t.lower() not in SECTION_NAMES:
             why = "tag beside furniture"
         if why:
             blocks.append(Block("furniture", t, line.start, line.end, section, why))
@@ -158,7 +175,7 @@ def lines_to_blocks(text: str, base: int = 0) -> list[Block]:
             start = line.start + marker.end()
             blocks.append(Block("bullet", t[marker.end():], start, line.end, section))
             continue
-        if _is_heading(t):
+        if headings and _looks_like_heading(t) and _body_follows(content_lines, index):
             kind = "title" if not any(b.kind in ("title", "heading", "paragraph", "bullet") for b in blocks) else "heading"
             blocks.append(Block(kind, t, line.start, line.end, section))
             continue

@@ -165,7 +165,7 @@ def read_json(path: Path, text: str) -> tuple[str, list[Block], dict[str, Any]]:
         if kind == "bullet":
             blocks.append(Block("bullet", chunk.strip(), base, base + len(chunk.strip()), section))
         else:
-            for block in lines_to_blocks(chunk.strip(), base):
+            for block in lines_to_blocks(chunk.strip(), base, headings=False):
                 block.section = section if block.section == "body" else block.section
                 blocks.append(block)
     metadata = {k: v for k, v in data.items() if k not in ("summary", "key_points")}
