@@ -82,7 +82,7 @@ MAX_PAIRS_MB = 500.0  # one score-pairs input file; each document and summary is
 def _read_pairs(path: Path, max_field_mb: float) -> list[dict]:
     """JSONL rows {id, document, summary}. Lines are split at "\\n" only (JSON strings may hold U+2028 and
     other characters that `str.splitlines` breaks at); every problem names the file and the line."""
-    from harness.ingest import read_regular_file
+    from harness.files import read_regular_file
     from harness.ingest.readers import load_json
     raw = read_regular_file(path, int(MAX_PAIRS_MB * 1_000_000))
     try:
@@ -146,8 +146,8 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
 
 
 def _gate_config_path(args: argparse.Namespace) -> Path | None:
-    path = Path(args.config) if args.config else DEFAULT_CONFIG
-    return path if path.exists() else None
+    """The config named on the command line (which must exist), else ./harness.toml if present."""
+    return Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

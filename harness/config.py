@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import math
-import os
-import stat
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.document import InputError
+from harness.files import read_regular_file
 
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few dozen lines; anything bigger is not one
 
@@ -86,28 +85,6 @@ def check_text(value: Any, path: Path | str, where: str) -> str:
     if not isinstance(value, str) or not value or "\x00" in value:
         raise InputError(path, f"expected a non-empty string without NUL characters, got {shown(value)}", where)
     return value
-
-
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """The bytes of `path`, a regular file of at most `limit` bytes. A FIFO or device named as an input would
-    block or stream forever and a huge file would exhaust memory, so both are refused before any read (the
-    open is non-blocking too, so a file swapped for a FIFO after the check cannot hang either)."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(path, "not a regular file (a folder, FIFO or device): refused")
-        if info.st_size > limit:
-            raise InputError(path, f"file is {info.st_size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as stream:
-            data = stream.read(limit + 1)
-    except FileNotFoundError as exc:
-        raise InputError(path, "file not found") from exc
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        raise InputError(path, f"cannot read file: {getattr(exc, 'strerror', None) or exc}") from exc
-    if len(data) > limit:  # grew after the check
-        raise InputError(path, f"file is over the {limit / 1e6:g} MB limit")
-    return data
 
 
 def read_toml(path: Path) -> dict[str, Any]:

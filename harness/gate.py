@@ -27,7 +27,8 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from harness.config import Range, check_number, check_text, read_regular_file, read_toml, shown
+from harness.config import Range, check_number, check_text, read_toml, shown
+from harness.files import read_regular_file
 from harness.document import InputError
 
 HIGHER_IS_BETTER = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "rouge1_max",

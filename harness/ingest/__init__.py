@@ -6,11 +6,10 @@ file per summariser output. A folder of reference files without a story.yaml is 
 """
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 from harness.document import Document, InputError, KeyFact, Story, check_plain_name
+from harness.files import read_regular_file
 from harness.ingest.readers import (JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml,
                                     read_json)
 from harness.ingest.schema import schema_problems
@@ -20,38 +19,9 @@ MAX_FILE_MB = 2.0  # one input file; a larger one is an error, never silently tr
 IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
 
 
-def read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most `max_bytes`. FIFOs, devices and sockets are refused
-    without blocking (opened non-blocking, then checked), so a hostile path never hangs a run."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError as exc:
-        raise InputError(path, "file not found") from exc
-    except IsADirectoryError as exc:
-        raise InputError(path, "is a folder, expected a file") from exc
-    except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror}") from exc
-    with os.fdopen(fd, "rb") as stream:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(path, "is a folder, expected a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(path, "not a regular file (a FIFO, device or socket): refused")
-        if info.st_size > max_bytes:
-            raise InputError(path, f"file is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit for one "
-                             "input (raise [ingest] max_file_mb in harness.toml, or split the file)")
-        try:
-            raw = stream.read(max_bytes + 1)
-        except OSError as exc:
-            raise InputError(path, f"cannot read file: {exc.strerror}") from exc
-    if len(raw) > max_bytes:  # grew while being read
-        raise InputError(path, f"file is over the {max_bytes / 1e6:g} MB limit for one input")
-    return raw
-
-
 def decode(path: Path, max_mb: float = MAX_FILE_MB) -> str:
     """Read a file as UTF-8 text with normalised newlines, refusing binary, empty and oversized files."""
-    raw = read_regular_file(path, int(max_mb * 1_000_000))
+    raw = read_regular_file(path, int(max_mb * 1_000_000), "raise [ingest] max_file_mb in harness.toml, or split the file")
     if b"\x00" in raw:
         raise InputError(path, f"binary data (NUL bytes, first at byte {raw.index(0)}), expected UTF-8 text")
     try:
