@@ -1,19 +1,33 @@
-"""A cache of whole candidate results, so an unchanged candidate is never evaluated twice.
+"""A cache of whole candidate results, so an unchanged candidate is never evaluated twice; and the SQLite
+plumbing all three caches share (results, embeddings, cross-encoder pairs).
 
 The key covers everything a result depends on: the candidate's text and identity, the story's
 references, date and key facts, the scoring settings, the judge's parameter file, and a fingerprint of the
 harness's own source code (any code change invalidates every entry). Stored in SQLite beside the
 embedding cache; an interrupted run leaves it consistent.
+
+A cache file is data the harness did not just compute, so it is never trusted: results are stored as JSON
+and rebuilt field by field into the expected dataclasses (never unpickled: a crafted row could run code),
+anything that does not fit is a miss, a damaged file is set aside and replaced, and a cache that cannot be
+read or written (full disk, read-only folder) costs speed with a warning, never a candidate or the run.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import pickle
+import math
 import sqlite3
+import sys
+import types
+import typing
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from harness.config import Config
 from harness.document import Document, Story
@@ -50,24 +64,263 @@ def candidate_key(story_hash: str, doc: Document) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
-class ResultCache:
-    def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(folder / "results.sqlite3", timeout=60)
-        self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
+# --- dataclasses <-> plain JSON data ---------------------------------------------------------------------
+
+class NotCacheable(ValueError):
+    """Stored data that does not rebuild into the expected type: the caller treats it as a cache miss."""
+
+
+_NDARRAY, _NUMPY, _TUPLE = "__ndarray__", "__numpy__", "__tuple__"  # tags for what JSON has no type for
+_TAGS = {_NDARRAY, _NUMPY, _TUPLE}
+_NUMERIC_KINDS = "biuf"  # numpy dtypes a cache may hold: never object arrays
+_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), bool: (bool, np.bool_), int: (int, np.integer),
+                                          float: (int, float, np.integer, np.floating)}
+
+
+def to_plain(value: Any) -> Any:
+    """A tree of dataclasses, lists, tuples, str-keyed dicts, numbers and numpy values -> JSON-ready data.
+    numpy values keep their dtype (a float32 prints differently from a float in the reports); anything
+    else is refused with TypeError rather than stored in a form that would not come back the same."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"cannot cache a numpy array of {value.dtype}")
+        return {_NDARRAY: value.dtype.str, "shape": list(value.shape), "data": value.ravel().tolist()}
+    if isinstance(value, np.generic):
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"cannot cache a numpy {value.dtype}")
+        return {_NUMPY: value.dtype.str, "value": value.item()}
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return {_TUPLE: [to_plain(v) for v in value]}
+    if isinstance(value, dict):
+        if not all(type(k) is str and k not in _TAGS for k in value):
+            raise TypeError("cannot cache a dict whose keys are not plain strings")
+        return {k: to_plain(v) for k, v in value.items()}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+@lru_cache(maxsize=None)
+def _field_hints(cls: type) -> dict[str, Any]:
+    """A dataclass's init fields and their resolved type hints (string annotations evaluated once)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls) if f.init}
+
+
+def _numpy(data: dict) -> Any:
+    """A tagged numpy value back to its dtype; only numeric dtypes, only the shape it says it has."""
+    tag = _NDARRAY if _NDARRAY in data else _NUMPY
+    if set(data) != ({_NDARRAY, "shape", "data"} if tag == _NDARRAY else {_NUMPY, "value"}) or type(data[tag]) is not str:
+        raise NotCacheable("malformed numpy value")
+    try:
+        dtype = np.dtype(data[tag])
+    except TypeError as exc:
+        raise NotCacheable(f"unknown numpy dtype {data[tag]!r}") from exc
+    if dtype.kind not in _NUMERIC_KINDS:
+        raise NotCacheable(f"numpy dtype {dtype} is not allowed in a cache")
+    if tag == _NUMPY:
+        if type(data["value"]) not in (bool, int, float):
+            raise NotCacheable("malformed numpy scalar")
+        return dtype.type(data["value"])
+    shape, values = data["shape"], data["data"]
+    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape) and isinstance(values, list)
+            and all(type(v) in (bool, int, float) for v in values) and len(values) == math.prod(shape)):
+        raise NotCacheable("malformed numpy array")
+    return np.array(values, dtype=dtype).reshape(shape)
+
+
+def _plain_any(data: Any) -> Any:
+    """Decoded JSON where the type hint says nothing (`Any`): plain data, with tagged values restored."""
+    if data is None or type(data) in (str, int, float, bool):
+        return data
+    if isinstance(data, list):
+        return [_plain_any(v) for v in data]
+    if isinstance(data, dict):
+        if _NDARRAY in data or _NUMPY in data:
+            return _numpy(data)
+        if _TUPLE in data:
+            if set(data) != {_TUPLE} or not isinstance(data[_TUPLE], list):
+                raise NotCacheable("malformed tuple")
+            return tuple(_plain_any(v) for v in data[_TUPLE])
+        return {k: _plain_any(v) for k, v in data.items()}
+    raise NotCacheable(f"unexpected {type(data).__name__}")
+
+
+def from_plain(data: Any, hint: Any) -> Any:
+    """Rebuild a value of type `hint` from `to_plain` output, checking every field against the type hints
+    of the dataclasses it builds; anything that does not fit raises NotCacheable. Only the dataclasses the
+    hints name are ever constructed."""
+    if hint is Any:
+        return _plain_any(data)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if data is None and type(None) in args:
+            return None
+        for arm in (a for a in args if a is not type(None)):
+            try:
+                return from_plain(data, arm)
+            except NotCacheable:
+                pass
+        raise NotCacheable(f"no arm of {hint} fits")
+    if dataclasses.is_dataclass(hint):
+        fields = _field_hints(hint)
+        if not isinstance(data, dict) or set(data) != set(fields):
+            raise NotCacheable(f"fields do not match {hint.__name__}")
+        return hint(**{name: from_plain(data[name], fields[name]) for name in fields})
+    if hint in _SCALARS:
+        value = _plain_any(data) if isinstance(data, dict) else data  # a tagged numpy scalar is allowed
+        if not isinstance(value, _SCALARS[hint]) or (hint is not bool and isinstance(value, (bool, np.bool_))):
+            raise NotCacheable(f"expected {hint.__name__}, found {type(value).__name__}")
+        return value
+    container = origin or hint
+    if container is list and isinstance(data, list):
+        return [from_plain(v, args[0] if args else Any) for v in data]
+    if container is tuple and isinstance(data, dict) and set(data) == {_TUPLE} and isinstance(data[_TUPLE], list):
+        items = data[_TUPLE]
+        if not args or (len(args) == 2 and args[1] is Ellipsis):
+            return tuple(from_plain(v, args[0] if args else Any) for v in items)
+        if len(args) != len(items):
+            raise NotCacheable("tuple of the wrong length")
+        return tuple(from_plain(v, a) for v, a in zip(items, args))
+    if container is dict and isinstance(data, dict) and not _TAGS & set(data):
+        return {k: from_plain(v, args[1] if args else Any) for k, v in data.items()}
+    if hint is np.ndarray and isinstance(data, dict) and _NDARRAY in data:
+        return _numpy(data)
+    raise NotCacheable(f"expected {hint}, found {type(data).__name__}")
+
+
+def decode(raw: Any, kind: Any) -> Any:
+    """A stored JSON value -> a `kind`, or None for anything else: a miss, never an exception. A stored
+    value is outside data (a damaged or crafted file), so every failure to rebuild it means recompute."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return from_plain(json.loads(text), kind) if isinstance(text, str) else None
+    except Exception:  # noqa: BLE001 - whatever the bytes are, the answer is "not cached"
+        return None
+
+
+# --- SQLite files that fail soft ------------------------------------------------------------------------
+
+def warn(message: str) -> None:
+    """Cache trouble is reported on stderr the way the CLI reports other problems, and never stops a run."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class DamagedCache(sqlite3.DatabaseError):
+    """A cache file SQLite can open but that fails its integrity check or holds the table with other columns."""
+
+
+def _damaged(exc: Exception) -> bool:
+    """Damage is a property of the file (not a database, corrupt, wrong table); a locked, read-only or full
+    database is not damaged and must never be moved aside."""
+    return isinstance(exc, DamagedCache) or getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+
+
+def _connect(path: Path, table: str, columns: Sequence[tuple[str, str]], timeout: float) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=timeout)
+    try:
+        check = db.execute("PRAGMA quick_check").fetchall()
+        if check != [("ok",)]:
+            raise DamagedCache(f"integrity check: {'; '.join(str(row[0]) for row in check[:3])}")
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{n} {t}' for n, t in columns)})")
+        found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+        if found != [n for n, _ in columns]:
+            raise DamagedCache(f"table {table} has columns {found}, expected {[n for n, _ in columns]}")
+        return db
+    except BaseException:
+        db.close()
+        raise
+
+
+def open_cache_db(path: Path, table: str, columns: Sequence[tuple[str, str]], timeout: float = 60) -> sqlite3.Connection | None:
+    """Open (or create) one cache file holding `table`, checked on open with SQLite's quick integrity check.
+
+    A damaged file (garbage, truncated, another table layout) is renamed to `<name>.damaged-<timestamp>`
+    with its journal files, with a warning naming it, and a fresh cache takes its place: losing a cache
+    costs time, never results. A file that cannot be used at all (read-only folder, full disk, locked past
+    the timeout) gives a warning and None: the run goes on uncached."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return _connect(path, table, columns, timeout)
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise
+            aside = path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S-%f}")
+            for suffix in ("", "-journal", "-wal", "-shm"):  # a stale journal must not be replayed into the new file
+                sidecar = path.with_name(path.name + suffix)
+                if sidecar.exists():
+                    sidecar.replace(aside.with_name(aside.name + suffix))
+            warn(f"cache file {path} is damaged ({exc}); moved it to {aside.name} and started a fresh cache")
+            return _connect(path, table, columns, timeout)
+    except (sqlite3.Error, OSError) as exc:
+        warn(f"cache file {path} cannot be used ({exc}); this run goes on without it")
+        return None
+
+
+class SqliteCache:
+    """One table in one SQLite file, opened through `open_cache_db`, whose reads and writes fail soft: a
+    failed read is a miss, a failed write (full disk, read-only file) stops writing; each warns once, naming
+    the file. Used by the result, embedding and cross-encoder pair caches, so this logic exists once."""
+
+    def __init__(self, path: Path | None, table: str, columns: Sequence[tuple[str, str]], timeout: float = 60):
+        self.path = path
+        self.db = open_cache_db(path, table, columns, timeout) if path is not None else None
+        self.writable = self.db is not None
+        self._warned: set[str] = set()
+
+    def warn_once(self, what: str, message: str) -> None:
+        if what not in self._warned:
+            self._warned.add(what)
+            warn(message)
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a query, or none if the file cannot be read (the caller recomputes)."""
+        if self.db is None:
+            return []
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            self.warn_once("read", f"cache file {self.path} could not be read ({exc}); recomputing what it holds")
+            return []
+
+    def write(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Store rows in one transaction; on failure warn once and write no more in this run."""
+        if not self.writable:
+            return
+        try:
+            with self.db:
+                self.db.executemany(sql, rows)
+        except (sqlite3.Error, OSError) as exc:
+            self.writable = False
+            self.warn_once("write", f"cache file {self.path} could not be written ({exc}); this run goes on uncached")
+
+
+class ResultCache(SqliteCache):
+    """Whole results by key, stored as JSON and rebuilt as `kind` (e.g. CandidateResult)."""
+
+    def __init__(self, folder: Path, kind: Any = Any):
+        super().__init__(folder / "results.sqlite3", "results", (("key", "TEXT PRIMARY KEY"), ("value", "BLOB")))
+        self.kind = kind
         self.hits = 0
 
-    def get(self, key: str):
-        row = self.db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        try:
-            value = pickle.loads(row[0])
-        except Exception:  # written by another version of the classes: recompute
-            return None
-        self.hits += 1
+    def get(self, key: str) -> Any:
+        """The stored value, or None if absent or not a valid `kind` (then it is recomputed and replaced)."""
+        rows = self.read("SELECT value FROM results WHERE key = ?", (key,))
+        value = decode(rows[0][0], self.kind) if rows else None
+        if value is not None:
+            self.hits += 1
         return value
 
-    def put(self, key: str, value) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, pickle.dumps(value)))
+    def put(self, key: str, value: Any) -> None:
+        """Store a value; never raises (a value that cannot be stored, or a failed write, is a warning)."""
+        try:
+            text = json.dumps(to_plain(value))
+        except (TypeError, ValueError, RecursionError) as exc:
+            self.warn_once("encode", f"a result could not be stored in cache file {self.path} ({exc})")
+            return
+        self.write("INSERT OR REPLACE INTO results VALUES (?, ?)", [(key, text)])

@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from harness.cache import SqliteCache
 
 MAX_LENGTH = 192
 CHUNK_BUDGET = 128  # word pieces of premise; the rest of MAX_LENGTH is left for the claim and 3 special tokens
@@ -70,30 +71,27 @@ def resolve(model: str) -> tuple[Path | str, str]:
     return model, "torch"
 
 
-class PairCache:
-    """SQLite store of p(consistent) by (model, premise, claim) hash: a re-run reads no model."""
+class PairCache(SqliteCache):
+    """SQLite store of p(consistent) by (model, premise, claim) hash: a re-run reads no model. Opened and
+    read through harness.cache, so a damaged or unwritable file costs time, never the run."""
 
     def __init__(self, folder: Path | None):
-        self.db = None
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(folder / "pairs.sqlite", timeout=30)
-            self.db.execute("CREATE TABLE IF NOT EXISTS pairs (key TEXT PRIMARY KEY, p REAL)")
+        super().__init__(folder / "pairs.sqlite" if folder is not None else None, "pairs",
+                         (("key", "TEXT PRIMARY KEY"), ("p", "REAL")), timeout=30)
 
     def get_many(self, keys: list[str]) -> dict[str, float]:
-        if self.db is None or not keys:
-            return {}
+        """Cached probabilities of `keys`; a stored value that is not a finite number in [0, 1] is left out,
+        so it is recomputed and replaced rather than used."""
         found = {}
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
-            marks = ",".join("?" * len(part))
-            found.update(self.db.execute(f"SELECT key, p FROM pairs WHERE key IN ({marks})", part).fetchall())
+            rows = self.read(f"SELECT key, p FROM pairs WHERE key IN ({','.join('?' * len(part))})", part)
+            found.update((key, p) for key, p in rows if type(p) is float and 0.0 <= p <= 1.0)  # NaN fails both
         return found
 
     def put_many(self, items: dict[str, float]) -> None:
-        if self.db is not None and items:
-            with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO pairs VALUES (?, ?)", items.items())
+        if items:
+            self.write("INSERT OR REPLACE INTO pairs VALUES (?, ?)", items.items())
 
 
 class CrossEncoder:

