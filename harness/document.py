@@ -12,7 +12,7 @@ from typing import Any
 
 # Block kinds. Only CONTENT_KINDS become scored claims; ARTEFACT_KINDS become claims with verdict
 # `artefact`; everything else is recorded structure (headings, metadata) or dropped furniture.
-CONTENT_KINDS = ("paragraph", "bullet")
+CONTENT_KINDS = ("paragraph", "bullet", "caption")  # a photo caption states facts too: it is evidence
 ARTEFACT_KINDS = ("artefact",)
 STRUCTURE_KINDS = ("title", "heading", "section", "metadata")
 DROPPED_KINDS = ("furniture",)

@@ -25,6 +25,7 @@ class Passage:
     start: int
     end: int
     index: int
+    kind: str = "paragraph"  # the block it comes from: paragraph, bullet or caption (shown as such in reports)
 
 
 @dataclass
@@ -42,7 +43,8 @@ def reference_passages(references: list[Document]) -> list[Passage]:
     for doc in references:
         for block in doc.blocks_of(*CONTENT_KINDS):
             for s, e in sentence_spans(block.text):
-                passages.append(Passage(doc.doc_id, block.text[s:e], block.start + s, block.start + e, len(passages)))
+                passages.append(Passage(doc.doc_id, block.text[s:e], block.start + s, block.start + e, len(passages),
+                                        block.kind))
     return passages
 
 

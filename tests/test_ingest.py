@@ -29,13 +29,14 @@ def test_markdown_reference_front_matter_becomes_metadata(story):
     assert [b.note for b in kinds(doc, "metadata")] == ["YAML front matter", "credit line"]
 
 
-def test_plain_reference_drops_photo_caption_and_credit(story):
+def test_plain_reference_keeps_the_photo_caption_as_evidence_and_drops_the_credit(story):
     doc = next(r for r in story.references if r.doc_id.startswith("002"))
     assert doc.format == "plain"
-    dropped = kinds(doc, "furniture")
-    assert [b.note for b in dropped] == ["photo caption", "photo credit"]
-    assert dropped[1].text == "Credit: Reuters photo"
-    assert doc.content_text.startswith("Venezuela's government began to release political prisoners")
+    assert [b.note for b in kinds(doc, "furniture")] == ["photo credit"]
+    assert kinds(doc, "furniture")[0].text == "Credit: Reuters photo"
+    captions = kinds(doc, "caption")
+    assert len(captions) == 1 and "outside the El Rodeo jail" in captions[0].text
+    assert doc.content_text.startswith("Family members of detainees wait outside the El Rodeo jail")
     assert "originally appeared in The New York Times" not in doc.content_text
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.document import Document, InputError, KeyFact, Story, check_plain_name
+from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
 from harness.files import read_regular_file
 from harness.ingest.readers import (JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml,
                                     read_json)
@@ -51,7 +51,7 @@ def read_document(path: Path, system: str = "", max_mb: float = MAX_FILE_MB) -> 
         text, blocks, metadata = read_json(path, text)
     else:
         blocks, metadata = TEXT_READERS[fmt](path, text)
-    if not any(b.kind in ("paragraph", "bullet") for b in blocks):
+    if not any(b.kind in CONTENT_KINDS for b in blocks):
         raise InputError(path, f"no summary text found (read as {fmt}; every line was furniture, metadata or headings)")
     doc_id = str(metadata.get("id") or path.stem)
     return Document(doc_id, str(path), fmt, text, blocks, metadata,

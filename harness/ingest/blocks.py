@@ -144,7 +144,8 @@ def lines_to_blocks(text: str, base: int = 0, headings: bool = True) -> list[Blo
             continue
         why = _classify_pattern(t, FURNITURE_PATTERNS)
         if why is None and re.match(r"^(credit|photo)\s*:", nxt, re.I) and not blocks:
-            why = "photo caption"
+            blocks.append(Block("caption", t, line.start, line.end, section, "photo caption"))
+            continue
         if why is None:
             meta = _classify_pattern(t, METADATA_PATTERNS)
             if meta:
