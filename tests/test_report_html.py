@@ -1,13 +1,16 @@
 """report.html: self-contained, correct for long and non-ASCII stories, and usable in a real browser."""
 import copy
+import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
 from harness.report import write_reports
-from harness.report.html import marked, render_html
+from harness.report.html import marked, render_html, short_summary
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -67,19 +70,26 @@ def _require_chromium():
         pytest.skip("Debian's chromium is not installed here (.ci/run installs it)")
 
 
-@pytest.fixture
-def page(report_folder):
+@contextmanager
+def browser_page(html_file: Path, width: int = 1300, height: int = 1000) -> Iterator[Any]:
+    """A page of Debian's Chromium showing the file; fails the test on any script error in the page."""
     _require_chromium()
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
-        errors = []
+        page = browser.new_page(viewport={"width": width, "height": height})
+        errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto((report_folder / "report.html").resolve().as_uri())
+        page.goto(html_file.resolve().as_uri())
         yield page
         assert errors == []
         browser.close()
+
+
+@pytest.fixture
+def page(report_folder):
+    with browser_page(report_folder / "report.html") as page:
+        yield page
 
 
 def test_click_a_contradicted_claim_shows_evidence_and_failed_check(page, tmp_path):
@@ -127,3 +137,83 @@ def test_print_shows_every_claim(page):
     details = page.locator(".claim-detail")
     assert details.count() == 75
     assert all(details.nth(i).is_visible() for i in (0, 30, 74))
+
+
+def copy_candidate(cand: dict[str, Any], name: str, system: str, path: str, keep: int | None = None) -> dict[str, Any]:
+    """A copy of a run document's candidate under a new name: claim ids and key-fact matches renamed; with
+    `keep`, only its first claims and the text up to the last of them (SummEval-sized summaries)."""
+    claims = sorted(cand["claims"], key=lambda c: c["start"])[:keep]
+    renamed = {c["id"]: f"{name}#{n + 1}" for n, c in enumerate(claims)}
+    copied = copy.deepcopy({k: v for k, v in cand.items() if k != "claims"})
+    copied.update(id=name, system=system, path=path, claims=[{**copy.deepcopy(c), "id": renamed[c["id"]]} for c in claims])
+    if keep is not None:
+        counts = {v: sum(c["verdict"] == v for c in claims) for v in ("supported", "contradicted", "unsupported", "artefact")}
+        copied.update(text=cand["text"][:claims[-1]["end"]], metrics={**copied["metrics"], **counts, "claims": len(claims)})
+    copied["key_facts"] = [{**m, "claim_id": renamed.get(m["claim_id"]), "covered": m["covered"] and m["claim_id"] in renamed}
+                           for m in cand["key_facts"]]
+    return copied
+
+
+TWIN_STORIES = {"story one": ["a b", "a-b", "Ünïcode"], "story-one": ["Ùnicode", "a b", "a-b"]}
+
+
+def _twin_document(document: dict[str, Any]) -> dict[str, Any]:
+    """Names that any slug merges: story ids 'story one'/'story-one', candidates 'a b'/'a-b', two non-ASCII
+    names, and 'a b' (with the same claim ids 'a b#1' ...) in both stories."""
+    base = document["stories"][0]
+    stories = [{**base, "id": story_id, "title": f"Title of {story_id}",
+                "candidates": [copy_candidate(src, name, name, f"candidates/{story_id}/{name}.txt")
+                               for name, src in zip(names, base["candidates"])]}
+               for story_id, names in TWIN_STORIES.items()]
+    return {**document, "stories": stories}
+
+
+def test_ids_are_unique_and_every_reference_has_its_target(report_folder):
+    document = json.loads((report_folder / "run.json").read_text("utf-8"))
+    html = render_html(_twin_document(document))
+    html = html[:html.index("<script>")]  # the markup, not the page's script
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    sections = re.findall(r'<section class="candidate" id="([^"]+)"', html)
+    assert len(set(sections)) == 6
+    references = set(re.findall(r'href="#([^"]+)"', html) + re.findall(r'data-claim="([^"]+)"', html)
+                     + re.findall(r'aria-labelledby="([^"]+)"', html))
+    assert references <= set(ids)
+    assert html.count('class="claim-detail"') == 2 * 75
+
+
+def test_each_link_opens_its_own_target(report_folder, tmp_path):
+    document = json.loads((report_folder / "run.json").read_text("utf-8"))
+    (tmp_path / "twins.html").write_text(render_html(_twin_document(document)), "utf-8")
+    with browser_page(tmp_path / "twins.html") as page:
+        # every contents link leads to the section of its own story and candidate
+        pairs = page.evaluate("""() => Array.from(document.querySelectorAll('#toc li a')).map(a => {
+            const target = document.getElementById(a.getAttribute('href').slice(1));
+            return [a.closest('details').dataset.story, a.textContent, target.dataset.story, target.dataset.candidate]; })""")
+        assert len(pairs) == 6 and all(p[:2] == p[2:] for p in pairs)
+        assert sorted((p[0], p[1]) for p in pairs) == sorted((s, n) for s, names in TWIN_STORIES.items() for n in names)
+        # clicking a claim opens the detail in its own candidate's section, for every candidate
+        for n in range(6):
+            section = page.locator("section.candidate").nth(n)
+            claim = section.locator("a.claim").nth(1)
+            claim.click()
+            detail_id = claim.get_attribute("data-claim")
+            assert page.locator(f"#{detail_id}").is_visible()
+            owner = page.evaluate("id => { const s = document.getElementById(id).closest('section.candidate');"
+                                  " return [s.dataset.story, s.dataset.candidate]; }", detail_id)
+            assert owner == [section.get_attribute("data-story"), section.get_attribute("data-candidate")]
+            assert section.locator(".claim-detail:visible").count() == 1
+        # a coverage tick opens the claim of its own story's candidate
+        for story_id in TWIN_STORIES:
+            link = page.locator(f'details.cov-story[data-story="{story_id}"] a[data-claim]').first
+            link.click()
+            detail_id = link.get_attribute("data-claim")
+            assert page.locator(f"#{detail_id}").is_visible()
+            assert page.evaluate("id => document.getElementById(id).closest('section.candidate').dataset.story",
+                                 detail_id) == story_id
+
+
+def test_gate_line_leaves_out_the_lists_of_names():
+    summary = "gate FAILED: 1 of 2 checks passed; baseline b.json: 0 matched, 1,600 new (s/a, s/b (x)), 3 missing (t/a, t/b)"
+    assert short_summary(summary) == "gate FAILED: 1 of 2 checks passed; baseline b.json: 0 matched, 1,600 new, 3 missing"
+    assert short_summary("gate PASSED: 12 of 12 checks passed; no baseline") == "gate PASSED: 12 of 12 checks passed; no baseline"

@@ -6,7 +6,10 @@ bar charts as SVG geometry.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -25,11 +28,43 @@ TABLE_METRICS = [("faithfulness", "faithfulness"), ("consistency", "consistency"
 TOKEN = re.compile(r"[\w’'.,-]+|[^\w]+", re.U)
 
 
-def dom_id(text: str) -> str:
-    return "x-" + re.sub(r"[^A-Za-z0-9_-]", "-", text)
+FEW_CANDIDATES = 40  # up to this many candidates the contents and coverage open expanded; beyond, collapsed
+VERDICT_FILTERS = [("failing", "a contradicted or unsupported claim"), ("contradicted", "a contradicted claim"),
+                   ("unsupported", "an unsupported claim"), ("artefact", "an artefact"),
+                   ("clean", "no contradicted or unsupported claim"), ("error", "could not be read")]
 
 
+class DomIds:
+    """Element ids for a (story, candidate, claim) tuple, the one place every id, href, data-claim and aria
+    reference comes from. Ids from slugs of names collide ('a b' and 'a-b', any two non-ASCII names, one
+    candidate name in two stories), so an id is a short hash of the exact tuple: the same across runs, so
+    links into a report keep working; a hash that would collide with another tuple's in this page is lengthened."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str, str | None], str] = {}
+        self._taken: set[str] = set()
+
+    def __call__(self, story: str, candidate: str, claim: str | None = None) -> str:
+        key = (story, candidate, claim)
+        found = self._ids.get(key)
+        if found is None:
+            digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
+            prefix, size = ("c" if claim is None else "k"), 10
+            while prefix + digest[:size] in self._taken:  # another tuple's hash prefix: take more of the hash
+                size += 2
+            found = self._ids[key] = prefix + digest[:size]
+            self._taken.add(found)
+        return found
+
+
+def candidate_name(cand: dict[str, Any]) -> str:
+    """What names a candidate inside its story: its id, or its path when it could not be read."""
+    return cand["id"] or cand["path"]
+
+
+@lru_cache(maxsize=1 << 16)
 def _key(token: str) -> str:
+    """Cached: a 1,600-candidate page asks for millions of (mostly repeated) tokens."""
     word = re.sub(r"[^\w]", "", fold(token))
     return stem(word) if word.isalpha() else word
 
@@ -65,17 +100,17 @@ def _conflict_keys(claim: dict[str, Any]) -> tuple[set[str], set[str]]:
     return claim_side - {"and", "to", "source", "sources"}, source_side - {"and", "to", "source", "sources"}
 
 
-def claim_view(claim: dict[str, Any]) -> dict[str, Any]:
+def claim_view(claim: dict[str, Any], dom: str) -> dict[str, Any]:
     claim_keys = {_key(t) for t in TOKEN.findall(claim["text"])} - {""}
     claim_conflict, source_conflict = _conflict_keys(claim)
-    evidence = []
+    evidence, all_evidence = [], set()
     for item in claim["evidence"]:
-        evidence_keys = {_key(t) for t in TOKEN.findall(item["text"])} - {""}
+        evidence_keys = {_key(t) for t in TOKEN.findall(item["text"])}
+        all_evidence |= evidence_keys
         evidence.append({**item, "pieces": marked(item["text"], claim_keys & evidence_keys, source_conflict)})
-    all_evidence = {k for e in claim["evidence"] for k in (_key(t) for t in TOKEN.findall(e["text"]))}
     return {
         **claim,
-        "dom": dom_id(claim["id"]),
+        "dom": dom,
         "pieces": marked(claim["text"], claim_keys & all_evidence, claim_conflict),
         "explanations": [c["explanation"] or c["reason"] for c in claim["checks"] if c["status"] == "fail"],
         "passed": [c["check"] for c in claim["checks"] if c["status"] == "pass"],
@@ -122,17 +157,28 @@ def verdict_bars(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def candidate_views(story: dict[str, Any], deltas: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+def verdict_tokens(cand: dict[str, Any]) -> str:
+    """The candidate's tokens for the page's verdict filter: each verdict it has, plus 'failing' (a
+    contradicted or unsupported claim), 'clean' (neither) or 'error' (not read)."""
+    if cand["status"] != "ok":
+        return "error"
+    present = {c["verdict"] for c in cand["claims"]}
+    failing = bool(present & {"contradicted", "unsupported"})
+    return " ".join(sorted(present) + ["failing" if failing else "clean"])
+
+
+def candidate_views(story: dict[str, Any], deltas: dict[str, dict[str, float]], ids: DomIds) -> list[dict[str, Any]]:
     views = []
     for cand in story["candidates"]:
-        claims = [claim_view(c) for c in cand["claims"]]
-        views.append({**cand, "dom": dom_id(f"{story['id']}-{cand['id'] or cand['path']}"),
+        name = candidate_name(cand)
+        claims = [claim_view(c, ids(story["id"], name, c["id"])) for c in cand["claims"]]
+        views.append({**cand, "name": name, "dom": ids(story["id"], name), "verdict_tokens": verdict_tokens(cand),
                       "claims_view": claims, "pieces": text_pieces(cand["text"], claims),
                       "delta": deltas.get(f"{story['id']}/{cand['id']}", {})})
     return views
 
 
-def coverage_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
+def coverage_rows(story: dict[str, Any], ids: DomIds) -> list[dict[str, Any]]:
     rows = []
     for fact in story["key_facts"]:
         cells = []
@@ -141,9 +187,28 @@ def coverage_rows(story: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             match = next((m for m in cand["key_facts"] if m["fact_id"] == fact["fact_id"]), None)
             cells.append({"candidate": cand["id"], "match": match,
-                          "dom": dom_id(match["claim_id"]) if match and match["claim_id"] else ""})
+                          "dom": ids(story["id"], candidate_name(cand), match["claim_id"])
+                          if match and match["claim_id"] else ""})
         rows.append({"fact": fact, "cells": cells, "count": sum(1 for c in cells if c["match"] and c["match"]["covered"])})
     return rows
+
+
+def short_summary(summary: str) -> str:
+    """The gate's summary line without the lists of new and missing candidates it carries (1,600 names at
+    SummEval's size); the counts stay, and the full line is shown under the banner's details."""
+    return re.sub(r"(\d+ (?:new|missing)) \(.*?\)(?=, [\d,]+ missing|$)", r"\1", summary)
+
+
+def gate_view(gate: dict[str, Any], candidate_doms: dict[str, str]) -> dict[str, Any]:
+    """The banner: one line (result and counts) and the failures, each candidate linked to its section."""
+    failures = [{**f, "dom": candidate_doms.get(f["name"], "") if f["scope"] == "candidate" else ""}
+                for f in gate.get("failures") or []]
+    scopes: dict[str, int] = {}
+    for f in failures:
+        scopes[f["scope"]] = scopes.get(f["scope"], 0) + 1
+    summary = gate.get("error") or gate.get("summary") or ""
+    return {"line": short_summary(summary), "full": summary, "failures": failures,
+            "scopes": ", ".join(f"{n} {scope}" for scope, n in sorted(scopes.items()))}
 
 
 def render_html(document: dict[str, Any]) -> str:
@@ -152,8 +217,14 @@ def render_html(document: dict[str, Any]) -> str:
     env.filters["num"] = lambda v, d=3: "–" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
     env.filters["signed"] = lambda v, d=3: "" if v is None else (f"{v:+.{d}f}" if isinstance(v, float) else f"{v:+d}")
     gate = document.get("gate") or {}
-    stories = [{**s, "candidate_views": candidate_views(s, gate.get("deltas", {})), "coverage": coverage_rows(s)}
+    ids = DomIds()
+    stories = [{**s, "candidate_views": candidate_views(s, gate.get("deltas", {}), ids), "coverage": coverage_rows(s, ids)}
                for s in document["stories"]]
+    doms = {f"{s['id']}/{c['id']}": c["dom"] for s in stories for c in s["candidate_views"] if c["id"]}
+    systems = sorted({c["system"] for s in stories for c in s["candidate_views"] if c["system"]})
+    count = sum(len(s["candidates"]) for s in stories)
     return env.get_template("report.html.j2").render(
-        run=document, stories=stories, gate=gate, table_metrics=TABLE_METRICS, charts=bar_charts(document["systems"]),
-        verdict_rows=verdict_bars(document["systems"]), verdicts=VERDICT_ORDER)
+        run=document, stories=stories, gate=gate, gate_view=gate_view(gate, doms), table_metrics=TABLE_METRICS,
+        charts=bar_charts(document["systems"]), verdict_rows=verdict_bars(document["systems"]), verdicts=VERDICT_ORDER,
+        expanded=count <= FEW_CANDIDATES, candidate_count=count,
+        systems=systems, verdict_filters=VERDICT_FILTERS)
