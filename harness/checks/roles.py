@@ -15,7 +15,7 @@ ROLE_WORDS = (r"head|director|president|leader|chief|chair(?:man|woman|person)?|
               r"minister|secretary|attorney general|governor|mayor|ceo|editor")
 NAME = r"[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)+"
 ORG = r"(?:the )?(?:[A-ZÀ-Ý][\w’'.-]*)(?: (?:of |the |for |and |de |del )?[A-ZÀ-Ý][\w’'.-]*)*"
-ROLE = re.compile(rf"(?P<person>{NAME}),? (?:the |a |an )?(?:[a-z-]+ )?(?P<role>{ROLE_WORDS}) of (?P<org>{ORG})")
+ROLE = re.compile(rf"(?P<person>{NAME})(?:,| is| was|, who is)? (?:the |a |an )?(?:[a-z-]+ )?(?P<role>{ROLE_WORDS}) of (?P<org>{ORG})")
 
 
 def roles(text: str) -> list[tuple[str, str, str]]:
@@ -45,6 +45,6 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
                 break  # the sources put this person beside this role and organisation
             holders += [e for e, label in entities(sentence) if label == "PERSON" and name_words(e)[-1:] != [surname]]
         if holders:
-            return CheckResult("role", FAIL, f"{person} as {role} of {org} vs {holders[0]}", CONFLICT,
+            return CheckResult("role", FAIL, f"{person} as {role} of {org.rstrip('.')} vs {holders[0]}", CONFLICT,
                                f"The claim makes {person} the {role} of {org}; the sources give that role to {holders[0]}.")
     return CheckResult("role", PASS)

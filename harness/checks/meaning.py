@@ -1,0 +1,237 @@
+"""Meaning checks: one-edit changes that keep almost every word of a true sentence but reverse what it says.
+
+Each reads the alignment of the claim to its best evidence sentence (harness.checks.align) and only speaks
+when the two are the same statement (most of the claim's content words are in the sentence):
+- antonym: a claim word replaces its WordNet antonym ("unwilling" for "willing", "decreased" for "increased");
+- reporting: a denial replaces an affirmation or the reverse ("denied" for "said", "confirmed");
+- modality: a certainty replaces a hedge ("will definitely" for "was expected to", "certain" for "unclear");
+- substitution: a name replaces another name in the same place (a title or an act moved to someone else);
+  two names that trade places are a swap;
+- attribution: "X said <content>" where no source sentence near X holds that content (an invented or
+  misattributed paraphrase; quotations are the quote check's);
+- novel: content words found nowhere in any source (advisory: paraphrase uses new words too).
+The antonym table is derived from WordNet 3.0 (harness/data/antonyms.json, built by training/build_antonyms.py).
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
+from harness.checks.align import Alignment, Word, align, tokens
+from harness.text import lexical_support
+
+DENIAL = frozenset("deny denied denies denying reject rejected rejects refute refuted refutes dispute disputed disputes "
+                   "dismiss dismissed dismisses contradict contradicted".split())
+AFFIRMATION = frozenset("say said says confirm confirmed confirms announce announced announces admit admitted admits "
+                        "acknowledge acknowledged acknowledges agree agreed agrees state stated states claim claimed "
+                        "claims told tell tells add added adds insist insisted insists".split())
+CERTAINTY = frozenset("will definitely certainly certain surely undoubtedly must guaranteed sure".split())
+HEDGE = frozenset("may might could possibly perhaps unclear uncertain expected believed alleged allegedly reportedly "
+                  "appeared appears apparently likely unlikely thought probably plans planned hoped hopes possible "
+                  "considering proposed suggested".split())
+REPORTING = r"said|says|told|claimed|argued|stated|added|warned|insisted|announced|explained|noted"
+SPEAKER_FIRST = re.compile(rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$")
+SPEAKER_LAST = re.compile(rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$")
+QUOTE_MARKS = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
+ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences around its speaker
+NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
+
+
+@lru_cache(maxsize=1)
+def antonym_table() -> dict[str, frozenset[str]]:
+    data = json.loads(resources.files("harness").joinpath("data/antonyms.json").read_text("utf-8"))
+    return {word: frozenset(opposites) for word, opposites in data["antonyms"].items()}
+
+
+def lemmas(word: str) -> set[str]:
+    """The word and its likely base forms ("decreased" -> "decrease", "holds" -> "hold")."""
+    forms = {word}
+    for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""),
+                                ("ing", "e"), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.add(word[: len(word) - len(suffix)] + replacement)
+    return forms
+
+
+def _forms(words: list[Word]) -> set[str]:
+    return {form for w in words for form in lemmas(w.folded)}
+
+
+def check_antonym(alignment: Alignment) -> CheckResult:
+    if not alignment.same_statement:
+        return CheckResult("antonym", NA)
+    table = antonym_table()
+    source, claim = _forms(alignment.source), _forms(alignment.claim)
+    for word in alignment.claim:
+        if not word.is_content or lemmas(word.folded) & source:
+            continue
+        opposite = sorted({a for form in lemmas(word.folded) for a in table.get(form, ())} & (source - claim))
+        if opposite:
+            found = next(w.text for w in alignment.source if lemmas(w.folded) & set(opposite))
+            return CheckResult("antonym", FAIL, f"'{word.text}' vs source '{found}'", CONFLICT,
+                               f"The claim says \u201c{word.text}\u201d where the source says the opposite, \u201c{found}\u201d.")
+    return CheckResult("antonym", PASS)
+
+
+def _first(words: list[Word], vocabulary: frozenset[str], absent: set[str]) -> str | None:
+    return next((w.text for w in words if w.folded in vocabulary and w.folded not in absent), None)
+
+
+def check_reporting(alignment: Alignment) -> CheckResult:
+    if not alignment.same_statement:
+        return CheckResult("reporting", NA)
+    claim_words, source_words = {w.folded for w in alignment.claim}, {w.folded for w in alignment.source}
+    for mine, theirs, other in ((DENIAL, AFFIRMATION, "affirms"), (AFFIRMATION, DENIAL, "denies")):
+        said = _first(alignment.claim, mine, source_words)
+        instead = _first(alignment.source, theirs, claim_words)
+        if said and instead and not (claim_words & theirs - source_words) and not (source_words & mine):
+            return CheckResult("reporting", FAIL, f"'{said}' vs source '{instead}'", CONFLICT,
+                               f"The claim says \u201c{said}\u201d; the source says \u201c{instead}\u201d: it {other}.")
+    return CheckResult("reporting", PASS)
+
+
+def check_modality(alignment: Alignment) -> CheckResult:
+    if not alignment.same_statement:
+        return CheckResult("modality", NA)
+    claim_words, source_words = {w.folded for w in alignment.claim}, {w.folded for w in alignment.source}
+    sure = _first(alignment.claim, CERTAINTY, source_words)
+    hedge = _first(alignment.source, HEDGE, claim_words)
+    if sure and hedge and not (source_words & CERTAINTY):
+        return CheckResult("modality", FAIL, f"'{sure}' vs source '{hedge}'", CONFLICT,
+                           f"The claim is certain (\u201c{sure}\u201d) where the source hedges (\u201c{hedge}\u201d).")
+    return CheckResult("modality", PASS)
+
+
+def _names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
+    """Capitalised content words that are names: any but the claim's first word, which only counts when the
+    sources capitalise it inside a sentence too (so a capitalised sentence start is not a name)."""
+    return [w for w in words if w.is_capitalised and w.is_content and (w is not first or w.key in known)]
+
+
+def _leading_names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
+    """The name that opens a replaced source span ("Maria Corina Machado" of "Maria Corina Machado, who has ...")."""
+    names = []
+    for word in words[:MAX_NAME_WORDS]:
+        if not _names([word], first, known) or word.folded in CALENDAR:
+            break
+        names.append(word)
+    return names
+
+
+def _source_names(sources: SourceFacts) -> set[str]:
+    return sources.cached("capitalised_keys", lambda: {w.key for s in sources.sentences
+                                                       for i, w in enumerate(tokens(s)) if i and w.is_capitalised})
+
+
+def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResult:
+    if not alignment.same_statement:
+        return CheckResult("substitution", NA)
+    known = _source_names(sources)
+    pairs = []
+    for claim_part, source_part in alignment.replaced:
+        if len(claim_part) > MAX_NAME_WORDS:
+            continue  # a rewritten phrase, not one name put in another's place
+        mine = _names(claim_part, alignment.claim[0], known)
+        theirs = _leading_names(source_part, alignment.source[0], known)
+        if len(mine) == len(claim_part) and theirs and not {w.key for w in mine} & {w.key for w in theirs}:
+            pairs.append((" ".join(w.text for w in mine), " ".join(w.text for w in theirs), {w.key for w in mine}))
+    if not pairs:
+        return CheckResult("substitution", PASS)
+    if len(pairs) >= 2 and pairs[0][0] == pairs[1][1] and pairs[0][1] == pairs[1][0]:
+        a, b = pairs[0][0], pairs[0][1]
+        return CheckResult("substitution", FAIL, f"{a} and {b} swapped", CONFLICT,
+                           f"The claim swaps {a} and {b}: the source has them the other way round.")
+    name, instead, keys = pairs[0]
+    elsewhere = keys <= known
+    return CheckResult("substitution", FAIL, f"{name} where the source names {instead}", CONFLICT if elsewhere else MISSING,
+                       f"The claim puts {name} where the source names {instead}"
+                       + (" (the sources name " + name + " elsewhere)." if elsewhere else "."))
+
+
+def _entity_sides(words: list[Word], verb: int, known: set[str]) -> tuple[set[str], set[str]]:
+    """Keys of the names just before and just after position `verb` (up to four words each way)."""
+    def names(span: list[Word]) -> set[str]:
+        return {w.key for w in span if w.is_capitalised and w.is_content and w.key in known}
+    return names(words[max(0, verb - 4):verb]), names(words[verb + 1:verb + 5])
+
+
+MAX_NAME_WORDS = 4  # a substituted name is at most this many words on either side
+CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+                     "july august september october november december".split())
+PASSIVE = frozenset("was were been being is are be by".split())
+
+
+def check_swap(alignment: Alignment, sources: SourceFacts) -> CheckResult:
+    """Subject and object of the same verb exchanged ("Maduro captured the United States")."""
+    if alignment.support < 0.8:
+        return CheckResult("swap", NA)
+    known = _source_names(sources) | {w.key for w in alignment.source if w.is_capitalised}
+    for i, word in enumerate(alignment.claim):
+        if word.is_capitalised or not (word.is_content or word.folded in AFFIRMATION | DENIAL):
+            continue
+        for j, theirs in enumerate(alignment.source):
+            if theirs.key != word.key:
+                continue
+            near = {w.folded for w in alignment.claim[max(0, i - 2):i + 2]} | {w.folded for w in alignment.source[max(0, j - 2):j + 2]}
+            if near & PASSIVE:
+                continue
+            claim_left, claim_right = _entity_sides(alignment.claim, i, known)
+            source_left, source_right = _entity_sides(alignment.source, j, known)
+            if claim_left and claim_right and claim_left <= source_right and claim_right <= source_left \
+                    and not claim_left & claim_right:
+                return CheckResult("swap", FAIL, f"who '{word.text}' whom is reversed", CONFLICT,
+                                   f"The claim reverses who {word.text} whom: the source has the roles the other way round.")
+    return CheckResult("swap", PASS)
+
+
+def check_attribution(claim: str, sources: SourceFacts) -> CheckResult:
+    """An unquoted "X said <content>": the content must be in a source sentence within one of a mention of X."""
+    from harness.checks.names import name_words
+    if QUOTE_MARKS.search(claim):
+        return CheckResult("attribution", NA)
+    match = SPEAKER_FIRST.match(claim) or SPEAKER_LAST.match(claim)
+    if not match:
+        return CheckResult("attribution", NA)
+    speaker, content = match.group("speaker"), match.group("content")
+    surname = (name_words(speaker) or [""])[-1]
+    folded = sources.cached("sentence_name_words", lambda: [f" {' '.join(name_words(s))} " for s in sources.sentences])
+    mentions = [i for i, words in enumerate(folded) if f" {surname} " in words]
+    if not mentions or not lexical_support(content, content):
+        return CheckResult("attribution", NA)  # a speaker the sources never name is the name check's
+    near = max(lexical_support(content, " ".join(sources.sentences[max(0, i - 1):i + 2])) for i in mentions)
+    if near >= ATTRIBUTED:
+        return CheckResult("attribution", PASS)
+    anywhere = max(lexical_support(content, s) for s in sources.sentences)
+    if anywhere >= 0.7:
+        return CheckResult("attribution", FAIL, f"words attributed to {speaker} are someone else's", CONFLICT,
+                           f"The sources say this, but not {speaker}: no sentence near a mention of {speaker} holds it.")
+    return CheckResult("attribution", FAIL, f"no source has {speaker} saying this", MISSING,
+                       f"The claim reports {speaker} saying something no source attributes to {speaker}.")
+
+
+def check_novel(claim: str, sources: SourceFacts) -> CheckResult:
+    """Content words found in no source at all (whole-document support)."""
+    vocabulary = sources.cached("all_keys", lambda: {w.key for s in sources.sentences for w in tokens(s)})
+    content = [w for w in tokens(claim) if w.is_content]
+    new = list(dict.fromkeys(w.text for w in content if w.key not in vocabulary))
+    if not content:
+        return CheckResult("novel", NA)
+    if len(new) >= NOVEL_MIN and len(new) / len(content) >= NOVEL_SHARE:
+        shown = ", ".join(new[:6])
+        return CheckResult("novel", FAIL, f"{len(new)} of {len(content)} content words in no source: {shown}", MISSING,
+                           f"These words appear in no source: {shown}.")
+    return CheckResult("novel", PASS)
+
+
+def check(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    """Every meaning check of one claim against its best evidence sentence."""
+    if evidence:
+        alignment = align(claim, evidence)
+        aligned = [check_antonym(alignment), check_reporting(alignment), check_modality(alignment),
+                   check_substitution(alignment, sources), check_swap(alignment, sources)]
+    else:
+        aligned = [CheckResult(name, NA) for name in ("antonym", "reporting", "modality", "substitution", "swap")]
+    return aligned + [check_attribution(claim, sources), check_novel(claim, sources)]
