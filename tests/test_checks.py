@@ -177,7 +177,7 @@ ROLE_SOURCES = SourceFacts([
     ("Alfredo Romero, director of Foro Penal, welcomed the releases.", PASS),
     ("Gonzalo Himiob, director of Foro Penal, welcomed the releases.", FAIL),       # Romero is its director
     ("Jorge Rodríguez, head of Venezuela’s National Assembly, announced the releases.", PASS),
-    ("Delcy Rodríguez, head of the National Assembly, announced the releases.", PASS),  # same surname: undecidable
+    ("Delcy Rodríguez, head of the National Assembly, announced the releases.", FAIL),  # same surname, another person
     ("Alfredo Romero, head of the National Assembly, announced the releases.", FAIL),  # the head is Rodríguez
     ("The releases were announced on Thursday.", NA),
 ])

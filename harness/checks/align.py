@@ -31,6 +31,10 @@ class Word:
         return self.folded not in STOPWORDS and len(self.folded) > 1
 
     @property
+    def is_possessive(self) -> bool:
+        return self.text.endswith(("'s", "’s"))
+
+    @property
     def is_capitalised(self) -> bool:
         return self.text[:1].isupper()
 

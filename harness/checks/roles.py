@@ -27,14 +27,29 @@ def _org_key(org: str) -> str:
     return " ".join(w for w in name_words(org) if w not in ("the", "venezuela", "s"))
 
 
+def _same_person(a: str, b: str) -> bool:
+    """Same surname, and the same first name when both give one ("Delcy Rodríguez" is not "Jorge Rodríguez")."""
+    from harness.checks.names import name_words
+    x, y = name_words(a), name_words(b)
+    return bool(x and y) and x[-1] == y[-1] and (len(x) == 1 or len(y) == 1 or x[0] == y[0])
+
+
 def check(claim: str, sources: SourceFacts) -> CheckResult:
     from harness.checks.names import entities, name_words
     claimed = roles(claim)
     if not claimed:
         return CheckResult("role", NA)
+    stated = sources.cached("roles", lambda: [r for sentence in sources.sentences for r in roles(sentence)])
     for person, role, org in claimed:
         surname = name_words(person)[-1]
         org_key = _org_key(org)
+        named = [p for p, r, o in stated if r == role and _org_key(o) == org_key]
+        if named and not any(_same_person(person, p) for p in named):
+            return CheckResult("role", FAIL, f"{person} as {role} of {org.rstrip('.')} vs {named[0]}", CONFLICT,
+                               f"The claim makes {person} the {role} of {org.rstrip('.')}; the sources give that role "
+                               f"to {named[0]}.")
+        if named:
+            continue
         holders = []
         for sentence in sources.sentences:
             folded = f" {' '.join(name_words(sentence))} "
