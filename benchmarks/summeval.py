@@ -23,12 +23,14 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from rouge_score.rouge_scorer import RougeScorer
 from scipy.stats import kendalltau, spearmanr
 
 HUMAN = ("score", "relevance")  # expert consistency and relevance, 1-5
 LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
-COLUMNS = ("consistency", "faithfulness", "mean_p_support", "contradicted", "unsupported", "rouge1_max",
-           "rouge2_max", "rougeLsum_max", "semantic_similarity", "fragment_coverage", "fragment_density")
+COLUMNS = ("consistency", "faithfulness", "mean_p_support", "contradicted", "unsupported", "weighted_coverage",
+           "rouge1_vs_reference", "rouge1_max", "rouge2_max", "rougeLsum_max", "semantic_similarity",
+           "fragment_coverage", "fragment_density")
 
 
 def article_id(row_id: str) -> str:
@@ -36,15 +38,21 @@ def article_id(row_id: str) -> str:
     return re.sub(r"^summeval-|-M\d+$", "", row_id)
 
 
-def lay_out(rows: list[dict], root: Path) -> None:
-    """gold/<article>/{story.yaml, article.txt} and candidates/<article>/<system>.txt."""
+def lay_out(rows: list[dict], root: Path, with_reference: bool) -> None:
+    """gold/<article>/{story.yaml, article.txt[, reference.txt]} and candidates/<article>/<system>.txt. With
+    `with_reference` the article's highlights are the story's reference summary (its key facts); without,
+    the harness derives key facts from the article."""
     for row in rows:
         story = article_id(row["id"])
         gold, candidates = root / "gold" / story, root / "candidates" / story
         if not gold.exists():
             gold.mkdir(parents=True)
             (gold / "article.txt").write_text(row["document"] + "\n", "utf-8")
-            (gold / "story.yaml").write_text(f"title: {story}\nreferences: [{{file: article.txt}}]\n", "utf-8")
+            spec = f"title: {story}\nreferences: [{{file: article.txt}}]\n"
+            if with_reference:
+                (gold / "reference.txt").write_text(row["reference"] + "\n", "utf-8")
+                spec += "summaries: [{file: reference.txt}]\n"
+            (gold / "story.yaml").write_text(spec, "utf-8")
         candidates.mkdir(parents=True, exist_ok=True)
         (candidates / f"{row['system']}.txt").write_text(row["summary"] + "\n", "utf-8")
 
@@ -77,6 +85,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100, help="first N articles (default all 100)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/harness-summeval"))
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--key-facts", choices=["reference", "derived"], default="reference",
+                        help="reference: the highlights are reference summaries; derived: no reference at all")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "summeval.md")
     args = parser.parse_args()
     path = args.bench / "summeval_all.jsonl" if args.bench.is_dir() else args.bench
@@ -86,7 +96,7 @@ def main() -> None:
     root = args.workdir
     shutil.rmtree(root / "gold", ignore_errors=True)
     shutil.rmtree(root / "candidates", ignore_errors=True)
-    lay_out(rows, root)
+    lay_out(rows, root, args.key_facts == "reference")
     (root / "harness.toml").write_text('[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\n'
                                        'cache = "cache"\n', "utf-8")
     validate = harness(root, "validate")
@@ -97,14 +107,18 @@ def main() -> None:
     if run.returncode not in (0, 2) or not (root / "reports/latest/candidates.csv").exists():
         raise SystemExit(f"harness run failed ({run.returncode}):\n{run.stderr[-3000:]}")
     results = pd.read_csv(root / "reports/latest/candidates.csv")
-    human = pd.DataFrame([{"story": article_id(r["id"]), "candidate": r["system"], **{h: r[h] for h in HUMAN}} for r in rows])
+    rouge = RougeScorer(["rouge1"], use_stemmer=True)
+    human = pd.DataFrame([{"story": article_id(r["id"]), "candidate": r["system"], **{h: r[h] for h in HUMAN},
+                           "rouge1_vs_reference": rouge.score(r["reference"], r["summary"])["rouge1"].fmeasure} for r in rows])
     frame = human.merge(results, on=["story", "candidate"], how="left")
     claims = pd.read_csv(root / "reports/latest/claims.csv")
     contradicted = claims[claims["verdict"] == "contradicted"]
     failed = Counter(part.split(":")[0] for checks in contradicted["checks"].fillna("") for part in checks.split(";") if part)
     unscored = int(frame["consistency"].isna().sum())
-    lines = [f"# SummEval laid out as gold/ + candidates/ ({len(keep)} articles, {len(rows)} summaries)", "",
-             f"Command: `.venv/bin/python benchmarks/summeval.py --bench {args.bench} --articles {args.articles}`; "
+    lines = [f"# SummEval laid out as gold/ + candidates/ ({len(keep)} articles, {len(rows)} summaries, "
+             f"key facts: {args.key_facts})", "",
+             f"Command: `.venv/bin/python benchmarks/summeval.py --bench {args.bench} --articles {args.articles} "
+             f"--key-facts {args.key_facts}`; "
              f"`harness run` took {seconds:.0f} s (cold or warm caches as found in {root}).", "",
              f"- `harness validate`: {len(problems)} problems" + (f" (first: {problems[0]})" if problems else ""),
              f"- candidates with an error row: {int((results['status'] == 'error').sum())}; "

@@ -54,7 +54,7 @@ def story_key(story: Story, config: Config) -> str:
         "config": {f: getattr(config, f) for f in SCORING_FIELDS},
         "date": story.date, "story": story.story_id,
         "references": [(r.doc_id, r.text) for r in story.references],
-        "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention) for f in story.key_facts],
+        "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention, f.kind) for f in story.key_facts],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

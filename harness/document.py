@@ -87,6 +87,9 @@ class Document:
         ]
 
 
+HAND_WRITTEN, REFERENCE, DERIVED = "hand-written", "reference", "derived"  # where a story's key facts come from
+
+
 @dataclass
 class KeyFact:
     """An atomic fact a good summary of the story must carry."""
@@ -95,6 +98,7 @@ class KeyFact:
     text: str
     weight: float = 1.0
     must_mention: list[str] = field(default_factory=list)
+    kind: str = HAND_WRITTEN  # HAND_WRITTEN (story.yaml), REFERENCE (a reference summary's sentence) or DERIVED
 
 
 @dataclass

@@ -129,6 +129,11 @@ class FactMatch:
     claim_id: str
     claim: str
     score: float
+    credit: float | None = None  # what the fact adds to weighted coverage; None: 1 if covered, else 0
+
+    @property
+    def value(self) -> float:
+        return float(self.covered) if self.credit is None else self.credit
 
 
 def key_fact_coverage(facts: list[KeyFact], claims: list[Claim], similarity: np.ndarray,
@@ -162,7 +167,7 @@ def coverage_metrics(facts: list[KeyFact], matches: list[FactMatch]) -> dict[str
         "key_facts": len(facts),
         "key_facts_covered": len(covered),
         "coverage": len(covered) / len(facts),
-        "weighted_coverage": sum(f.weight for f in covered) / sum(f.weight for f in facts),
+        "weighted_coverage": sum(f.weight * m.value for f, m in zip(facts, matches)) / sum(f.weight for f in facts),
     }
 
 

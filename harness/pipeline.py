@@ -14,7 +14,8 @@ from tqdm import tqdm
 from harness.checks import SourceFacts
 from harness.claims import Claim, split_claims
 from harness.config import Config
-from harness.document import Document, InputError, Story
+from harness.document import HAND_WRITTEN, Document, InputError, Story
+from harness.keyfacts import judged_coverage
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import load_stories
@@ -60,8 +61,20 @@ class StoryEvaluator:
         self.index = EvidenceIndex(story.references, embedder, config.top_k, config.lexical_weight)
         self.sources = SourceFacts([p.text for p in self.index.passages], story.date,
                                    documents=[p.source for p in self.index.passages])
-        self.fact_vectors = embedder.encode([f.text for f in story.key_facts])
+        self.hand_written = [i for i, f in enumerate(story.key_facts) if f.kind == HAND_WRITTEN]
+        self.fact_vectors = embedder.encode([story.key_facts[i].text for i in self.hand_written])
         self.reference_text = "\n".join(r.content_text for r in story.references)
+
+    def key_fact_matches(self, doc: Document, claims: list[Claim], claim_vectors) -> list[m.FactMatch]:
+        """Hand-written facts matched to claims (their must_mention terms and the coverage threshold);
+        facts from reference summaries or derived ones judged against the candidate (harness.keyfacts)."""
+        facts = self.story.key_facts
+        hand = m.key_fact_coverage([facts[i] for i in self.hand_written], claims, self.fact_vectors @ claim_vectors.T,
+                                   self.config.coverage_threshold, self.config.lexical_weight)
+        others = [f for f in facts if f.kind != HAND_WRITTEN]
+        judged = judged_coverage(others, doc, claims, self.story.date, self.embedder, self.judge, self.config)
+        found = {match.fact_id: match for match in hand + judged}
+        return [found[f.fact_id] for f in facts]
 
     def evaluate(self, doc: Document) -> CandidateResult:
         claims = split_claims(doc, self.story.story_id)
@@ -71,8 +84,7 @@ class StoryEvaluator:
         judgements = self.judge.judge(claims, evidence, self.sources)
         claim_vectors = self.embedder.encode([c.text for c in claims])
         content_vectors = claim_vectors[[i for i, c in enumerate(claims) if not c.is_artefact]]
-        matches = m.key_fact_coverage(self.story.key_facts, claims, self.fact_vectors @ claim_vectors.T,
-                                      self.config.coverage_threshold, self.config.lexical_weight)
+        matches = self.key_fact_matches(doc, claims, claim_vectors)
         summary = "\n".join(c.text for c in claims if not c.is_artefact)
         rouge_by_ref = {r.doc_id: m.rouge(summary, r.content_text) for r in self.story.references}
         values: dict[str, Any] = m.claim_metrics(judgements)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
 from harness.files import read_regular_file
+from harness.keyfacts import story_key_facts
 from harness.ingest.readers import (JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml,
                                     read_json)
 from harness.ingest.schema import schema_problems
@@ -84,24 +85,32 @@ def load_story_spec(story_dir: Path) -> dict:
     return spec
 
 
+def _named_file(story_dir: Path, name: str, origin: Path, field: str, gold: Path | None, max_mb: float,
+                what: str = "reference") -> Document:
+    """A file a story file names, read only if it lies inside the gold folder."""
+    if Path(name).is_absolute():
+        raise InputError(origin, f"'{name}' is an absolute path: name a file inside the gold folder", field)
+    path = confined(story_dir / name, gold or story_dir, origin, field)
+    if not path.exists() and not path.is_symlink():
+        raise InputError(origin, f"{what} file '{name}' does not exist", field)
+    return read_document(path, max_mb=max_mb)
+
+
 def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None = None) -> Story:
-    """References and key facts of one story; a missing or unreadable reference fails the story.
-    Every reference must lie inside the gold folder `gold` (default: the story's own folder)."""
+    """References, reference summaries and key facts of one story; a missing or unreadable file fails the
+    story. Every file must lie inside the gold folder `gold` (default: the story's own folder). Key facts
+    are the hand-written ones and those of the reference summaries, else derived (harness.keyfacts)."""
     spec = load_story_spec(story_dir)
     origin = story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir
     references = []
     for index, ref in enumerate(spec["references"]):
-        field = f"references/{index}/file"
-        if Path(ref["file"]).is_absolute():
-            raise InputError(origin, f"'{ref['file']}' is an absolute path: name a file inside the gold folder", field)
-        path = confined(story_dir / ref["file"], gold or story_dir, origin, field)
-        if not path.exists() and not path.is_symlink():
-            raise InputError(origin, f"reference file '{ref['file']}' does not exist", field)
-        doc = read_document(path, max_mb=max_mb)
+        doc = _named_file(story_dir, ref["file"], origin, f"references/{index}/file", gold, max_mb)
         doc.metadata.setdefault("title", ref.get("title", doc.doc_id))
         if ref.get("publisher"):
             doc.metadata["publisher"] = ref["publisher"]
         references.append(doc)
+    summaries = [_named_file(story_dir, entry["file"], origin, f"summaries/{index}/file", gold, max_mb, "summary")
+                 for index, entry in enumerate(spec.get("summaries", []))]
     facts = [KeyFact(f["id"], f["fact"], float(f.get("weight", 1.0)), list(f.get("must_mention", [])))
              for f in spec.get("key_facts", [])]
     ids = [f.fact_id for f in facts]
@@ -109,7 +118,7 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
     if duplicates:
         raise InputError(story_dir / STORY_FILE, f"duplicate key fact ids: {', '.join(duplicates)}", "key_facts")
     story_id = spec.get("id") or check_plain_name(story_dir.resolve().name, story_dir, "folder name")
-    return Story(story_id, spec["title"], spec.get("date"), references, facts)
+    return Story(story_id, spec["title"], spec.get("date"), references, story_key_facts(facts, summaries, references))
 
 
 def find_story_dirs(gold: Path) -> list[Path]:

@@ -1,0 +1,133 @@
+"""Key facts for stories nobody wrote them for: from reference summaries, or derived from the articles.
+
+Coverage needs a list of what a good summary must carry. Hand-written `key_facts` in story.yaml are best and
+always win. A story may name reference summaries instead (`summaries:` in story.yaml): each sentence of
+them becomes a fact. With neither, facts are derived from the articles: the sentences that score highest on
+lead position, centrality among the story's sentences (TF-IDF cosine, no model needed, so `validate` and
+`harness key-facts` show them), agreement across sources and names or numbers, without near-repeats.
+
+Hand-written facts are matched to claims as before (harness.metrics.key_fact_coverage). Facts from
+references and derived facts are judged in reverse: the candidate is the source and the fact is the claim,
+with the same evidence search, checks and judge, so a fact with another number is not covered. Such a fact
+is `covered` when judged supported, and adds the judge's p_support to weighted coverage: the expected share
+of the facts the candidate states (a graded credit ranks summaries better than a yes/no).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from harness.document import DERIVED, HAND_WRITTEN, REFERENCE, Document, KeyFact
+from harness.text import content_tokens, words
+
+MAX_DERIVED = 20          # derived facts per story, at most
+WORDS_PER_FACT = 65       # and at most one per this many words of the references (a 400-word article: 6)
+MIN_WORDS, MAX_WORDS = 8, 60  # a derived fact is one full sentence of ordinary length
+REDUNDANT = 0.25          # TF-IDF cosine above which a sentence repeats one already chosen
+WEIGHTS = {"lead": 0.1, "centrality": 0.5, "agreement": 0.2, "specifics": 0.2}
+SPECIFIC = re.compile(r"\d|(?<=\s)[A-ZÀ-Ý][\w’'-]+")
+
+
+def reference_facts(summaries: list[Document]) -> list[KeyFact]:
+    """One fact per sentence of each reference summary (tokenised text detokenised), weight 1."""
+    from harness.claims import split_claims
+    facts = []
+    for n, doc in enumerate(summaries, start=1):
+        claims = [c for c in split_claims(doc) if not c.is_artefact]
+        facts += [KeyFact(f"ref{n}.{i}", c.match_text, 1.0, [], REFERENCE) for i, c in enumerate(claims, start=1)]
+    return facts
+
+
+def _tfidf(token_sets: list[set[str]]) -> np.ndarray:
+    """Unit-length binary TF-IDF rows, one per sentence."""
+    vocabulary = {t: i for i, t in enumerate(sorted(set().union(*token_sets)))} if token_sets else {}
+    matrix = np.zeros((len(token_sets), len(vocabulary)))
+    for row, tokens in enumerate(token_sets):
+        for token in tokens:
+            matrix[row, vocabulary[token]] = 1.0
+    idf = np.log((1 + len(token_sets)) / (1 + matrix.sum(axis=0))) + 1
+    matrix *= idf
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+def _scale(values: np.ndarray) -> np.ndarray:
+    top = values.max() if len(values) else 0
+    return values / top if top > 0 else values
+
+
+def derive_key_facts(references: list[Document], limit: int = MAX_DERIVED) -> list[KeyFact]:
+    """The most salient, mutually distinct sentences of the references (at most `limit`, and one per
+    WORDS_PER_FACT words), weighted 1 to 3 by salience."""
+    from harness.evidence import reference_passages
+    passages = [p for p in reference_passages(references) if MIN_WORDS <= len(words(p.text)) <= MAX_WORDS]
+    limit = min(limit, max(1, round(sum(len(words(r.content_text)) for r in references) / WORDS_PER_FACT)))
+    if not passages or limit <= 0:
+        return []
+    vectors = _tfidf([content_tokens(p.text) for p in passages])
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, 0.0)
+    sources = np.array([p.source for p in passages])
+    position = {source: 0 for source in set(sources)}
+    lead = []
+    for p in passages:
+        lead.append(1 / math.sqrt(1 + position[p.source]))
+        position[p.source] += 1
+    other = sources[None, :] != sources[:, None]
+    features = {
+        "lead": np.array(lead),
+        "centrality": _scale(similarity.mean(axis=1)),
+        "agreement": _scale(np.where(other, similarity, 0).max(axis=1)) if other.any() else np.zeros(len(passages)),
+        "specifics": np.array([min(1.0, len(SPECIFIC.findall(p.text)) / 5) for p in passages]),
+    }
+    score = sum(WEIGHTS[name] * values for name, values in features.items())
+    chosen: list[int] = []
+    for index in np.argsort(-score, kind="stable"):
+        if all(similarity[index, c] <= REDUNDANT for c in chosen):
+            chosen.append(int(index))
+        if len(chosen) == limit:
+            break
+    top = score[chosen[0]]
+    return [KeyFact(f"d{n:02d}", passages[i].text, round(1 + 2 * float(score[i]) / top, 2), [], DERIVED)
+            for n, i in enumerate(chosen, start=1)]
+
+
+def story_key_facts(hand_written: list[KeyFact], summaries: list[Document], references: list[Document],
+                    limit: int = MAX_DERIVED) -> list[KeyFact]:
+    """Hand-written and reference-summary facts where a story has them (both, if it has both); derived
+    facts only for a story with neither."""
+    facts = hand_written + reference_facts(summaries)
+    return facts or derive_key_facts(references, limit)
+
+
+def kinds(facts: list[KeyFact]) -> list[str]:
+    """Which kinds of key facts a story uses, in a fixed order."""
+    present = {f.kind for f in facts}
+    return [kind for kind in (HAND_WRITTEN, REFERENCE, DERIVED) if kind in present]
+
+
+def judged_coverage(facts: list[KeyFact], candidate: Document, claims: list, story_date: str | None,
+                    embedder, judge, config) -> list:
+    """Each fact judged against the candidate as its only source: covered when the judge finds it supported
+    there. The match names the candidate claim that holds the fact's best evidence."""
+    from harness.checks import SourceFacts
+    from harness.claims import Claim
+    from harness.evidence import EvidenceIndex
+    from harness.judge import SUPPORTED
+    from harness.metrics import FactMatch
+    if not facts:
+        return []
+    index = EvidenceIndex([candidate], embedder, config.top_k, config.lexical_weight)
+    sources = SourceFacts([p.text for p in index.passages], story_date, documents=[p.source for p in index.passages])
+    as_claims = [Claim(f.fact_id, "", candidate.doc_id, candidate.system, f.text, 0, len(f.text), "paragraph", f.kind)
+                 for f in facts]
+    evidence = index.search(as_claims)
+    matches = []
+    for fact, found, judgement in zip(facts, evidence, judge.judge(as_claims, evidence, sources)):
+        holder = next((c for c in claims if found and c.start <= found[0].passage.start < c.end), None)
+        p = round(float(judgement.p_support or 0.0), 4)
+        matches.append(FactMatch(fact.fact_id, judgement.verdict == SUPPORTED, holder.claim_id if holder else "",
+                                 holder.text if holder else "", p, credit=p))
+    return matches
