@@ -6,6 +6,11 @@ as an int8 ONNX file, run with onnxruntime. A user may name another model: a fol
 and `tokenizer.json`, or a transformers sequence-classification model (local folder or hub id, loaded
 with torch; `HF_HUB_OFFLINE` is honoured, so a hub id works only where the hub is reachable or cached).
 
+Any sequence-classification head works (`Head`): one logit (sigmoid), two labels (softmax, the consistent
+class) or an NLI head (p(entailment), or SummaC's (e - c + 1) / 2). Which class means "consistent" is read
+from the labels in the model's config.json (`id2label`), never from its position, because NLI models order
+their classes differently; a label set that names no consistent class is refused when the model is named.
+
 Serving: the source is cut into overlapping chunks (harness.chunks) so no evidence is truncated; a claim
 is read against the chunks that hold its best evidence sentences, and its probability is the highest
 over those chunks. All pairs of a candidate go to the model in one call, sorted by length (batches of one
@@ -17,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -71,6 +78,135 @@ def resolve(model: str) -> tuple[Path | str, str]:
     return model, "torch"
 
 
+# Label names, compared lower-cased with spaces and hyphens as underscores. A class named in CONSISTENT is the
+# one whose probability is p_support; NOT_CONSISTENT lets a two-label model name only its negative class.
+CONSISTENT = ("supported", "support", "consistent", "entailment", "entail", "entailed", "factual", "true", "yes",
+              "faithful", "correct", "grounded")
+CONTRADICTION = ("contradiction", "contradict", "contradicted", "contradictory", "refuted", "refutes")
+NOT_CONSISTENT = CONTRADICTION + ("not_entailment", "non_entailment", "unsupported", "not_supported", "inconsistent",
+                                  "hallucinated", "hallucination", "not_factual", "unfaithful", "incorrect", "false",
+                                  "no", "ungrounded")
+NLI_MODES = ("entailment", "entailment-minus-contradiction")
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(label).strip().lower())
+
+
+@dataclass(frozen=True)
+class Head:
+    """How a model's logits become p(consistent): a sigmoid over one logit (`support is None`), else the
+    softmax probability of class `support`, or with `contradiction` set, (p[support] - p[contradiction] + 1) / 2
+    (SummaC's entailment-minus-contradiction, which also counts how strongly the source denies a claim)."""
+
+    labels: tuple[str, ...]
+    support: int | None = None
+    contradiction: int | None = None
+
+    def probability(self, logits: np.ndarray) -> np.ndarray:
+        logits = np.asarray(logits)
+        if logits.ndim != 2 or logits.shape[1] != len(self.labels):
+            raise ValueError(f"the model gave {logits.shape[-1]} outputs, its config names {len(self.labels)} labels "
+                             f"({', '.join(self.labels)})")
+        if self.support is None:
+            return 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p = exp / exp.sum(axis=1, keepdims=True)
+        if self.contradiction is None:
+            return p[:, self.support]
+        return (p[:, self.support] - p[:, self.contradiction] + 1.0) / 2.0
+
+    def describe(self) -> str:
+        """The head in words, for the cache key (another class or mode is another score) and for errors."""
+        if self.support is None:
+            return "sigmoid"
+        text = f"softmax:{self.labels[self.support]}@{self.support}/{len(self.labels)}"
+        return text + (f"-{self.labels[self.contradiction]}@{self.contradiction}" if self.contradiction is not None else "")
+
+
+def make_head(labels: list[str], model: str, label: str | None = None, nli: str = "entailment") -> Head:
+    """The head for a model whose classes are `labels` (id2label in index order). `label` names the consistent
+    class where the names do not; `nli` picks p(entailment) or SummaC's entailment minus contradiction.
+    Anything that cannot be read unambiguously is a ValueError naming the model and its labels."""
+    names = [_norm(x) for x in labels]
+    shown = ", ".join(repr(x) for x in labels)
+    if nli not in NLI_MODES:
+        raise ValueError(f"judge option nli = {nli!r}: expected one of {', '.join(NLI_MODES)}")
+
+    def one(wanted: tuple[str, ...]) -> int | None:
+        found = [i for i, n in enumerate(names) if n in wanted]
+        return found[0] if len(found) == 1 else None
+
+    if label is not None and one((_norm(label),)) is None:
+        raise ValueError(f"cross-encoder '{model}': judge option label = {label!r} is not one of its labels ({shown})")
+    if len(labels) == 1:
+        support = None  # one logit: the sigmoid is p(consistent) whatever the label is called
+    elif label is not None:
+        support = one((_norm(label),))
+    elif (support := one(CONSISTENT)) is None and len(labels) == 2:
+        negative = one(NOT_CONSISTENT)
+        if negative is not None and names[1 - negative] not in NOT_CONSISTENT:
+            support = 1 - negative
+        elif all(re.fullmatch(r"label_\d+", n) for n in names):
+            support = 1  # unnamed classes: the convention of binary factuality models (MiniCheck, HHEM)
+    if len(labels) > 1 and support is None:
+        raise ValueError(f"cross-encoder '{model}': cannot tell which of its labels ({shown}) means consistent; "
+                         f"expected one named {', '.join(CONSISTENT[:6])}..., or set [judge] options = {{ label = \"...\" }}")
+    contradiction = None
+    if nli == "entailment-minus-contradiction":
+        contradiction = one(CONTRADICTION)
+        if contradiction is None or contradiction == support:
+            raise ValueError(f"cross-encoder '{model}': nli = \"entailment-minus-contradiction\" needs a contradiction "
+                             f"label, and its labels are {shown}")
+    return Head(tuple(str(x) for x in labels), support, contradiction)
+
+
+def read_labels(location: Path | str, backend: str, model: str) -> tuple[list[str], str]:
+    """A model's class labels in index order, from its config.json, and for a hub id the revision it resolves
+    to. Read without loading any weights, so a bad label set fails when the judge is built. Torch models'
+    configs are read by transformers (which fills in its defaults: two unnamed labels when none are
+    written); an ONNX folder's config.json is read as it is, and one without labels or a `model_type` (the
+    shipped model's settings file) means one logit."""
+    if backend == "onnx":
+        path = Path(location) / "config.json"
+        try:
+            config = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cross-encoder '{model}': {path} is not a readable JSON config ({exc})") from exc
+        if not isinstance(config, dict):
+            raise ValueError(f"cross-encoder '{model}': {path} is not a JSON object")
+        id2label, revision = config.get("id2label") or {i: f"LABEL_{i}" for i in range(2 if "model_type" in config else 1)}, ""
+    else:
+        from transformers import AutoConfig
+        try:
+            loaded = AutoConfig.from_pretrained(str(location))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cross-encoder '{model}': not a folder here, and it could not be loaded as a "
+                             f"transformers model (offline, or no such model): {exc}") from exc
+        id2label, revision = loaded.id2label, str(getattr(loaded, "_commit_hash", "") or "")
+    try:
+        ordered = sorted((int(k), str(v)) for k, v in id2label.items())
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"cross-encoder '{model}': id2label in its config is not {{index: label}} ({exc})") from exc
+    if [i for i, _ in ordered] != list(range(len(ordered))):
+        raise ValueError(f"cross-encoder '{model}': id2label in its config does not number its labels 0..{len(ordered) - 1}")
+    return [v for _, v in ordered], revision
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx", ".pt", ".json", ".model", ".txt")
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over a torch model folder's weights, config and tokenizer files (each read once per process), so
+    a model saved again at the same path with other weights never reads the old model's cached scores."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in WEIGHT_SUFFIXES:
+            stat = path.stat()
+            digest.update(f"{path.name}\x00{_file_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)}\x00".encode())
+    return digest.hexdigest()[:16]
+
+
 class PairCache(SqliteCache):
     """SQLite store of p(consistent) by (model, premise, claim) hash: a re-run reads no model. Opened and
     read through harness.cache, so a damaged or unwritable file costs time, never the run."""
@@ -98,9 +234,11 @@ class CrossEncoder:
     """p(consistent) for (premise, claim) pairs, batched by length and cached."""
 
     def __init__(self, model: str = SHIPPED, cache_dir: Path | None = None, batch_size: int | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, label: str | None = None, nli: str = "entailment"):
         self.name = model or SHIPPED
         self.location, self.backend = resolve(self.name)
+        labels, self.revision = read_labels(self.location, self.backend, self.name)
+        self.head = make_head(labels, self.name, label, nli)
         # int8 ONNX quantizes activations with one scale per tensor, so a pair's score would depend on the
         # other pairs (and padding) in its batch; one pair per run keeps every score reproducible and cacheable,
         # and measured as fast here (benchmarks/results/crossencoder_cost.md). Torch models batch.
@@ -111,16 +249,22 @@ class CrossEncoder:
         settings = Path(self.location) / "config.json" if self.backend == "onnx" else None
         self.settings = json.loads(settings.read_text("utf-8")) if settings and settings.exists() else {}
         self.chunk_budget = int(self.settings.get("chunk_budget", CHUNK_BUDGET))
-        # batch size is part of the key: with int8 ONNX, scores from batches of several pairs differ slightly
-        self.fingerprint = f"{self._fingerprint()}-b{self.batch_size}"
+        # batch size is part of the key: with int8 ONNX, scores from batches of several pairs differ slightly;
+        # so is the head (another class or NLI mode is another score). A one-logit head adds nothing, which
+        # keeps the shipped model's key, and its cached pairs, as they were.
+        head = "" if self.head.support is None else "-" + hashlib.sha256(self.head.describe().encode()).hexdigest()[:8]
+        self.fingerprint = f"{self._fingerprint()}-b{self.batch_size}{head}"
 
     def _fingerprint(self) -> str:
-        """Identifies the weights, so a retrained model never reads another model's cached scores."""
+        """Identifies the weights, so a retrained model never reads another model's cached scores: the ONNX
+        file's hash, a torch folder's files' hash, or a hub id with the revision its config resolved to."""
         if self.backend == "onnx":
             weights = Path(self.location) / "model.onnx"
             stat = weights.stat()
             return _file_digest(str(weights.resolve()), stat.st_size, stat.st_mtime_ns)
-        return hashlib.sha256(str(self.location).encode()).hexdigest()[:16]
+        if isinstance(self.location, Path):
+            return folder_digest(self.location)
+        return hashlib.sha256(f"hub:{self.location}@{self.revision}".encode()).hexdigest()[:16]
 
     def count(self, text: str) -> int:
         return len(self._encoder().encode(text, add_special_tokens=False).ids)
@@ -178,7 +322,7 @@ class CrossEncoder:
                                max_length=512, return_tensors="pt")
             with torch.inference_mode():
                 logits = model(**inputs).logits
-            return _to_probability(logits.numpy())
+            return self.head.probability(logits.float().numpy())
         session = self._load()
         encodings = _tokenizer(str(self.location)).encode_batch(pairs)
         width = max(len(e.ids) for e in encodings)
@@ -190,18 +334,17 @@ class CrossEncoder:
             batch["input_ids"][row, :len(e.ids)] = e.ids
             batch["attention_mask"][row, :len(e.ids)] = e.attention_mask
             batch["token_type_ids"][row, :len(e.ids)] = e.type_ids
-        return _to_probability(session.run(["logits"], batch)[0])
+        wanted = {i.name for i in session.get_inputs()}  # e.g. DeBERTa exports take no token_type_ids
+        return self.head.probability(session.run(["logits"], {k: v for k, v in batch.items() if k in wanted})[0])
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _file_digest(path: str, size: int, mtime_ns: int) -> str:
-    """sha256 of a weights file, read once per process (a judge is built more than once per run)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    """sha256 of a weights file, read once per process (a judge is built more than once per run), in blocks
+    so a large model is never held in memory twice."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
-
-def _to_probability(logits: np.ndarray) -> np.ndarray:
-    """The model's one logit -> p(consistent). Multi-class NLI heads are refused rather than guessed at:
-    which column means 'entailment' differs between models."""
-    if logits.ndim == 2 and logits.shape[1] == 1:
-        return 1.0 / (1.0 + np.exp(-logits[:, 0]))
-    raise ValueError(f"expected a model with one output logit (p consistent), got {logits.shape[1]} outputs")

@@ -148,16 +148,19 @@ class CrossEncoderJudge:
     """The harness's own cross-encoder (harness.crossencoder) reads each claim against the source chunks
     that hold its evidence; `p_support` is the highest p(consistent) over those chunks, and failed
     decisive checks still override it (`decide`). `chunks = "all"` reads every chunk of every reference
-    (slower, for sources where retrieval may miss)."""
+    (slower, for sources where retrieval may miss). Any sequence-classification model serves: `label` names
+    its consistent class where its config's labels do not, `nli = "entailment-minus-contradiction"` scores
+    an NLI model SummaC's way (harness.crossencoder.make_head); a label set it cannot read fails here."""
 
     name = "crossencoder"
 
     def __init__(self, model: str | None = None, threshold: float | None = None, chunks: str = "evidence",
-                 batch_size: int | None = None, cache_dir: Path | None = None):
+                 batch_size: int | None = None, cache_dir: Path | None = None, label: str | None = None,
+                 nli: str = "entailment"):
         from harness.crossencoder import SHIPPED, CrossEncoder
         if chunks not in ("evidence", "all"):
             raise ValueError(f"judge option chunks = '{chunks}': expected 'evidence' or 'all'")
-        self.encoder = CrossEncoder(model or SHIPPED, cache_dir, batch_size)
+        self.encoder = CrossEncoder(model or SHIPPED, cache_dir, batch_size, label=label, nli=nli)
         self.threshold = threshold if threshold is not None else float(self.encoder.settings.get("threshold", 0.5))
         self.chunks = chunks
 
