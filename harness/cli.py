@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.config import Config, load_config
 from harness.document import InputError
 
 DEFAULT_CONFIG = Path("harness.toml")
+DEFAULT_BASELINE = Path("reports/baseline/baseline.json")
+GATE_SETTINGS_RULE = ("Settings: --config F if given; else those the run recorded in its run.json (the ones `harness run` "
+                      "used); else ./harness.toml if present; else the defaults.")
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -45,22 +50,60 @@ def cmd_run(args: argparse.Namespace) -> int:
         release_run_folder(folder)
         raise
     folder = write_reports(result, Path(config.reports), gate=gate, folder=folder)
-    errors = [r.error for r in result.results if r.error]
-    for error in errors:
-        print(f"error: {error}", file=sys.stderr)
-    ok = [r for r in result.results if r.ok]
-    claims = sum(len(r.claims) for r in ok)
-    print(f"{len(ok)} candidates evaluated, {claims} claims, {len(errors)} errors in {result.timings['total_s']:.1f}s "
-          f"({result.cache['embeddings_computed']} embeddings computed, {result.cache['embeddings_from_cache']} from cache, "
-          f"{result.cache['candidates_from_cache']} candidates from cache)")
-    for r in ok:
-        mt = r.metrics
-        faith = "n/a" if mt["faithfulness"] is None else f"{mt['faithfulness']:.2f}"
-        cov = "n/a" if mt["weighted_coverage"] is None else f"{mt['weighted_coverage']:.2f}"
-        print(f"  {r.story}/{r.document.doc_id:<12} faithfulness {faith}  coverage {cov}  "
-              f"supported {mt['supported']}  contradicted {mt['contradicted']}  unsupported {mt['unsupported']}  artefact {mt['artefact']}")
-    print(f"reports: {folder}")
-    return 2 if errors else 0
+    out, err = run_summary(json.loads((folder / "run.json").read_text("utf-8")), folder)
+    for line in err:
+        print(line, file=sys.stderr)
+    print("\n".join(out))
+    return 2 if any(not r.ok for r in result.results) else 0
+
+
+def _candidate_line(record: dict[str, Any], width: int = 12) -> str:
+    mt = record["metrics"]
+
+    def value(metric: str) -> str:
+        return "n/a" if mt.get(metric) is None else f"{mt[metric]:.2f}"
+    return (f"  {record['story']}/{record['id']:<{width}} faithfulness {value('faithfulness')}  coverage "
+            f"{value('weighted_coverage')}  supported {mt['supported']}  contradicted {mt['contradicted']}  "
+            f"unsupported {mt['unsupported']}  artefact {mt['artefact']}")
+
+
+def run_summary(document: dict[str, Any], folder: Path, budget: int | None = None) -> tuple[list[str], list[str]]:
+    """What `harness run` prints, as (stdout lines, stderr lines): at most `budget` lines together whatever
+    the run size (1,600 candidates once printed 1,591 lines). Totals, warnings, the first errors, every
+    candidate while they fit else the worst few, the gate's result with its first failures, and where
+    the full lists are."""
+    from harness.gate import CONSOLE_LINES, SHOWN, candidate_records, coverage_warning, failure_rank
+    budget = budget or CONSOLE_LINES
+    records = candidate_records(document)
+    ok = [r for r in records if r["status"] == "ok"]
+    errors, cache = document["errors"], document["cache"]
+    out = [f"{len(ok):,} candidates evaluated, {sum(len(r['claims']) for r in ok):,} claims, {len(errors):,} errors in "
+           f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']:,} embeddings computed, "
+           f"{cache['embeddings_from_cache']:,} from cache, {cache['candidates_from_cache']:,} candidates from cache)"]
+    gate = document.get("gate") or {}
+    no_facts = [s["id"] for s in document["stories"] if not s["key_facts"]]
+    if no_facts:
+        out.append(f"warning: {coverage_warning(no_facts, gate.get('not_applied', []))}")
+    err = [f"error: {e}" for e in errors[:SHOWN]]
+    if len(errors) > SHOWN:
+        err.append(f"error: ... and {len(errors) - SHOWN:,} more: every error is a row of {folder / 'candidates.csv'}")
+    tail = []
+    if gate:
+        failures = sorted(gate["failures"], key=lambda f: failure_rank(f["scope"], f["kind"]))
+        tail.append(gate["summary"])
+        tail += [f"  FAIL {f['scope']} {f['name']} {f['kind']}: {f['message']}" for f in failures[:SHOWN]]
+        if len(failures) > SHOWN:
+            tail.append(f"  ... and {len(failures) - SHOWN:,} more failing checks: harness gate --run {folder}")
+    tail.append(f"reports: {folder}")
+    room = budget - len(out) - len(err) - len(tail)
+    if len(ok) <= room:
+        out += [_candidate_line(r) for r in ok]
+    else:
+        worst = sorted(ok, key=lambda r: (r["metrics"].get("faithfulness") is not None,
+                                          r["metrics"].get("faithfulness") or 0.0, -(r["metrics"].get("contradicted") or 0)))
+        out.append(f"worst {SHOWN} of {len(ok):,} candidates by faithfulness (every one: {folder / 'candidates.csv'}):")
+        out += [_candidate_line(r) for r in worst[:SHOWN]]
+    return out + tail, err
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -150,19 +193,33 @@ def _gate_config_path(args: argparse.Namespace) -> Path | None:
     return Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
 
 
+def _run_file(path: Path) -> Path:
+    return path / "run.json" if path.is_dir() else path
+
+
+def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path):
+    """(GateConfig, where it came from) by GATE_SETTINGS_RULE: a run is judged by the settings it was made
+    with, never by whatever harness.toml the current folder holds, unless --config says so."""
+    from harness.gate import load_gate_config, recorded_gate_config
+    if not args.config:
+        recorded = recorded_gate_config(run, run_file)
+        if recorded is not None:
+            return recorded, f"as recorded by the run ({run_file})"
+    path = _gate_config_path(args)
+    return load_gate_config(path), str(path) if path else "the defaults (no --config, none recorded, no ./harness.toml)"
+
+
 def cmd_gate(args: argparse.Namespace) -> int:
-    from harness.gate import console_table, evaluate_gate, junit_xml, load_gate_config, load_run_document, markdown
+    from harness.gate import CONSOLE_LINES, console_summary, evaluate_gate, junit_xml, load_baseline, load_run_document, markdown
     from harness.report import atomic_write_text
-    gate = load_gate_config(_gate_config_path(args))
     current = load_run_document(Path(args.run))
+    gate, source = _gate_settings(args, current, _run_file(Path(args.run)))
     baseline_path = None if args.no_baseline else (args.baseline or gate.baseline)
-    baseline = None
-    if baseline_path:
-        if not Path(baseline_path).exists():
-            raise InputError(baseline_path, "baseline not found (record one with `harness baseline`, or pass --no-baseline)")
-        baseline = load_run_document(Path(baseline_path))
+    baseline = load_baseline(baseline_path, required=True)
     report = evaluate_gate(current, baseline, gate, baseline_path)
-    print(console_table(report))
+    files = [f for f in (args.markdown, args.junit) if f]
+    print(f"gate settings: {source}")
+    print(console_summary(report, ", ".join(files) or "pass --markdown FILE or --junit FILE", CONSOLE_LINES - 1))
     if args.markdown:
         atomic_write_text(Path(args.markdown), markdown(report))
     if args.junit:
@@ -170,16 +227,38 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _refuse_other_stories(out: Path, document: dict[str, Any]) -> None:
+    """A baseline of the same stories is replaced (re-recording is the point), one of other stories never
+    unasked: a run of other inputs, made in this repository's folder, once overwrote the committed example
+    baseline with a 2.3 MB file."""
+    from harness.gate import listed, load_run_document, stories_of
+    try:
+        old = stories_of(load_run_document(out))
+    except InputError as exc:
+        raise InputError(out, f"exists and is not a baseline the harness can read ({exc.problem}): "
+                         "pass --force to replace it") from exc
+    new = stories_of(document)
+    if old != new:
+        raise InputError(out, f"holds the baseline of {len(old):,} other stories ({listed(old)}), not of this run's "
+                         f"{len(new):,} ({listed(new)}): pass --force to replace it, or --out another file")
+
+
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from harness.gate import baseline_document, load_gate_config, load_run_document
+    from harness.gate import baseline_document, load_run_document
     from harness.report import atomic_write_text
-    gate = load_gate_config(_gate_config_path(args))
-    out = Path(args.out or gate.baseline or "reports/baseline/baseline.json")
-    document = baseline_document(load_run_document(Path(args.run)))
+    run = load_run_document(Path(args.run))
+    gate, _ = _gate_settings(args, run, _run_file(Path(args.run)))
+    out = Path(args.out or gate.baseline or DEFAULT_BASELINE)
+    _check_output_file(out)
+    document = baseline_document(run)
     if not document["candidates"]:
         raise InputError(args.run, "the run has no evaluated candidate to record")
-    atomic_write_text(out, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    print(f"baseline of {len(document['candidates'])} candidates (run {document['run_id']}) -> {out}")
+    if out.exists() and not args.force:
+        _refuse_other_stories(out, document)
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    atomic_write_text(out, text)
+    print(f"baseline of {len(document['candidates']):,} candidates (run {document['run_id']}) -> {out} "
+          f"({len(text.encode('utf-8')) / 1e6:.1f} MB)")
     return 0
 
 
@@ -188,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="TOML config (default: ./harness.toml if present)")
-    common.add_argument("--quiet", action="store_true", help="no progress bars")
+    common.add_argument("--quiet", action="store_true", help="print only the summary: no progress bars")
     run = sub.add_parser("run", parents=[common], help="evaluate candidates and write reports")
     run.add_argument("--gold", help="folder of stories, or one folder of reference files")
     run.add_argument("--candidates", help="folder of candidate files (per story sub-folders, or flat for one story)")
@@ -207,16 +286,22 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument("input", help="JSONL with id, document, summary")
     pairs.add_argument("--out", required=True, help="JSONL of {id, score}")
     pairs.set_defaults(func=cmd_score_pairs)
-    gate = sub.add_parser("gate", parents=[common], help="check a run against thresholds and a baseline")
+    gate = sub.add_parser("gate", parents=[common], help="check a run against thresholds and a baseline",
+                          description="Check a run against thresholds and a baseline; prints a summary of at most "
+                          "25 lines, --markdown and --junit write every check. " + GATE_SETTINGS_RULE +
+                          " The baseline: --baseline F, else none with --no-baseline, else the settings' [gate] baseline.")
     gate.add_argument("--run", default="reports/latest", help="run folder or run.json (default reports/latest)")
-    gate.add_argument("--baseline", help="baseline file, run.json or folder (default: [gate] baseline in the config)")
+    gate.add_argument("--baseline", help="baseline file, run.json or folder (default: the settings' [gate] baseline)")
     gate.add_argument("--no-baseline", action="store_true", help="thresholds only")
     gate.add_argument("--markdown", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     gate.add_argument("--junit", help="write JUnit XML")
     gate.set_defaults(func=cmd_gate)
-    baseline = sub.add_parser("baseline", parents=[common], help="record a run as the baseline")
+    baseline = sub.add_parser("baseline", parents=[common], help="record a run as the baseline",
+                              description="Record a run as the baseline. " + GATE_SETTINGS_RULE + " An existing "
+                              "baseline of other stories is replaced only with --force.")
     baseline.add_argument("--run", default="reports/latest")
-    baseline.add_argument("--out", help="default: [gate] baseline in the config, else reports/baseline/baseline.json")
+    baseline.add_argument("--out", help=f"default: the settings' [gate] baseline, else {DEFAULT_BASELINE}")
+    baseline.add_argument("--force", action="store_true", help="replace an existing baseline of other stories")
     baseline.set_defaults(func=cmd_baseline)
     return parser
 
@@ -228,6 +313,8 @@ def _terminate(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "quiet", False):  # the model libraries' bars too ("Loading weights"); read when they are imported
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -10,6 +10,13 @@ interval of that mean lies entirely on the worse side. New candidates are listed
 thresholds); missing ones are listed and fail the gate unless `fail_on_missing = false`; a baseline with no
 matched candidate can never pass, and neither can a run with no candidate.
 
+A metric a story cannot have is not applicable, not missing: without key facts there is nothing to cover,
+so coverage thresholds neither pass nor fail its candidates (the gate says so in a warning and in each
+check's message). A metric missing for any other reason (an error row, no scorable claim) fails.
+
+Console output is a summary of at most CONSOLE_LINES lines whatever the run size; the Markdown and JUnit
+files hold every check.
+
 Every input is checked where it is read: `[gate]` settings against their types and ranges, run and baseline
 files against the schemas below. A bad one is an InputError naming the file and the field (exit 2), never a
 traceback that would read as a gate failure.
@@ -19,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +46,10 @@ LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
 KNOWN_METRICS = HIGHER_IS_BETTER | LOWER_IS_BETTER
 DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
 BASELINE_FORMAT = "harness-baseline/1"
+# Metrics a candidate cannot have when its story has no key facts (`key_facts` = 0 in its metrics).
+NEEDS_KEY_FACTS = ("coverage", "weighted_coverage", "key_facts_covered")
+CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check
+SHOWN = 5           # names a console line lists before "and N more"
 MAX_JSON_BYTES = 200_000_000  # a run.json with its texts is a few MB; a baseline far less
 
 # [gate] settings and the values they may take (thresholds are any finite number).
@@ -88,35 +100,62 @@ def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
 def load_gate_config(path: Path | None) -> GateConfig:
     """The `[gate]` section of a config; every key is checked for its type and range here, so a typo or a
     nan never makes the gate pass (or crash) later. No path means the defaults; a named file must exist."""
-    gate = GateConfig()
     if path is None:
-        return gate
-    table = _table(read_toml(path).get("gate", {}), path, "gate")
+        return GateConfig()
+    return gate_config_from_table(read_toml(path).get("gate", {}), path, "gate")
+
+
+def gate_config_from_table(table: Any, path: Path, where: str) -> GateConfig:
+    """GateConfig from a `[gate]` table: a config file's, or the one a run recorded in its run.json
+    (`gate_settings`), checked alike. A relative baseline is resolved against `path`'s folder."""
+    gate = GateConfig()
+    table = _table(table, path, where)
     allowed = {"thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing"} | set(GATE_RANGES)
     for key in table:
         if key not in allowed:
-            raise InputError(path, f"unknown key (expected one of {', '.join(sorted(allowed))})", f"gate.{key}")
-    gate.thresholds = _check_thresholds("gate.thresholds", table.get("thresholds", {}), path)
-    gate.stories = {s: _check_thresholds(f"gate.story.{s}", t, path)
-                    for s, t in _table(table.get("story", {}), path, "gate.story").items()}
-    gate.systems = {s: _check_thresholds(f"gate.system.{s}", t, path)
-                    for s, t in _table(table.get("system", {}), path, "gate.system").items()}
-    for metric, value in _table(table.get("tolerance", {}), path, "gate.tolerance").items():
+            raise InputError(path, f"unknown key (expected one of {', '.join(sorted(allowed))})", f"{where}.{key}")
+    gate.thresholds = _check_thresholds(f"{where}.thresholds", table.get("thresholds", {}), path)
+    gate.stories = {s: _check_thresholds(f"{where}.story.{s}", t, path)
+                    for s, t in _table(table.get("story", {}), path, f"{where}.story").items()}
+    gate.systems = {s: _check_thresholds(f"{where}.system.{s}", t, path)
+                    for s, t in _table(table.get("system", {}), path, f"{where}.system").items()}
+    for metric, value in _table(table.get("tolerance", {}), path, f"{where}.tolerance").items():
         if metric not in KNOWN_METRICS:
             raise InputError(path, f"unknown metric (expected one of {', '.join(sorted(KNOWN_METRICS))})",
-                             f"gate.tolerance.{metric}")
-        gate.tolerance[metric] = check_number(value, TOLERANCE, path, f"gate.tolerance.{metric}")
+                             f"{where}.tolerance.{metric}")
+        gate.tolerance[metric] = check_number(value, TOLERANCE, path, f"{where}.tolerance.{metric}")
     if "baseline" in table:
-        baseline = Path(check_text(table["baseline"], path, "gate.baseline"))
+        baseline = Path(check_text(table["baseline"], path, f"{where}.baseline"))
         gate.baseline = str(baseline if baseline.is_absolute() else path.parent / baseline)
     if "fail_on_missing" in table:
         if not isinstance(table["fail_on_missing"], bool):  # "no" would otherwise read as true
-            raise InputError(path, f"expected true or false, got {shown(table['fail_on_missing'])}", "gate.fail_on_missing")
+            raise InputError(path, f"expected true or false, got {shown(table['fail_on_missing'])}",
+                             f"{where}.fail_on_missing")
         gate.fail_on_missing = table["fail_on_missing"]
     for key, allowed_range in GATE_RANGES.items():
         if key in table:
-            setattr(gate, key, check_number(table[key], allowed_range, path, f"gate.{key}"))
+            setattr(gate, key, check_number(table[key], allowed_range, path, f"{where}.{key}"))
     return gate
+
+
+def gate_settings(gate: GateConfig) -> dict[str, Any]:
+    """The `[gate]` table of these settings, as run.json records them (`gate.settings`), so that `harness
+    gate` judges a run by the settings it was made with. The baseline is made absolute: a path relative to
+    the folder the run was started in would name another file from elsewhere."""
+    table: dict[str, Any] = {"thresholds": gate.thresholds, "story": gate.stories, "system": gate.systems,
+                             "tolerance": gate.tolerance, "fail_on_missing": gate.fail_on_missing,
+                             "bootstrap_samples": gate.bootstrap_samples, "seed": gate.seed}
+    if gate.baseline:
+        table["baseline"] = os.path.abspath(gate.baseline)
+    return table
+
+
+def recorded_gate_config(run: dict[str, Any], path: Path) -> GateConfig | None:
+    """The gate settings a run recorded in its run.json at `path` (checked as a config's), or None for a
+    run written without them (a baseline file, or a run from before they were recorded)."""
+    section = run.get("gate")
+    settings = section.get("settings") if isinstance(section, dict) else None
+    return None if settings is None else gate_config_from_table(settings, path, "gate.settings")
 
 
 # ---- runs and baselines -------------------------------------------------------------------------------
@@ -220,6 +259,45 @@ def load_run_document(path: Path) -> dict[str, Any]:
     return document
 
 
+def load_baseline(path: str | Path | None, required: bool = False) -> dict[str, Any] | None:
+    """The baseline document at `path`; None when no baseline is set, or when it does not exist yet and is
+    not `required` (a configured baseline that was never recorded means thresholds only; one the user
+    asked for must exist). An unreadable one is an InputError naming the file, never a silent pass."""
+    if not path:
+        return None
+    if not os.path.exists(path):
+        if required:
+            raise InputError(path, "baseline not found (record one with `harness baseline`, or pass --no-baseline)")
+        return None
+    return load_run_document(Path(path))
+
+
+def stories_of(document: dict[str, Any]) -> set[str]:
+    """The stories a run or baseline holds candidates of."""
+    return {r["story"] for r in candidate_records(document)}
+
+
+def listed(names: list[str] | set[str], limit: int | None = SHOWN) -> str:
+    """`a, b, c and 97 more`: a list a console line can hold (limit None: every name)."""
+    names = sorted(names)
+    if limit is None or len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
+
+
+def coverage_warning(stories: list[str] | set[str], not_applied: list[str] = (), limit: int | None = SHOWN) -> str:
+    """The one wording of "these stories have no key facts" (run.json, console, gate output), naming the
+    thresholds that therefore neither pass nor fail their candidates."""
+    return (f"{len(stories):,} {'story has' if len(stories) == 1 else 'stories have'} no key facts ({listed(stories, limit)}): "
+            f"{', '.join(NEEDS_KEY_FACTS)} are not applicable to their candidates"
+            + (f"; {', '.join(not_applied)} neither passes nor fails them" if not_applied else ""))
+
+
+def not_applicable(metrics: dict[str, Any]) -> tuple[str, ...]:
+    """The metrics this candidate cannot have: coverage when its story has no key facts."""
+    return NEEDS_KEY_FACTS if metrics.get("key_facts") == 0 else ()
+
+
 def baseline_document(run: dict[str, Any]) -> dict[str, Any]:
     """The small file `harness baseline` commits: metrics and claim verdicts, not the whole report."""
     candidates = []
@@ -253,6 +331,12 @@ class GateReport:
     new: list[str]
     missing: list[str]
     baseline: str | None
+    no_key_facts: list[str] = field(default_factory=list)  # stories whose candidates cannot have coverage
+    not_applied: list[str] = field(default_factory=list)   # the thresholds therefore not applied to them
+
+    def warnings(self, limit: int | None = SHOWN) -> list[str]:
+        """What the gate could not judge, for every output (a metric not applicable is no failure)."""
+        return [coverage_warning(self.no_key_facts, self.not_applied, limit)] if self.no_key_facts else []
 
     @property
     def passed(self) -> bool:
@@ -268,16 +352,26 @@ def _worse_by(metric: str, current: float, baseline: float) -> float:
     return (baseline - current) if metric not in LOWER_IS_BETTER else (current - baseline)
 
 
-def _threshold_failures(metrics: dict[str, Any], thresholds: dict[str, float]) -> list[str]:
-    failures = []
+def _threshold_failures(metrics: dict[str, Any], thresholds: dict[str, float],
+                        na: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """The thresholds these metrics fail, and those not applied because their metric is in `na` (not
+    applicable); a metric that is merely missing fails."""
+    failures, skipped = [], []
     for key, limit in sorted(thresholds.items()):
         bound, _, metric = key.partition("_")
         value = metrics.get(metric)
-        if value is None:
+        if metric in na:
+            skipped.append(key)
+        elif value is None:
             failures.append(f"{metric} is not available (needed: {bound} {limit:g})")
         elif (bound == "min" and value < limit) or (bound == "max" and value > limit):
             failures.append(f"{metric} {value:.4g} {'<' if bound == 'min' else '>'} {bound} {limit:g}")
-    return failures
+    return failures, skipped
+
+
+def _threshold_message(failures: list[str], skipped: list[str], why: str) -> str:
+    message = "; ".join(failures) or "meets thresholds"
+    return message + (f" ({', '.join(skipped)} not applied: {why})" if skipped else "")
 
 
 def failing_claims(record: dict[str, Any], limit: int = 10) -> list[str]:
@@ -306,14 +400,21 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
     if not records:
         checks.append(GateCheck("run", "candidates", "error", False, "the run holds no candidate: nothing was gated"))
     by_key = {(r["story"], r["id"]): r for r in records}
+    no_key_facts: set[str] = set()
+    not_applied: set[str] = set()
     for record in records:
         name = f"{record['story']}/{record['id']}" if record["story"] else record["id"]
         if record["status"] != "ok":
             checks.append(GateCheck("candidate", name, "error", False, f"could not be evaluated: {record['error']}"))
             continue
-        failures = _threshold_failures(record["metrics"], gate.thresholds_for(record["story"], record["system"]))
+        na = not_applicable(record["metrics"])
+        if na:
+            no_key_facts.add(record["story"])
+        failures, skipped = _threshold_failures(record["metrics"], gate.thresholds_for(record["story"], record["system"]), na)
+        not_applied.update(skipped)
         checks.append(GateCheck("candidate", name, "threshold", not failures,
-                                "; ".join(failures) or "meets thresholds", failing_claims(record) if failures else []))
+                                _threshold_message(failures, skipped, "the story has no key facts"),
+                                failing_claims(record) if failures else []))
     systems: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         if record["status"] == "ok":
@@ -321,8 +422,10 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
     for system, members in sorted(systems.items()):
         means = {m: float(np.mean([r["metrics"][m] for r in members if r["metrics"].get(m) is not None]))
                  for m in KNOWN_METRICS if any(r["metrics"].get(m) is not None for r in members)}
-        failures = _threshold_failures(means, {k: v for k, v in gate.thresholds_for(None, system).items()})
-        checks.append(GateCheck("system", system, "threshold", not failures, "; ".join(failures) or "meets thresholds"))
+        na = NEEDS_KEY_FACTS if all(not_applicable(r["metrics"]) for r in members) else ()
+        failures, skipped = _threshold_failures(means, gate.thresholds_for(None, system), na)
+        checks.append(GateCheck("system", system, "threshold", not failures,
+                                _threshold_message(failures, skipped, "none of its stories has key facts")))
     new: list[str] = []
     missing: list[str] = []
     matched = 0
@@ -333,7 +436,10 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
         pairs = [(by_key[k], base[k]) for k in sorted(base) if k in by_key and by_key[k]["status"] == "ok"]
         matched = len(pairs)
         if matched == 0:
-            checks.append(GateCheck("run", "baseline", "regression", False, "no candidate matches the baseline"))
+            checks.append(GateCheck("run", "baseline", "regression", False,
+                                    f"no candidate matches the baseline: it holds stories {listed(stories_of(baseline))}, "
+                                    f"this run {listed(stories_of(current))} (record a baseline for this run with "
+                                    "`harness baseline`, or pass --no-baseline)"))
         for cur, old in pairs:
             worse = []
             for metric, tolerance in sorted(gate.tolerance.items()):
@@ -347,7 +453,7 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
         for name in missing:
             checks.append(GateCheck("candidate", name, "missing", not gate.fail_on_missing,
                                     "in the baseline but not in this run"))
-    return GateReport(checks, matched, new, missing, baseline_name)
+    return GateReport(checks, matched, new, missing, baseline_name, sorted(no_key_facts), sorted(not_applied))
 
 
 def _newly_failing(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
@@ -380,47 +486,132 @@ def _system_regressions(pairs: list[tuple[dict, dict]], gate: GateConfig) -> lis
 
 # ---- output -------------------------------------------------------------------------------------------
 
-def console_table(report: GateReport) -> str:
-    width = max([len(c.name) for c in report.checks] + [10])
-    lines = [f"{'':4} {'scope':9} {'name':<{width}} {'check':10} result"]
-    for c in report.checks:
-        lines.append(f"{'PASS' if c.passed else 'FAIL':4} {c.scope:9} {c.name:<{width}} {c.kind:10} {c.message}")
-        lines.extend(f"       {d}" for d in c.details)
-    lines.append(_summary_line(report))
-    return "\n".join(lines)
+KIND_ORDER = ("regression", "error", "missing", "threshold")  # the most telling failure first
+SCOPE_ORDER = ("run", "system", "candidate")                  # run-wide, then system, then candidate checks
+_XML_ILLEGAL = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def failure_rank(scope: str, kind: str) -> tuple[int, int]:
+    """Sort key that shows regressions first, then errors, missing candidates and thresholds."""
+    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER),
+            SCOPE_ORDER.index(scope) if scope in SCOPE_ORDER else len(SCOPE_ORDER))
+
+
+def _ordered_failures(report: GateReport) -> list[GateCheck]:
+    return sorted(report.failures(), key=lambda c: failure_rank(c.scope, c.kind))
+
+
+def _first_of_each_kind(failures: list[GateCheck]) -> list[GateCheck]:
+    """The first SHOWN failures of each kind, in their order."""
+    seen: dict[str, int] = {}
+    first = []
+    for check in failures:
+        seen[check.kind] = seen.get(check.kind, 0) + 1
+        if seen[check.kind] <= SHOWN:
+            first.append(check)
+    return first
+
+
+def _check_line(c: GateCheck, width: int) -> str:
+    return f"{'PASS' if c.passed else 'FAIL':4} {c.scope:9} {c.name:<{width}} {c.kind:10} {c.message}"
+
+
+def console_summary(report: GateReport, full_list: str, budget: int = CONSOLE_LINES) -> str:
+    """At most `budget` lines whatever the run size (a 1,600-candidate gate once printed 4,025): the failing
+    checks, the most telling first, with their failing claims and the passing checks while they fit; the
+    counts; and `full_list`, where every check is."""
+    failures = _ordered_failures(report)
+    head = [f"warning: {w}" for w in report.warnings()]
+    tail = []
+    if failures:
+        kinds = [c.kind for c in failures]
+        tail.append("failing checks: " + ", ".join(f"{kinds.count(k):,} {k}" for k in dict.fromkeys(kinds)))
+    if report.new or report.missing:
+        tail.append(f"new: {len(report.new):,} ({listed(report.new)}); missing: {len(report.missing):,}"
+                    + (f" ({listed(report.missing)})" if report.missing else ""))
+    tail += [f"every check and its failing claims: {full_list}", _summary_line(report)]
+    room = budget - len(head) - len(tail)
+    # What fits, in this order: the first few failures of each kind (a flood of one kind hides no other),
+    # their failing claims (a check's claims whole or not at all), more failures, the passing checks.
+    chosen = failures if len(failures) <= room else _first_of_each_kind(failures)[:max(room - 1, 0)]
+    used = len(chosen) + (len(chosen) < len(failures))
+    details: dict[int, list[str]] = {}
+    for check in chosen:
+        lines = "\n".join(f"       {d}" for d in check.details).splitlines()
+        if lines and used + len(lines) <= room:
+            details[id(check)] = lines
+            used += len(lines)
+    chosen_ids = {id(c) for c in chosen}
+    rest = [c for c in failures if id(c) not in chosen_ids]
+    free = max(room - used, 0)
+    more = rest if len(rest) <= free + 1 else rest[:free]  # showing all of them frees the "... and N more" line
+    used += len(more) - (1 if rest and len(more) == len(rest) else 0)
+    shown = chosen_ids | {id(c) for c in more}
+    width = min(max([len(c.name) for c in report.checks] + [10]), 40)
+    body = []
+    for check in failures:
+        if id(check) in shown:
+            body += [_check_line(check, width)] + details.get(id(check), [])
+    if len(shown) < len(failures):
+        body.append(f"... and {len(failures) - len(shown):,} more failing checks")
+    passes = [c for c in report.checks if c.passed]
+    if used + len(passes) <= room:
+        body += [_check_line(c, width) for c in passes]
+    return "\n".join(head + body + tail)
 
 
 def _summary_line(report: GateReport) -> str:
     failed = len(report.failures())
-    baseline = (f"; baseline {report.baseline}: {report.matched} matched, {len(report.new)} new"
-                f"{' (' + ', '.join(report.new) + ')' if report.new else ''}, {len(report.missing)} missing"
-                f"{' (' + ', '.join(report.missing) + ')' if report.missing else ''}") if report.baseline else "; no baseline"
-    return f"gate {'PASSED' if report.passed else 'FAILED'}: {len(report.checks) - failed} of {len(report.checks)} checks passed{baseline}"
+    baseline = (f"; baseline {report.baseline}: {report.matched:,} matched, {len(report.new):,} new, "
+                f"{len(report.missing):,} missing") if report.baseline else "; no baseline"
+    return f"gate {'PASSED' if report.passed else 'FAILED'}: {len(report.checks) - failed:,} of {len(report.checks):,} checks passed{baseline}"
 
 
 def markdown(report: GateReport) -> str:
+    """Every check (failing first; the passing ones folded away), every failing claim, and every new and
+    missing candidate: the full list the console summary points to."""
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
-    lines = [f"## Summary gate: {'✅ passed' if report.passed else '❌ failed'}", "", _summary_line(report), "",
-             "| result | scope | name | check | detail |", "|---|---|---|---|---|"]
-    for c in report.checks:
-        lines.append(f"| {'✅' if c.passed else '❌'} | {c.scope} | {cell(c.name)} | {c.kind} | {cell(c.message)} |")
-    failing = [c for c in report.failures() if c.details]
-    if failing:
+
+    def table(checks: list[GateCheck]) -> list[str]:
+        return ["| result | scope | name | check | detail |", "|---|---|---|---|---|"] + [
+            f"| {'✅' if c.passed else '❌'} | {c.scope} | {cell(c.name)} | {c.kind} | {cell(c.message)} |" for c in checks]
+    failures = _ordered_failures(report)
+    passes = [c for c in report.checks if c.passed]
+    lines = [f"## Summary gate: {'✅ passed' if report.passed else '❌ failed'}", "", _summary_line(report), ""]
+    lines += [f"> **warning:** {cell(w)}\n" for w in report.warnings(limit=None)]
+    if failures:
+        lines += table(failures) + [""]
+    if passes:
+        lines += [f"<details><summary>{len(passes):,} passing checks</summary>", ""] + table(passes) + ["", "</details>"]
+    with_claims = [c for c in failures if c.details]
+    if with_claims:
         lines += ["", "### Failing claims"]
-        for c in failing:
+        for c in with_claims:
             lines += ["", f"**{cell(c.name)}** ({c.kind})", "", "```"] + c.details + ["```"]
+    for title, names in (("New candidates", report.new), ("Missing candidates", report.missing)):
+        if names:
+            lines += ["", f"### {title} ({len(names):,})", "", ", ".join(names)]
     return "\n".join(lines) + "\n"
+
+
+def _xml_text(text: str) -> str:
+    """Text XML 1.0 can hold: control characters (a claim's text may carry them) would make the file invalid."""
+    return _XML_ILLEGAL.sub("", text)
 
 
 def junit_xml(report: GateReport) -> str:
     suite = ET.Element("testsuite", name="harness-gate", tests=str(len(report.checks)),
                        failures=str(len(report.failures())), errors="0")
+    if report.warnings():
+        properties = ET.SubElement(suite, "properties")
+        for warning in report.warnings(limit=None):
+            ET.SubElement(properties, "property", name="warning", value=_xml_text(warning))
     for c in report.checks:
-        case = ET.SubElement(suite, "testcase", classname=f"harness.gate.{c.scope}", name=f"{c.name} [{c.kind}]")
+        case = ET.SubElement(suite, "testcase", classname=f"harness.gate.{c.scope}", name=_xml_text(f"{c.name} [{c.kind}]"))
         if not c.passed:
-            failure = ET.SubElement(case, "failure", message=c.message)
-            failure.text = "\n".join([c.message] + c.details)
+            failure = ET.SubElement(case, "failure", message=_xml_text(c.message))
+            failure.text = _xml_text("\n".join([c.message] + c.details))
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True) + "\n"
 
 
@@ -443,17 +634,22 @@ def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[
 
 
 def gate_section(current: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
-    """What report.html shows of the gate: result, failures, and changes against the baseline. It runs while
-    `harness run` writes its reports, so an unreadable baseline is recorded here (`error`, shown as such in
+    """What run.json and report.html record of the gate: result, failures, warnings, the settings (so that
+    `harness gate` can judge the run by them later) and changes against the baseline. It runs while `harness
+    run` writes its reports, so an unreadable baseline is recorded here (`error`, shown as such in
     report.html) rather than raised: a bad baseline must not cost the run its reports."""
+    settings = gate_settings(gate)
     try:
-        baseline = load_run_document(Path(gate.baseline)) if gate.baseline and os.path.exists(gate.baseline) else None
+        baseline = load_baseline(gate.baseline)
     except InputError as exc:
-        return {"passed": False, "error": str(exc), "summary": f"gate not evaluated: {exc}", "failures": []}
+        return {"passed": False, "error": str(exc), "summary": f"gate not evaluated: {exc}", "failures": [],
+                "settings": settings}
     report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
     section: dict[str, Any] = {
-        "passed": report.passed, "summary": _summary_line(report),
+        "passed": report.passed, "summary": _summary_line(report), "warnings": report.warnings(limit=None),
+        "not_applied": report.not_applied,
         "failures": [{"scope": c.scope, "name": c.name, "kind": c.kind, "message": c.message} for c in report.failures()],
+        "settings": settings,
     }
     if baseline is not None:
         section["deltas"], section["system_deltas"] = baseline_deltas(current, baseline)

@@ -24,6 +24,7 @@ class HarnessConfigFile(pytest.File):
     """A harness.toml: its candidates and systems become gate tests."""
 
     _report = None
+    _baseline_error: InputError | None = None
 
     def collect(self):
         from harness.config import load_config
@@ -46,17 +47,20 @@ class HarnessConfigFile(pytest.File):
         yield GateItem.from_parent(self, name="baseline", scope="run", key="baseline")
 
     def gate_report(self):
-        """Run the harness once and gate it; later items reuse the result."""
+        """Run the harness once and gate it; later items reuse the result. A baseline that cannot be read
+        fails the `baseline` test with a message naming the file (never an internal error, never one
+        failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
-            from harness.gate import evaluate_gate, load_gate_config, load_run_document
+            from harness.gate import evaluate_gate, load_baseline, load_gate_config
             from harness.pipeline import run
             from harness.report import write_reports
             gate = load_gate_config(self.path)
             folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
             current = json.loads((folder / "run.json").read_text("utf-8"))
-            baseline = None
-            if gate.baseline and Path(gate.baseline).exists():
-                baseline = load_run_document(Path(gate.baseline))
+            try:
+                baseline = load_baseline(gate.baseline)
+            except InputError as exc:
+                baseline, self._baseline_error = None, exc
             self._report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
         return self._report
 
@@ -74,10 +78,11 @@ class GateItem(pytest.Item):
             checks = [c for c in report.checks if c.scope == self.scope and c.name == self.key]
             if not checks:  # an input error row is named by its file
                 checks = [c for c in report.checks if c.kind == "error" and self.key in c.message]
-        failed = [c for c in checks if not c.passed]
+        failed = [f"{c.kind}: {c.message}" + "".join(f"\n    {d}" for d in c.details) for c in checks if not c.passed]
+        if self.scope == "run" and self.parent._baseline_error is not None:
+            failed.insert(0, f"the baseline cannot be read: {self.parent._baseline_error}")
         if failed:
-            raise HarnessGateFailure("\n".join([f"{c.kind}: {c.message}" + "".join(f"\n    {d}" for d in c.details)
-                                               for c in failed]))
+            raise HarnessGateFailure("\n".join(failed))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, HarnessGateFailure):

@@ -14,7 +14,7 @@ import harness.gate
 from harness.cli import main
 from harness.document import InputError
 from harness.gate import (BASELINE_FORMAT, KNOWN_METRICS, GateConfig, GateReport, baseline_deltas, baseline_document,
-                          bootstrap_interval, console_table, evaluate_gate, gate_section, junit_xml, load_gate_config,
+                          bootstrap_interval, console_summary, evaluate_gate, gate_section, junit_xml, load_gate_config,
                           load_run_document, markdown)
 from harness.pipeline import run
 from harness.report import write_reports
@@ -345,7 +345,7 @@ def test_zero_checks_never_pass(tmp_path):
     assert not GateReport([], 0, [], [], None).passed
     report = evaluate_gate({"stories": []}, None, gate())
     assert not report.passed and failed(report) == {("run", "candidates", "error")}
-    assert "0 of 1 checks passed" in console_table(report)
+    assert "0 of 1 checks passed" in console_summary(report, "x")
     path = tmp_path / "run.json"
     path.write_text('{"stories": []}', "utf-8")
     config = tmp_path / "harness.toml"
@@ -457,7 +457,138 @@ def test_any_json_is_gated_or_is_an_input_error(current, baseline):
                 return
     loaded.append(None)
     report = evaluate_gate(loaded[0], loaded[1], config, "baseline" if loaded[1] else None)
-    console_table(report), markdown(report), junit_xml(report)
+    console_summary(report, "x"), markdown(report), junit_xml(report)
     if loaded[1] is not None:
         baseline_deltas(loaded[0], loaded[1])
     assert report.checks and report.passed == all(c.passed for c in report.checks)
+
+
+# ---- issue 13: metrics not applicable, one baseline loader, valid JUnit, one-screen console output ------------
+
+def unkeyed(story, cid, system, **metrics):
+    """A candidate of a story without key facts: coverage is not applicable, not missing."""
+    return record(story, cid, system, key_facts=0, key_facts_covered=None, coverage=None, weighted_coverage=None, **metrics)
+
+
+def test_coverage_without_key_facts_neither_passes_nor_fails():
+    config = gate(thresholds={"min_weighted_coverage": 0.4, "min_faithfulness": 0.5})
+    report = evaluate_gate(doc(unkeyed("free", "a", "x"), unkeyed("free", "b", "y", faithfulness=0.1)), None, config)
+    assert failed(report) == {("candidate", "free/b", "threshold"), ("system", "y", "threshold")}
+    messages = {c.name: c.message for c in report.checks}
+    assert messages["free/a"] == "meets thresholds (min_weighted_coverage not applied: the story has no key facts)"
+    assert messages["free/b"].startswith("faithfulness 0.1 < min 0.5 (min_weighted_coverage not applied")
+    assert messages["x"] == "meets thresholds (min_weighted_coverage not applied: none of its stories has key facts)"
+    [warning] = report.warnings()
+    assert warning == ("1 story has no key facts (free): coverage, weighted_coverage, key_facts_covered are not "
+                       "applicable to their candidates; min_weighted_coverage neither passes nor fails them")
+    assert f"warning: {warning}" in console_summary(report, "x") and f"**warning:** {warning}" in markdown(report)
+    suite = ET.fromstring(junit_xml(report).split("?>", 1)[1])
+    assert suite.find("properties/property").get("value") == warning
+    section = gate_section(doc(unkeyed("free", "a", "x")), config)
+    assert section["passed"] and section["warnings"] == [warning] and section["not_applied"] == ["min_weighted_coverage"]
+
+
+def test_a_metric_missing_for_another_reason_still_fails():
+    config = gate(thresholds={"min_weighted_coverage": 0.4})
+    keyed_but_missing = record("s", "a", "x", key_facts=3, weighted_coverage=None)
+    error = {**record("s", "b", "x"), "status": "error", "error": "b.txt: empty file", "metrics": {}}
+    mixed = [unkeyed("free", "c", "x"), record("s", "d", "x", key_facts=2, weighted_coverage=0.5)]
+    report = evaluate_gate(doc(keyed_but_missing, error, *mixed), None, config)
+    assert failed(report) == {("candidate", "s/a", "threshold"), ("candidate", "s/b", "error")}
+    assert "weighted_coverage is not available" in next(c.message for c in report.failures() if c.name == "s/a")
+    system = next(c for c in report.checks if c.scope == "system")  # one story has key facts: the system is held to it
+    assert system.passed and system.message == "meets thresholds"
+
+
+def test_junit_is_valid_xml_with_control_characters_in_claims():
+    bad = "The \x00minister\x1b said \x0bno\ufffe."
+    current = doc({**record("s", "a\x07", "x", faithfulness=0.1), "claims": [
+        {"id": "a#1", "text": bad, "verdict": "contradicted", "p_support": 0.1, "failed_checks": [f"quote:{bad}"]}]})
+    report = evaluate_gate(current, None, gate(thresholds={"min_faithfulness": 0.5}))
+    text = junit_xml(report)
+    suite = ET.fromstring(text.split("?>", 1)[1])  # would raise on an XML-illegal character
+    failure = next(case.find("failure") for case in suite.findall("testcase") if case.find("failure") is not None)
+    assert "The minister said no." in failure.text and "\x00" not in text and "\x1b" not in text
+    assert suite.find("testcase").get("name") == "s/a [threshold]"
+
+
+def test_load_baseline_is_the_one_loader(tmp_path):
+    from harness.gate import load_baseline
+    assert load_baseline(None) is None and load_baseline("") is None
+    assert load_baseline(tmp_path / "none.json") is None  # configured but never recorded: thresholds only
+    with pytest.raises(InputError, match="baseline not found"):
+        load_baseline(tmp_path / "none.json", required=True)
+    corrupt = tmp_path / "baseline.json"
+    corrupt.write_text("{ not json", "utf-8")
+    with pytest.raises(InputError) as err:
+        load_baseline(corrupt)
+    assert err.value.path == str(corrupt)
+    corrupt.write_text(json.dumps(doc(record("s", "a", "x"))), "utf-8")
+    assert load_baseline(corrupt)["candidates"][0]["id"] == "a"
+    import inspect
+    from harness import cli, pytest_plugin
+    for module in (cli, pytest_plugin, harness.gate):  # nobody else decides whether a baseline exists
+        assert "load_run_document(Path(gate.baseline))" not in inspect.getsource(module)
+
+
+def test_console_summary_fits_a_screen_and_shows_small_runs_whole():
+    small = evaluate_gate(doc(record("s", "a", "x", faithfulness=0.1), record("s", "b", "x")), None,
+                          gate(thresholds={"min_faithfulness": 0.5}))
+    lines = console_summary(small, "gate.md").splitlines()
+    assert [line[:4] for line in lines[:3]] == ["FAIL", "FAIL", "PASS"]  # every check, failures first
+    assert lines[3:] == ["failing checks: 2 threshold", "every check and its failing claims: gate.md",
+                         "gate FAILED: 1 of 3 checks passed; no baseline"]
+    big = evaluate_gate(doc(*[record(f"s{i}", f"c{j}", f"x{j}", faithfulness=0.1) for i in range(40) for j in range(5)]),
+                        None, gate(thresholds={"min_faithfulness": 0.5}))
+    text = console_summary(big, "gate.md")
+    assert len(text.splitlines()) == 25 and "... and 184 more failing checks" in text  # 21 shown: the screen is used
+    assert "failing checks: 205 threshold" in text and "PASS" not in text
+
+
+def test_gate_settings_round_trip_through_run_json(tmp_path):
+    from harness.gate import gate_settings, recorded_gate_config
+    config = tmp_path / "harness.toml"
+    config.write_text("[gate]\nbaseline = 'b/baseline.json'\nfail_on_missing = false\nseed = 3\n"
+                      "[gate.thresholds]\nmin_faithfulness = 0.4\n[gate.system.x]\nmax_artefact = 2\n", "utf-8")
+    original = load_gate_config(config)
+    settings = json.loads(json.dumps(gate_settings(original)))
+    assert settings["baseline"] == str(tmp_path / "b/baseline.json")  # absolute, whatever folder reads it
+    again = recorded_gate_config({"gate": {"settings": settings}}, tmp_path / "run.json")
+    assert again == original
+    assert recorded_gate_config({"stories": []}, tmp_path / "run.json") is None
+    settings["thresholds"]["min_faithfulness"] = "high"
+    with pytest.raises(InputError) as err:
+        recorded_gate_config({"gate": {"settings": settings}}, tmp_path / "run.json")
+    assert err.value.field == "gate.settings.thresholds.min_faithfulness"
+
+
+def test_error_rows_are_named(tmp_path):
+    from types import SimpleNamespace
+    from harness.report.tables import names, _without_secrets
+    config = SimpleNamespace(gold=str(tmp_path / "gold"), candidates=str(tmp_path / "cands"))
+    (tmp_path / "gold" / "s").mkdir(parents=True)
+    (tmp_path / "cands" / "orphan").mkdir(parents=True)
+
+    def row(story, path):
+        return names(SimpleNamespace(story=story, document=None, path=str(path)), config)
+    assert row("s", tmp_path / "cands/s/bad.json") == ("s", "bad", "bad")
+    assert row("s", tmp_path / "cands/s") == ("s", "", "")  # no candidate files: the story's row
+    assert row("", tmp_path / "gold/s/story.yaml") == ("s", "", "")
+    assert row("", tmp_path / "cands/orphan") == ("orphan", "", "")
+    assert row("", tmp_path / "cands") == ("", "", "")
+    assert _without_secrets({"judge_options": {"api_key": "k", "chunks": "all"}, "gold": "g"}) == \
+        {"judge_options": {"api_key": "(not recorded)", "chunks": "all"}, "gold": "g"}
+
+
+def test_pytest_plugin_names_a_corrupt_baseline(pytester, config):
+    for name in ("gold", "candidates"):
+        shutil.copytree(ROOT / name, pytester.path / name)
+    (pytester.path / "reports/baseline").mkdir(parents=True)
+    (pytester.path / "reports/baseline/baseline.json").write_text('{"format": "harness-baseline/1"', "utf-8")
+    toml = (ROOT / "harness.toml").read_text("utf-8").replace('cache = ".cache/harness"', f'cache = "{config.cache}"')
+    (pytester.path / "harness.toml").write_text(toml, "utf-8")
+    result = pytester.runpytest("harness.toml", "-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6, failed=1)  # the candidates and systems are still held to their thresholds
+    text = result.stdout.str()
+    assert "INTERNALERROR" not in text and "harness.toml::baseline FAILED" in text
+    assert f"the baseline cannot be read: {pytester.path / 'reports/baseline/baseline.json'}: invalid JSON" in text

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import platform
+import re
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 
@@ -43,11 +45,36 @@ def claim_rows(run) -> list[dict[str, Any]]:
     return rows
 
 
+def _story_of(path: Path, config) -> str:
+    """The story a run-level error row belongs to: the first folder under gold/ or candidates/ on its path
+    (or the gold folder itself when it is one story); "" for a problem with the folders themselves."""
+    for root in (Path(config.gold), Path(config.candidates)):
+        if path != root and path.is_relative_to(root):
+            first = path.relative_to(root).parts[0]
+            return first if (root / first).is_dir() else root.name
+    return ""
+
+
+def names(result, config) -> tuple[str, str, str]:
+    """(story, candidate, system) of a result. An unreadable candidate file is named by its stem, which is
+    its id and system unless the file said otherwise, so its error row can be found and grouped like
+    the others; a row for a whole story (its story.yaml, references or candidate folder) names the story
+    and no candidate."""
+    doc = result.document
+    if doc:
+        return result.story, doc.doc_id, doc.system
+    path = Path(result.path)
+    if not result.story or path == Path(config.candidates) / result.story:
+        return result.story or _story_of(path, config), "", ""
+    return result.story, path.stem, path.stem
+
+
 def candidate_rows(run) -> list[dict[str, Any]]:
     rows = []
     for result in run.results:
         doc = result.document
-        row = {"story": result.story, "candidate": doc.doc_id if doc else "", "system": doc.system if doc else "",
+        story, candidate, system = names(result, run.config)
+        row = {"story": story, "candidate": candidate, "system": system,
                "path": result.path, "format": doc.format if doc else "", "status": "ok" if result.ok else "error",
                "error": result.error}
         row.update({k: _r(v) for k, v in result.metrics.items()})
@@ -55,9 +82,32 @@ def candidate_rows(run) -> list[dict[str, Any]]:
     return rows
 
 
-def system_rows(run) -> list[dict[str, Any]]:
+# What metrics.aggregate_systems sums per system (claim counts); every other metric it averages.
+TOTALS = {"claims", "scored_claims", "supported", "contradicted", "unsupported", "artefact"}
+
+
+def _systems(run) -> list[dict[str, Any]]:
+    """Per-system aggregates under the metric names (run.json `systems`, which report.html reads)."""
     from harness.metrics import aggregate_systems
     return [{k: _r(v) for k, v in row.items()} for row in aggregate_systems(candidate_rows(run))]
+
+
+def system_rows(run) -> list[dict[str, Any]]:
+    """systems.csv: each aggregated column says what it is, `<metric>_total` (a sum over the system's
+    candidates) or `<metric>_mean` (a mean over them), so counts are never read as means."""
+    keep = {"system", "candidates"}
+    return [{k if k in keep else f"{k}_{'total' if k in TOTALS else 'mean'}": v for k, v in row.items()}
+            for row in _systems(run)]
+
+
+SECRET = re.compile(r"(?i)secret|token|password|passwd|api_?key|credential")
+
+
+def _without_secrets(value: Any) -> Any:
+    """Settings as run.json records them: a value under a key that names a secret is never written."""
+    if isinstance(value, dict):
+        return {k: "(not recorded)" if SECRET.search(str(k)) else _without_secrets(v) for k, v in value.items()}
+    return value
 
 
 def _claim_document(claim, evidence, judgement) -> dict[str, Any]:
@@ -83,8 +133,9 @@ def run_document(run, run_id: str) -> dict[str, Any]:
         candidates = []
         for result in by_story.get(story.story_id, []):
             doc = result.document
+            _, candidate, system = names(result, run.config)
             candidates.append({
-                "id": doc.doc_id if doc else "", "system": doc.system if doc else "", "path": result.path,
+                "id": candidate, "system": system, "path": result.path,
                 "format": doc.format if doc else "", "status": "ok" if result.ok else "error", "error": result.error,
                 "text": doc.text if doc else "", "metadata": doc.metadata if doc else {},
                 "ingest_log": doc.ingest_log() if doc else [],
@@ -100,14 +151,17 @@ def run_document(run, run_id: str) -> dict[str, Any]:
             "key_facts": [vars(f) for f in story.key_facts],
             "candidates": candidates,
         })
+    from harness.gate import coverage_warning
+    no_key_facts = [s.story_id for s in run.stories if not s.key_facts]
     return {
         "run_id": run_id,
-        "config": run.config.to_dict(),
+        "config": _without_secrets(run.config.to_dict()),
+        "warnings": [coverage_warning(no_key_facts, limit=None)] if no_key_facts else [],
         "versions": _versions(),
         "models": {"embedding": run.embedding_model_id, "judge": run.judge},
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
         "cache": run.cache,
         "errors": [r.error for r in run.results if r.error],
-        "systems": system_rows(run),
+        "systems": _systems(run),
         "stories": stories,
     }
