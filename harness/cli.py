@@ -11,10 +11,13 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config import Config, load_config
 from harness.document import InputError
+
+if TYPE_CHECKING:
+    from harness.gate import GateConfig
 
 DEFAULT_CONFIG = Path("harness.toml")
 DEFAULT_BASELINE = Path("reports/baseline/baseline.json")
@@ -197,7 +200,7 @@ def _run_file(path: Path) -> Path:
     return path / "run.json" if path.is_dir() else path
 
 
-def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path):
+def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path) -> tuple[GateConfig, str]:
     """(GateConfig, where it came from) by GATE_SETTINGS_RULE: a run is judged by the settings it was made
     with, never by whatever harness.toml the current folder holds, unless --config says so."""
     from harness.gate import load_gate_config, recorded_gate_config

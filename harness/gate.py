@@ -49,6 +49,7 @@ BASELINE_FORMAT = "harness-baseline/1"
 # Metrics a candidate cannot have when its story has no key facts (`key_facts` = 0 in its metrics).
 NEEDS_KEY_FACTS = ("coverage", "weighted_coverage", "key_facts_covered")
 CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check
+MARKDOWN_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB: failing claims stop short of it
 SHOWN = 5           # names a console line lists before "and N more"
 MAX_JSON_BYTES = 200_000_000  # a run.json with its texts is a few MB; a baseline far less
 
@@ -189,7 +190,7 @@ _METRIC = {"type": ["number", "null"], "minimum": -1e9, "maximum": 1e9}
 _TEXT = {"type": "string"}
 _TEXTS = {"type": "array", "items": _TEXT}
 _RECORD = {"id": _TEXT, "system": _TEXT, "status": {"enum": ["ok", "error"]}, "error": {"type": ["string", "null"]},
-           "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(KNOWN_METRICS)}}}
+           "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(KNOWN_METRICS | {"key_facts"})}}}
 _CLAIM = {"id": _TEXT, "text": _TEXT, "verdict": _TEXT, "p_support": _METRIC, "failed_checks": _TEXTS}
 
 
@@ -285,7 +286,8 @@ def listed(names: list[str] | set[str], limit: int | None = SHOWN) -> str:
     return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
 
 
-def coverage_warning(stories: list[str] | set[str], not_applied: list[str] = (), limit: int | None = SHOWN) -> str:
+def coverage_warning(stories: list[str] | set[str], not_applied: list[str] | tuple[str, ...] = (),
+                     limit: int | None = SHOWN) -> str:
     """The one wording of "these stories have no key facts" (run.json, console, gate output), naming the
     thresholds that therefore neither pass nor fail their candidates."""
     return (f"{len(stories):,} {'story has' if len(stories) == 1 else 'stories have'} no key facts ({listed(stories, limit)}): "
@@ -584,14 +586,21 @@ def markdown(report: GateReport) -> str:
         lines += table(failures) + [""]
     if passes:
         lines += [f"<details><summary>{len(passes):,} passing checks</summary>", ""] + table(passes) + ["", "</details>"]
-    with_claims = [c for c in failures if c.details]
-    if with_claims:
-        lines += ["", "### Failing claims"]
-        for c in with_claims:
-            lines += ["", f"**{cell(c.name)}** ({c.kind})", "", "```"] + c.details + ["```"]
     for title, names in (("New candidates", report.new), ("Missing candidates", report.missing)):
         if names:
             lines += ["", f"### {title} ({len(names):,})", "", ", ".join(names)]
+    with_claims = [c for c in failures if c.details]
+    if with_claims:  # every check is listed above; the claims of as many as the size limit allows
+        lines += ["", "### Failing claims"]
+        size = len("\n".join(lines).encode("utf-8"))
+        for n, c in enumerate(with_claims):
+            block = ["", f"**{cell(c.name)}** ({c.kind})", "", "```"] + c.details + ["```"]
+            size += len("\n".join(block).encode("utf-8")) + 1
+            if size > MARKDOWN_BYTES - 200:
+                lines += ["", f"The failing claims of {len(with_claims) - n:,} more checks are in the JUnit file "
+                          "(--junit) and the run's report.html."]
+                break
+            lines += block
     return "\n".join(lines) + "\n"
 
 

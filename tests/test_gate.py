@@ -249,6 +249,7 @@ def bad_document(tmp_path, content) -> InputError:
     (run_doc(run_candidate(metrics={"faithfulness": "high"})), "stories/0/candidates/0/metrics/faithfulness",
      "is not of type 'number', 'null'"),
     (run_doc(run_candidate(metrics={"faithfulness": True})), "stories/0/candidates/0/metrics/faithfulness", "True"),
+    (run_doc(run_candidate(metrics={"key_facts": False})), "stories/0/candidates/0/metrics/key_facts", "False"),
     (run_doc(run_candidate(metrics={"faithfulness": 1e300})), "stories/0/candidates/0/metrics/faithfulness",
      "greater than the maximum"),
     (run_doc(run_candidate(metrics=[0.5])), "stories/0/candidates/0/metrics", "is not of type 'object'"),
