@@ -212,15 +212,25 @@ class CrossEncoderJudge:
         return judgements
 
 
-JUDGES = {"evidence": EvidenceJudge, "calibrated": CalibratedJudge, "crossencoder": CrossEncoderJudge}
+def llm_judge(**options) -> Judge:
+    """The LLM judge (harness.llm: an OpenAI-compatible chat endpoint), imported when named, since it
+    builds on this module."""
+    from harness.llm import LLMJudge
+    return LLMJudge(**options)
+
+
+JUDGES = {"evidence": EvidenceJudge, "calibrated": CalibratedJudge, "crossencoder": CrossEncoderJudge, "llm": llm_judge}
 
 
 def make_judge(name: str, config=None, **options) -> Judge:
-    """The judge named in the config. Judges that read a model get the config's model and cache folder."""
+    """The judge named in the config. Judges that read a model get the config's model and cache folder;
+    the LLM judge gets a cache folder for its replies."""
     if name not in JUDGES:
         raise ValueError(f"unknown judge '{name}': expected one of {', '.join(sorted(JUDGES))}")
     if JUDGES[name] is CrossEncoderJudge and config is not None:
         options = {"model": config.consistency_model, "cache_dir": Path(config.cache) / "crossencoder", **options}
+    if JUDGES[name] is llm_judge and config is not None:
+        options = {"cache_dir": Path(config.cache) / "llm", **options}
     return JUDGES[name](**options)
 
 

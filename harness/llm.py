@@ -1,0 +1,370 @@
+"""The LLM judge: any endpoint that speaks the OpenAI chat-completions protocol (OpenAI, vLLM, Ollama,
+llama.cpp's server, LM Studio) reads each claim with its evidence and answers a verdict.
+
+    [judge]
+    name = "llm"
+    options = { base_url = "http://127.0.0.1:8080/v1", model = "gemma-3-270m", api_key_env = "OPENAI_API_KEY" }
+
+One POST to `{base_url}/chat/completions` per claim, asking for `{"verdict": "supported" | "contradicted" |
+"unsupported", "explanation": "..."}` (with a JSON schema in `response_format`, and read tolerantly where a
+server ignores it). `p_support` is the probability of "supported" from the verdict token's log-probabilities
+when the server returns them, else a fixed value per verdict (`VERDICT_P`). The decisive fact checks still
+override the model (judge.decide), as for every judge.
+
+Why it is built this way:
+- every reply is cached in SQLite by sha256 of (base_url, model, request), so a re-run sends nothing and
+  costs nothing; failed requests are never cached;
+- requests run concurrently (`max_concurrency`) with a timeout and retries with exponential backoff on
+  429, 5xx and dropped connections, because hosted endpoints rate-limit and local ones queue;
+- the endpoint is checked when the judge is built (GET {base_url}/models): an unreachable URL or a refused
+  key is one line naming the URL before any candidate is read, not one error per claim;
+- the API key is read from the environment variable `api_key_env` names, sent only as
+  `Authorization: Bearer`, and kept out of every cache, report, error and repr;
+- a reply that cannot be read is that claim's error (verdict unsupported, the reply quoted in the reason),
+  never a crash of the run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.cache import SqliteCache
+from harness.checks import DECISIVE, FAIL, SourceFacts, run_checks
+from harness.claims import Claim
+from harness.evidence import Evidence
+from harness.judge import CONTRADICTED, SUPPORTED, UNSUPPORTED, Judgement, artefact_judgement, decide
+
+LLM_VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED)
+# p_support for a bare verdict (no log-probabilities): confident but never certain, ordered as the verdicts are.
+VERDICT_P = {SUPPORTED: 0.9, UNSUPPORTED: 0.2, CONTRADICTED: 0.05}
+CONTEXTS = ("evidence", "source")
+SYSTEM_PROMPT = (
+    "You check one claim from a summary against source text. Answer with one JSON object and nothing else: "
+    '{"verdict": "supported" | "contradicted" | "unsupported", "explanation": "<one short sentence>"}. '
+    "supported: the source states the claim (a paraphrase counts). contradicted: the source states something "
+    "incompatible with it (another number, date, name or a denial). unsupported: the source does not say.")
+RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": {
+    "type": "object", "additionalProperties": False, "required": ["verdict", "explanation"],
+    "properties": {"verdict": {"type": "string", "enum": list(LLM_VERDICTS)}, "explanation": {"type": "string"}}}}}
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_QUOTED = 300  # characters of a reply or error body quoted in a reason
+
+
+class _Secret:
+    """The API key, held so that no repr, str, log or pickle of the judge shows it."""
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "'***'" if self._value else "None"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("the LLM judge's API key is not picklable: each process reads it from its environment")
+
+    def header(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._value}"} if self._value else {}
+
+    def scrub(self, text: str) -> str:
+        """`text` without the key, for anything that quotes a server's words (some echo the key back)."""
+        return text.replace(self._value, "***") if self._value else text
+
+
+class RequestFailed(Exception):
+    """A chat request that failed for good (after retries): that claim's judgement is an error."""
+
+
+@dataclass
+class Reply:
+    """What is cached of one chat completion: the message text, the verdict probabilities read from the
+    log-probabilities (None when the server sent none), and the tokens it cost."""
+
+    content: str
+    verdict_p: dict[str, float] | None
+    usage: dict[str, int]
+
+
+class ReplyCache(SqliteCache):
+    """Replies by sha256(base_url, model, request). The request holds no key, so neither does the file."""
+
+    def __init__(self, folder: Path | None):
+        super().__init__(folder / "replies.sqlite" if folder is not None else None, "replies",
+                         (("key", "TEXT PRIMARY KEY"), ("reply", "TEXT")), timeout=30)
+
+    def get(self, key: str) -> Reply | None:
+        rows = self.read("SELECT reply FROM replies WHERE key = ?", (key,))
+        try:
+            data = json.loads(rows[0][0])
+            reply = Reply(data["content"], data["verdict_p"], data["usage"])
+        except (IndexError, TypeError, KeyError, ValueError):
+            return None  # absent or not what this code stores: ask again
+        ok = isinstance(reply.content, str) and isinstance(reply.usage, dict) and (
+            reply.verdict_p is None or (isinstance(reply.verdict_p, dict) and set(reply.verdict_p) <= set(LLM_VERDICTS)))
+        return reply if ok else None
+
+    def put(self, key: str, reply: Reply) -> None:
+        self.write("INSERT OR REPLACE INTO replies VALUES (?, ?)",
+                   [(key, json.dumps({"content": reply.content, "verdict_p": reply.verdict_p, "usage": reply.usage}))])
+
+
+def parse_verdict(content: str) -> tuple[str, str] | None:
+    """(verdict, explanation) from a reply: the first JSON object in it that has a verdict (so prose or code
+    fences around it do not matter), case and spacing of the verdict ignored; None if there is none."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", content):
+        try:
+            value, _ = decoder.raw_decode(content, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            lowered = {str(k).strip().lower(): v for k, v in value.items()}
+            verdict = str(lowered.get("verdict", "")).strip().lower()
+            if verdict in LLM_VERDICTS:
+                return verdict, str(lowered.get("explanation", ""))
+    return None
+
+
+def verdict_probabilities(logprobs: Any) -> dict[str, float] | None:
+    """p(verdict) from chat-completions `logprobs.content`: at the first token of the verdict's value, the
+    top alternatives that begin exactly one verdict's name, normalised. None when the server sent no
+    log-probabilities or the verdict token cannot be found."""
+    tokens = (logprobs or {}).get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(tokens, list):
+        return None
+    text = ""
+    for item in tokens:
+        if not isinstance(item, dict) or not isinstance(item.get("token"), str):
+            return None
+        if re.search(r'"verdict"\s*:\s*"$', text):
+            found: dict[str, float] = {}
+            for alt in item.get("top_logprobs") or [item]:
+                piece = str(alt.get("token", "")).strip().lower() if isinstance(alt, dict) else ""
+                matches = [v for v in LLM_VERDICTS if piece and v.startswith(piece)]
+                if len(matches) == 1 and isinstance(alt.get("logprob"), (int, float)) and math.isfinite(alt["logprob"]):
+                    found[matches[0]] = found.get(matches[0], 0.0) + math.exp(alt["logprob"])
+            total = sum(found.values())
+            return {v: round(found.get(v, 0.0) / total, 6) for v in LLM_VERDICTS} if total > 0 else None
+        text += item["token"]
+    return None
+
+
+class LLMJudge:
+    """Claims judged by a chat-completions endpoint; see the module docstring."""
+
+    name = "llm"
+
+    def __init__(self, base_url: str | None = None, model: str | None = None, api_key_env: str | None = None,
+                 context: str = "evidence", max_concurrency: int = 4, timeout: float = 120.0, retries: int = 4,
+                 backoff: float = 1.0, max_tokens: int = 200, temperature: float = 0.0, logprobs: bool = True,
+                 json_schema: bool = True, cache_dir: Path | None = None, **unknown: Any):
+        if unknown:
+            raise ValueError(f"judge llm: unknown option(s) {', '.join(sorted(unknown))} (expected base_url, model, "
+                             "api_key_env, context, max_concurrency, timeout, retries, backoff, max_tokens, "
+                             "temperature, logprobs, json_schema)")
+        if not isinstance(base_url, str) or not isinstance(model, str) or not base_url or not model:
+            raise ValueError('judge llm needs options base_url and model, e.g. options = { base_url = '
+                             '"http://127.0.0.1:8080/v1", model = "gemma-3-270m" }')
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"judge llm: base_url {base_url!r} is not an http(s) URL")
+        if context not in CONTEXTS:
+            raise ValueError(f"judge llm: context = {context!r}: expected one of {', '.join(CONTEXTS)}")
+        for option, value, low in (("max_concurrency", max_concurrency, 1), ("retries", retries, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"judge llm: {option} = {value!r}: expected a whole number >= {low}")
+        for option, value in (("timeout", timeout), ("backoff", backoff), ("temperature", temperature)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"judge llm: {option} = {value!r}: expected a finite number >= 0")
+        key = ""
+        if api_key_env is not None:
+            key = os.environ.get(str(api_key_env), "")
+            if not key:
+                raise ValueError(f"judge llm: the environment variable {api_key_env} (api_key_env) is not set")
+        self.base_url, self.model, self.context = base_url.rstrip("/"), model, context
+        self.max_concurrency, self.timeout, self.retries, self.backoff = max_concurrency, float(timeout), retries, float(backoff)
+        self.max_tokens, self.temperature, self.logprobs, self.json_schema = max_tokens, float(temperature), logprobs, json_schema
+        self._key = _Secret(key)
+        self.cache = ReplyCache(cache_dir)
+        self._lock = threading.Lock()
+        # what this judge cost, for run.json: requests sent, replies from the cache, tokens, claims in error
+        self.usage = {"requests": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        self.preflight()
+
+    def __repr__(self) -> str:
+        return f"LLMJudge(base_url={self.base_url!r}, model={self.model!r}, key={self._key!r})"
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, body: dict | None, timeout: float) -> dict:
+        """One HTTP exchange; the JSON answer, or urllib's HTTPError / URLError / a timeout."""
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Accept": "application/json", **self._key.header(), **({"Content-Type": "application/json"} if data else {})}
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read().decode("utf-8"))
+        if not isinstance(answer, dict):
+            raise ValueError("the answer is not a JSON object")
+        return answer
+
+    def _with_retries(self, method: str, url: str, body: dict | None, timeout: float, retries: int) -> dict:
+        """`_send`, again after 429, 5xx, a dropped connection or a timeout, waiting backoff * 2^attempt
+        (or the server's Retry-After, up to 60 s) between tries."""
+        for attempt in range(retries + 1):
+            try:
+                return self._send(method, url, body, timeout)
+            except urllib.error.HTTPError as exc:
+                if exc.code not in RETRY_STATUSES or attempt == retries:
+                    raise
+                wait = self.backoff * 2 ** attempt
+                after = exc.headers.get("Retry-After") if exc.headers else None
+                if after and after.strip().isdigit():
+                    wait = min(60.0, float(after))
+            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError):
+                if attempt == retries:
+                    raise
+                wait = self.backoff * 2 ** attempt
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _describe(self, exc: BaseException) -> str:
+        """An HTTP failure in a few words, the server's text quoted short and without the key."""
+        if isinstance(exc, urllib.error.HTTPError):
+            try:
+                text = exc.read().decode("utf-8", "replace")
+            except Exception:  # noqa: BLE001 - the body is only quoted
+                text = ""
+            return self._key.scrub(f"HTTP {exc.code}" + (f": {' '.join(text.split())[:MAX_QUOTED]}" if text.strip() else ""))
+        reason = getattr(exc, "reason", None) or exc
+        return self._key.scrub(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
+
+    def preflight(self) -> None:
+        """GET {base_url}/models, so an unreachable endpoint or a refused key stops the run before any
+        candidate is read, in one line naming the URL."""
+        url = f"{self.base_url}/models"
+        try:
+            self._with_retries("GET", url, None, min(self.timeout, 15.0), min(self.retries, 2))
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                whose = "the API key" if self._key.header() else "a request without an API key (set api_key_env)"
+                raise ValueError(f"judge llm: {url} refused {whose} ({self._describe(exc)})") from None
+            raise ValueError(f"judge llm: {url} is not an OpenAI-compatible API ({self._describe(exc)}; "
+                             "base_url usually ends in /v1)") from None
+        except ValueError as exc:  # an answer that is not JSON
+            raise ValueError(f"judge llm: {url} is not an OpenAI-compatible API (its answer is not a JSON object: "
+                             f"{self._describe(exc)})") from None
+        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as exc:
+            raise ValueError(f"judge llm: cannot reach {url} ({self._describe(exc)})") from None
+
+    # --- one claim ---------------------------------------------------------------------------------
+
+    def messages(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> list[dict[str, str]]:
+        """The claim with its evidence passages, or with every reference whole (`context = "source"`)."""
+        if self.context == "source":
+            texts = [" ".join(sources.sentences[start:end]) for start, end in sources.document_runs()]
+        else:
+            texts = [e.passage.text for e in evidence]
+        numbered = "\n".join(f"[{i}] {t}" for i, t in enumerate(texts, 1)) or "(no source text)"
+        user = f"Source:\n{numbered}\n\nClaim: {claim.match_text}\n\nIs the claim supported by the source? Answer with the JSON object."
+        return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+    def request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature,
+                                "max_tokens": self.max_tokens}
+        if self.json_schema:
+            body["response_format"] = RESPONSE_FORMAT
+        if self.logprobs:
+            body.update(logprobs=True, top_logprobs=5)
+        return body
+
+    def key(self, body: dict[str, Any]) -> str:
+        return hashlib.sha256(json.dumps([self.base_url, self.model, body], sort_keys=True).encode()).hexdigest()
+
+    def fetch(self, body: dict[str, Any]) -> Reply:
+        """One chat request (with retries) and what is kept of its answer. Runs in the request threads, so
+        it touches no SQLite: `judge` reads and writes the cache."""
+        with self._lock:
+            self.usage["requests"] += 1
+        try:
+            answer = self._with_retries("POST", f"{self.base_url}/chat/completions", body, self.timeout, self.retries)
+        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, ValueError) as exc:
+            raise RequestFailed(f"{self.base_url}/chat/completions: {self._describe(exc)}") from None
+        try:
+            choice = answer["choices"][0]
+            content = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            content, choice = json.dumps(answer)[:2000], {}  # quoted as the malformed reply it is
+        usage = {k: int(v) for k, v in (answer.get("usage") or {}).items()
+                 if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)}
+        with self._lock:
+            for k, v in usage.items():
+                self.usage[k] += v
+        return Reply(self._key.scrub(str(content)), verdict_probabilities(choice.get("logprobs")), usage)
+
+    def decide(self, reply: Reply | Exception, checks: list) -> Judgement:
+        """The model's verdict and p_support, unless a decisive check says otherwise (judge.decide); a failed
+        request or an unreadable reply is an error judgement: unsupported, the reason quoting it."""
+        parsed = parse_verdict(reply.content) if isinstance(reply, Reply) else None
+        if parsed is None:
+            with self._lock:
+                self.usage["errors"] += 1
+            what = (f"judge request failed: {reply}" if isinstance(reply, Exception) else
+                    f"judge reply could not be parsed: {' '.join(reply.content.split())[:MAX_QUOTED]!r}")
+            judgement = decide(VERDICT_P[UNSUPPORTED], checks, 1.0, what)
+            if judgement.reason != what:
+                judgement.reason = f"{judgement.reason}; {what}"
+            return judgement
+        verdict, explanation = parsed
+        p = reply.verdict_p[SUPPORTED] if reply.verdict_p else VERDICT_P[verdict]
+        reason = f"LLM: {verdict}" + (f", p = {p:.2f} from log-probabilities" if reply.verdict_p else "") + \
+                 (f": {' '.join(explanation.split())[:MAX_QUOTED]}" if explanation.strip() else "")
+        if any(c.status == FAIL and c.check in DECISIVE for c in checks):
+            return decide(p, checks, 0.5, reason)
+        return Judgement(verdict, round(p, 4), checks, reason)
+
+    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
+        todo = [i for i, c in enumerate(claims) if not c.is_artefact]
+        bodies = {i: self.request(self.messages(claims[i], evidence[i], sources)) for i in todo}
+        keys = {i: self.key(body) for i, body in bodies.items()}
+        replies: dict[int, Reply | Exception] = {}
+        for i in todo:
+            cached = self.cache.get(keys[i])
+            if cached is not None:
+                replies[i] = cached
+        self.usage["cached"] += len(replies)
+        missing = [i for i in todo if i not in replies]
+
+        def fetch(i: int) -> Reply | Exception:
+            try:
+                return self.fetch(bodies[i])
+            except RequestFailed as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+            fresh = dict(zip(missing, pool.map(fetch, missing)))
+        for i, reply in fresh.items():
+            if isinstance(reply, Reply):  # a failed request is asked again next time
+                self.cache.put(keys[i], reply)
+        replies.update(fresh)
+        judgements = []
+        for i, (claim, ev) in enumerate(zip(claims, evidence)):
+            if claim.is_artefact:
+                judgements.append(artefact_judgement(claim))
+                continue
+            checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
+            judgements.append(self.decide(replies[i], checks))
+        return judgements
