@@ -80,9 +80,10 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     records = candidate_records(document)
     ok = [r for r in records if r["status"] == "ok"]
     errors, cache = document["errors"], document["cache"]
-    out = [f"{len(ok):,} candidates evaluated, {sum(len(r['claims']) for r in ok):,} claims, {len(errors):,} errors in "
-           f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']:,} embeddings computed, "
-           f"{cache['embeddings_from_cache']:,} from cache, {cache['candidates_from_cache']:,} candidates from cache)"]
+    # plain numbers: benchmarks/scale.py and the robustness test read them from this line
+    out = [f"{len(ok)} candidates evaluated, {sum(len(r['claims']) for r in ok)} claims, {len(errors)} errors in "
+           f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']} embeddings computed, "
+           f"{cache['embeddings_from_cache']} from cache, {cache['candidates_from_cache']} candidates from cache)"]
     gate = document.get("gate") or {}
     no_facts = [s["id"] for s in document["stories"] if not s["key_facts"]]
     if no_facts:
