@@ -52,10 +52,11 @@ LLM_VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED)
 VERDICT_P = {SUPPORTED: 0.9, UNSUPPORTED: 0.2, CONTRADICTED: 0.05}
 CONTEXTS = ("evidence", "source")
 SYSTEM_PROMPT = (
-    "You check one claim from a summary against source text. Answer with one JSON object and nothing else: "
-    '{"verdict": "supported" | "contradicted" | "unsupported", "explanation": "<one short sentence>"}. '
-    "supported: the source states the claim (a paraphrase counts). contradicted: the source states something "
-    "incompatible with it (another number, date, name or a denial). unsupported: the source does not say.")
+    "You check one claim from a summary against source text. Answer with one JSON object and nothing else, with "
+    'two keys: "verdict", one of "supported", "contradicted" or "unsupported", and "explanation", one short '
+    "sentence saying why. supported: the source states the claim (a paraphrase counts). contradicted: the source "
+    "states something incompatible with it (another number, date or name, or a denial). unsupported: the source "
+    "does not say.")
 RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": {
     "type": "object", "additionalProperties": False, "required": ["verdict", "explanation"],
     "properties": {"verdict": {"type": "string", "enum": list(LLM_VERDICTS)}, "explanation": {"type": "string"}}}}}
@@ -124,7 +125,8 @@ class ReplyCache(SqliteCache):
 
 def parse_verdict(content: str) -> tuple[str, str] | None:
     """(verdict, explanation) from a reply: the first JSON object in it that has a verdict (so prose or code
-    fences around it do not matter), case and spacing of the verdict ignored; None if there is none."""
+    fences around it do not matter), case and spacing of the verdict ignored, else a complete `"verdict": "..."`
+    pair in an object cut short; None if there is none."""
     decoder = json.JSONDecoder()
     for match in re.finditer(r"\{", content):
         try:
@@ -136,6 +138,10 @@ def parse_verdict(content: str) -> tuple[str, str] | None:
             verdict = str(lowered.get("verdict", "")).strip().lower()
             if verdict in LLM_VERDICTS:
                 return verdict, str(lowered.get("explanation", ""))
+    # a reply cut off by max_tokens in its explanation still states its verdict in full
+    cut = re.search(r'"verdict"\s*:\s*"\s*(\w+)\s*"', content, re.IGNORECASE)
+    if cut and cut.group(1).lower() in LLM_VERDICTS:
+        return cut.group(1).lower(), "(reply cut short)"
     return None
 
 

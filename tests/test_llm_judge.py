@@ -248,7 +248,9 @@ def test_p_support_from_log_probabilities(fake, key, tmp_path):
 def test_parse_verdict_is_tolerant():
     assert parse_verdict('{"verdict": "Contradicted", "explanation": "x"}') == ("contradicted", "x")
     assert parse_verdict('noise {"a": 1} then {"VERDICT": "unsupported"} trailing') == ("unsupported", "")
+    assert parse_verdict('{"verdict": "Supported", "explanation": "The source says that five') == ("supported", "(reply cut short)")
     assert parse_verdict("supported") is None and parse_verdict("{broken") is None
+    assert parse_verdict('{"verdict": "plausible"}') is None and parse_verdict('{"verdict": "support') is None
     assert verdict_probabilities(None) is None and verdict_probabilities({"content": []}) is None
 
 
