@@ -61,18 +61,23 @@ def _forms(words: list[Word]) -> set[str]:
 
 
 def check_antonym(alignment: Alignment) -> CheckResult:
+    """A claim word in the place of its antonym: both in one replaced span of the alignment, so an antonym
+    elsewhere in the sentence ("the first time" beside "a mark which will last") is not a reversal."""
     if not alignment.same_statement:
         return CheckResult("antonym", NA)
     table = antonym_table()
-    source, claim = _forms(alignment.source), _forms(alignment.claim)
-    for word in alignment.claim:
-        if not word.is_content or lemmas(word.folded) & source:
-            continue
-        opposite = sorted({a for form in lemmas(word.folded) for a in table.get(form, ())} & (source - claim))
-        if opposite:
-            found = next(w.text for w in alignment.source if lemmas(w.folded) & set(opposite))
-            return CheckResult("antonym", FAIL, f"'{word.text}' vs source '{found}'", CONFLICT,
-                               f"The claim says \u201c{word.text}\u201d where the source says the opposite, \u201c{found}\u201d.")
+    claim = _forms(alignment.claim)
+    for claim_part, source_part in alignment.replaced:
+        source = {form: w for w in source_part for form in lemmas(w.folded)}
+        for word in claim_part:
+            if not word.is_content:
+                continue
+            opposite = sorted({a for form in lemmas(word.folded) for a in table.get(form, ())} & (set(source) - claim))
+            if opposite:
+                found = source[opposite[0]].text
+                return CheckResult("antonym", FAIL, f"'{word.text}' vs source '{found}'", CONFLICT,
+                                   f"The claim says \u201c{word.text}\u201d where the source says the opposite, "
+                                   f"\u201c{found}\u201d.")
     return CheckResult("antonym", PASS)
 
 
