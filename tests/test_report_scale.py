@@ -144,6 +144,7 @@ def test_contents_filter(scale_page, chromium):
         assert visible(page, "details.toc-story") == 1
         assert page.locator(f'details.toc-story[data-story="{story_id(37)}"][open]').count() == 1
         assert visible(page, "#toc li a") == SYSTEMS
+        assert page.inner_text("#toc-count") == f"1 story, {SYSTEMS} candidates match"
         page.fill("#toc-filter", "m15")  # candidate names, case-insensitive: one link in every story
         assert visible(page, "details.toc-story") == STORIES
         assert visible(page, "#toc li a") == STORIES
