@@ -36,6 +36,7 @@ REPORTING = r"said|says|told|claimed|argued|stated|added|warned|insisted|announc
 SPEAKER_FIRST = re.compile(rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$")
 SPEAKER_LAST = re.compile(rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$")
 QUOTE_MARKS = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
+MAX_EDIT_WORDS = 3  # an antonym edit replaces a short span with a short span
 ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences around its speaker
 NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
 
@@ -68,6 +69,8 @@ def check_antonym(alignment: Alignment) -> CheckResult:
     table = antonym_table()
     claim = _forms(alignment.claim)
     for claim_part, source_part in alignment.replaced:
+        if len(claim_part) > MAX_EDIT_WORDS or len(source_part) > MAX_EDIT_WORDS:
+            continue  # a rewritten passage, not a word put in its opposite's place
         source = {form: w for w in source_part for form in lemmas(w.folded)}
         for word in claim_part:
             if not word.is_content:
