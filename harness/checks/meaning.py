@@ -36,7 +36,7 @@ REPORTING = r"said|says|told|claimed|argued|stated|added|warned|insisted|announc
 SPEAKER_FIRST = re.compile(rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$")
 SPEAKER_LAST = re.compile(rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$")
 QUOTE_MARKS = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
-MAX_EDIT_WORDS = 3  # an antonym edit replaces a short span with a short span
+MAX_EDIT_WORDS = 2  # an antonym edit replaces a short span with a short span
 ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences around its speaker
 NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
 
