@@ -36,7 +36,7 @@ REPORTING = r"said|says|told|claimed|argued|stated|added|warned|insisted|announc
 SPEAKER_FIRST = re.compile(rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$")
 SPEAKER_LAST = re.compile(rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$")
 QUOTE_MARKS = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
-MAX_EDIT_WORDS = 2  # an antonym edit replaces a short span with a short span
+MAX_EDIT_WORDS = 3  # an antonym edit replaces a short span with a short span
 ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences around its speaker
 NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
 
@@ -71,16 +71,16 @@ def check_antonym(alignment: Alignment) -> CheckResult:
     for claim_part, source_part in alignment.replaced:
         if len(claim_part) > MAX_EDIT_WORDS or len(source_part) > MAX_EDIT_WORDS:
             continue  # a rewritten passage, not a word put in its opposite's place
-        source = {form: w for w in source_part for form in lemmas(w.folded)}
-        for word in claim_part:
+        for i, word in enumerate(claim_part):
             if not word.is_content:
                 continue
-            opposite = sorted({a for form in lemmas(word.folded) for a in table.get(form, ())} & (set(source) - claim))
-            if opposite:
-                found = source[opposite[0]].text
-                return CheckResult("antonym", FAIL, f"'{word.text}' vs source '{found}'", CONFLICT,
-                                   f"The claim says \u201c{word.text}\u201d where the source says the opposite, "
-                                   f"\u201c{found}\u201d.")
+            opposites = {a for form in lemmas(word.folded) for a in table.get(form, ())} - claim
+            # the word in the same place, counted from either end of the two spans
+            for theirs in {source_part[min(i, len(source_part) - 1)], source_part[max(0, len(source_part) - len(claim_part) + i)]}:
+                if lemmas(theirs.folded) & opposites:
+                    return CheckResult("antonym", FAIL, f"'{word.text}' vs source '{theirs.text}'", CONFLICT,
+                                       f"The claim says \u201c{word.text}\u201d where the source says the opposite, "
+                                       f"\u201c{theirs.text}\u201d.")
     return CheckResult("antonym", PASS)
 
 
