@@ -159,7 +159,7 @@ def verdict_probabilities(logprobs: Any) -> dict[str, float] | None:
         if re.search(r'"verdict"\s*:\s*"$', text):
             found: dict[str, float] = {}
             for alt in item.get("top_logprobs") or [item]:
-                piece = str(alt.get("token", "")).strip().lower() if isinstance(alt, dict) else ""
+                piece = str(alt.get("token", "")).strip().strip('"').lower() if isinstance(alt, dict) else ""
                 matches = [v for v in LLM_VERDICTS if piece and v.startswith(piece)]
                 if len(matches) == 1 and isinstance(alt.get("logprob"), (int, float)) and math.isfinite(alt["logprob"]):
                     found[matches[0]] = found.get(matches[0], 0.0) + math.exp(alt["logprob"])
@@ -190,12 +190,15 @@ class LLMJudge:
             raise ValueError(f"judge llm: base_url {base_url!r} is not an http(s) URL")
         if context not in CONTEXTS:
             raise ValueError(f"judge llm: context = {context!r}: expected one of {', '.join(CONTEXTS)}")
-        for option, value, low in (("max_concurrency", max_concurrency, 1), ("retries", retries, 0)):
+        for option, value, low in (("max_concurrency", max_concurrency, 1), ("retries", retries, 0), ("max_tokens", max_tokens, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"judge llm: {option} = {value!r}: expected a whole number >= {low}")
-        for option, value in (("timeout", timeout), ("backoff", backoff), ("temperature", temperature)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"judge llm: {option} = {value!r}: expected a finite number >= 0")
+        for option, value, low in (("timeout", timeout, 0.001), ("backoff", backoff, 0), ("temperature", temperature, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
+                raise ValueError(f"judge llm: {option} = {value!r}: expected a finite number >= {low:g}")
+        for option, value in (("logprobs", logprobs), ("json_schema", json_schema)):
+            if not isinstance(value, bool):
+                raise ValueError(f"judge llm: {option} = {value!r}: expected true or false")
         key = ""
         if api_key_env is not None:
             key = os.environ.get(str(api_key_env), "")
