@@ -123,6 +123,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if problems else 0
 
 
+def cmd_key_facts(args: argparse.Namespace) -> int:
+    """Print each story's key facts as story.yaml `key_facts:` entries, with the kind they are (hand-written,
+    from reference summaries, derived), so derived ones can be reviewed, edited and pasted in. Loads no model."""
+    import yaml
+
+    from harness.ingest import load_story, find_story_dirs
+    from harness.keyfacts import kinds
+    config = _config(args)
+    gold = Path(config.gold)
+    story_dirs = [d for d in find_story_dirs(gold) if not args.story or d.name == args.story]
+    if not story_dirs:
+        raise InputError(gold, f"no story folder named '{args.story}'", "--story")
+    for story_dir in story_dirs:
+        story = load_story(story_dir, config.max_file_mb, gold)
+        entries = [{"id": f.fact_id, "fact": f.text, "weight": f.weight,
+                    **({"must_mention": f.must_mention} if f.must_mention else {})} for f in story.key_facts]
+        print(f"# {story.story_id}: {len(entries)} key facts ({', '.join(kinds(story.key_facts)) or 'none'})")
+        print(yaml.safe_dump({"key_facts": entries}, allow_unicode=True, sort_keys=False, width=120), end="")
+    return 0
+
+
 MAX_PAIRS_MB = 500.0  # one score-pairs input file; each document and summary is held to [ingest] max_file_mb
 
 
@@ -286,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--gold")
     validate.add_argument("--candidates")
     validate.set_defaults(func=cmd_validate)
+    facts = sub.add_parser("key-facts", parents=[common],
+                           help="print each story's key facts (hand-written, from reference summaries, or derived) as YAML")
+    facts.add_argument("--gold")
+    facts.add_argument("--story", help="only this story (folder name)")
+    facts.set_defaults(func=cmd_key_facts)
     pairs = sub.add_parser("score-pairs", parents=[common], help="score (id, document, summary) JSONL rows")
     pairs.add_argument("input", help="JSONL with id, document, summary")
     pairs.add_argument("--out", required=True, help="JSONL of {id, score}")

@@ -90,7 +90,7 @@ def derive_key_facts(references: list[Document], limit: int = MAX_DERIVED) -> li
         if len(chosen) == limit:
             break
     top = score[chosen[0]]
-    return [KeyFact(f"d{n:02d}", passages[i].text, round(1 + 2 * float(score[i]) / top, 2), [], DERIVED)
+    return [KeyFact(f"d{n:02d}", passages[i].text, round(1 + 2 * float(score[i]) / float(top), 2), [], DERIVED)
             for n, i in enumerate(chosen, start=1)]
 
 

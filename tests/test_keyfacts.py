@@ -76,3 +76,17 @@ def test_a_reference_fact_with_another_number_is_not_covered(tmp_path, config):
     result = run(replace(config, gold=str(gold.parent), reports=str(tmp_path / "r")), quiet=True)
     digest = next(r for r in result.results if r.ok and r.document.doc_id == "digest")  # says 800 and 1,000
     assert [(f.covered, f.credit < 0.2) for f in digest.fact_matches] == [(False, True)]
+
+
+def test_key_facts_command_prints_reviewable_yaml(tmp_path, capsys):
+    import yaml
+
+    from harness.cli import main
+    gold = _story_without_key_facts(tmp_path).parent
+    assert main(["key-facts", "--gold", str(gold)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# venezuela-prisoners: ") and "(derived)" in out.splitlines()[0]
+    facts = yaml.safe_load(out)["key_facts"]
+    assert facts and all(set(f) == {"id", "fact", "weight"} for f in facts)
+    assert main(["key-facts", "--gold", str(gold), "--story", "nope"]) == 2
+    assert "no story folder named 'nope'" in capsys.readouterr().err
