@@ -51,6 +51,7 @@ class RunResult:
     cache: dict[str, int]
     embedding_model_id: str
     judge: str
+    judge_usage: dict[str, int] = field(default_factory=dict)  # an LLM judge's requests and tokens, summed
 
 
 class StoryEvaluator:
@@ -123,6 +124,7 @@ def evaluate_story(story: Story, config: Config, use_cache: bool = True, progres
     state = _state(config, use_cache)
     embedder, cache = state["embedder"], state["results"]
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
+    usage_before = dict(getattr(state["judge"], "usage", {}))
     results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
     evaluator = None  # built on the first candidate that is not cached
     story_hash = story_key(story, config)
@@ -143,8 +145,14 @@ def evaluate_story(story: Story, config: Config, use_cache: bool = True, progres
         if progress is not None:
             progress.update(1)
     counts = {"embeddings_computed": embedder.computed - before[0], "embeddings_from_cache": embedder.cached_hits - before[1],
-              "candidates_from_cache": (cache.hits if cache else 0) - before[2]}
+              "candidates_from_cache": (cache.hits if cache else 0) - before[2],
+              "judge_usage": {k: v - usage_before.get(k, 0) for k, v in getattr(state["judge"], "usage", {}).items()}}
     return results, counts
+
+
+def _add_usage(total: dict[str, int], counts: dict) -> None:
+    for key, value in counts.get("judge_usage", {}).items():
+        total[key] = total.get(key, 0) + value
 
 
 def _ray_results(stories: list[Story], config: Config, use_cache: bool):
@@ -187,15 +195,16 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    make_judge(config.judge, config, **config.judge_options)  # a bad judge or model name fails before any work
+    _state(config, use_cache)  # one judge for the run: a bad judge, model or endpoint fails before any work;
+    # this also opens (and if damaged, sets aside) the cache files once, before workers share them
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
     cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}
+    usage: dict[str, int] = {}
     t = time.perf_counter()
     total = sum(len(s.candidates) for s in stories)
-    _state(config, use_cache)  # opens (and if damaged, sets aside) the cache files once, before workers share them
     with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as progress:
         if backend == "ray" or (workers > 1 and len(stories) > 1):
             finished = _ray_results(stories, config, use_cache) if backend == "ray" else \
@@ -203,12 +212,15 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
             for story, story_results, counts in finished:
                 results.extend(story_results)
                 cache = {k: cache[k] + counts[k] for k in cache}
+                _add_usage(usage, counts)
                 progress.update(len(story.candidates))
         else:
             for story in stories:
                 story_results, counts = evaluate_story(story, config, use_cache, progress)
                 results.extend(story_results)
                 cache = {k: cache[k] + counts[k] for k in cache}
+                _add_usage(usage, counts)
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
-    return RunResult(config, stories, results, errors, timings, cache, resolve_model(config.embedding_model)[0], config.judge)
+    return RunResult(config, stories, results, errors, timings, cache, resolve_model(config.embedding_model)[0], config.judge,
+                     usage)

@@ -102,11 +102,19 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a file through a unique temporary sibling and a rename, so readers never see half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a report is as readable as any file
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(tmp, path)
@@ -123,6 +131,7 @@ def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None, fold
     final = folder or reserve_run_folder(out_dir, run_id)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes an owner-only folder
         _write_all(run, tmp, final.name, gate)
         os.rename(tmp, final)  # replaces the reserved folder only while it is still empty
     except BaseException:

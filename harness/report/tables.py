@@ -161,6 +161,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
         "models": {"embedding": run.embedding_model_id, "judge": run.judge},
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
         "cache": run.cache,
+        "judge_usage": run.judge_usage,
         "errors": [r.error for r in run.results if r.error],
         "systems": _systems(run),
         "stories": stories,
