@@ -1,19 +1,21 @@
 """Judges: claim + evidence + checks -> `p_support` in [0, 1] and a verdict.
 
-`CalibratedJudge` (the default) is a logistic regression over evidence and check features whose
+`EvidenceJudge` is the default (see below). `CalibratedJudge` is a logistic regression over evidence and check features whose
 parameters were fitted on SummEdits `val` by `benchmarks/fit_judge.py` and are shipped, with the numbers
 that fit produced, in `harness/judge_params.json`.
 
 Verdicts: `supported`, `contradicted` (the sources state something incompatible), `unsupported` (the
-sources are silent), `artefact` (not summary content; no `p_support`). A judge is any class with a
-`name` and `judge(claims, evidence, sources)`; the config picks one by name from `JUDGES`.
+sources are silent), `artefact` (not summary content; no `p_support`). A judge subclasses `Judge`, which owns
+evidence -> checks -> decision, and implements `assess` (its support for each claim); the config picks one
+by name from `JUDGES`. The LLM judge lives in harness.llm.
 
 `CrossEncoderJudge` reads claim and evidence together with the harness's own trained model
 (harness/models/consistency-minilm); see harness.crossencoder.
 
-`EvidenceJudge` is the first, deliberately simple judge: a logistic curve over the best evidence score
-(blended cosine + lexical support) whose centre and slope are set by hand, not fitted; failed fact checks
-override it. Its numbers are placeholders until a calibrated judge is fitted on benchmark data.
+`EvidenceJudge` (the default) is deliberately simple: a logistic curve over the best evidence score (blended
+cosine + lexical support) whose centre and slope are set by hand, not fitted; failed fact checks, the meaning
+checks among them, override it. It stays the default because it measures best on SummEval and on the example
+story's hand labels (README, meta-evaluation).
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
 
 from harness.chunks import Chunk, chunk_sentences
 from harness.checks import CONFLICT, DECISIVE, FAIL, MISSING, CheckResult, SourceFacts, run_checks
@@ -51,14 +52,37 @@ def artefact_judgement(claim: Claim) -> Judgement:
     return Judgement(ARTEFACT, None, [], f"not summary content: {claim.artefact}")
 
 
-class Judge(Protocol):
-    name: str
+class Judge:
+    """What every judge does: evidence -> checks -> decision. Artefacts are never scored; every other claim gets
+    every check on its best evidence, the judge's own assessment of it (`assess`, the one thing a judge
+    implements, for all of a candidate's claims at once so a model can batch them), and `verdict` turns
+    assessment and checks into a judgement (by default `decide`: the decisive checks overrule)."""
+
+    name = ""
+    threshold = 0.5
+
+    def assess(self, claims: list[Claim], evidence: list[list[Evidence]], checks: list[list[CheckResult]],
+               sources: SourceFacts) -> list:
+        """For each claim (never an artefact), in order: (p_support, reason), or what `verdict` reads."""
+        raise NotImplementedError
+
+    def verdict(self, assessment, checks: list[CheckResult]) -> Judgement:
+        p, reason = assessment
+        return decide(p, checks, self.threshold, reason)
 
     def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
         """One judgement per claim, in order."""
+        todo = [i for i, c in enumerate(claims) if not c.is_artefact]
+        checks = [run_checks(claims[i].match_text, sources, evidence[i][0].passage.text if evidence[i] else None)
+                  for i in todo]
+        assessed = self.assess([claims[i] for i in todo], [evidence[i] for i in todo], checks, sources)
+        judgements: list[Judgement] = [artefact_judgement(c) for c in claims]
+        for i, found, assessment in zip(todo, checks, assessed):
+            judgements[i] = self.verdict(assessment, found)
+        return judgements
 
 
-class EvidenceJudge:
+class EvidenceJudge(Judge):
     """Evidence similarity through a hand-set logistic curve, overridden by failed fact checks."""
 
     name = "evidence"
@@ -69,16 +93,9 @@ class EvidenceJudge:
     def probability(self, best_score: float) -> float:
         return 1.0 / (1.0 + math.exp(-(best_score - self.center) / self.slope))
 
-    def judge_one(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> Judgement:
-        if claim.is_artefact:
-            return artefact_judgement(claim)
-        best = evidence[0].score if evidence else 0.0
-        p = self.probability(best)
-        checks = run_checks(claim.match_text, sources, evidence[0].passage.text if evidence else None)
-        return decide(p, checks, self.threshold, f"best evidence score {best:.2f}")
-
-    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
-        return [self.judge_one(c, e, sources) for c, e in zip(claims, evidence)]
+    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str]]:
+        best = [ev[0].score if ev else 0.0 for ev in evidence]
+        return [(self.probability(b), f"best evidence score {b:.2f}") for b in best]
 
 
 def decide(p: float, checks: list[CheckResult], threshold: float, reason: str) -> Judgement:
@@ -86,12 +103,21 @@ def decide(p: float, checks: list[CheckResult], threshold: float, reason: str) -
     quotations) that finds a conflicting source statement makes the claim contradicted, one that finds a
     detail no source states makes it unsupported; p_support is lowered to match. Advisory checks (names,
     negation) only count through the judge's features."""
-    decisive = [c for c in checks if c.status == FAIL and c.check in DECISIVE]
-    if any(c.kind == CONFLICT for c in decisive):
+    failure = decisive_failure(checks)
+    if failure == CONFLICT:
         return Judgement(CONTRADICTED, round(p * 0.1, 4), checks, "a fact check found a conflicting source statement")
-    if any(c.kind == MISSING for c in decisive):
+    if failure == MISSING:
         return Judgement(UNSUPPORTED, round(p * 0.3, 4), checks, "a fact check found a detail the sources never state")
     return Judgement(SUPPORTED if p >= threshold else UNSUPPORTED, round(p, 4), checks, reason)
+
+
+def decisive_failure(checks: list[CheckResult]) -> str:
+    """CONFLICT if a decisive check found a conflicting statement, else MISSING if one found an unstated detail,
+    else ''."""
+    decisive = [c for c in checks if c.status == FAIL and c.check in DECISIVE]
+    if any(c.kind == CONFLICT for c in decisive):
+        return CONFLICT
+    return MISSING if decisive else ""
 
 
 FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_share", "novel_names",
@@ -116,7 +142,7 @@ def claim_features(claim: Claim, evidence: list[Evidence], checks: list[CheckRes
     }
 
 
-class CalibratedJudge:
+class CalibratedJudge(Judge):
     """Logistic regression over `claim_features`, with parameters fitted on benchmark data."""
 
     name = "calibrated"
@@ -133,18 +159,12 @@ class CalibratedJudge:
         z = self.intercept + sum(w * features[f] for w, f in zip(self.weights, FEATURES))
         return 1.0 / (1.0 + math.exp(-z))
 
-    def judge_one(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> Judgement:
-        if claim.is_artefact:
-            return artefact_judgement(claim)
-        checks = run_checks(claim.match_text, sources, evidence[0].passage.text if evidence else None)
-        p = self.probability(claim_features(claim, evidence, checks, sources))
-        return decide(p, checks, self.threshold, f"calibrated p = {p:.2f}")
-
-    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
-        return [self.judge_one(c, e, sources) for c, e in zip(claims, evidence)]
+    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str]]:
+        ps = [self.probability(claim_features(c, ev, ch, sources)) for c, ev, ch in zip(claims, evidence, checks)]
+        return [(p, f"calibrated p = {p:.2f}") for p in ps]
 
 
-class CrossEncoderJudge:
+class CrossEncoderJudge(Judge):
     """The harness's own cross-encoder (harness.crossencoder) reads each claim against the source chunks
     that hold its evidence; `p_support` is the highest p(consistent) over those chunks, and failed
     decisive checks still override it (`decide`). `chunks = "all"` reads every chunk of every reference
@@ -194,22 +214,15 @@ class CrossEncoderJudge:
                     owners.append(i)
         return pairs, owners
 
-    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
+    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str]]:
         pairs, owners = self.pairs(claims, evidence, sources)
         best: dict[int, float] = {}
         read: dict[int, int] = {}
         for owner, p in zip(owners, self.encoder.predict_pairs(pairs)):
             best[owner] = max(best.get(owner, 0.0), float(p))
             read[owner] = read.get(owner, 0) + 1
-        judgements = []
-        for i, (claim, ev) in enumerate(zip(claims, evidence)):
-            if claim.is_artefact:
-                judgements.append(artefact_judgement(claim))
-                continue
-            checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
-            p = best.get(i, 0.0)
-            judgements.append(decide(p, checks, self.threshold, f"cross-encoder p = {p:.2f}, best of {read.get(i, 0)} chunk(s)"))
-        return judgements
+        return [(best.get(i, 0.0), f"cross-encoder p = {best.get(i, 0.0):.2f}, best of {read.get(i, 0)} chunk(s)")
+                for i in range(len(claims))]
 
 
 def llm_judge(**options) -> Judge:

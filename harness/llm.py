@@ -42,10 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.cache import SqliteCache
-from harness.checks import DECISIVE, FAIL, SourceFacts, run_checks
+from harness.checks import DECISIVE, FAIL, SourceFacts
 from harness.claims import Claim
 from harness.evidence import Evidence
-from harness.judge import CONTRADICTED, SUPPORTED, UNSUPPORTED, Judgement, artefact_judgement, decide
+from harness.judge import CONTRADICTED, SUPPORTED, UNSUPPORTED, Judge, Judgement, decide
 
 LLM_VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED)
 # p_support for a bare verdict (no log-probabilities): confident but never certain, ordered as the verdicts are.
@@ -169,7 +169,7 @@ def verdict_probabilities(logprobs: Any) -> dict[str, float] | None:
     return None
 
 
-class LLMJudge:
+class LLMJudge(Judge):
     """Claims judged by a chat-completions endpoint; see the module docstring."""
 
     name = "llm"
@@ -324,7 +324,7 @@ class LLMJudge:
                 self.usage[k] += v
         return Reply(self._key.scrub(str(content)), verdict_probabilities(choice.get("logprobs")), usage)
 
-    def decide(self, reply: Reply | Exception, checks: list) -> Judgement:
+    def verdict(self, reply: Reply | Exception, checks: list) -> Judgement:
         """The model's verdict and p_support, unless a decisive check says otherwise (judge.decide); a failed
         request or an unreadable reply is an error judgement: unsupported, the reason quoting it."""
         parsed = parse_verdict(reply.content) if isinstance(reply, Reply) else None
@@ -345,8 +345,9 @@ class LLMJudge:
             return decide(p, checks, 0.5, reason)
         return Judgement(verdict, round(p, 4), checks, reason)
 
-    def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
-        todo = [i for i, c in enumerate(claims) if not c.is_artefact]
+    def assess(self, claims: list[Claim], evidence: list[list[Evidence]], checks: list, sources: SourceFacts) -> list:
+        """Each claim's reply (or the exception of a request that failed), from the cache or the endpoint."""
+        todo = list(range(len(claims)))
         bodies = {i: self.request(self.messages(claims[i], evidence[i], sources)) for i in todo}
         keys = {i: self.key(body) for i, body in bodies.items()}
         replies: dict[int, Reply | Exception] = {}
@@ -369,11 +370,4 @@ class LLMJudge:
             if isinstance(reply, Reply):  # a failed request is asked again next time
                 self.cache.put(keys[i], reply)
         replies.update(fresh)
-        judgements = []
-        for i, (claim, ev) in enumerate(zip(claims, evidence)):
-            if claim.is_artefact:
-                judgements.append(artefact_judgement(claim))
-                continue
-            checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
-            judgements.append(self.decide(replies[i], checks))
-        return judgements
+        return [replies[i] for i in todo]

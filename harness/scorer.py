@@ -18,20 +18,13 @@ from harness.document import Document
 from harness.embeddings import Embedder
 from harness.evidence import EvidenceIndex
 from harness.ingest.blocks import lines_to_blocks
-from harness.judge import make_judge, soft_minimum
+from harness.judge import decisive_failure, make_judge, soft_minimum
 
 
 def text_document(doc_id: str, text: str, headings: bool = True) -> Document:
     """A Document from a bare string, read with the same line rules as a plain-text file; a summary
     given as a string has no headings (every line of it is summary)."""
     return Document(doc_id, doc_id, "plain", text, lines_to_blocks(text, headings=headings), {}, doc_id)
-
-
-def _decisive(checks) -> str:
-    """'conflict', 'missing' or '' from the decisive checks, as judge.decide applies them."""
-    from harness.checks import CONFLICT, DECISIVE, FAIL
-    failed = [c for c in checks if c.status == FAIL and c.check in DECISIVE]
-    return "conflict" if any(c.kind == CONFLICT for c in failed) else ("missing" if failed else "")
 
 
 class ConsistencyScorer:
@@ -73,7 +66,7 @@ class ConsistencyScorer:
         for claim, ev in zip(claims, evidence):
             if not claim.is_artefact:
                 checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
-                rows.append({**claim_features(claim, ev, checks, sources), "decisive": _decisive(checks)})
+                rows.append({**claim_features(claim, ev, checks, sources), "decisive": decisive_failure(checks)})
         return rows
 
     def _warm(self, prepared: list[tuple]) -> None:
