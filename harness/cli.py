@@ -1,4 +1,4 @@
-"""The `harness` command: run, validate, score-pairs, gate, baseline.
+"""The `harness` command: run, validate, key-facts, score-pairs, meta-eval, gate, baseline.
 
 Exit codes: 0 success; 1 the command ran but found failures it was asked to fail on; 2 bad input or
 configuration (every problem printed as one line naming the file and the field).
@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from harness.config import Config, load_config
 from harness.document import InputError
@@ -88,6 +88,10 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     no_facts = [s["id"] for s in document["stories"] if not s["key_facts"]]
     if no_facts:
         out.append(f"warning: {coverage_warning(no_facts, gate.get('not_applied', []))}")
+    unscored = [f"{s['id']}/{c['id']}" for s in document["stories"] for c in s["candidates"] if c.get("warning")]
+    if unscored:
+        out.append(f"warning: {len(unscored)} candidate(s) with no scorable claim ({', '.join(unscored[:SHOWN])}"
+                   f"{', ...' if len(unscored) > SHOWN else ''}): see `warning` in {folder / 'candidates.csv'}")
     err = [f"error: {e}" for e in errors[:SHOWN]]
     if len(errors) > SHOWN:
         err.append(f"error: ... and {len(errors) - SHOWN:,} more: every error is a row of {folder / 'candidates.csv'}")
@@ -144,12 +148,16 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
     return 0
 
 
-MAX_PAIRS_MB = 500.0  # one score-pairs input file; each document and summary is held to [ingest] max_file_mb
+MAX_PAIRS_MB = 500.0  # one score-pairs or meta-eval input file; each document and summary is held to [ingest] max_file_mb
+PAIR_FIELDS = ("id", "document", "summary")
 
 
-def _read_pairs(path: Path, max_field_mb: float) -> list[dict]:
-    """JSONL rows {id, document, summary}. Lines are split at "\\n" only (JSON strings may hold U+2028 and
-    other characters that `str.splitlines` breaks at); every problem names the file and the line."""
+def read_pairs(path: Path, max_field_mb: float, required: tuple[str, ...] = PAIR_FIELDS,
+               check: Callable[[dict], str | None] | None = None) -> list[dict]:
+    """JSONL rows {id, document, summary} plus any other `required` fields; other fields are kept and
+    ignored. `check(row)` names what else is wrong with a row (meta-eval's label), or returns None. Lines are
+    split at "\\n" only (JSON strings may hold U+2028 and other characters that `str.splitlines` breaks at);
+    every problem names the file and the line, so score-pairs and meta-eval refuse the same rows alike."""
     from harness.files import read_regular_file
     from harness.ingest.readers import load_json
     raw = read_regular_file(path, int(MAX_PAIRS_MB * 1_000_000))
@@ -167,8 +175,8 @@ def _read_pairs(path: Path, max_field_mb: float) -> list[dict]:
         except InputError as exc:
             raise InputError(path, exc.problem, where) from exc
         if not isinstance(row, dict):
-            raise InputError(path, f"expected a JSON object {{id, document, summary}}, got {type(row).__name__}", where)
-        for key in ("id", "document", "summary"):
+            raise InputError(path, f"expected a JSON object {{{', '.join(required)}}}, got {type(row).__name__}", where)
+        for key in required:
             if key not in row:
                 raise InputError(path, f"missing field '{key}'", where)
         if not isinstance(row["document"], str) or not isinstance(row["summary"], str):
@@ -181,6 +189,9 @@ def _read_pairs(path: Path, max_field_mb: float) -> list[dict]:
                                  "(raise [ingest] max_file_mb in harness.toml)", where)
         if row["id"] in seen:
             raise InputError(path, f"duplicate id {row['id']!r} (also line {seen[row['id']]})", where)
+        problem = check(row) if check else None
+        if problem:
+            raise InputError(path, problem, where)
         seen[row["id"]] = number
         rows.append(row)
     return rows
@@ -200,7 +211,7 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
     config = _config(args)
     out = Path(args.out)
     _check_output_file(out)
-    rows = _read_pairs(Path(args.input), config.max_file_mb)
+    rows = read_pairs(Path(args.input), config.max_file_mb)
     scorer = ConsistencyScorer(config)
     scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=not args.quiet)
     lines = [json.dumps({"id": r["id"], "score": None if s is None else round(s, 6)}
@@ -210,6 +221,28 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
     unscored = sum(s is None for s in scores)
     print(f"{len(rows)} pairs scored -> {args.out}" + (f" ({unscored} with no scorable claim: score null, reason given)"
                                                        if unscored else ""))
+    return 0
+
+
+def cmd_meta_eval(args: argparse.Namespace) -> int:
+    """Score labelled rows with the configured judge (or --judge) and measure the agreement: harness.metaeval."""
+    from harness.metaeval import run_meta_eval
+    config = _config(args)
+    if args.judge and args.judge != config.judge:
+        if config.judge_options:  # options of another judge would be refused by this one
+            print(f"note: [judge] options are for '{config.judge}', not passed to '{args.judge}'", file=sys.stderr)
+        config.judge, config.judge_options = args.judge, {}
+    out = Path(args.out)
+    result = run_meta_eval(Path(args.input), config, out, progress=not args.quiet)
+    overall, base = result["overall"], result["overall"]["baseline"]
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+    print(f"{result['rows']:,} rows, judge {config.judge}: ROC AUC {shown(overall['roc_auc'])}, balanced accuracy "
+          f"{shown(overall['balanced_accuracy'])} on {overall['n']:,} rows (threshold: {result['threshold_source']}); "
+          f"word-overlap baseline {shown(base['roc_auc'])}, {shown(base['balanced_accuracy'])}; "
+          f"{result['unscored']['n']:,} unscored (counted as 0.5); {result['seconds']['scoring']:.1f}s scoring "
+          f"-> {out / 'meta_eval.json'}, {out / 'meta_eval.md'}")
     return 0
 
 
@@ -316,6 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument("input", help="JSONL with id, document, summary")
     pairs.add_argument("--out", required=True, help="JSONL of {id, score}")
     pairs.set_defaults(func=cmd_score_pairs)
+    meta = sub.add_parser("meta-eval", parents=[common], help="measure a judge against human consistency labels",
+                          description="Score JSONL rows {id, document, summary, label (1 consistent, 0 not), cut?, "
+                          "origin?, score?, system?} as score-pairs does and report ROC AUC, balanced accuracy, "
+                          "correlations and the word-overlap baseline, overall and per origin and cut.")
+    meta.add_argument("input", help="JSONL of labelled rows (e.g. ../shared/bench/summedits_all.jsonl)")
+    meta.add_argument("--judge", help="judge to measure (default: the config's [judge] name)")
+    meta.add_argument("--out", required=True, help="folder for meta_eval.json, meta_eval.md and scores.jsonl")
+    meta.set_defaults(func=cmd_meta_eval)
     gate = sub.add_parser("gate", parents=[common], help="check a run against thresholds and a baseline",
                           description="Check a run against thresholds and a baseline; prints a summary of at most "
                           "25 lines, --markdown and --junit write every check. " + GATE_SETTINGS_RULE +

@@ -35,6 +35,7 @@ class CandidateResult:
     rouge_by_reference: dict[str, dict[str, float]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    warning: str = ""  # evaluated, but something a reader must know (no scorable claim)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +100,11 @@ class StoryEvaluator:
         values["semantic_similarity"] = m.centroid_similarity(content_vectors, self.index.vectors)
         values.update(m.extractive_metrics(self.reference_text, summary))
         values.update(m.length_metrics(summary, claims))
-        return CandidateResult(self.story.story_id, doc, doc.path, claims, evidence, judgements, matches, rouge_by_ref, values)
+        warning = "" if scored else (f"no scorable claim: all {len(claims)} statements are artefacts "
+                                     f"({', '.join(sorted({c.artefact for c in claims}))}), so faithfulness and "
+                                     "consistency are not available")
+        return CandidateResult(self.story.story_id, doc, doc.path, claims, evidence, judgements, matches, rouge_by_ref,
+                               values, warning=warning)
 
 
 _STATE: dict = {}

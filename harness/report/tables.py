@@ -76,7 +76,7 @@ def candidate_rows(run) -> list[dict[str, Any]]:
         story, candidate, system = names(result, run.config)
         row = {"story": story, "candidate": candidate, "system": system,
                "path": result.path, "format": doc.format if doc else "", "status": "ok" if result.ok else "error",
-               "error": result.error}
+               "error": result.error, "warning": result.warning}
         row.update({k: _r(v) for k, v in result.metrics.items()})
         rows.append(row)
     return rows
@@ -137,7 +137,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
             candidates.append({
                 "id": candidate, "system": system, "path": result.path,
                 "format": doc.format if doc else "", "status": "ok" if result.ok else "error", "error": result.error,
-                "text": doc.text if doc else "", "metadata": doc.metadata if doc else {},
+                "warning": result.warning, "text": doc.text if doc else "", "metadata": doc.metadata if doc else {},
                 "ingest_log": doc.ingest_log() if doc else [],
                 "metrics": {k: _r(v) for k, v in result.metrics.items()},
                 "rouge_by_reference": {ref: {k: _r(v) for k, v in s.items()} for ref, s in result.rouge_by_reference.items()},
@@ -156,7 +156,8 @@ def run_document(run, run_id: str) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "config": _without_secrets(run.config.to_dict()),
-        "warnings": [coverage_warning(no_key_facts, limit=None)] if no_key_facts else [],
+        "warnings": ([coverage_warning(no_key_facts, limit=None)] if no_key_facts else [])
+                    + [f"{r.story}/{r.document.doc_id}: {r.warning}" for r in run.results if r.warning],
         "versions": _versions(),
         "models": {"embedding": run.embedding_model_id, "judge": run.judge},
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
