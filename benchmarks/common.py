@@ -21,16 +21,18 @@ def summeval(bench: Path) -> list[dict]:
 
 
 def balanced_accuracy_at(scores, labels, threshold: float) -> float:
-    from sklearn.metrics import balanced_accuracy_score
-    return float(balanced_accuracy_score(labels, [int(s >= threshold) for s in scores]))
+    from harness.metaeval import balanced_accuracy_at as at
+    return at(scores, labels, threshold)
 
 
 def best_threshold(scores, labels) -> tuple[float, float]:
-    """The threshold (between observed scores) with the highest balanced accuracy: (threshold, accuracy)."""
-    candidates = sorted(set(scores))
-    cuts = [(a + b) / 2 for a, b in zip(candidates, candidates[1:])] or candidates
-    best = max(cuts, key=lambda t: (balanced_accuracy_at(scores, labels, t), -abs(t - 0.5)))
-    return best, balanced_accuracy_at(scores, labels, best)
+    """The threshold (between observed scores) with the highest balanced accuracy: (threshold, accuracy).
+    The same choice `harness meta-eval` makes (harness.metaeval.best_threshold); both labels must occur."""
+    from harness.metaeval import best_threshold as best
+    chosen = best(scores, labels)
+    if chosen is None:
+        raise ValueError("best_threshold needs rows of both labels")
+    return chosen
 
 
 def publish(table: str, out: Path) -> None:

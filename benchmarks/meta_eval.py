@@ -2,16 +2,25 @@
 
     .venv/bin/python benchmarks/meta_eval.py --bench ../shared/bench [--judge crossencoder] [--judge evidence] ...
     .venv/bin/python benchmarks/meta_eval.py --bench ../shared/bench --judge crossencoder --model PATH --out FILE
+    options: --work DIR  where each `harness meta-eval` run writes its folder (default /tmp/harness-meta-eval)
+
+A thin caller of `harness meta-eval` (harness.metaeval): for each judge it runs the command's code on
+summedits_all.jsonl and summeval_all.jsonl, exactly as
+
+    .venv/bin/harness meta-eval ../shared/bench/summedits_all.jsonl --judge J --out WORK/J/summedits_all
+
+would (each folder then holds meta_eval.json, meta_eval.md and scores.jsonl), and tabulates their
+meta_eval.json files beside the published numbers and the word-overlap baseline (the share of the summary's
+content words found anywhere in the document). Rows without a score count as 0.5 everywhere.
+
+SummEdits: per domain, the threshold is chosen on `cut == "val"` rows of that domain (maximum balanced
+accuracy) and balanced accuracy is reported on `cut == "test"`, with ROC AUC on test. SummEval has no split:
+balanced accuracy by two-fold cross-fitting (halves by a hash of the id), Spearman and Kendall with the mean
+expert consistency score, ROC AUC on `label`, and Kendall over the 16 systems' means (system level).
 
 The `crossencoder` judge's model was trained on SummEdits `val` rows and documents (never on `test` or
 SummEval), so its per-domain thresholds chosen on val are chosen on data it has seen; the table also gives
 each judge at its own fixed threshold, with nothing tuned on any split.
-
-SummEdits: per domain, the threshold is chosen on `cut == "val"` rows of that domain (maximum balanced
-accuracy) and balanced accuracy is reported on `cut == "test"`, with ROC AUC on test. SummEval: Spearman
-and Kendall correlation with the mean expert consistency score, ROC AUC on `label`, and balanced accuracy
-at the threshold chosen on SummEdits val news (a transfer threshold; SummEval has no split).
-Scores come from `harness.scorer.ConsistencyScorer`, the same path as `harness score-pairs`.
 Prints a Markdown table and writes it to benchmarks/results/meta_eval.md.
 """
 from __future__ import annotations
@@ -19,20 +28,20 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import balanced_accuracy_at, best_threshold, publish, summedits, summeval  # noqa: E402
+from common import publish  # noqa: E402
 
 from harness.config import Config  # noqa: E402
-from harness.scorer import ConsistencyScorer  # noqa: E402
+from harness.metaeval import run_meta_eval  # noqa: E402
 
 DOMAINS = {"podcast": "Podcast", "samsum": "SamSum", "news": "News", "sales_call": "SalesCall",
            "sales_email": "SalesEmail", "scitldr": "SciTLDR", "qmsumm": "QMSumm", "ectsum": "ECTSum"}
 COMPARE = ["SummaCConv", "QAFactEval", "DAE", "GPT4"]
+FILES = ("summedits_all", "summeval_all")
 
 
 def published(readme: Path) -> dict[str, dict[str, float]]:
@@ -52,89 +61,75 @@ def published(readme: Path) -> dict[str, dict[str, float]]:
     return table
 
 
-def score_rows(rows: list[dict], scorer: ConsistencyScorer, label: str) -> np.ndarray:
-    print(label, flush=True)
-    scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=True)
-    return np.array([0.0 if s is None else s for s in scores])  # no scorable claim: nothing supported
-
-
-def evaluate(judge: str, bench: Path, model: str | None = None) -> dict:
-    from scipy.stats import kendalltau, spearmanr
-    from sklearn.metrics import roc_auc_score
+def evaluate(judge: str, bench: Path, work: Path, model: str | None = None) -> dict:
+    """`harness meta-eval` of one judge on both files: {"judge", "summedits": result, "summeval": result}."""
     config = Config(judge=judge)
     if model:
         config.consistency_model = model
-    scorer = ConsistencyScorer(config)
-    edits = sorted(summedits(bench), key=lambda r: r["document"])  # group rows by document: one index each
-    started = time.perf_counter()
-    edit_scores = score_rows(edits, scorer, f"summedits/{judge}")
     name = f"{judge}: {Path(model).parent.name}/{Path(model).name}" if model and judge == "crossencoder" else judge
-    result = {"judge": name, "domains": {}, "seconds": {"summedits": time.perf_counter() - started}}
-    labels = np.array([r["label"] for r in edits])
-    for origin in DOMAINS:
-        val = [i for i, r in enumerate(edits) if r["origin"] == origin and r["cut"] == "val"]
-        test = [i for i, r in enumerate(edits) if r["origin"] == origin and r["cut"] == "test"]
-        threshold, val_bacc = best_threshold(list(edit_scores[val]), list(labels[val]))
-        result["domains"][origin] = {
-            "threshold": threshold, "val_bacc": val_bacc, "n_test": len(test),
-            "test_bacc": balanced_accuracy_at(edit_scores[test], labels[test], threshold),
-            "test_auc": float(roc_auc_score(labels[test], edit_scores[test])),
-            "test_bacc_fixed": balanced_accuracy_at(edit_scores[test], labels[test], scorer.judge.threshold),
-        }
-    test_all = [i for i, r in enumerate(edits) if r["cut"] == "test"]
-    val_all = [i for i, r in enumerate(edits) if r["cut"] == "val"]
-    result["val_auc"] = float(roc_auc_score(labels[val_all], edit_scores[val_all]))
-    result["overall_bacc"] = float(np.mean([d["test_bacc"] for d in result["domains"].values()]))
-    result["overall_bacc_fixed"] = float(np.mean([d["test_bacc_fixed"] for d in result["domains"].values()]))
-    result["overall_auc"] = float(roc_auc_score(labels[test_all], edit_scores[test_all]))
-    evals = sorted(summeval(bench), key=lambda r: r["document"])
-    started = time.perf_counter()
-    eval_scores = score_rows(evals, scorer, f"summeval/{judge}")
-    result["seconds"]["summeval"] = time.perf_counter() - started
-    human = np.array([r["score"] for r in evals])
-    eval_labels = np.array([r["label"] for r in evals])
-    result["summeval"] = {
-        "spearman": float(spearmanr(eval_scores, human).statistic),
-        "kendall": float(kendalltau(eval_scores, human).statistic),
-        "auc": float(roc_auc_score(eval_labels, eval_scores)),
-        "bacc_transfer": balanced_accuracy_at(eval_scores, eval_labels, result["domains"]["news"]["threshold"]),
-        "n": len(evals),
-    }
+    result = {"judge": name}
+    for file in FILES:
+        path = bench / f"{file}.jsonl"
+        if not path.exists():
+            raise SystemExit(f"error: {path}: not found (pass --bench with the folder holding the benchmark files)")
+        print(f"{file}/{name}", flush=True)
+        result[file.split("_")[0]] = run_meta_eval(path, config, work / judge / file)
     return result
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}"
+
+
+def _auc(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def markdown(results: list[dict], reference: dict[str, dict[str, float]], command: str) -> str:
+    """The results table from the meta_eval.json of each judge; the baseline's column from the first."""
     compare = [m for m in COMPARE if m in reference]
+    edits = [r["summedits"] for r in results]
+    base = edits[0]
+    columns = [f"harness ({r['judge']})" for r in results] + ["word overlap (baseline)"] + [f"{m}*" for m in compare]
     lines = ["# Meta-evaluation against human labels", "",
              f"Command: `{command}`", "",
              "## SummEdits: balanced accuracy (%) on `cut == test`, threshold chosen per domain on `cut == val`", "",
-             "| domain | n test | " + " | ".join(f"harness ({r['judge']})" for r in results)
-             + " | " + " | ".join(f"{m}*" for m in compare) + " |",
-             "|---|---|" + "---|" * (len(results) + len(compare))]
+             "| domain | n test | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for origin, name in DOMAINS.items():
-        ours = " | ".join(f"{100 * r['domains'][origin]['test_bacc']:.1f}" for r in results)
-        theirs = " | ".join(f"{reference[m].get(name, float('nan')):.1f}" for m in compare)
-        lines.append(f"| {name} | {results[0]['domains'][origin]['n_test']} | {ours} | {theirs} |")
-    ours = " | ".join(f"**{100 * r['overall_bacc']:.1f}**" for r in results)
-    theirs = " | ".join(f"{np.mean([reference[m][n] for n in DOMAINS.values()]):.1f}" for m in compare)
-    lines.append(f"| mean of 8 domains | | {ours} | {theirs} |")
+        ours = [_pct(e["by_origin"][origin]["balanced_accuracy"]) for e in edits]
+        ours.append(_pct(base["by_origin"][origin]["baseline"]["balanced_accuracy"]))
+        theirs = [f"{reference[m].get(name, float('nan')):.1f}" for m in compare]
+        lines.append(f"| {name} | {base['by_origin'][origin]['n']} | " + " | ".join(ours + theirs) + " |")
+    empty = " |" * len(compare)
+    ours = [f"**{_pct(e['mean_over_origins']['balanced_accuracy'])}**" for e in edits]
+    ours.append(_pct(base["mean_over_origins"]["baseline_balanced_accuracy"]))
+    theirs = [f"{np.mean([reference[m][n] for n in DOMAINS.values()]):.1f}" for m in compare]
+    lines.append("| mean of 8 domains | | " + " | ".join(ours + theirs) + " |")
     lines.append("| mean of 8 domains, judge's own threshold (nothing tuned) | | "
-                 + " | ".join(f"{100 * r['overall_bacc_fixed']:.1f}" for r in results) + " |" + " |" * len(compare))
-    lines.append("| ROC AUC, all val rows (what thresholds are chosen on) | | "
-                 + " | ".join(f"{r['val_auc']:.3f}" for r in results) + " |" + " |" * len(compare))
-    lines.append("| ROC AUC, all test rows | | " + " | ".join(f"{r['overall_auc']:.3f}" for r in results) + " |" + " |" * len(compare))
+                 + " | ".join(_pct(e["mean_over_origins"]["fixed_balanced_accuracy"]) for e in edits) + " | |" + empty)
+    lines.append("| ROC AUC, all val rows (what thresholds are chosen on) | | " + " | ".join(
+        [_auc(e["by_cut"]["val"]["roc_auc"]) for e in edits] + [_auc(base["by_cut"]["val"]["baseline"]["roc_auc"])]) + " |" + empty)
+    lines.append("| ROC AUC, all test rows | | " + " | ".join(
+        [_auc(e["overall"]["roc_auc"]) for e in edits] + [_auc(base["overall"]["baseline"]["roc_auc"])]) + " |" + empty)
+    lines.append("| rows with no score (counted as 0.5) | | " + " | ".join(
+        [str(e["unscored"]["n"]) for e in edits] + [str(base["baseline_unscored"]["n"])]) + " |" + empty)
     lines += ["", "\\* published numbers from `../shared/bench/README.md` (factualNLG README): threshold tuned per domain; "
               "the split they were computed on is not stated. Their 'mean of 8 domains' is recomputed over the same 8 "
               "domains (the published overall includes BillSum and Shakespeare).", "",
-              "## SummEval (1,600 CNN/DM summaries, expert consistency)", "",
-              "| judge | Spearman | Kendall | ROC AUC (label) | balanced accuracy (threshold from SummEdits val news) |",
-              "|---|---|---|---|---|"]
-    for r in results:
-        s = r["summeval"]
-        lines.append(f"| {r['judge']} | {s['spearman']:.3f} | {s['kendall']:.3f} | {s['auc']:.3f} | {100 * s['bacc_transfer']:.1f} |")
+              f"## SummEval ({results[0]['summeval']['rows']:,} CNN/DM summaries, expert consistency)", "",
+              "| judge | Spearman | Kendall | ROC AUC (label) | balanced accuracy (%, two-fold cross-fit) "
+              f"| system-level Kendall ({(results[0]['summeval']['system_level'] or {}).get('n_systems', 0)} systems) |",
+              "|---|---|---|---|---|---|"]
+    rows = [(r["judge"], r["summeval"], lambda block: block) for r in results]
+    rows.append(("word overlap (baseline)", results[0]["summeval"], lambda block: block["baseline"]))
+    for name, s, pick in rows:
+        correlation, system = s["correlation"] or {}, s["system_level"] or {}
+        lines.append(f"| {name} | {_auc(pick(correlation).get('spearman'))} | {_auc(pick(correlation).get('kendall'))} | "
+                     f"{_auc(pick(s['overall'])['roc_auc'])} | {_pct(pick(s['overall'])['balanced_accuracy'])} | "
+                     f"{_auc(pick(system).get('kendall') if system else None)} |")
     lines += ["", "Scoring time on this machine: " + "; ".join(
-        f"{r['judge']}: SummEdits {r['seconds']['summedits']:.0f} s, SummEval {r['seconds']['summeval']:.0f} s" for r in results)
-        + " (embedding and cross-encoder pair caches as earlier runs left them)."]
+        f"{r['judge']}: SummEdits {r['summedits']['seconds']['scoring']:.0f} s, SummEval {r['summeval']['seconds']['scoring']:.0f} s"
+        for r in results) + " (embedding and cross-encoder pair caches as earlier runs left them)."]
     return "\n".join(lines) + "\n"
 
 
@@ -144,11 +139,13 @@ def main() -> None:
     parser.add_argument("--judge", action="append", help="judge(s) to evaluate (default: crossencoder, calibrated and evidence)")
     parser.add_argument("--model", help="consistency model for the crossencoder judge (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/meta_eval.md")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/harness-meta-eval"),
+                        help="folder for each run's meta_eval.json, meta_eval.md and scores.jsonl")
     args = parser.parse_args()
     judges = args.judge or ["crossencoder", "calibrated", "evidence"]
     if args.model and "crossencoder" not in judges:
         parser.error("--model is read only by the crossencoder judge: add --judge crossencoder")
-    results = [evaluate(judge, args.bench, args.model) for judge in judges]
+    results = [evaluate(judge, args.bench, args.work, args.model) for judge in judges]
     command = " ".join([".venv/bin/python benchmarks/meta_eval.py", *sys.argv[1:]])
     publish(markdown(results, published(args.bench / "README.md"), command), args.out)
 
