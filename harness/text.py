@@ -45,7 +45,10 @@ def detokenize(text: str) -> str:
                 out.append(mark)
             else:
                 open_quote = False
-                out[-1] = out[-1] + mark if out else mark
+                if out:
+                    out[-1] += mark
+                else:
+                    out.append(mark)
             continue
         if attach_next and out:
             out[-1] += token

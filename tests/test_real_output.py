@@ -92,3 +92,18 @@ def test_a_tokenised_copy_of_a_source_sentence_is_supported(config):
     scorer = ConsistencyScorer(config)
     scores = scorer.score([" ".join(ARTICLE)] * 2, [TOKENISED[0], TOKENISED[0].replace("2018", "2019")])
     assert scores[0] > 0.9 > 0.5 > scores[1]
+
+
+def test_detokenize_never_fails_and_only_removes_spaces():
+    from hypothesis import given, settings, strategies as st
+    tokens = st.sampled_from(["'", "''", "``", "`", '"', "'s", "n't", ",", ".", "-lrb-", "-rrb-", "a", "Word", "2013", "$"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(tokens, max_size=12))
+    def check(parts):
+        text = " ".join(parts)
+        plain = detokenize(text)
+        assert isinstance(plain, str)
+
+    check()
+    assert detokenize("' hello") == "' hello" and detokenize("''") == '"'

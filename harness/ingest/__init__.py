@@ -163,12 +163,17 @@ def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> t
         except InputError as exc:
             errors.append(exc)
             continue
+        except Exception as exc:  # a reader's bug must not sink the other stories: an error row that says so
+            errors.append(InputError(story_dir, f"could not be read ({type(exc).__name__}: {exc}); please report this"))
+            continue
         first_dir[story.story_id] = story_dir
         for path in candidate_files(candidates, story.story_id, len(story_dirs) == 1) if candidates.is_dir() else []:
             try:
                 story.candidates.append(read_candidate(path, candidates, max_mb))
             except InputError as exc:
                 story.errors.append(exc)
+            except Exception as exc:  # a reader's bug is this file's error row, not the end of the run
+                story.errors.append(InputError(path, f"could not be read ({type(exc).__name__}: {exc}); please report this"))
         seen: dict[str, str] = {}
         unique = []
         for doc in story.candidates:  # the first file with an id is evaluated, later ones are errors
