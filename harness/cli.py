@@ -234,7 +234,9 @@ def cmd_meta_eval(args: argparse.Namespace) -> int:
             print(f"note: [judge] options are for '{config.judge}', not passed to '{args.judge}'", file=sys.stderr)
         config.judge, config.judge_options = args.judge, {}
     out = Path(args.out)
-    result = run_meta_eval(Path(args.input), config, out, progress=not args.quiet)
+    if args.sample is not None and args.sample < 1:
+        raise InputError("--sample", "expected a whole number of at least 1")
+    result = run_meta_eval(Path(args.input), config, out, progress=not args.quiet, sample=args.sample)
     overall, base = result["overall"], result["overall"]["baseline"]
 
     def shown(value: float | None) -> str:
@@ -357,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("input", help="JSONL of labelled rows (e.g. ../shared/bench/summedits_all.jsonl)")
     meta.add_argument("--judge", help="judge to measure (default: the config's [judge] name)")
     meta.add_argument("--out", required=True, help="folder for meta_eval.json, meta_eval.md and scores.jsonl")
+    meta.add_argument("--sample", type=int, help="at most N rows per (cut, origin, label), the same on every run")
     meta.set_defaults(func=cmd_meta_eval)
     gate = sub.add_parser("gate", parents=[common], help="check a run against thresholds and a baseline",
                           description="Check a run against thresholds and a baseline; prints a summary of at most "

@@ -342,7 +342,18 @@ def markdown(result: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- the command
 
-def run_meta_eval(path: Path, config: Config, out: Path, progress: bool = True) -> dict[str, Any]:
+def sample_rows(rows: list[dict[str, Any]], per_group: int) -> list[dict[str, Any]]:
+    """At most `per_group` rows of each (cut, origin, label), the ones whose id hashes lowest: the same sample on
+    every machine and run, balanced by label, for judges too slow for the whole file (a small LLM)."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row.get("cut"), row.get("origin"), int(row["label"])), []).append(row)
+    keep = {id(r) for members in groups.values()
+            for r in sorted(members, key=lambda r: hashlib.sha256(str(r["id"]).encode("utf-8")).digest())[:per_group]}
+    return [r for r in rows if id(r) in keep]
+
+
+def run_meta_eval(path: Path, config: Config, out: Path, progress: bool = True, sample: int | None = None) -> dict[str, Any]:
     """Read, score (resumable: the scorer's embedding and pair caches keep every expensive result), write
     DIR/meta_eval.json, DIR/meta_eval.md and DIR/scores.jsonl (each row's two scores), and return the result."""
     from harness.report import atomic_write_text
@@ -350,12 +361,14 @@ def run_meta_eval(path: Path, config: Config, out: Path, progress: bool = True) 
     if out.exists() and not out.is_dir():
         raise InputError(out, "is not a folder: --out names the output folder")
     rows = read_rows(path, config.max_file_mb)
+    if sample:
+        rows = sample_rows(rows, sample)
     scorer = ConsistencyScorer(config)
     started = time.perf_counter()
     judge = judge_scores(rows, scorer, progress)
     seconds = time.perf_counter() - started
     baseline = baseline_scores(rows)
-    result = {"file": str(path), "judge": config.judge, **meta_evaluate(rows, judge, baseline, getattr(scorer.judge, "threshold", None)),
+    result = {"file": str(path), "sample_per_group": sample, "judge": config.judge, **meta_evaluate(rows, judge, baseline, getattr(scorer.judge, "threshold", None)),
               "seconds": {"scoring": round(seconds, 2)},
               "cache": {"embeddings_computed": scorer.embedder.computed, "embeddings_from_cache": scorer.embedder.cached_hits}}
     if getattr(scorer.judge, "usage", None):

@@ -145,3 +145,15 @@ def test_statistics_agree_with_scipy_and_scikit_learn():
     assert metaeval.kendall(scores, human, block=7) == pytest.approx(stats.kendalltau(scores, human).statistic)
     assert metaeval.balanced_accuracy_at(scores, labels, 0.45) == pytest.approx(
         metrics.balanced_accuracy_score(labels, scores >= 0.45))
+
+
+def test_a_sample_is_stratified_balanced_and_the_same_every_time():
+    from harness.metaeval import sample_rows
+    rows = [{"id": f"r{i}", "label": i % 2, "cut": "val" if i < 40 else "test", "origin": "a" if i % 3 else "b"}
+            for i in range(120)]
+    first, second = sample_rows(rows, 3), sample_rows(list(reversed(rows)), 3)
+    assert sorted(r["id"] for r in first) == sorted(r["id"] for r in second)
+    groups = {}
+    for r in first:
+        groups[(r["cut"], r["origin"], r["label"])] = groups.get((r["cut"], r["origin"], r["label"]), 0) + 1
+    assert len(groups) == 8 and set(groups.values()) == {3}
