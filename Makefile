@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: setup run test validate gate baseline clean
+.PHONY: setup run test lint validate gate baseline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ validate: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# ruff's lint rules as configured in pyproject.toml ([tool.ruff]); .ci/run runs it too
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # Evaluate, then gate against thresholds and reports/baseline/baseline.json (exit 1 when the gate fails).
 gate: $(STAMP)

@@ -37,12 +37,12 @@ print(json.dumps({"load_s": loaded, "rss_before_mb": start_rss / 1024,
 
 
 def story_pairs() -> list[tuple[str, str]]:
+    from harness.claims import split_claims
     from harness.config import Config
     from harness.embeddings import Embedder
     from harness.ingest import load_stories
     from harness.judge import make_judge
     from harness.pipeline import StoryEvaluator
-    from harness.claims import split_claims
     config = Config(judge="crossencoder", cache=str(ROOT / ".cache/harness"))
     stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")
     embedder = Embedder(config.embedding_model, Path(config.cache) / "embeddings")

@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import publish  # noqa: E402
 
 from harness.checks.names import nlp  # noqa: E402
+from harness.claims import split_claims  # noqa: E402
 from harness.config import Config  # noqa: E402
 from harness.embeddings import Embedder  # noqa: E402
 from harness.ingest import load_stories  # noqa: E402
 from harness.judge import make_judge  # noqa: E402
 from harness.pipeline import StoryEvaluator  # noqa: E402
-from harness.claims import split_claims  # noqa: E402
 from harness.scorer import ConsistencyScorer, text_document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -124,7 +124,7 @@ def main() -> None:
              f"- candidates with an error row: {int((results['status'] == 'error').sum())}; "
              f"with no numeric consistency score: {unscored}",
              f"- claims: {len(claims)}; verdicts: " + ", ".join(f"{v} {n}" for v, n in claims['verdict'].value_counts().items()),
-             f"- failed checks behind `contradicted`: " + (", ".join(f"{k} {n}" for k, n in failed.most_common()) or "none"),
+             "- failed checks behind `contradicted`: " + (", ".join(f"{k} {n}" for k, n in failed.most_common()) or "none"),
              "", "| metric | human rating | Spearman (all summaries) | mean Spearman per article | Kendall (16 systems) |",
              "|---|---|---|---|---|"]
     lines += [f"| {c} | {h} | {s:.3f} | {a:.3f} | {k:.3f} |" for c, h, s, a, k in correlations(frame)]

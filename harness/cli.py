@@ -38,9 +38,9 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from harness.gate import load_gate_config
     from harness.pipeline import run
     from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
-    from harness.gate import load_gate_config
     config = _config(args)
     gate = load_gate_config(_gate_config_path(args))
     if args.workers < 1:
@@ -133,7 +133,7 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
     from reference summaries, derived), so derived ones can be reviewed, edited and pasted in. Loads no model."""
     import yaml
 
-    from harness.ingest import load_story, find_story_dirs
+    from harness.ingest import find_story_dirs, load_story
     from harness.keyfacts import kinds
     config = _config(args)
     gold = Path(config.gold)
@@ -271,7 +271,15 @@ def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    from harness.gate import CONSOLE_LINES, console_summary, evaluate_gate, junit_xml, load_baseline, load_run_document, markdown
+    from harness.gate import (
+        CONSOLE_LINES,
+        console_summary,
+        evaluate_gate,
+        junit_xml,
+        load_baseline,
+        load_run_document,
+        markdown,
+    )
     from harness.report import atomic_write_text
     current = load_run_document(Path(args.run))
     gate, source = _gate_settings(args, current, _run_file(Path(args.run)))

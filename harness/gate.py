@@ -36,8 +36,8 @@ import jsonschema
 import numpy as np
 
 from harness.config import Range, check_number, check_text, read_toml, shown
-from harness.files import read_regular_file
 from harness.document import InputError
+from harness.files import read_regular_file
 
 HIGHER_IS_BETTER = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "rouge1_max",
                     "rouge1_mean", "rouge2_max", "rouge2_mean", "rougeLsum_max", "rougeLsum_mean",

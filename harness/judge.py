@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from harness.chunks import Chunk, chunk_sentences
 from harness.checks import CONFLICT, DECISIVE, FAIL, MISSING, CheckResult, SourceFacts, run_checks
-from harness.text import content_tokens
+from harness.chunks import Chunk, chunk_sentences
 from harness.claims import Claim
 from harness.evidence import Evidence
+from harness.text import content_tokens
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED, ARTEFACT = "supported", "contradicted", "unsupported", "artefact"
 VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED, ARTEFACT)

@@ -15,8 +15,8 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import mean
@@ -22,8 +23,6 @@ from rouge_score import rouge_scorer, tokenizers
 from harness.claims import Claim
 from harness.document import KeyFact
 from harness.judge import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED, Judgement
-import re
-
 from harness.text import lexical_support, split_sentences, words
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")

@@ -11,16 +11,16 @@ from typing import Any
 
 from tqdm import tqdm
 
+from harness import metrics as m
 from harness.checks import SourceFacts
 from harness.claims import Claim, split_claims
 from harness.config import Config
 from harness.document import HAND_WRITTEN, Document, InputError, Story
-from harness.keyfacts import judged_coverage
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import load_stories
 from harness.judge import Judge, Judgement, make_judge, soft_minimum
-from harness import metrics as m
+from harness.keyfacts import judged_coverage
 
 
 @dataclass

@@ -12,11 +12,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.cache import (NotCacheable, ResultCache, candidate_key, code_fingerprint, from_plain, open_cache_db, story_key,
-                           to_plain)
+from harness.cache import (
+    NotCacheable,
+    ResultCache,
+    candidate_key,
+    code_fingerprint,
+    from_plain,
+    open_cache_db,
+    story_key,
+    to_plain,
+)
 from harness.config import Config
 from harness.crossencoder import PairCache
-from harness.embeddings import EmbeddingCache, Embedder, declared_dimension
+from harness.embeddings import Embedder, EmbeddingCache, declared_dimension
 from harness.ingest import load_stories
 from harness.judge import Judgement
 from harness.pipeline import CandidateResult, run

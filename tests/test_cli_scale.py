@@ -14,7 +14,6 @@ from harness.cli import main
 from harness.gate import BASELINE_FORMAT, baseline_document, gate_settings, load_gate_config
 from harness.report import write_reports
 
-
 MAX_LINES = 30  # what the tests allow a console summary (the code aims at 25)
 
 

@@ -9,14 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.config import RANGES, SECTIONS, Config, load_config
 from harness.document import InputError
 from harness.gate import GATE_RANGES, KNOWN_METRICS, GateConfig, load_gate_config
-
-from conftest import ROOT
 
 
 @contextmanager

@@ -5,11 +5,10 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from harness.cli import main
 from harness.report import CLAIM_COLUMNS, write_reports
-
-from conftest import ROOT
 
 NOT_SUPPORTED = {"contradicted", "unsupported"}
 

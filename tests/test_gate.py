@@ -7,20 +7,32 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_config import no_hang
 
 import harness.gate
 from harness.cli import main
 from harness.document import InputError
-from harness.gate import (BASELINE_FORMAT, KNOWN_METRICS, GateConfig, GateReport, baseline_deltas, baseline_document,
-                          bootstrap_interval, console_summary, evaluate_gate, gate_section, junit_xml, load_gate_config,
-                          load_run_document, markdown)
+from harness.gate import (
+    BASELINE_FORMAT,
+    KNOWN_METRICS,
+    GateConfig,
+    GateReport,
+    baseline_deltas,
+    baseline_document,
+    bootstrap_interval,
+    console_summary,
+    evaluate_gate,
+    gate_section,
+    junit_xml,
+    load_gate_config,
+    load_run_document,
+    markdown,
+)
 from harness.pipeline import run
 from harness.report import write_reports
-
-from conftest import ROOT
-from test_config import no_hang
 
 pytest_plugins = ["pytester"]
 
@@ -527,6 +539,7 @@ def test_load_baseline_is_the_one_loader(tmp_path):
     corrupt.write_text(json.dumps(doc(record("s", "a", "x"))), "utf-8")
     assert load_baseline(corrupt)["candidates"][0]["id"] == "a"
     import inspect
+
     from harness import cli, pytest_plugin
     for module in (cli, pytest_plugin, harness.gate):  # nobody else decides whether a baseline exists
         assert "load_run_document(Path(gate.baseline))" not in inspect.getsource(module)
@@ -565,7 +578,8 @@ def test_gate_settings_round_trip_through_run_json(tmp_path):
 
 def test_error_rows_are_named(tmp_path):
     from types import SimpleNamespace
-    from harness.report.tables import names, _without_secrets
+
+    from harness.report.tables import _without_secrets, names
     config = SimpleNamespace(gold=str(tmp_path / "gold"), candidates=str(tmp_path / "cands"))
     (tmp_path / "gold" / "s").mkdir(parents=True)
     (tmp_path / "cands" / "orphan").mkdir(parents=True)

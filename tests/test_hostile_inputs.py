@@ -14,8 +14,8 @@ import time
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from harness.cli import main
 
 SECRET = "A private file outside the input folders."

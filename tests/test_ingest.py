@@ -8,7 +8,6 @@ from harness.ingest import load_stories, load_story, read_document
 from harness.ingest.readers import detect_format
 
 
-
 def kinds(doc, kind):
     return [b for b in doc.blocks if b.kind == kind]
 

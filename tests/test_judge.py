@@ -6,7 +6,7 @@ import pytest
 
 from harness.checks import CONFLICT, FAIL, MISSING, PASS, CheckResult
 from harness.config import Config
-from harness.judge import (FEATURES, CalibratedJudge, CrossEncoderJudge, EvidenceJudge, decide, make_judge)
+from harness.judge import FEATURES, CalibratedJudge, CrossEncoderJudge, EvidenceJudge, decide, make_judge
 
 
 def test_calibration_file_loads_and_reproduces_recorded_scores():

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
-import pytest
+from conftest import GOLD
 
-from conftest import GOLD, ROOT
+from harness import metrics as m
 from harness.claims import Claim
 from harness.document import DERIVED, HAND_WRITTEN, REFERENCE
 from harness.ingest import load_story
 from harness.keyfacts import derive_key_facts, kinds
-from harness import metrics as m
 
 
 def _story_without_key_facts(tmp_path, summary: str | None = None):

@@ -8,7 +8,6 @@ import os
 import pickle
 import platform
 import socket
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

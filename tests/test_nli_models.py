@@ -34,7 +34,7 @@ def tiny_model(family: str, labels: list[str], seed: int = 0):
     """A one-layer model with 32-wide hidden states; classifier weights and biases made large enough that
     the classes get clearly different probabilities (a fresh head gives every class about the same)."""
     sizes = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                 num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+                 num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={name: i for i, name in enumerate(labels)})
     config = (transformers.BertConfig(**sizes) if family == "bert"
               else transformers.DebertaV2Config(max_position_embeddings=512, type_vocab_size=0, **sizes))
     torch.manual_seed(seed)
@@ -85,12 +85,12 @@ def test_labels_come_from_the_config_not_the_position(family, tmp_path, tokenize
     with torch.no_grad():
         model.classifier.weight.copy_(model.classifier.weight.flip(0))
         model.classifier.bias.copy_(model.classifier.bias.flip(0))
-    model.config.id2label, model.config.label2id = dict(enumerate(NLI[::-1])), {l: i for i, l in enumerate(NLI[::-1])}
+    model.config.id2label, model.config.label2id = dict(enumerate(NLI[::-1])), {name: i for i, name in enumerate(NLI[::-1])}
     permuted = save(model, tmp_path / "entailment-last", tokenizer_files)
     relabelled = tmp_path / "relabelled"
     shutil.copytree(first, relabelled)
     config = json.loads((relabelled / "config.json").read_text())
-    config["id2label"], config["label2id"] = dict(enumerate(NLI[::-1])), {l: i for i, l in enumerate(NLI[::-1])}
+    config["id2label"], config["label2id"] = dict(enumerate(NLI[::-1])), {name: i for i, name in enumerate(NLI[::-1])}
     (relabelled / "config.json").write_text(json.dumps(config))
 
     p_first, p_permuted, p_relabelled = (CrossEncoder(str(f), None).predict_pairs(PAIRS) for f in (first, permuted, relabelled))

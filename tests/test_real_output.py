@@ -95,7 +95,8 @@ def test_a_tokenised_copy_of_a_source_sentence_is_supported(config):
 
 
 def test_detokenize_never_fails_and_only_removes_spaces():
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
     tokens = st.sampled_from(["'", "''", "``", "`", '"', "'s", "n't", ",", ".", "-lrb-", "-rrb-", "a", "Word", "2013", "$"])
 
     @settings(max_examples=300, deadline=None)

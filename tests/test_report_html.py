@@ -19,8 +19,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture(scope="module")
 def report_folder(run_result, tmp_path_factory):
-    from harness.gate import load_gate_config
     from conftest import ROOT
+
+    from harness.gate import load_gate_config
     return write_reports(run_result, tmp_path_factory.mktemp("html"), "html", load_gate_config(ROOT / "harness.toml"))
 
 

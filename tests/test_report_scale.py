@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from test_report_html import CHROMIUM, CHROMIUM_ARGS, _require_chromium, copy_candidate
 
 from harness.gate import gate_section, load_gate_config
 from harness.metrics import aggregate_systems
 from harness.report import write_reports
 from harness.report.html import render_html
-from test_report_html import CHROMIUM, CHROMIUM_ARGS, _require_chromium, copy_candidate
 
 STORIES, SYSTEMS, CLAIMS = 100, 16, 3
 WIDTH, HEIGHT = 1280, 800

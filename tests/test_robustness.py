@@ -15,7 +15,6 @@ from harness.claims import split_claims
 from harness.ingest.blocks import lines_to_blocks
 from harness.scorer import text_document
 
-
 # text made of the things summaries really contain: words, numbers, bullets, quotes, separators, non-ASCII
 PIECES = st.sampled_from(["Venezuela", "freed", "800", "and", "1,000", "prisoners", ".", "!", "?", "\n", "\n\n",
                           "• ", " ||| ", "“", "”", "'", '"', "Advertisement", "X", "Summary", "Key Points", ";",

@@ -1,11 +1,10 @@
 """--workers: stories spread over local processes give exactly the results of one process."""
 import shutil
-
 from dataclasses import replace
 
-from harness.pipeline import run
-
 from conftest import ROOT
+
+from harness.pipeline import run
 
 
 def _two_stories(root):

