@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     gate = load_gate_config(_gate_config_path(args))
     if args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
-    if args.run_id:
+    if args.run_id is not None:
         check_run_id(args.run_id)
     folder = reserve_run_folder(Path(config.reports), args.run_id)
     try:
@@ -117,8 +117,12 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Read every input with the real readers and print every problem, without loading any model."""
+    from harness.gate import load_gate_config
     from harness.ingest import load_stories
+    from harness.judge import check_judge
     config = _config(args)
+    load_gate_config(_gate_config_path(args))  # the [gate] settings too: a bad one is exit 2 naming it
+    check_judge(config.judge, config.judge_options)
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
     for problem in problems:
@@ -198,12 +202,15 @@ def read_pairs(path: Path, max_field_mb: float, required: tuple[str, ...] = PAIR
     return rows
 
 
-def _check_output_file(path: Path) -> None:
-    """Refuse an output path that cannot become a file, before any work is done."""
+def _check_output_file(path: Path, option: str = "--out", inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse an output path that cannot become a file, or would overwrite an input, before any work is done."""
     if path.is_dir():
-        raise InputError(path, "is a folder: --out names the output file")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise InputError(path, f"{path.parent} is not a folder")
+        raise InputError(path, f"is a folder: {option} names the output file")
+    if any(parent.exists() and not parent.is_dir() for parent in path.parents):
+        raise InputError(path, f"{next(p for p in path.parents if p.exists() and not p.is_dir())} is not a folder",
+                         option)
+    if any(path.resolve() == source.resolve() for source in inputs):
+        raise InputError(path, f"{option} would overwrite the input file")
 
 
 def cmd_score_pairs(args: argparse.Namespace) -> int:
@@ -211,7 +218,7 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
     from harness.scorer import ConsistencyScorer
     config = _config(args)
     out = Path(args.out)
-    _check_output_file(out)
+    _check_output_file(out, inputs=(Path(args.input),))
     rows = read_pairs(Path(args.input), config.max_file_mb)
     scorer = ConsistencyScorer(config)
     scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=not args.quiet)
@@ -281,6 +288,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
         markdown,
     )
     from harness.report import atomic_write_text
+    for option, path in (("--markdown", args.markdown), ("--junit", args.junit)):
+        if path:
+            _check_output_file(Path(path), option)
     current = load_run_document(Path(args.run))
     gate, source = _gate_settings(args, current, _run_file(Path(args.run)))
     baseline_path = None if args.no_baseline else (args.baseline or gate.baseline)

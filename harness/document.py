@@ -40,9 +40,9 @@ PLAIN_NAME = re.compile(r"[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,127}")
 
 def check_plain_name(value: str, path: Path | str, field: str) -> str:
     """`value` unchanged if it is a plain name, else an InputError naming where it came from."""
-    if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value):
+    if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value) or value != value.strip():
         raise InputError(path, f"{value!r} is not a plain name: expected at most 128 characters with no '/', '\\' "
-                         "or control characters, not starting with '.'", field)
+                         "or control characters, not starting with '.' or with or ending in a space", field)
     return value
 
 

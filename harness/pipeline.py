@@ -19,7 +19,7 @@ from harness.document import HAND_WRITTEN, Document, InputError, Story
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import load_stories
-from harness.judge import Judge, Judgement, make_judge, soft_minimum
+from harness.judge import CONTRADICTED, Judge, Judgement, make_judge, soft_minimum
 from harness.keyfacts import judged_coverage
 
 
@@ -67,12 +67,12 @@ class StoryEvaluator:
         self.fact_vectors = embedder.encode([story.key_facts[i].text for i in self.hand_written])
         self.reference_text = "\n".join(r.content_text for r in story.references)
 
-    def key_fact_matches(self, doc: Document, claims: list[Claim], claim_vectors) -> list[m.FactMatch]:
+    def key_fact_matches(self, doc: Document, claims: list[Claim], claim_vectors, refuted: set[int]) -> list[m.FactMatch]:
         """Hand-written facts matched to claims (their must_mention terms and the coverage threshold);
         facts from reference summaries or derived ones judged against the candidate (harness.keyfacts)."""
         facts = self.story.key_facts
         hand = m.key_fact_coverage([facts[i] for i in self.hand_written], claims, self.fact_vectors @ claim_vectors.T,
-                                   self.config.coverage_threshold, self.config.lexical_weight)
+                                   self.config.coverage_threshold, self.config.lexical_weight, refuted)
         others = [f for f in facts if f.kind != HAND_WRITTEN]
         judged = judged_coverage(others, doc, claims, self.story.date, self.embedder, self.judge, self.config)
         found = {match.fact_id: match for match in hand + judged}
@@ -86,7 +86,8 @@ class StoryEvaluator:
         judgements = self.judge.judge(claims, evidence, self.sources)
         claim_vectors = self.embedder.encode([c.text for c in claims])
         content_vectors = claim_vectors[[i for i, c in enumerate(claims) if not c.is_artefact]]
-        matches = self.key_fact_matches(doc, claims, claim_vectors)
+        refuted = {i for i, j in enumerate(judgements) if j.verdict == CONTRADICTED}
+        matches = self.key_fact_matches(doc, claims, claim_vectors, refuted)
         summary = "\n".join(c.text for c in claims if not c.is_artefact)
         rouge_by_ref = {r.doc_id: m.rouge(summary, r.content_text) for r in self.story.references}
         values: dict[str, Any] = m.claim_metrics(judgements)
@@ -143,7 +144,8 @@ def evaluate_story(story: Story, config: Config, use_cache: bool = True, progres
                 evaluator = evaluator or StoryEvaluator(story, embedder, state["judge"], config)
                 result = evaluator.evaluate(doc)
             except Exception as exc:  # one bad candidate never sinks the run
-                result = CandidateResult(story.story_id, doc, doc.path, error=f"{doc.path}: {type(exc).__name__}: {exc}")
+                problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
+                result = CandidateResult(story.story_id, doc, doc.path, error=problem)
             if cache and result.ok:  # outside the try: a cache that cannot be written is a warning, not the candidate's fault
                 cache.put(key, result)
         results.append(result)

@@ -150,7 +150,7 @@ def test_numpy_values_and_tuples_keep_their_types():
 
 CACHES = {
     "results": (ResultCache, lambda c: c.put("k", {"a": 1}), lambda c: c.get("k") == {"a": 1}),
-    "embeddings": (EmbeddingCache, lambda c: c.put_many({"k": np.ones(4, np.float32)}), lambda c: list(c.get_many(["k"], 4)) == ["k"]),
+    "embeddings": (EmbeddingCache, lambda c: c.put_many({"k": np.full(4, 0.5, np.float32)}), lambda c: list(c.get_many(["k"], 4)) == ["k"]),
     "pairs": (PairCache, lambda c: c.put_many({"k": 0.5}), lambda c: c.get_many(["k"]) == {"k": 0.5}),
 }
 
@@ -201,7 +201,7 @@ def test_unusable_cache_folder_means_no_cache_not_a_crash(tmp_path, capsys):
     blocker.write_text("a file where the cache folder should be")
     cache = EmbeddingCache(blocker / "embeddings")
     assert cache.db is None and cache.get_many(["k"], 4) == {}
-    cache.put_many({"k": np.ones(4, np.float32)})
+    cache.put_many({"k": np.full(4, 0.5, np.float32)})
     assert "cannot be used" in capsys.readouterr().err
     assert open_cache_db(tmp_path / "x.sqlite", "t", (("key", "TEXT"),)) is not None
 
@@ -246,8 +246,8 @@ def test_read_errors_are_misses_with_one_warning(tmp_path, capsys):
 def test_failed_writes_warn_once_and_stop(tmp_path, capsys):
     cache = EmbeddingCache(tmp_path)
     cache.db = Failing(cache.db, "INSERT", sqlite3.OperationalError("database or disk is full"))
-    cache.put_many({"a": np.ones(4, np.float32)})
-    cache.put_many({"b": np.ones(4, np.float32)})
+    cache.put_many({"a": np.full(4, 0.5, np.float32)})
+    cache.put_many({"b": np.full(4, 0.5, np.float32)})
     err = capsys.readouterr().err
     assert err.count(f"cache file {cache.path} could not be written (database or disk is full)") == 1
     assert not cache.writable
@@ -267,22 +267,27 @@ def test_disk_full_is_a_warning_not_a_candidate_error(planted, tmp_path, monkeyp
 
 
 def test_wrong_length_or_non_finite_vectors_are_recomputed(embedder, tmp_path):
-    texts = ["A sentence only the cache tests embed.", "Another sentence only the cache tests embed."]
+    """Also zeros and huge values: finite, right length, but not the unit vectors the embedder stores."""
+    texts = ["A sentence only the cache tests embed.", "Another sentence only the cache tests embed.",
+             "A third sentence only the cache tests embed.", "A fourth sentence only the cache tests embed."]
     first = Embedder(embedder.model_name, tmp_path)
     first._model = embedder.model  # the loaded model, not a second copy
     vectors = first.encode(texts)
-    assert first.computed == 2 and vectors.shape[1] == first.dimension == 384
+    assert first.computed == 4 and vectors.shape[1] == first.dimension == 384
     assert declared_dimension(first.load_target) == first.dimension
     short, broken = first.key(texts[0]), first.key(texts[1])
     with first.cache.db:
         first.cache.db.execute("UPDATE emb SET vec = ? WHERE key = ?", (vectors[0][:-1].tobytes(), short))
         first.cache.db.execute("UPDATE emb SET vec = ? WHERE key = ?", (np.full(vectors.shape[1], np.nan, np.float32).tobytes(), broken))
+        for text, value in ((texts[2], 0.0), (texts[3], 1e30)):
+            first.cache.db.execute("UPDATE emb SET vec = ? WHERE key = ?",
+                                   (np.full(vectors.shape[1], value, np.float32).tobytes(), first.key(text)))
     second = Embedder(embedder.model_name, tmp_path)
     second._model = embedder.model
     again = second.encode(texts)
-    assert second.computed == 2 and second.cached_hits == 0 and np.allclose(again, vectors)
+    assert second.computed == 4 and second.cached_hits == 0 and np.allclose(again, vectors, atol=1e-6)
     third = Embedder(embedder.model_name, tmp_path)  # the replaced vectors are read back; no model is loaded
-    assert np.array_equal(third.encode(texts), again) and third.cached_hits == 2 and third._model is None
+    assert np.array_equal(third.encode(texts), again) and third.cached_hits == 4 and third._model is None
 
 
 def test_pair_probabilities_outside_0_1_are_misses(tmp_path):

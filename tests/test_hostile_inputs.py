@@ -97,7 +97,7 @@ def test_run_keeps_the_good_candidates_and_touches_nothing_outside(corpus):
     assert peak_mb < 2048 and seconds < 120, (peak_mb, seconds)  # the models included
 
 
-@pytest.mark.parametrize("run_id", ["..", ".", "latest", "baseline", "a/b", "../x", ".hidden", "x" * 200])
+@pytest.mark.parametrize("run_id", ["..", ".", "latest", "baseline", "a/b", "../x", ".hidden", "x" * 200, " ", "", " a"])
 def test_a_run_id_that_is_not_a_plain_name_is_refused_before_any_work(tmp_path, capsys, run_id):
     reports = tmp_path / "reports"
     (reports / "baseline").mkdir(parents=True)
@@ -191,3 +191,28 @@ def test_score_pairs_reads_line_separators_inside_strings(tmp_path, config):
     scored = {r["id"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
     assert scored["ls"]["score"] > 0.5
     assert scored["none"]["score"] is None and "no scorable claim" in scored["none"]["reason"]
+
+
+@pytest.mark.parametrize("toml, problem", [
+    ('[judge]\nname = "evidence"\noptions = { chunks = "all" }\n', "judge 'evidence' takes no option 'chunks'"),
+    ("[gate]\nbootstrap_samples = 0\n", "gate.bootstrap_samples"),
+    ('[models]\nembedding = "/nonexistent/model"\n', "model folder /nonexistent/model does not exist"),
+])
+def test_a_bad_setting_is_one_line_before_any_work(tmp_path, capsys, toml, problem):
+    (tmp_path / "h.toml").write_text(toml, "utf-8")
+    for command in (["validate"], ["run", "--out", str(tmp_path / "reports")]):
+        if problem.startswith("model folder") and command == ["validate"]:
+            continue  # validate loads no model
+        assert main([*command, "--config", str(tmp_path / "h.toml"), "--gold", str(ROOT / "gold"),
+                     "--candidates", str(ROOT / "candidates")]) == 2
+        err = capsys.readouterr().err
+        assert problem in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_gate_report_paths_are_checked_before_the_gate(tmp_path, capsys):
+    (tmp_path / "file").write_text("x", "utf-8")
+    for option, path in (("--markdown", tmp_path), ("--junit", tmp_path / "file" / "gate.xml")):
+        assert main(["gate", "--no-baseline", option, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}") and "PASSED" not in err, err

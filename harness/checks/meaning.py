@@ -41,10 +41,27 @@ ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences 
 NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
 
 
+# Opposite acts that WordNet does not list as antonyms but news summaries reverse ("approved" -> "rejected").
+OPPOSITE_ACTS = [("approve", "reject"), ("accept", "reject"), ("accept", "decline"), ("agree", "refuse"),
+                 ("support", "oppose"), ("welcome", "oppose"), ("welcome", "condemn"), ("welcome", "criticise"),
+                 ("welcome", "criticize"), ("praise", "condemn"), ("praise", "criticise"), ("allow", "ban"),
+                 ("allow", "forbid"), ("allow", "prohibit"), ("permit", "ban"), ("confirm", "deny"), ("gain", "lose"),
+                 ("increase", "cut"), ("raise", "cut"), ("raise", "lower"), ("boost", "cut"), ("expand", "cut"),
+                 ("succeed", "fail"), ("pass", "fail"), ("release", "detain"), ("release", "arrest"),
+                 ("release", "jail"), ("free", "jail"), ("hire", "fire"), ("acquit", "convict"), ("resume", "suspend"),
+                 ("lift", "impose"), ("strengthen", "weaken"), ("improve", "worsen"), ("grow", "shrink"),
+                 ("ease", "tighten"), ("safe", "dangerous")]
+
+
 @lru_cache(maxsize=1)
 def antonym_table() -> dict[str, frozenset[str]]:
+    """WordNet's antonyms (harness/data/antonyms.json) and OPPOSITE_ACTS, both ways."""
     data = json.loads(resources.files("harness").joinpath("data/antonyms.json").read_text("utf-8"))
-    return {word: frozenset(opposites) for word, opposites in data["antonyms"].items()}
+    table = {word: set(opposites) for word, opposites in data["antonyms"].items()}
+    for a, b in OPPOSITE_ACTS:
+        table.setdefault(a, set()).add(b)
+        table.setdefault(b, set()).add(a)
+    return {word: frozenset(opposites) for word, opposites in table.items()}
 
 
 def lemmas(word: str) -> set[str]:

@@ -58,7 +58,7 @@ def load_yaml(text: str, path: Path, field: str | None = None) -> Any:
     try:
         return _check_nesting(yaml.load(text, Loader=_PlainYamlLoader), path, "YAML", field)
     except yaml.YAMLError as exc:
-        raise InputError(path, f"invalid YAML: {exc}", field) from exc
+        raise InputError(path, f"invalid YAML: {' '.join(str(exc).split())}", field) from exc
     except RecursionError as exc:
         raise InputError(path, f"YAML nested more than {MAX_NESTING} levels deep: refused", field) from exc
 

@@ -54,13 +54,13 @@ def reserve_run_folder(out_dir: Path, run_id: str | None = None) -> Path:
     if not out_dir.is_dir():
         raise InputError(out_dir, "the reports folder is not a folder")
     for attempt in range(100):
-        name = check_run_id(run_id) if run_id else new_run_id() + (f"-{attempt}" if attempt else "")
+        name = check_run_id(run_id) if run_id is not None else new_run_id() + (f"-{attempt}" if attempt else "")
         folder = out_dir / name
         try:
             folder.mkdir()
             break
         except FileExistsError:
-            if run_id:
+            if run_id is not None:
                 raise InputError(folder, "a run folder of this name already exists and is never replaced: "
                                  "choose another --run-id") from None
         except OSError as exc:
@@ -111,13 +111,19 @@ def _umask() -> int:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a file through a unique temporary sibling and a rename, so readers never see half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a report is as readable as any file
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
