@@ -12,7 +12,7 @@ from typing import Any
 from tqdm import tqdm
 
 from harness import metrics as m
-from harness.checks import SourceFacts
+from harness.checks import CONFLICT, SourceFacts
 from harness.claims import Claim, split_claims
 from harness.config import Config
 from harness.document import HAND_WRITTEN, Document, InputError, Story
@@ -86,7 +86,9 @@ class StoryEvaluator:
         judgements = self.judge.judge(claims, evidence, self.sources)
         claim_vectors = self.embedder.encode([c.text for c in claims])
         content_vectors = claim_vectors[[i for i, c in enumerate(claims) if not c.is_artefact]]
-        refuted = {i for i, j in enumerate(judgements) if j.verdict == CONTRADICTED}
+        # a claim the sources contradict covers no key fact, unless only its quotation's wording is wrong
+        refuted = {i for i, j in enumerate(judgements) if j.verdict == CONTRADICTED
+                   and any(c.kind == CONFLICT and c.check != "quote" for c in j.failed_checks)}
         matches = self.key_fact_matches(doc, claims, claim_vectors, refuted)
         summary = "\n".join(c.text for c in claims if not c.is_artefact)
         rouge_by_ref = {r.doc_id: m.rouge(summary, r.content_text) for r in self.story.references}
