@@ -34,8 +34,8 @@ COLUMNS = ("consistency", "faithfulness", "mean_p_support", "contradicted", "uns
 
 
 def article_id(row_id: str) -> str:
-    """`summeval-dm-test-<hash>-M11` -> `dm-test-<hash>`."""
-    return re.sub(r"^summeval-|-M\d+$", "", row_id)
+    """`summeval-dm-test-<hash>-M11` (or `-S2`) -> `dm-test-<hash>`."""
+    return re.sub(r"^summeval-|-[A-Z]+\d+$", "", row_id)
 
 
 def lay_out(rows: list[dict], root: Path, with_reference: bool) -> None:
