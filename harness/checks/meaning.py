@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
 
@@ -29,6 +30,9 @@ AFFIRMATION = frozenset("say said says confirm confirmed confirms announce annou
                         "acknowledge acknowledged acknowledges agree agreed agrees state stated states claim claimed "
                         "claims told tell tells add added adds insist insisted insists".split())
 CERTAINTY = frozenset("will definitely certainly certain surely undoubtedly must guaranteed sure".split())
+# "will" is only a certainty against a hedge about the future ("is expected to", "may"), not against "thought to"
+FUTURE_HEDGE = frozenset("may might could possibly perhaps expected likely unlikely probably plans planned hoped hopes "
+                         "considering proposed".split())
 HEDGE = frozenset("may might could possibly perhaps unclear uncertain expected believed alleged allegedly reportedly "
                   "appeared appears apparently likely unlikely thought probably plans planned hoped hopes possible "
                   "considering proposed suggested".split())
@@ -123,7 +127,8 @@ def check_modality(alignment: Alignment) -> CheckResult:
         return CheckResult("modality", NA)
     claim_words, source_words = {w.folded for w in alignment.claim}, {w.folded for w in alignment.source}
     sure = _first(alignment.claim, CERTAINTY, source_words)
-    hedge = _first([w for w in alignment.source if not w.is_capitalised], HEDGE, claim_words)  # "May ..." wishes
+    hedges = FUTURE_HEDGE if sure and sure.lower() == "will" else HEDGE
+    hedge = _first([w for w in alignment.source if not w.is_capitalised], hedges, claim_words)  # "May ..." wishes
     if sure and hedge and not (source_words & CERTAINTY):
         return CheckResult("modality", FAIL, f"'{sure}' vs source '{hedge}'", CONFLICT,
                            f"The claim is certain (\u201c{sure}\u201d) where the source hedges (\u201c{hedge}\u201d).")
@@ -137,8 +142,11 @@ def _names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
 
 
 def _same_name(a: str, b: str) -> bool:
-    """One name in two forms: equal keys, or one a prefix of the other ("venezuela", "venezuelan")."""
-    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+    """One name in two forms: equal keys, one a prefix of the other ("venezuela", "venezuelan"), a short form
+    ("barca", "barcelona": four letters in common first) or a misspelling ("gerogia")."""
+    if a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a) or a[:4] == b[:4])):
+        return True
+    return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _same_names(mine: list[Word], theirs: list[Word]) -> bool:
@@ -162,7 +170,7 @@ def _source_names(sources: SourceFacts) -> set[str]:
 
 
 def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResult:
-    if not alignment.same_statement:
+    if alignment.support < SUBSTITUTION_SUPPORT:
         return CheckResult("substitution", NA)
     known = _source_names(sources)
     pairs = []
@@ -196,6 +204,7 @@ def _entity_sides(words: list[Word], verb: int, known: set[str]) -> tuple[set[st
     return names(words[max(0, verb - 4):verb]), names(words[verb + 1:verb + 5])
 
 
+SUBSTITUTION_SUPPORT = 0.75  # the rest of the claim must be in the sentence for one name to stand in another's place
 MAX_NAME_WORDS = 4  # a substituted name is at most this many words on either side
 CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                      "july august september october november december".split())
