@@ -63,20 +63,20 @@ class StoryEvaluator:
         self.index = EvidenceIndex(story.references, embedder, config.top_k, config.lexical_weight)
         self.sources = SourceFacts([p.text for p in self.index.passages], story.date,
                                    documents=[p.source for p in self.index.passages])
-        self.hand_written = [i for i, f in enumerate(story.key_facts) if f.kind == HAND_WRITTEN]
-        self.fact_vectors = embedder.encode([story.key_facts[i].text for i in self.hand_written])
+        # hand-written facts are matched to claims; the others (reference, derived) are judged per candidate
+        self.hand_facts = [f for f in story.key_facts if f.kind == HAND_WRITTEN]
+        self.judged_facts = [f for f in story.key_facts if f.kind != HAND_WRITTEN]
+        self.fact_vectors = embedder.encode([f.text for f in self.hand_facts])
         self.reference_text = "\n".join(r.content_text for r in story.references)
 
     def key_fact_matches(self, doc: Document, claims: list[Claim], claim_vectors, refuted: set[int]) -> list[m.FactMatch]:
         """Hand-written facts matched to claims (their must_mention terms and the coverage threshold);
         facts from reference summaries or derived ones judged against the candidate (harness.keyfacts)."""
-        facts = self.story.key_facts
-        hand = m.key_fact_coverage([facts[i] for i in self.hand_written], claims, self.fact_vectors @ claim_vectors.T,
+        hand = m.key_fact_coverage(self.hand_facts, claims, self.fact_vectors @ claim_vectors.T,
                                    self.config.coverage_threshold, self.config.lexical_weight, refuted)
-        others = [f for f in facts if f.kind != HAND_WRITTEN]
-        judged = judged_coverage(others, doc, claims, self.story.date, self.embedder, self.judge, self.config)
+        judged = judged_coverage(self.judged_facts, doc, claims, self.story.date, self.embedder, self.judge, self.config)
         found = {match.fact_id: match for match in hand + judged}
-        return [found[f.fact_id] for f in facts]
+        return [found[f.fact_id] for f in self.story.key_facts]
 
     def evaluate(self, doc: Document) -> CandidateResult:
         claims = split_claims(doc, self.story.story_id)
