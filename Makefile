@@ -23,9 +23,10 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# ruff's lint rules as configured in pyproject.toml ([tool.ruff]); .ci/run runs it too
+# ruff lint rules and formatting as configured in pyproject.toml ([tool.ruff]); .ci/run runs it too
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Evaluate, then gate against thresholds and reports/baseline/baseline.json (exit 1 when the gate fails).
 gate: $(STAMP)

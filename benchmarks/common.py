@@ -1,4 +1,5 @@
 """Shared helpers for the benchmark scripts: reading the human-labelled benchmark files by path."""
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ def summeval(bench: Path) -> list[dict]:
 
 def balanced_accuracy_at(scores, labels, threshold: float) -> float:
     from harness.metaeval import balanced_accuracy_at as at
+
     return at(scores, labels, threshold)
 
 
@@ -29,6 +31,7 @@ def best_threshold(scores, labels) -> tuple[float, float]:
     """The threshold (between observed scores) with the highest balanced accuracy: (threshold, accuracy).
     The same choice `harness meta-eval` makes (harness.metaeval.best_threshold); both labels must occur."""
     from harness.metaeval import best_threshold as best
+
     chosen = best(scores, labels)
     if chosen is None:
         raise ValueError("best_threshold needs rows of both labels")

@@ -7,6 +7,7 @@ references that hold its evidence (what the `crossencoder` judge reads), with th
 time and memory are measured in a fresh process; throughput is the median of `--repeats` passes over the
 same pairs, at several batch sizes. Prints a Markdown table and writes benchmarks/results/crossencoder_cost.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,7 @@ def story_pairs() -> list[tuple[str, str]]:
     from harness.ingest import load_stories
     from harness.judge import make_judge
     from harness.pipeline import StoryEvaluator
+
     config = Config(judge="crossencoder", cache=str(ROOT / ".cache/harness"))
     stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")
     embedder = Embedder(config.embedding_model, Path(config.cache) / "embeddings")
@@ -65,8 +67,11 @@ def main() -> None:
     args = parser.parse_args()
     from harness.crossencoder import CrossEncoder, shipped_model_path
 
-    probe = json.loads(subprocess.run([sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True,
-                                      cwd=ROOT).stdout.strip().splitlines()[-1])
+    probe = json.loads(
+        subprocess.run([sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True, cwd=ROOT)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     pairs = story_pairs()
     counter = CrossEncoder()
     pieces = [counter.count(p) + counter.count(c) + 3 for p, c in pairs[:200]]
@@ -82,14 +87,25 @@ def main() -> None:
         median = statistics.median(times)
         rows.append(f"| {batch_size} | {len(pairs)} | {median:.2f} | {len(pairs) / median:.1f} |")
     size_mb = (shipped_model_path() / "model.onnx").stat().st_size / 2**20
-    table = "\n".join([
-        "# Cross-encoder cost", "", "Command: `.venv/bin/python benchmarks/crossencoder_cost.py`", "",
-        f"- model file: {size_mb:.1f} MB int8 ONNX (harness/models/consistency-minilm/model.onnx)",
-        f"- load (fresh process, import + session): {probe['load_s']:.2f} s; peak RSS of that process after scoring 32 pairs: "
-        f"{probe['peak_rss_mb']:.0f} MB (Python and imports alone: {probe['rss_before_mb']:.0f} MB)",
-        f"- pairs: every (chunk, claim) the `crossencoder` judge reads for the example story's candidates; "
-        f"median length {statistics.median(pieces):.0f} word pieces", f"- onnxruntime threads: {args.threads}", "",
-        f"| batch size | pairs | median seconds (of {args.repeats}) | pairs per second |", "|---|---|---|---|", *rows, ""])
+    table = "\n".join(
+        [
+            "# Cross-encoder cost",
+            "",
+            "Command: `.venv/bin/python benchmarks/crossencoder_cost.py`",
+            "",
+            f"- model file: {size_mb:.1f} MB int8 ONNX (harness/models/consistency-minilm/model.onnx)",
+            f"- load (fresh process, import + session): {probe['load_s']:.2f} s; peak RSS of that process after scoring 32 pairs: "
+            f"{probe['peak_rss_mb']:.0f} MB (Python and imports alone: {probe['rss_before_mb']:.0f} MB)",
+            f"- pairs: every (chunk, claim) the `crossencoder` judge reads for the example story's candidates; "
+            f"median length {statistics.median(pieces):.0f} word pieces",
+            f"- onnxruntime threads: {args.threads}",
+            "",
+            f"| batch size | pairs | median seconds (of {args.repeats}) | pairs per second |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
     publish(table, args.out)
 
 

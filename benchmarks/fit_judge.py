@@ -16,6 +16,7 @@ summary scored against its own document with the two best evidence sentences of 
 (label 0: the document still discusses the subject but no longer states the claim). They are used for
 fitting, never for the threshold or the reported val metrics.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,8 +100,13 @@ def main() -> None:
     weights, intercept = model.coef_[0], float(model.intercept_[0])
     scores = [summary_score(claims, weights, intercept) for claims in per_row]
     threshold, val_bacc = best_threshold(scores, list(y))
-    samples = [{"features": dict(zip(FEATURES, map(float, X[i]))),
-                "p": 1 / (1 + math.exp(-(intercept + float(np.dot(weights, X[i])))))} for i in range(0, len(X), len(X) // 5)]
+    samples = [
+        {
+            "features": dict(zip(FEATURES, map(float, X[i]))),
+            "p": 1 / (1 + math.exp(-(intercept + float(np.dot(weights, X[i]))))),
+        }
+        for i in range(0, len(X), len(X) // 5)
+    ]
     params = {
         "model": "logistic regression over claim features (harness.judge.FEATURES)",
         "features": list(FEATURES),
@@ -108,17 +114,31 @@ def main() -> None:
         "intercept": round(intercept, 6),
         "threshold": round(threshold, 6),
         "fitted_on": {
-            "file": "summedits_all.jsonl", "cut": "val", "rows": len(rows),
-            "label_1": int(y.sum()), "label_0": int(len(y) - y.sum()),
+            "file": "summedits_all.jsonl",
+            "cut": "val",
+            "rows": len(rows),
+            "label_1": int(y.sum()),
+            "label_0": int(len(y) - y.sum()),
             "documents": len({r["document"] for r in rows}),
-            "synthetic_negatives": {"mismatched_document": args.mismatched, "evidence_removed": args.removed,
-                                    "total": len(synthetic)}, "seed": args.seed,
+            "synthetic_negatives": {
+                "mismatched_document": args.mismatched,
+                "evidence_removed": args.removed,
+                "total": len(synthetic),
+            },
+            "seed": args.seed,
             "sha256": hashlib.sha256((args.bench / "summedits_all.jsonl").read_bytes()).hexdigest(),
         },
-        "fit": {"C": args.C, "class_weight": "balanced", "sklearn": __import__("sklearn").__version__,
-                "date": date.today().isoformat(), "command": "python benchmarks/fit_judge.py --bench ../shared/bench"},
+        "fit": {
+            "C": args.C,
+            "class_weight": "balanced",
+            "sklearn": __import__("sklearn").__version__,
+            "date": date.today().isoformat(),
+            "command": "python benchmarks/fit_judge.py --bench ../shared/bench",
+        },
         "val_metrics": {"balanced_accuracy": round(val_bacc, 4), "roc_auc": round(float(roc_auc_score(y, scores)), 4)},
-        "recorded": [{"features": {k: round(v, 6) for k, v in s["features"].items()}, "p": round(s["p"], 6)} for s in samples],
+        "recorded": [
+            {"features": {k: round(v, 6) for k, v in s["features"].items()}, "p": round(s["p"], 6)} for s in samples
+        ],
     }
     # recorded p values are recomputed from the rounded parameters so that loading reproduces them exactly
     for s in params["recorded"]:

@@ -7,6 +7,7 @@ with `[judge] name = "llm"` pointing at it, and runs `harness meta-eval` on at m
 origin, label) of summedits_all.jsonl: with 1, 32 rows. The 270M model is far too small to judge consistency;
 this measures the plumbing and the cost per claim, whatever it scores. Prints the meta-evaluation table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,13 +27,18 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with packaged_llama_server(log=args.out / "llama-server.log") as url:
         toml = args.out / "harness.toml"
-        toml.write_text(f'[paths]\ncache = "{args.out / "cache"}"\n[judge]\nname = "llm"\n'
-                        f'options = {{ base_url = "{url}", model = "gemma-3-270m", max_tokens = 64 }}\n', "utf-8")
+        toml.write_text(
+            f'[paths]\ncache = "{args.out / "cache"}"\n[judge]\nname = "llm"\n'
+            f'options = {{ base_url = "{url}", model = "gemma-3-270m", max_tokens = 64 }}\n',
+            "utf-8",
+        )
         result = run_meta_eval(args.bench / "summedits_all.jsonl", load_config(toml), args.out, sample=args.sample)
     print(markdown(result))
     usage = result.get("llm_usage", {})
-    print(f"{result['rows']} rows, {usage.get('requests', 0)} requests, {usage.get('total_tokens', 0)} tokens, "
-          f"{result['seconds']['scoring']:.0f} s scoring")
+    print(
+        f"{result['rows']} rows, {usage.get('requests', 0)} requests, {usage.get('total_tokens', 0)} tokens, "
+        f"{result['seconds']['scoring']:.0f} s scoring"
+    )
 
 
 if __name__ == "__main__":

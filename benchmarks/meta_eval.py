@@ -23,6 +23,7 @@ SummEval), so its per-domain thresholds chosen on val are chosen on data it has 
 each judge at its own fixed threshold, with nothing tuned on any split.
 Prints a Markdown table and writes it to benchmarks/results/meta_eval.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,16 @@ from common import publish  # noqa: E402
 from harness.config import Config  # noqa: E402
 from harness.metaeval import run_meta_eval  # noqa: E402
 
-DOMAINS = {"podcast": "Podcast", "samsum": "SamSum", "news": "News", "sales_call": "SalesCall",
-           "sales_email": "SalesEmail", "scitldr": "SciTLDR", "qmsumm": "QMSumm", "ectsum": "ECTSum"}
+DOMAINS = {
+    "podcast": "Podcast",
+    "samsum": "SamSum",
+    "news": "News",
+    "sales_call": "SalesCall",
+    "sales_email": "SalesEmail",
+    "scitldr": "SciTLDR",
+    "qmsumm": "QMSumm",
+    "ectsum": "ECTSum",
+}
 COMPARE = ["SummaCConv", "QAFactEval", "DAE", "GPT4"]
 FILES = ("summedits_all", "summeval_all")
 
@@ -91,10 +100,16 @@ def markdown(results: list[dict], reference: dict[str, dict[str, float]], comman
     edits = [r["summedits"] for r in results]
     base = edits[0]
     columns = [f"harness ({r['judge']})" for r in results] + ["word overlap (baseline)"] + [f"{m}*" for m in compare]
-    lines = ["# Meta-evaluation against human labels", "",
-             f"Command: `{command}`", "",
-             "## SummEdits: balanced accuracy (%) on `cut == test`, threshold chosen per domain on `cut == val`", "",
-             "| domain | n test | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
+    lines = [
+        "# Meta-evaluation against human labels",
+        "",
+        f"Command: `{command}`",
+        "",
+        "## SummEdits: balanced accuracy (%) on `cut == test`, threshold chosen per domain on `cut == val`",
+        "",
+        "| domain | n test | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
     for origin, name in DOMAINS.items():
         ours = [_pct(e["by_origin"][origin]["balanced_accuracy"]) for e in edits]
         ours.append(_pct(base["by_origin"][origin]["baseline"]["balanced_accuracy"]))
@@ -105,42 +120,79 @@ def markdown(results: list[dict], reference: dict[str, dict[str, float]], comman
     ours.append(_pct(base["mean_over_origins"]["baseline_balanced_accuracy"]))
     theirs = [f"{np.mean([reference[m][n] for n in DOMAINS.values()]):.1f}" for m in compare]
     lines.append("| mean of 8 domains | | " + " | ".join(ours + theirs) + " |")
-    lines.append("| mean of 8 domains, judge's own threshold (nothing tuned) | | "
-                 + " | ".join(_pct(e["mean_over_origins"]["fixed_balanced_accuracy"]) for e in edits) + " | |" + empty)
-    lines.append("| ROC AUC, all val rows (what thresholds are chosen on) | | " + " | ".join(
-        [_auc(e["by_cut"]["val"]["roc_auc"]) for e in edits] + [_auc(base["by_cut"]["val"]["baseline"]["roc_auc"])]) + " |" + empty)
-    lines.append("| ROC AUC, all test rows | | " + " | ".join(
-        [_auc(e["overall"]["roc_auc"]) for e in edits] + [_auc(base["overall"]["baseline"]["roc_auc"])]) + " |" + empty)
-    lines.append("| rows with no score (counted as 0.5) | | " + " | ".join(
-        [str(e["unscored"]["n"]) for e in edits] + [str(base["baseline_unscored"]["n"])]) + " |" + empty)
-    lines += ["", "\\* published numbers from `../shared/bench/README.md` (factualNLG README): threshold tuned per domain; "
-              "the split they were computed on is not stated. Their 'mean of 8 domains' is recomputed over the same 8 "
-              "domains (the published overall includes BillSum and Shakespeare).", "",
-              f"## SummEval ({results[0]['summeval']['rows']:,} CNN/DM summaries, expert consistency)", "",
-              "| judge | Spearman | Kendall | ROC AUC (label) | balanced accuracy (%, two-fold cross-fit) "
-              f"| system-level Kendall ({(results[0]['summeval']['system_level'] or {}).get('n_systems', 0)} systems) |",
-              "|---|---|---|---|---|---|"]
+    lines.append(
+        "| mean of 8 domains, judge's own threshold (nothing tuned) | | "
+        + " | ".join(_pct(e["mean_over_origins"]["fixed_balanced_accuracy"]) for e in edits)
+        + " | |"
+        + empty
+    )
+    lines.append(
+        "| ROC AUC, all val rows (what thresholds are chosen on) | | "
+        + " | ".join(
+            [_auc(e["by_cut"]["val"]["roc_auc"]) for e in edits] + [_auc(base["by_cut"]["val"]["baseline"]["roc_auc"])]
+        )
+        + " |"
+        + empty
+    )
+    lines.append(
+        "| ROC AUC, all test rows | | "
+        + " | ".join([_auc(e["overall"]["roc_auc"]) for e in edits] + [_auc(base["overall"]["baseline"]["roc_auc"])])
+        + " |"
+        + empty
+    )
+    lines.append(
+        "| rows with no score (counted as 0.5) | | "
+        + " | ".join([str(e["unscored"]["n"]) for e in edits] + [str(base["baseline_unscored"]["n"])])
+        + " |"
+        + empty
+    )
+    lines += [
+        "",
+        "\\* published numbers from `../shared/bench/README.md` (factualNLG README): threshold tuned per domain; "
+        "the split they were computed on is not stated. Their 'mean of 8 domains' is recomputed over the same 8 "
+        "domains (the published overall includes BillSum and Shakespeare).",
+        "",
+        f"## SummEval ({results[0]['summeval']['rows']:,} CNN/DM summaries, expert consistency)",
+        "",
+        "| judge | Spearman | Kendall | ROC AUC (label) | balanced accuracy (%, two-fold cross-fit) "
+        f"| system-level Kendall ({(results[0]['summeval']['system_level'] or {}).get('n_systems', 0)} systems) |",
+        "|---|---|---|---|---|---|",
+    ]
     rows = [(r["judge"], r["summeval"], lambda block: block) for r in results]
     rows.append(("word overlap (baseline)", results[0]["summeval"], lambda block: block["baseline"]))
     for name, s, pick in rows:
         correlation, system = s["correlation"] or {}, s["system_level"] or {}
-        lines.append(f"| {name} | {_auc(pick(correlation).get('spearman'))} | {_auc(pick(correlation).get('kendall'))} | "
-                     f"{_auc(pick(s['overall'])['roc_auc'])} | {_pct(pick(s['overall'])['balanced_accuracy'])} | "
-                     f"{_auc(pick(system).get('kendall') if system else None)} |")
-    lines += ["", "Scoring time on this machine: " + "; ".join(
-        f"{r['judge']}: SummEdits {r['summedits']['seconds']['scoring']:.0f} s, SummEval {r['summeval']['seconds']['scoring']:.0f} s"
-        for r in results) + " (embedding and cross-encoder pair caches as earlier runs left them)."]
+        lines.append(
+            f"| {name} | {_auc(pick(correlation).get('spearman'))} | {_auc(pick(correlation).get('kendall'))} | "
+            f"{_auc(pick(s['overall'])['roc_auc'])} | {_pct(pick(s['overall'])['balanced_accuracy'])} | "
+            f"{_auc(pick(system).get('kendall') if system else None)} |"
+        )
+    lines += [
+        "",
+        "Scoring time on this machine: "
+        + "; ".join(
+            f"{r['judge']}: SummEdits {r['summedits']['seconds']['scoring']:.0f} s, SummEval {r['summeval']['seconds']['scoring']:.0f} s"
+            for r in results
+        )
+        + " (embedding and cross-encoder pair caches as earlier runs left them).",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", type=Path, required=True)
-    parser.add_argument("--judge", action="append", help="judge(s) to evaluate (default: crossencoder, calibrated and evidence)")
+    parser.add_argument(
+        "--judge", action="append", help="judge(s) to evaluate (default: crossencoder, calibrated and evidence)"
+    )
     parser.add_argument("--model", help="consistency model for the crossencoder judge (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/meta_eval.md")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/harness-meta-eval"),
-                        help="folder for each run's meta_eval.json, meta_eval.md and scores.jsonl")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/harness-meta-eval"),
+        help="folder for each run's meta_eval.json, meta_eval.md and scores.jsonl",
+    )
     args = parser.parse_args()
     judges = args.judge or ["crossencoder", "calibrated", "evidence"]
     if args.model and "crossencoder" not in judges:

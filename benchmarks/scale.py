@@ -7,6 +7,7 @@ trim, perturb (numbers) and invent sentences, plus a few chatbot leftovers. Each
 `harness run` in a fresh process: `cold` with empty caches, `warm` again on the same caches. Prints a
 table and writes it to benchmarks/results/scale.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,27 +34,39 @@ TEMPLATES = [
     "{p}, the {role} of the {org}, said on {day} that {n} {unit} had been {verb} in {place}.",
     "The {org} reported that {n} {unit} were {verb} after the storm reached {place} on {day}.",
     "Officials in {place} confirmed that about {n} {unit} remain {verb}, according to the {org}.",
-    "\"We expect the work in {place} to take weeks,\" said {p}, who leads the {org}.",
+    '"We expect the work in {place} to take weeks," said {p}, who leads the {org}.',
     "Residents of {place} said the {org} had {verb} {n} {unit} without warning.",
     "By {day} evening, {n} {unit} in {place} had been {verb}, the {org} said.",
     "The decision by the {org} followed complaints from {n} {unit} across {place}.",
 ]
-LEFTOVERS = ["If you want, I can also shorten this to a 100-word brief.", "Let me know if you'd like a bulleted version."]
+LEFTOVERS = [
+    "If you want, I can also shorten this to a 100-word brief.",
+    "Let me know if you'd like a bulleted version.",
+]
 
 
 def sentence(rng: random.Random, cast: dict) -> str:
     return rng.choice(TEMPLATES).format(
-        p=rng.choice(cast["people"]), role=rng.choice(ROLES), org=rng.choice(cast["orgs"]), day=rng.choice(DAYS),
-        n=rng.choice([12, 40, 85, 150, 300, 1200, 2500]), unit=rng.choice(UNITS), verb=rng.choice(VERBS),
-        place=rng.choice(cast["places"]))
+        p=rng.choice(cast["people"]),
+        role=rng.choice(ROLES),
+        org=rng.choice(cast["orgs"]),
+        day=rng.choice(DAYS),
+        n=rng.choice([12, 40, 85, 150, 300, 1200, 2500]),
+        unit=rng.choice(UNITS),
+        verb=rng.choice(VERBS),
+        place=rng.choice(cast["places"]),
+    )
 
 
 def generate(root: Path, stories: int, per_story: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     pool: list[str] = []
     for s in range(stories):
-        cast = {"people": [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(4)],
-                "orgs": rng.sample(ORGS, 3), "places": rng.sample(PLACES, 3)}
+        cast = {
+            "people": [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(4)],
+            "orgs": rng.sample(ORGS, 3),
+            "places": rng.sample(PLACES, 3),
+        }
         gold = root / "gold" / f"story{s:03d}"
         gold.mkdir(parents=True)
         refs = []
@@ -64,9 +77,15 @@ def generate(root: Path, stories: int, per_story: int, seed: int = 0) -> None:
                 lines.append(line)
                 words += len(line.split())
             refs.append(lines)
-            (gold / f"ref{r}.txt").write_text("\n\n".join(" ".join(lines[i:i + 4]) for i in range(0, len(lines), 4)), "utf-8")
-        (gold / "story.yaml").write_text(f"title: Story {s}\ndate: \"2026-03-{1 + s % 28:02d}\"\nreferences: "
-                                         + str([{"file": f"ref{r}.txt"} for r in range(3)]).replace("'", "") + "\n", "utf-8")
+            (gold / f"ref{r}.txt").write_text(
+                "\n\n".join(" ".join(lines[i : i + 4]) for i in range(0, len(lines), 4)), "utf-8"
+            )
+        (gold / "story.yaml").write_text(
+            f'title: Story {s}\ndate: "2026-03-{1 + s % 28:02d}"\nreferences: '
+            + str([{"file": f"ref{r}.txt"} for r in range(3)]).replace("'", "")
+            + "\n",
+            "utf-8",
+        )
         folder = root / "candidates" / f"story{s:03d}"
         folder.mkdir(parents=True)
         source = [line for ref in refs for line in ref]
@@ -95,14 +114,29 @@ def subset(root: Path, target: Path, stories: int) -> None:
                 link.symlink_to(folder.resolve(), target_is_directory=True)
 
 
-WRAPPER = ("import resource, sys; from harness.cli import main; code = main(sys.argv[1:]); "
-           "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+WRAPPER = (
+    "import resource, sys; from harness.cli import main; code = main(sys.argv[1:]); "
+    "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+)
 
 
 def measure(data: Path, cache: Path, out: Path) -> dict:
     (data / "harness.toml").write_text(f'[paths]\ncache = "{cache}"\n', "utf-8")
-    command = [sys.executable, "-c", WRAPPER, "run", "--quiet", "--config", str(data / "harness.toml"),
-               "--gold", str(data / "gold"), "--candidates", str(data / "candidates"), "--out", str(out)]
+    command = [
+        sys.executable,
+        "-c",
+        WRAPPER,
+        "run",
+        "--quiet",
+        "--config",
+        str(data / "harness.toml"),
+        "--gold",
+        str(data / "gold"),
+        "--candidates",
+        str(data / "candidates"),
+        "--out",
+        str(out),
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -133,15 +167,22 @@ def main() -> None:
         warm = measure(data, cache, args.workdir / f"reports{size}")
         rows.append((size, stories, cold, warm))
         print(f"{size} candidates: cold {cold['wall']:.1f} s, warm {warm['wall']:.1f} s", file=sys.stderr)
-    lines = ["# Scale", "", f"Command: `.venv/bin/python benchmarks/scale.py` (stories of 3 references of ~800 words, "
-             f"{args.per_story} candidates per story, 2-core CPU, one fresh process per measurement; "
-             "wall time includes Python start-up and the model load of a cold run).", "",
-             "| candidates | stories | claims | cold wall s | cold ms/claim | cold peak MB | warm wall s | warm peak MB | cold / warm |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Scale",
+        "",
+        f"Command: `.venv/bin/python benchmarks/scale.py` (stories of 3 references of ~800 words, "
+        f"{args.per_story} candidates per story, 2-core CPU, one fresh process per measurement; "
+        "wall time includes Python start-up and the model load of a cold run).",
+        "",
+        "| candidates | stories | claims | cold wall s | cold ms/claim | cold peak MB | warm wall s | warm peak MB | cold / warm |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for size, stories, cold, warm in rows:
-        lines.append(f"| {cold['candidates']} | {stories} | {cold['claims']} | {cold['wall']:.1f} | "
-                     f"{1000 * cold['wall'] / cold['claims']:.1f} | {cold['rss_mb']:.0f} | {warm['wall']:.1f} | "
-                     f"{warm['rss_mb']:.0f} | {cold['wall'] / warm['wall']:.1f}x |")
+        lines.append(
+            f"| {cold['candidates']} | {stories} | {cold['claims']} | {cold['wall']:.1f} | "
+            f"{1000 * cold['wall'] / cold['claims']:.1f} | {cold['rss_mb']:.0f} | {warm['wall']:.1f} | "
+            f"{warm['rss_mb']:.0f} | {cold['wall'] / warm['wall']:.1f}x |"
+        )
     publish("\n".join(lines) + "\n", args.out)
 
 

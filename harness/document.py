@@ -3,6 +3,7 @@
 Every block keeps its character offsets in `Document.text`, so nothing a reader drops or flags is lost:
 the report can always show where a claim, a piece of furniture or an artefact came from.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,12 @@ PLAIN_NAME = re.compile(r"[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,127}")
 def check_plain_name(value: str, path: Path | str, field: str) -> str:
     """`value` unchanged if it is a plain name, else an InputError naming where it came from."""
     if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value) or value != value.strip():
-        raise InputError(path, f"{value!r} is not a plain name: expected at most 128 characters with no '/', '\\' "
-                         "or control characters, not starting with '.' or with or ending in a space", field)
+        raise InputError(
+            path,
+            f"{value!r} is not a plain name: expected at most 128 characters with no '/', '\\' "
+            "or control characters, not starting with '.' or with or ending in a space",
+            field,
+        )
     return value
 
 

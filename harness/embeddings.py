@@ -5,6 +5,7 @@ the package's own folder, never from a hub. A user may name a local folder or a 
 only works where the hub (or a local HF cache) is reachable. The model is loaded lazily: a run whose
 texts are all cached never loads it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,6 +25,7 @@ def resolve_model(name: str) -> tuple[str, str]:
     """(model id for the cache, path or hub id to load) for a configured model name."""
     if name in SHIPPED_MODELS:
         import importlib
+
         module = importlib.import_module(SHIPPED_MODELS[name])
         version = getattr(module, "__version__", None) or _dist_version(name)
         return f"{name}@{version}", str(module.get_model_path())
@@ -39,6 +41,7 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 def _dist_version(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(name)
     except PackageNotFoundError:
@@ -58,8 +61,11 @@ def declared_dimension(folder: str) -> int | None:
                 if kind.endswith("Dense"):
                     return int(settings["out_features"])
                 modes = settings.get("pooling_mode")
-                count = (1 if isinstance(modes, str) else len(modes)) if modes else \
-                    sum(1 for k, v in settings.items() if k.startswith("pooling_mode_") and v is True)
+                count = (
+                    (1 if isinstance(modes, str) else len(modes))
+                    if modes
+                    else sum(1 for k, v in settings.items() if k.startswith("pooling_mode_") and v is True)
+                )
                 size = settings.get("embedding_dimension", settings.get("word_embedding_dimension"))
                 return int(size) * max(count, 1)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -78,7 +84,9 @@ class EmbeddingCache(SqliteCache):
     read through harness.cache, so a damaged or unwritable file costs time, never the run."""
 
     def __init__(self, folder: Path):
-        super().__init__(folder / "embeddings.sqlite3", "emb", (("key", "TEXT PRIMARY KEY"), ("vec", "BLOB")))  # workers share it
+        super().__init__(
+            folder / "embeddings.sqlite3", "emb", (("key", "TEXT PRIMARY KEY"), ("vec", "BLOB"))
+        )  # workers share it
 
     def get_many(self, keys: list[str], dimension: int) -> dict[str, np.ndarray]:
         """The cached vectors of `keys` that have exactly `dimension` finite float32 values of unit length (the
@@ -86,7 +94,7 @@ class EmbeddingCache(SqliteCache):
         so it is recomputed and replaced."""
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
+            chunk = keys[i : i + 500]
             for key, blob in self.read(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk):
                 if isinstance(blob, bytes) and len(blob) == 4 * dimension:
                     vector = np.frombuffer(blob, dtype=np.float32)
@@ -95,7 +103,9 @@ class EmbeddingCache(SqliteCache):
         return found
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        self.write("INSERT OR REPLACE INTO emb VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+        self.write(
+            "INSERT OR REPLACE INTO emb VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in items.items()]
+        )
 
 
 class Embedder:
@@ -115,6 +125,7 @@ class Embedder:
     def model(self):
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             self._model = SentenceTransformer(self.load_target, device="cpu")
         return self._model
@@ -124,7 +135,9 @@ class Embedder:
         """The model's vector length, which every cached vector must have: from the loaded model, else
         from the model folder's settings (so a fully cached run loads no model), else by loading it."""
         if self._dimension is None:
-            self._dimension = (self._model is None and declared_dimension(self.load_target)) or _model_dimension(self.model)
+            self._dimension = (self._model is None and declared_dimension(self.load_target)) or _model_dimension(
+                self.model
+            )
         return self._dimension
 
     def key(self, text: str) -> str:
@@ -139,10 +152,15 @@ class Embedder:
         found = self.cache.get_many(list(set(keys)), dimension) if self.cache else {}
         missing = sorted({t for t, k in zip(texts, keys) if k not in found})
         if missing:
-            vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)
+            vectors = self.model.encode(
+                missing,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
             if dimension is not None and vectors.shape[1] != dimension:  # the folder's settings misled us:
-                self._dimension = vectors.shape[1]                      # trust the model and check again
+                self._dimension = vectors.shape[1]  # trust the model and check again
                 return self.encode(texts)
             new = {self.key(t): v.astype(np.float32) for t, v in zip(missing, vectors)}
             if self.cache:

@@ -4,6 +4,7 @@ Passages are the sentences of every reference (nothing is truncated: every sourc
 candidate). A passage's score blends embedding cosine with lexical support, because cosine alone
 rates "800 to 1,000" and "800 to 900" as the same and lexical overlap alone misses paraphrase.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ def reference_passages(references: list[Document]) -> list[Passage]:
     for doc in references:
         for block in doc.blocks_of(*CONTENT_KINDS):
             for s, e in sentence_spans(block.text):
-                passages.append(Passage(doc.doc_id, block.text[s:e], block.start + s, block.start + e, len(passages),
-                                        block.kind))
+                passages.append(
+                    Passage(doc.doc_id, block.text[s:e], block.start + s, block.start + e, len(passages), block.kind)
+                )
     return passages
 
 
@@ -67,11 +69,17 @@ class EvidenceIndex:
         results = []
         for text, row in zip(texts, cosines):
             claim_tokens = content_tokens(text)
-            lexical = np.array([len(claim_tokens & tokens) / len(claim_tokens) if claim_tokens else 0.0
-                                for tokens in self.passage_tokens])  # = text.lexical_support(claim, passage)
+            lexical = np.array(
+                [
+                    len(claim_tokens & tokens) / len(claim_tokens) if claim_tokens else 0.0
+                    for tokens in self.passage_tokens
+                ]
+            )  # = text.lexical_support(claim, passage)
             blended = (1 - self.lexical_weight) * row + self.lexical_weight * lexical
             order = np.argsort(-blended)[: self.top_k]
-            results.append([Evidence(self.passages[i], float(blended[i]), float(row[i]), float(lexical[i])) for i in order])
+            results.append(
+                [Evidence(self.passages[i], float(blended[i]), float(row[i]), float(lexical[i])) for i in order]
+            )
         return results
 
     def search(self, claims: list[Claim]) -> list[list[Evidence]]:

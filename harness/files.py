@@ -5,6 +5,7 @@ A FIFO or device named as an input would block or stream forever, and a huge fil
 only regular files up to a size limit are read. The open is non-blocking and the type is checked on the open
 descriptor, so a file swapped for a FIFO between a check and the read cannot hang a run either.
 """
+
 from __future__ import annotations
 
 import os

@@ -21,6 +21,7 @@ Every input is checked where it is read: `[gate]` settings against their types a
 files against the schemas below. A bad one is an InputError naming the file and the field (exit 2), never a
 traceback that would read as a gate failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,22 @@ from harness.config import Range, check_number, check_text, read_toml, shown
 from harness.document import InputError
 from harness.files import read_regular_file
 
-HIGHER_IS_BETTER = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "rouge1_max",
-                    "rouge1_mean", "rouge2_max", "rouge2_mean", "rougeLsum_max", "rougeLsum_mean",
-                    "semantic_similarity", "supported", "key_facts_covered"}
+HIGHER_IS_BETTER = {
+    "faithfulness",
+    "consistency",
+    "mean_p_support",
+    "coverage",
+    "weighted_coverage",
+    "rouge1_max",
+    "rouge1_mean",
+    "rouge2_max",
+    "rouge2_mean",
+    "rougeLsum_max",
+    "rougeLsum_mean",
+    "semantic_similarity",
+    "supported",
+    "key_facts_covered",
+}
 LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
 KNOWN_METRICS = HIGHER_IS_BETTER | LOWER_IS_BETTER
 DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
@@ -50,13 +64,13 @@ BASELINE_FORMAT = "harness-baseline/1"
 NEEDS_KEY_FACTS = ("coverage", "weighted_coverage", "key_facts_covered")
 CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check
 MARKDOWN_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB: failing claims stop short of it
-SHOWN = 5           # names a console line lists before "and N more"
+SHOWN = 5  # names a console line lists before "and N more"
 MAX_JSON_BYTES = 200_000_000  # a run.json with its texts is a few MB; a baseline far less
 
 # [gate] settings and the values they may take (thresholds are any finite number).
 GATE_RANGES = {
     "bootstrap_samples": Range(100, 100_000, integer=True),  # fewer gives no interval; the resampling holds samples x n
-    "seed": Range(0, integer=True),                           # numpy refuses negative seeds
+    "seed": Range(0, integer=True),  # numpy refuses negative seeds
 }
 THRESHOLD = Range()
 TOLERANCE = Range(0)
@@ -64,9 +78,9 @@ TOLERANCE = Range(0)
 
 @dataclass
 class GateConfig:
-    thresholds: dict[str, float] = field(default_factory=dict)             # "min_faithfulness" -> 0.3
-    stories: dict[str, dict[str, float]] = field(default_factory=dict)     # story -> thresholds
-    systems: dict[str, dict[str, float]] = field(default_factory=dict)     # system -> thresholds
+    thresholds: dict[str, float] = field(default_factory=dict)  # "min_faithfulness" -> 0.3
+    stories: dict[str, dict[str, float]] = field(default_factory=dict)  # story -> thresholds
+    systems: dict[str, dict[str, float]] = field(default_factory=dict)  # system -> thresholds
     tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
     baseline: str | None = None
     fail_on_missing: bool = True
@@ -92,8 +106,12 @@ def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
     for key, value in _table(table, path, where).items():
         bound, _, metric = key.partition("_")
         if bound not in ("min", "max") or metric not in KNOWN_METRICS:
-            raise InputError(path, f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
-                             + ", ".join(sorted(KNOWN_METRICS)), f"{where}.{key}")
+            raise InputError(
+                path,
+                f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
+                + ", ".join(sorted(KNOWN_METRICS)),
+                f"{where}.{key}",
+            )
         thresholds[key] = check_number(value, THRESHOLD, path, f"{where}.{key}")
     return thresholds
 
@@ -116,22 +134,30 @@ def gate_config_from_table(table: Any, path: Path, where: str) -> GateConfig:
         if key not in allowed:
             raise InputError(path, f"unknown key (expected one of {', '.join(sorted(allowed))})", f"{where}.{key}")
     gate.thresholds = _check_thresholds(f"{where}.thresholds", table.get("thresholds", {}), path)
-    gate.stories = {s: _check_thresholds(f"{where}.story.{s}", t, path)
-                    for s, t in _table(table.get("story", {}), path, f"{where}.story").items()}
-    gate.systems = {s: _check_thresholds(f"{where}.system.{s}", t, path)
-                    for s, t in _table(table.get("system", {}), path, f"{where}.system").items()}
+    gate.stories = {
+        s: _check_thresholds(f"{where}.story.{s}", t, path)
+        for s, t in _table(table.get("story", {}), path, f"{where}.story").items()
+    }
+    gate.systems = {
+        s: _check_thresholds(f"{where}.system.{s}", t, path)
+        for s, t in _table(table.get("system", {}), path, f"{where}.system").items()
+    }
     for metric, value in _table(table.get("tolerance", {}), path, f"{where}.tolerance").items():
         if metric not in KNOWN_METRICS:
-            raise InputError(path, f"unknown metric (expected one of {', '.join(sorted(KNOWN_METRICS))})",
-                             f"{where}.tolerance.{metric}")
+            raise InputError(
+                path,
+                f"unknown metric (expected one of {', '.join(sorted(KNOWN_METRICS))})",
+                f"{where}.tolerance.{metric}",
+            )
         gate.tolerance[metric] = check_number(value, TOLERANCE, path, f"{where}.tolerance.{metric}")
     if "baseline" in table:
         baseline = Path(check_text(table["baseline"], path, f"{where}.baseline"))
         gate.baseline = str(baseline if baseline.is_absolute() else path.parent / baseline)
     if "fail_on_missing" in table:
         if not isinstance(table["fail_on_missing"], bool):  # "no" would otherwise read as true
-            raise InputError(path, f"expected true or false, got {shown(table['fail_on_missing'])}",
-                             f"{where}.fail_on_missing")
+            raise InputError(
+                path, f"expected true or false, got {shown(table['fail_on_missing'])}", f"{where}.fail_on_missing"
+            )
         gate.fail_on_missing = table["fail_on_missing"]
     for key, allowed_range in GATE_RANGES.items():
         if key in table:
@@ -143,9 +169,15 @@ def gate_settings(gate: GateConfig) -> dict[str, Any]:
     """The `[gate]` table of these settings, as run.json records them (`gate.settings`), so that `harness
     gate` judges a run by the settings it was made with. The baseline is made absolute: a path relative to
     the folder the run was started in would name another file from elsewhere."""
-    table: dict[str, Any] = {"thresholds": gate.thresholds, "story": gate.stories, "system": gate.systems,
-                             "tolerance": gate.tolerance, "fail_on_missing": gate.fail_on_missing,
-                             "bootstrap_samples": gate.bootstrap_samples, "seed": gate.seed}
+    table: dict[str, Any] = {
+        "thresholds": gate.thresholds,
+        "story": gate.stories,
+        "system": gate.systems,
+        "tolerance": gate.tolerance,
+        "fail_on_missing": gate.fail_on_missing,
+        "bootstrap_samples": gate.bootstrap_samples,
+        "seed": gate.seed,
+    }
     if gate.baseline:
         table["baseline"] = os.path.abspath(gate.baseline)
     return table
@@ -161,6 +193,7 @@ def recorded_gate_config(run: dict[str, Any], path: Path) -> GateConfig | None:
 
 # ---- runs and baselines -------------------------------------------------------------------------------
 
+
 def candidate_records(document: dict[str, Any]) -> list[dict[str, Any]]:
     """(story, id, system, status, error, metrics, claims) per candidate, from run.json or a baseline file."""
     if document.get("format") == BASELINE_FORMAT:
@@ -168,19 +201,41 @@ def candidate_records(document: dict[str, Any]) -> list[dict[str, Any]]:
     records = []
     for story in document.get("stories", []):
         for cand in story["candidates"]:
-            records.append({
-                "story": story["id"], "id": cand["id"] or Path(cand["path"]).stem, "system": cand["system"],
-                "status": cand["status"], "error": cand["error"], "metrics": cand["metrics"],
-                "claims": [{"id": c["id"], "text": c["text"], "verdict": c["verdict"], "p_support": c["p_support"],
+            records.append(
+                {
+                    "story": story["id"],
+                    "id": cand["id"] or Path(cand["path"]).stem,
+                    "system": cand["system"],
+                    "status": cand["status"],
+                    "error": cand["error"],
+                    "metrics": cand["metrics"],
+                    "claims": [
+                        {
+                            "id": c["id"],
+                            "text": c["text"],
+                            "verdict": c["verdict"],
+                            "p_support": c["p_support"],
                             "failed_checks": c["failed_checks"],
                             "evidence": c["evidence"][0]["text"] if c["evidence"] else "",
-                            "evidence_source": c["evidence"][0]["source"] if c["evidence"] else ""}
-                           for c in cand["claims"]],
-            })
+                            "evidence_source": c["evidence"][0]["source"] if c["evidence"] else "",
+                        }
+                        for c in cand["claims"]
+                    ],
+                }
+            )
     for error in document.get("errors", []):
         if not any(error == r["error"] for r in records):
-            records.append({"story": "", "id": error.split(":")[0], "system": "", "status": "error", "error": error,
-                            "metrics": {}, "claims": []})
+            records.append(
+                {
+                    "story": "",
+                    "id": error.split(":")[0],
+                    "system": "",
+                    "status": "error",
+                    "error": error,
+                    "metrics": {},
+                    "claims": [],
+                }
+            )
     return records
 
 
@@ -189,8 +244,13 @@ def candidate_records(document: dict[str, Any]) -> list[dict[str, Any]]:
 _METRIC = {"type": ["number", "null"], "minimum": -1e9, "maximum": 1e9}
 _TEXT = {"type": "string"}
 _TEXTS = {"type": "array", "items": _TEXT}
-_RECORD = {"id": _TEXT, "system": _TEXT, "status": {"enum": ["ok", "error"]}, "error": {"type": ["string", "null"]},
-           "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(KNOWN_METRICS | {"key_facts"})}}}
+_RECORD = {
+    "id": _TEXT,
+    "system": _TEXT,
+    "status": {"enum": ["ok", "error"]},
+    "error": {"type": ["string", "null"]},
+    "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(KNOWN_METRICS | {"key_facts"})}},
+}
 _CLAIM = {"id": _TEXT, "text": _TEXT, "verdict": _TEXT, "p_support": _METRIC, "failed_checks": _TEXTS}
 
 
@@ -202,17 +262,31 @@ def _array(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
 
-_RUN_CLAIM = _object({**_CLAIM, "evidence": _array(_object({"text": _TEXT, "source": _TEXT}, ["text", "source"]))},
-                     ["id", "text", "verdict", "p_support", "failed_checks", "evidence"])
-_RUN_CANDIDATE = _object({**_RECORD, "path": _TEXT, "claims": _array(_RUN_CLAIM)},
-                         ["id", "path", "system", "status", "error", "metrics", "claims"])
-RUN_SCHEMA = _object({"errors": _TEXTS, "stories": _array(_object({"id": _TEXT, "candidates": _array(_RUN_CANDIDATE)},
-                                                                  ["id", "candidates"]))}, ["stories"])
-_BASELINE_CLAIM = _object({**_CLAIM, "evidence": _TEXT, "evidence_source": _TEXT}, ["id", "text", "verdict", "p_support"])
-_BASELINE_CANDIDATE = _object({**_RECORD, "story": _TEXT, "claims": _array(_BASELINE_CLAIM)},
-                              ["story", "id", "system", "status", "error", "metrics", "claims"])
-BASELINE_SCHEMA = _object({"format": {"const": BASELINE_FORMAT}, "candidates": _array(_BASELINE_CANDIDATE)},
-                          ["format", "candidates"])
+_RUN_CLAIM = _object(
+    {**_CLAIM, "evidence": _array(_object({"text": _TEXT, "source": _TEXT}, ["text", "source"]))},
+    ["id", "text", "verdict", "p_support", "failed_checks", "evidence"],
+)
+_RUN_CANDIDATE = _object(
+    {**_RECORD, "path": _TEXT, "claims": _array(_RUN_CLAIM)},
+    ["id", "path", "system", "status", "error", "metrics", "claims"],
+)
+RUN_SCHEMA = _object(
+    {
+        "errors": _TEXTS,
+        "stories": _array(_object({"id": _TEXT, "candidates": _array(_RUN_CANDIDATE)}, ["id", "candidates"])),
+    },
+    ["stories"],
+)
+_BASELINE_CLAIM = _object(
+    {**_CLAIM, "evidence": _TEXT, "evidence_source": _TEXT}, ["id", "text", "verdict", "p_support"]
+)
+_BASELINE_CANDIDATE = _object(
+    {**_RECORD, "story": _TEXT, "claims": _array(_BASELINE_CLAIM)},
+    ["story", "id", "system", "status", "error", "metrics", "claims"],
+)
+BASELINE_SCHEMA = _object(
+    {"format": {"const": BASELINE_FORMAT}, "candidates": _array(_BASELINE_CANDIDATE)}, ["format", "candidates"]
+)
 
 
 def _finite(text: str) -> float:
@@ -286,13 +360,16 @@ def listed(names: list[str] | set[str], limit: int | None = SHOWN) -> str:
     return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
 
 
-def coverage_warning(stories: list[str] | set[str], not_applied: list[str] | tuple[str, ...] = (),
-                     limit: int | None = SHOWN) -> str:
+def coverage_warning(
+    stories: list[str] | set[str], not_applied: list[str] | tuple[str, ...] = (), limit: int | None = SHOWN
+) -> str:
     """The one wording of "these stories have no key facts" (run.json, console, gate output), naming the
     thresholds that therefore neither pass nor fail their candidates."""
-    return (f"{len(stories):,} {'story has' if len(stories) == 1 else 'stories have'} no key facts ({listed(stories, limit)}): "
-            f"{', '.join(NEEDS_KEY_FACTS)} are not applicable to their candidates"
-            + (f"; {', '.join(not_applied)} neither passes nor fails them" if not_applied else ""))
+    return (
+        f"{len(stories):,} {'story has' if len(stories) == 1 else 'stories have'} no key facts ({listed(stories, limit)}): "
+        f"{', '.join(NEEDS_KEY_FACTS)} are not applicable to their candidates"
+        + (f"; {', '.join(not_applied)} neither passes nor fails them" if not_applied else "")
+    )
 
 
 def not_applicable(metrics: dict[str, Any]) -> tuple[str, ...]:
@@ -306,21 +383,28 @@ def baseline_document(run: dict[str, Any]) -> dict[str, Any]:
     for record in candidate_records(run):
         if record["status"] != "ok":
             continue
-        claims = [{"id": c["id"], "verdict": c["verdict"], "p_support": c["p_support"], "text": c["text"]}
-                  for c in record["claims"]]
+        claims = [
+            {"id": c["id"], "verdict": c["verdict"], "p_support": c["p_support"], "text": c["text"]}
+            for c in record["claims"]
+        ]
         candidates.append({**record, "claims": claims})
-    return {"format": BASELINE_FORMAT, "run_id": run.get("run_id"), "models": run.get("models"),
-            "versions": {k: run.get("versions", {}).get(k) for k in ("harness", "torch", "sentence-transformers")},
-            "candidates": candidates}
+    return {
+        "format": BASELINE_FORMAT,
+        "run_id": run.get("run_id"),
+        "models": run.get("models"),
+        "versions": {k: run.get("versions", {}).get(k) for k in ("harness", "torch", "sentence-transformers")},
+        "candidates": candidates,
+    }
 
 
 # ---- the gate -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class GateCheck:
-    scope: str          # "candidate" or "system"
-    name: str           # "story/candidate" or the system name
-    kind: str           # "threshold", "regression", "error", "missing"
+    scope: str  # "candidate" or "system"
+    name: str  # "story/candidate" or the system name
+    kind: str  # "threshold", "regression", "error", "missing"
     passed: bool
     message: str
     details: list[str] = field(default_factory=list)
@@ -334,7 +418,7 @@ class GateReport:
     missing: list[str]
     baseline: str | None
     no_key_facts: list[str] = field(default_factory=list)  # stories whose candidates cannot have coverage
-    not_applied: list[str] = field(default_factory=list)   # the thresholds therefore not applied to them
+    not_applied: list[str] = field(default_factory=list)  # the thresholds therefore not applied to them
 
     def warnings(self, limit: int | None = SHOWN) -> list[str]:
         """What the gate could not judge, for every output (a metric not applicable is no failure)."""
@@ -354,8 +438,9 @@ def _worse_by(metric: str, current: float, baseline: float) -> float:
     return (baseline - current) if metric not in LOWER_IS_BETTER else (current - baseline)
 
 
-def _threshold_failures(metrics: dict[str, Any], thresholds: dict[str, float],
-                        na: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+def _threshold_failures(
+    metrics: dict[str, Any], thresholds: dict[str, float], na: tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
     """The thresholds these metrics fail, and those not applied because their metric is in `na` (not
     applicable); a metric that is merely missing fails."""
     failures, skipped = [], []
@@ -383,8 +468,10 @@ def failing_claims(record: dict[str, Any], limit: int = 10) -> list[str]:
     for claim in sorted(failing, key=lambda c: (c["verdict"] != "contradicted", c["p_support"] or 0.0)):
         checks = "; ".join(claim.get("failed_checks") or []) or "no fact check failed; weak evidence"
         evidence = claim.get("evidence") or ""
-        lines.append(f"{claim['id']} [{claim['verdict']}, p={claim['p_support']}] {claim['text']}\n"
-                     f"      checks: {checks}\n      evidence ({claim.get('evidence_source', '')}): {evidence}")
+        lines.append(
+            f"{claim['id']} [{claim['verdict']}, p={claim['p_support']}] {claim['text']}\n"
+            f"      checks: {checks}\n      evidence ({claim.get('evidence_source', '')}): {evidence}"
+        )
     return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
 
 
@@ -395,8 +482,9 @@ def bootstrap_interval(deltas: np.ndarray, samples: int, seed: int) -> tuple[flo
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate: GateConfig,
-                  baseline_name: str | None = None) -> GateReport:
+def evaluate_gate(
+    current: dict[str, Any], baseline: dict[str, Any] | None, gate: GateConfig, baseline_name: str | None = None
+) -> GateReport:
     records = candidate_records(current)
     checks: list[GateCheck] = []
     if not records:
@@ -412,22 +500,41 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
         na = not_applicable(record["metrics"])
         if na:
             no_key_facts.add(record["story"])
-        failures, skipped = _threshold_failures(record["metrics"], gate.thresholds_for(record["story"], record["system"]), na)
+        failures, skipped = _threshold_failures(
+            record["metrics"], gate.thresholds_for(record["story"], record["system"]), na
+        )
         not_applied.update(skipped)
-        checks.append(GateCheck("candidate", name, "threshold", not failures,
-                                _threshold_message(failures, skipped, "the story has no key facts"),
-                                failing_claims(record) if failures else []))
+        checks.append(
+            GateCheck(
+                "candidate",
+                name,
+                "threshold",
+                not failures,
+                _threshold_message(failures, skipped, "the story has no key facts"),
+                failing_claims(record) if failures else [],
+            )
+        )
     systems: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         if record["status"] == "ok":
             systems.setdefault(record["system"], []).append(record)
     for system, members in sorted(systems.items()):
-        means = {m: float(np.mean([r["metrics"][m] for r in members if r["metrics"].get(m) is not None]))
-                 for m in KNOWN_METRICS if any(r["metrics"].get(m) is not None for r in members)}
+        means = {
+            m: float(np.mean([r["metrics"][m] for r in members if r["metrics"].get(m) is not None]))
+            for m in KNOWN_METRICS
+            if any(r["metrics"].get(m) is not None for r in members)
+        }
         na = NEEDS_KEY_FACTS if all(not_applicable(r["metrics"]) for r in members) else ()
         failures, skipped = _threshold_failures(means, gate.thresholds_for(None, system), na)
-        checks.append(GateCheck("system", system, "threshold", not failures,
-                                _threshold_message(failures, skipped, "none of its stories has key facts")))
+        checks.append(
+            GateCheck(
+                "system",
+                system,
+                "threshold",
+                not failures,
+                _threshold_message(failures, skipped, "none of its stories has key facts"),
+            )
+        )
     new: list[str] = []
     missing: list[str] = []
     matched = 0
@@ -438,10 +545,17 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
         pairs = [(by_key[k], base[k]) for k in sorted(base) if k in by_key and by_key[k]["status"] == "ok"]
         matched = len(pairs)
         if matched == 0:
-            checks.append(GateCheck("run", "baseline", "regression", False,
-                                    f"no candidate matches the baseline: it holds stories {listed(stories_of(baseline))}, "
-                                    f"this run {listed(stories_of(current))} (record a baseline for this run with "
-                                    "`harness baseline`, or pass --no-baseline)"))
+            checks.append(
+                GateCheck(
+                    "run",
+                    "baseline",
+                    "regression",
+                    False,
+                    f"no candidate matches the baseline: it holds stories {listed(stories_of(baseline))}, "
+                    f"this run {listed(stories_of(current))} (record a baseline for this run with "
+                    "`harness baseline`, or pass --no-baseline)",
+                )
+            )
         for cur, old in pairs:
             worse = []
             for metric, tolerance in sorted(gate.tolerance.items()):
@@ -449,12 +563,21 @@ def evaluate_gate(current: dict[str, Any], baseline: dict[str, Any] | None, gate
                 if a is not None and b is not None and _worse_by(metric, a, b) > tolerance + 1e-9:
                     worse.append(f"{metric} {b:.4g} -> {a:.4g} (tolerance {tolerance:g})")
             new_failures = _newly_failing(cur, old)
-            checks.append(GateCheck("candidate", f"{cur['story']}/{cur['id']}", "regression", not worse,
-                                    "; ".join(worse) or "no regression", new_failures if worse else []))
+            checks.append(
+                GateCheck(
+                    "candidate",
+                    f"{cur['story']}/{cur['id']}",
+                    "regression",
+                    not worse,
+                    "; ".join(worse) or "no regression",
+                    new_failures if worse else [],
+                )
+            )
         checks.extend(_system_regressions(pairs, gate))
         for name in missing:
-            checks.append(GateCheck("candidate", name, "missing", not gate.fail_on_missing,
-                                    "in the baseline but not in this run"))
+            checks.append(
+                GateCheck("candidate", name, "missing", not gate.fail_on_missing, "in the baseline but not in this run")
+            )
     return GateReport(checks, matched, new, missing, baseline_name, sorted(no_key_facts), sorted(not_applied))
 
 
@@ -474,29 +597,40 @@ def _system_regressions(pairs: list[tuple[dict, dict]], gate: GateConfig) -> lis
     for system, members in sorted(by_system.items()):
         worse = []
         for metric, tolerance in sorted(gate.tolerance.items()):
-            deltas = np.array([-_worse_by(metric, c["metrics"][metric], o["metrics"][metric]) for c, o in members
-                               if c["metrics"].get(metric) is not None and o["metrics"].get(metric) is not None])
+            deltas = np.array(
+                [
+                    -_worse_by(metric, c["metrics"][metric], o["metrics"][metric])
+                    for c, o in members
+                    if c["metrics"].get(metric) is not None and o["metrics"].get(metric) is not None
+                ]
+            )
             if len(deltas) == 0:
                 continue
             low, high = bootstrap_interval(deltas, gate.bootstrap_samples, gate.seed)
             if -deltas.mean() > tolerance + 1e-9 and high < 0:
-                worse.append(f"{metric} mean change {deltas.mean():+.4g} (95% CI {low:+.4g} to {high:+.4g}, "
-                             f"n={len(deltas)}, tolerance {tolerance:g})")
-        checks.append(GateCheck("system", system, "regression", not worse, "; ".join(worse) or "no significant regression"))
+                worse.append(
+                    f"{metric} mean change {deltas.mean():+.4g} (95% CI {low:+.4g} to {high:+.4g}, "
+                    f"n={len(deltas)}, tolerance {tolerance:g})"
+                )
+        checks.append(
+            GateCheck("system", system, "regression", not worse, "; ".join(worse) or "no significant regression")
+        )
     return checks
 
 
 # ---- output -------------------------------------------------------------------------------------------
 
 KIND_ORDER = ("regression", "error", "missing", "threshold")  # the most telling failure first
-SCOPE_ORDER = ("run", "system", "candidate")                  # run-wide, then system, then candidate checks
+SCOPE_ORDER = ("run", "system", "candidate")  # run-wide, then system, then candidate checks
 _XML_ILLEGAL = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def failure_rank(scope: str, kind: str) -> tuple[int, int]:
     """Sort key that shows regressions first, then errors, missing candidates and thresholds."""
-    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER),
-            SCOPE_ORDER.index(scope) if scope in SCOPE_ORDER else len(SCOPE_ORDER))
+    return (
+        KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER),
+        SCOPE_ORDER.index(scope) if scope in SCOPE_ORDER else len(SCOPE_ORDER),
+    )
 
 
 def _ordered_failures(report: GateReport) -> list[GateCheck]:
@@ -529,13 +663,15 @@ def console_summary(report: GateReport, full_list: str, budget: int = CONSOLE_LI
         kinds = [c.kind for c in failures]
         tail.append("failing checks: " + ", ".join(f"{kinds.count(k):,} {k}" for k in dict.fromkeys(kinds)))
     if report.new or report.missing:
-        tail.append(f"new: {len(report.new):,} ({listed(report.new)}); missing: {len(report.missing):,}"
-                    + (f" ({listed(report.missing)})" if report.missing else ""))
+        tail.append(
+            f"new: {len(report.new):,} ({listed(report.new)}); missing: {len(report.missing):,}"
+            + (f" ({listed(report.missing)})" if report.missing else "")
+        )
     tail += [f"every check and its failing claims: {full_list}", _summary_line(report)]
     room = budget - len(head) - len(tail)
     # What fits, in this order: the first few failures of each kind (a flood of one kind hides no other),
     # their failing claims (a check's claims whole or not at all), more failures, the passing checks.
-    chosen = failures if len(failures) <= room else _first_of_each_kind(failures)[:max(room - 1, 0)]
+    chosen = failures if len(failures) <= room else _first_of_each_kind(failures)[: max(room - 1, 0)]
     used = len(chosen) + (len(chosen) < len(failures))
     details: dict[int, list[str]] = {}
     for check in chosen:
@@ -564,20 +700,30 @@ def console_summary(report: GateReport, full_list: str, budget: int = CONSOLE_LI
 
 def _summary_line(report: GateReport) -> str:
     failed = len(report.failures())
-    baseline = (f"; baseline {report.baseline}: {report.matched:,} matched, {len(report.new):,} new, "
-                f"{len(report.missing):,} missing") if report.baseline else "; no baseline"
+    baseline = (
+        (
+            f"; baseline {report.baseline}: {report.matched:,} matched, {len(report.new):,} new, "
+            f"{len(report.missing):,} missing"
+        )
+        if report.baseline
+        else "; no baseline"
+    )
     return f"gate {'PASSED' if report.passed else 'FAILED'}: {len(report.checks) - failed:,} of {len(report.checks):,} checks passed{baseline}"
 
 
 def markdown(report: GateReport) -> str:
     """Every check (failing first; the passing ones folded away), every failing claim, and every new and
     missing candidate: the full list the console summary points to."""
+
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
     def table(checks: list[GateCheck]) -> list[str]:
         return ["| result | scope | name | check | detail |", "|---|---|---|---|---|"] + [
-            f"| {'✅' if c.passed else '❌'} | {c.scope} | {cell(c.name)} | {c.kind} | {cell(c.message)} |" for c in checks]
+            f"| {'✅' if c.passed else '❌'} | {c.scope} | {cell(c.name)} | {c.kind} | {cell(c.message)} |"
+            for c in checks
+        ]
+
     failures = _ordered_failures(report)
     passes = [c for c in report.checks if c.passed]
     lines = [f"## Summary gate: {'✅ passed' if report.passed else '❌ failed'}", "", _summary_line(report), ""]
@@ -585,7 +731,9 @@ def markdown(report: GateReport) -> str:
     if failures:
         lines += table(failures) + [""]
     if passes:
-        lines += [f"<details><summary>{len(passes):,} passing checks</summary>", ""] + table(passes) + ["", "</details>"]
+        lines += (
+            [f"<details><summary>{len(passes):,} passing checks</summary>", ""] + table(passes) + ["", "</details>"]
+        )
     for title, names in (("New candidates", report.new), ("Missing candidates", report.missing)):
         if names:
             lines += ["", f"### {title} ({len(names):,})", "", ", ".join(names)]
@@ -597,8 +745,11 @@ def markdown(report: GateReport) -> str:
             block = ["", f"**{cell(c.name)}** ({c.kind})", "", "```"] + c.details + ["```"]
             size += len("\n".join(block).encode("utf-8")) + 1
             if size > MARKDOWN_BYTES - 200:
-                lines += ["", f"The failing claims of {len(with_claims) - n:,} more checks are in the JUnit file "
-                          "(--junit) and the run's report.html."]
+                lines += [
+                    "",
+                    f"The failing claims of {len(with_claims) - n:,} more checks are in the JUnit file "
+                    "(--junit) and the run's report.html.",
+                ]
                 break
             lines += block
     return "\n".join(lines) + "\n"
@@ -610,14 +761,21 @@ def _xml_text(text: str) -> str:
 
 
 def junit_xml(report: GateReport) -> str:
-    suite = ET.Element("testsuite", name="harness-gate", tests=str(len(report.checks)),
-                       failures=str(len(report.failures())), errors="0")
+    suite = ET.Element(
+        "testsuite",
+        name="harness-gate",
+        tests=str(len(report.checks)),
+        failures=str(len(report.failures())),
+        errors="0",
+    )
     if report.warnings():
         properties = ET.SubElement(suite, "properties")
         for warning in report.warnings(limit=None):
             ET.SubElement(properties, "property", name="warning", value=_xml_text(warning))
     for c in report.checks:
-        case = ET.SubElement(suite, "testcase", classname=f"harness.gate.{c.scope}", name=_xml_text(f"{c.name} [{c.kind}]"))
+        case = ET.SubElement(
+            suite, "testcase", classname=f"harness.gate.{c.scope}", name=_xml_text(f"{c.name} [{c.kind}]")
+        )
         if not c.passed:
             failure = ET.SubElement(case, "failure", message=_xml_text(c.message))
             failure.text = _xml_text("\n".join([c.message] + c.details))
@@ -634,8 +792,11 @@ def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[
         old = base.get((record["story"], record["id"]))
         if record["status"] != "ok" or old is None:
             continue
-        changes = {m: record["metrics"][m] - old["metrics"][m] for m in metrics
-                   if record["metrics"].get(m) is not None and old["metrics"].get(m) is not None}
+        changes = {
+            m: record["metrics"][m] - old["metrics"][m]
+            for m in metrics
+            if record["metrics"].get(m) is not None and old["metrics"].get(m) is not None
+        }
         per_candidate[f"{record['story']}/{record['id']}"] = changes
         for m, value in changes.items():
             per_system.setdefault(record["system"], {}).setdefault(m, []).append(value)
@@ -651,13 +812,22 @@ def gate_section(current: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
     try:
         baseline = load_baseline(gate.baseline)
     except InputError as exc:
-        return {"passed": False, "error": str(exc), "summary": f"gate not evaluated: {exc}", "failures": [],
-                "settings": settings}
+        return {
+            "passed": False,
+            "error": str(exc),
+            "summary": f"gate not evaluated: {exc}",
+            "failures": [],
+            "settings": settings,
+        }
     report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
     section: dict[str, Any] = {
-        "passed": report.passed, "summary": _summary_line(report), "warnings": report.warnings(limit=None),
+        "passed": report.passed,
+        "summary": _summary_line(report),
+        "warnings": report.warnings(limit=None),
         "not_applied": report.not_applied,
-        "failures": [{"scope": c.scope, "name": c.name, "kind": c.kind, "message": c.message} for c in report.failures()],
+        "failures": [
+            {"scope": c.scope, "name": c.name, "kind": c.kind, "message": c.message} for c in report.failures()
+        ],
         "settings": settings,
     }
     if baseline is not None:

@@ -17,6 +17,7 @@ cosine + lexical support) whose centre and slope are set by hand, not fitted; fa
 checks among them, override it. It stays the default because it measures best on SummEval and on the example
 story's hand labels (README, meta-evaluation).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -62,8 +63,9 @@ class Judge:
     name = ""
     threshold = 0.5
 
-    def assess(self, claims: list[Claim], evidence: list[list[Evidence]], checks: list[list[CheckResult]],
-               sources: SourceFacts) -> list:
+    def assess(
+        self, claims: list[Claim], evidence: list[list[Evidence]], checks: list[list[CheckResult]], sources: SourceFacts
+    ) -> list:
         """For each claim (never an artefact), in order: (p_support, reason), or what `verdict` reads."""
         raise NotImplementedError
 
@@ -74,8 +76,10 @@ class Judge:
     def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
         """One judgement per claim, in order."""
         todo = [i for i, c in enumerate(claims) if not c.is_artefact]
-        checks = [run_checks(claims[i].match_text, sources, evidence[i][0].passage.text if evidence[i] else None)
-                  for i in todo]
+        checks = [
+            run_checks(claims[i].match_text, sources, evidence[i][0].passage.text if evidence[i] else None)
+            for i in todo
+        ]
         assessed = self.assess([claims[i] for i in todo], [evidence[i] for i in todo], checks, sources)
         judgements: list[Judgement] = [artefact_judgement(c) for c in claims]
         for i, found, assessment in zip(todo, checks, assessed):
@@ -121,11 +125,24 @@ def decisive_failure(checks: list[CheckResult]) -> str:
     return MISSING if decisive else ""
 
 
-FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_share", "novel_names",
-            "number_fail", "date_fail", "quote_fail", "name_fail", "negation_fail")
+FEATURES = (
+    "best_score",
+    "best_cosine",
+    "best_lexical",
+    "top3_lexical",
+    "novel_share",
+    "novel_names",
+    "number_fail",
+    "date_fail",
+    "quote_fail",
+    "name_fail",
+    "negation_fail",
+)
 
 
-def claim_features(claim: Claim, evidence: list[Evidence], checks: list[CheckResult], sources: SourceFacts) -> dict[str, float]:
+def claim_features(
+    claim: Claim, evidence: list[Evidence], checks: list[CheckResult], sources: SourceFacts
+) -> dict[str, float]:
     """What the calibrated judge sees of a claim, every value in [0, 1]."""
     tokens = sources.cached("all_tokens", lambda: set().union(*(content_tokens(s) for s in sources.sentences)))
     own = content_tokens(claim.match_text)
@@ -149,8 +166,11 @@ class CalibratedJudge(Judge):
     name = "calibrated"
 
     def __init__(self, params: str | None = None, threshold: float | None = None):
-        text = (open(params, encoding="utf-8").read() if params
-                else resources.files("harness").joinpath("judge_params.json").read_text("utf-8"))
+        text = (
+            open(params, encoding="utf-8").read()
+            if params
+            else resources.files("harness").joinpath("judge_params.json").read_text("utf-8")
+        )
         self.params = json.loads(text)
         self.weights = [self.params["coefficients"][f] for f in FEATURES]
         self.intercept = self.params["intercept"]
@@ -175,10 +195,18 @@ class CrossEncoderJudge(Judge):
 
     name = "crossencoder"
 
-    def __init__(self, model: str | None = None, threshold: float | None = None, chunks: str = "evidence",
-                 batch_size: int | None = None, cache_dir: Path | None = None, label: str | None = None,
-                 nli: str = "entailment"):
+    def __init__(
+        self,
+        model: str | None = None,
+        threshold: float | None = None,
+        chunks: str = "evidence",
+        batch_size: int | None = None,
+        cache_dir: Path | None = None,
+        label: str | None = None,
+        nli: str = "entailment",
+    ):
         from harness.crossencoder import SHIPPED, CrossEncoder
+
         if chunks not in ("evidence", "all"):
             raise ValueError(f"judge option chunks = '{chunks}': expected 'evidence' or 'all'")
         self.encoder = CrossEncoder(model or SHIPPED, cache_dir, batch_size, label=label, nli=nli)
@@ -187,12 +215,14 @@ class CrossEncoderJudge(Judge):
 
     def _story_chunks(self, sources: SourceFacts, budget: int) -> list[Chunk]:
         """Chunks of every reference with sentence indices into `sources.sentences`, computed once per story."""
+
         def compute() -> list[Chunk]:
             out = []
             for start, end in sources.document_runs():
                 for c in chunk_sentences(sources.sentences[start:end], self.encoder.count, budget):
                     out.append(Chunk(c.text, c.first + start, c.last + start))
             return out
+
         return sources.cached(f"chunks:{self.encoder.fingerprint}:{budget}", compute)
 
     def claim_chunks(self, claim: Claim, evidence: list[Evidence], sources: SourceFacts) -> list[Chunk]:
@@ -204,8 +234,9 @@ class CrossEncoderJudge(Judge):
         wanted = {e.passage.index for e in evidence}
         return [c for c in chunks if any(c.first <= i <= c.last for i in wanted)]
 
-    def pairs(self, claims: list[Claim], evidence: list[list[Evidence]],
-              sources: SourceFacts) -> tuple[list[tuple[str, str]], list[int]]:
+    def pairs(
+        self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts
+    ) -> tuple[list[tuple[str, str]], list[int]]:
         """The (chunk, claim) pairs the model reads for these claims, and the claim index each belongs to."""
         pairs, owners = [], []
         for i, (claim, ev) in enumerate(zip(claims, evidence)):
@@ -222,14 +253,17 @@ class CrossEncoderJudge(Judge):
         for owner, p in zip(owners, self.encoder.predict_pairs(pairs)):
             best[owner] = max(best.get(owner, 0.0), float(p))
             read[owner] = read.get(owner, 0) + 1
-        return [(best.get(i, 0.0), f"cross-encoder p = {best.get(i, 0.0):.2f}, best of {read.get(i, 0)} chunk(s)")
-                for i in range(len(claims))]
+        return [
+            (best.get(i, 0.0), f"cross-encoder p = {best.get(i, 0.0):.2f}, best of {read.get(i, 0)} chunk(s)")
+            for i in range(len(claims))
+        ]
 
 
 def llm_judge(**options) -> Judge:
     """The LLM judge (harness.llm: an OpenAI-compatible chat endpoint), imported when named, since it
     builds on this module."""
     from harness.llm import LLMJudge
+
     return LLMJudge(**options)
 
 
@@ -244,14 +278,21 @@ def check_judge(name: str, options: dict) -> None:
     build = JUDGES[name]
     if build is llm_judge:
         from harness.llm import LLMJudge
+
         build = LLMJudge
     parameters = inspect.signature(build).parameters.values()
-    accepted = [p.name for p in parameters if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-                and (p.name not in ("cache_dir", "model") or (p.name == "model" and name == "llm"))]
+    accepted = [
+        p.name
+        for p in parameters
+        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        and (p.name not in ("cache_dir", "model") or (p.name == "model" and name == "llm"))
+    ]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise ValueError(f"[judge] options: judge '{name}' takes no option {', '.join(map(repr, unknown))} "
-                         f"(it takes: {', '.join(accepted) or 'none'})")
+        raise ValueError(
+            f"[judge] options: judge '{name}' takes no option {', '.join(map(repr, unknown))} "
+            f"(it takes: {', '.join(accepted) or 'none'})"
+        )
 
 
 def make_judge(name: str, config=None, **options) -> Judge:

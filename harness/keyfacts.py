@@ -12,6 +12,7 @@ with the same evidence search, checks and judge, so a fact with another number i
 is `covered` when judged supported, and adds the judge's p_support to weighted coverage: the expected share
 of the facts the candidate states (a graded credit ranks summaries better than a yes/no).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,10 +23,10 @@ import numpy as np
 from harness.document import DERIVED, HAND_WRITTEN, REFERENCE, Document, KeyFact
 from harness.text import content_tokens, words
 
-MAX_DERIVED = 20          # derived facts per story, at most
-WORDS_PER_FACT = 65       # and at most one per this many words of the references (a 400-word article: 6)
+MAX_DERIVED = 20  # derived facts per story, at most
+WORDS_PER_FACT = 65  # and at most one per this many words of the references (a 400-word article: 6)
 MIN_WORDS, MAX_WORDS = 8, 60  # a derived fact is one full sentence of ordinary length
-REDUNDANT = 0.25          # TF-IDF cosine above which a sentence repeats one already chosen
+REDUNDANT = 0.25  # TF-IDF cosine above which a sentence repeats one already chosen
 WEIGHTS = {"lead": 0.1, "centrality": 0.5, "agreement": 0.2, "specifics": 0.2}
 SPECIFIC = re.compile(r"\d|(?<=\s)[A-ZÀ-Ý][\w’'-]+")
 
@@ -33,6 +34,7 @@ SPECIFIC = re.compile(r"\d|(?<=\s)[A-ZÀ-Ý][\w’'-]+")
 def reference_facts(summaries: list[Document]) -> list[KeyFact]:
     """One fact per sentence of each reference summary (tokenised text detokenised), weight 1."""
     from harness.claims import split_claims
+
     facts = []
     for n, doc in enumerate(summaries, start=1):
         claims = [c for c in split_claims(doc) if not c.is_artefact]
@@ -62,6 +64,7 @@ def derive_key_facts(references: list[Document], limit: int = MAX_DERIVED) -> li
     """The most salient, mutually distinct sentences of the references (at most `limit`, and one per
     WORDS_PER_FACT words), weighted 1 to 3 by salience."""
     from harness.evidence import reference_passages
+
     passages = [p for p in reference_passages(references) if MIN_WORDS <= len(words(p.text)) <= MAX_WORDS]
     limit = min(limit, max(1, round(sum(len(words(r.content_text)) for r in references) / WORDS_PER_FACT)))
     if not passages or limit <= 0:
@@ -90,12 +93,15 @@ def derive_key_facts(references: list[Document], limit: int = MAX_DERIVED) -> li
         if len(chosen) == limit:
             break
     top = score[chosen[0]]
-    return [KeyFact(f"d{n:02d}", passages[i].text, round(1 + 2 * float(score[i]) / float(top), 2), [], DERIVED)
-            for n, i in enumerate(chosen, start=1)]
+    return [
+        KeyFact(f"d{n:02d}", passages[i].text, round(1 + 2 * float(score[i]) / float(top), 2), [], DERIVED)
+        for n, i in enumerate(chosen, start=1)
+    ]
 
 
-def story_key_facts(hand_written: list[KeyFact], summaries: list[Document], references: list[Document],
-                    limit: int = MAX_DERIVED) -> list[KeyFact]:
+def story_key_facts(
+    hand_written: list[KeyFact], summaries: list[Document], references: list[Document], limit: int = MAX_DERIVED
+) -> list[KeyFact]:
     """Hand-written and reference-summary facts where a story has them (both, if it has both); derived
     facts only for a story with neither."""
     facts = hand_written + reference_facts(summaries)
@@ -108,8 +114,9 @@ def kinds(facts: list[KeyFact]) -> list[str]:
     return [kind for kind in (HAND_WRITTEN, REFERENCE, DERIVED) if kind in present]
 
 
-def judged_coverage(facts: list[KeyFact], candidate: Document, claims: list, story_date: str | None,
-                    embedder, judge, config) -> list:
+def judged_coverage(
+    facts: list[KeyFact], candidate: Document, claims: list, story_date: str | None, embedder, judge, config
+) -> list:
     """Each fact judged against the candidate as its only source: covered when the judge finds it supported
     there. The match names the candidate claim that holds the fact's best evidence."""
     from harness.checks import SourceFacts
@@ -117,17 +124,28 @@ def judged_coverage(facts: list[KeyFact], candidate: Document, claims: list, sto
     from harness.evidence import EvidenceIndex
     from harness.judge import SUPPORTED
     from harness.metrics import FactMatch
+
     if not facts:
         return []
     index = EvidenceIndex([candidate], embedder, config.top_k, config.lexical_weight)
     sources = SourceFacts([p.text for p in index.passages], story_date, documents=[p.source for p in index.passages])
-    as_claims = [Claim(f.fact_id, "", candidate.doc_id, candidate.system, f.text, 0, len(f.text), "paragraph", f.kind)
-                 for f in facts]
+    as_claims = [
+        Claim(f.fact_id, "", candidate.doc_id, candidate.system, f.text, 0, len(f.text), "paragraph", f.kind)
+        for f in facts
+    ]
     evidence = index.search(as_claims)
     matches = []
     for fact, found, judgement in zip(facts, evidence, judge.judge(as_claims, evidence, sources)):
         holder = next((c for c in claims if found and c.start <= found[0].passage.start < c.end), None)
         p = round(float(judgement.p_support or 0.0), 4)
-        matches.append(FactMatch(fact.fact_id, judgement.verdict == SUPPORTED, holder.claim_id if holder else "",
-                                 holder.text if holder else "", p, credit=p))
+        matches.append(
+            FactMatch(
+                fact.fact_id,
+                judgement.verdict == SUPPORTED,
+                holder.claim_id if holder else "",
+                holder.text if holder else "",
+                p,
+                credit=p,
+            )
+        )
     return matches

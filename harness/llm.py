@@ -23,6 +23,7 @@ Why it is built this way:
 - a reply that cannot be read is that claim's error (verdict unsupported, the reply quoted in the reason),
   never a crash of the run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,10 +59,24 @@ SYSTEM_PROMPT = (
     'two keys: "verdict", one of "supported", "contradicted" or "unsupported", and "explanation", one short '
     "sentence saying why. supported: the source states the claim (a paraphrase counts). contradicted: the source "
     "states something incompatible with it (another number, date or name, or a denial). unsupported: the source "
-    "does not say.")
-RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": {
-    "type": "object", "additionalProperties": False, "required": ["verdict", "explanation"],
-    "properties": {"verdict": {"type": "string", "enum": list(LLM_VERDICTS)}, "explanation": {"type": "string"}}}}}
+    "does not say."
+)
+RESPONSE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "verdict",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["verdict", "explanation"],
+            "properties": {
+                "verdict": {"type": "string", "enum": list(LLM_VERDICTS)},
+                "explanation": {"type": "string"},
+            },
+        },
+    },
+}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_QUOTED = 300  # characters of a reply or error body quoted in a reason
 
@@ -106,8 +121,12 @@ class ReplyCache(SqliteCache):
     """Replies by sha256(base_url, model, request). The request holds no key, so neither does the file."""
 
     def __init__(self, folder: Path | None):
-        super().__init__(folder / "replies.sqlite" if folder is not None else None, "replies",
-                         (("key", "TEXT PRIMARY KEY"), ("reply", "TEXT")), timeout=30)
+        super().__init__(
+            folder / "replies.sqlite" if folder is not None else None,
+            "replies",
+            (("key", "TEXT PRIMARY KEY"), ("reply", "TEXT")),
+            timeout=30,
+        )
 
     def get(self, key: str) -> Reply | None:
         rows = self.read("SELECT reply FROM replies WHERE key = ?", (key,))
@@ -116,13 +135,21 @@ class ReplyCache(SqliteCache):
             reply = Reply(data["content"], data["verdict_p"], data["usage"])
         except (IndexError, TypeError, KeyError, ValueError):
             return None  # absent or not what this code stores: ask again
-        ok = isinstance(reply.content, str) and isinstance(reply.usage, dict) and (
-            reply.verdict_p is None or (isinstance(reply.verdict_p, dict) and set(reply.verdict_p) <= set(LLM_VERDICTS)))
+        ok = (
+            isinstance(reply.content, str)
+            and isinstance(reply.usage, dict)
+            and (
+                reply.verdict_p is None
+                or (isinstance(reply.verdict_p, dict) and set(reply.verdict_p) <= set(LLM_VERDICTS))
+            )
+        )
         return reply if ok else None
 
     def put(self, key: str, reply: Reply) -> None:
-        self.write("INSERT OR REPLACE INTO replies VALUES (?, ?)",
-                   [(key, json.dumps({"content": reply.content, "verdict_p": reply.verdict_p, "usage": reply.usage}))])
+        self.write(
+            "INSERT OR REPLACE INTO replies VALUES (?, ?)",
+            [(key, json.dumps({"content": reply.content, "verdict_p": reply.verdict_p, "usage": reply.usage}))],
+        )
 
 
 def parse_verdict(content: str) -> tuple[str, str] | None:
@@ -176,27 +203,57 @@ class LLMJudge(Judge):
 
     name = "llm"
 
-    def __init__(self, base_url: str | None = None, model: str | None = None, api_key_env: str | None = None,
-                 context: str = "evidence", max_concurrency: int = 4, timeout: float = 120.0, retries: int = 4,
-                 backoff: float = 1.0, max_tokens: int = 200, temperature: float = 0.0, logprobs: bool = True,
-                 json_schema: bool = True, cache_dir: Path | None = None, **unknown: Any):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key_env: str | None = None,
+        context: str = "evidence",
+        max_concurrency: int = 4,
+        timeout: float = 120.0,
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_tokens: int = 200,
+        temperature: float = 0.0,
+        logprobs: bool = True,
+        json_schema: bool = True,
+        cache_dir: Path | None = None,
+        **unknown: Any,
+    ):
         if unknown:
-            raise ValueError(f"judge llm: unknown option(s) {', '.join(sorted(unknown))} (expected base_url, model, "
-                             "api_key_env, context, max_concurrency, timeout, retries, backoff, max_tokens, "
-                             "temperature, logprobs, json_schema)")
+            raise ValueError(
+                f"judge llm: unknown option(s) {', '.join(sorted(unknown))} (expected base_url, model, "
+                "api_key_env, context, max_concurrency, timeout, retries, backoff, max_tokens, "
+                "temperature, logprobs, json_schema)"
+            )
         if not isinstance(base_url, str) or not isinstance(model, str) or not base_url or not model:
-            raise ValueError('judge llm needs options base_url and model, e.g. options = { base_url = '
-                             '"http://127.0.0.1:8080/v1", model = "gemma-3-270m" }')
+            raise ValueError(
+                "judge llm needs options base_url and model, e.g. options = { base_url = "
+                '"http://127.0.0.1:8080/v1", model = "gemma-3-270m" }'
+            )
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"judge llm: base_url {base_url!r} is not an http(s) URL")
         if context not in CONTEXTS:
             raise ValueError(f"judge llm: context = {context!r}: expected one of {', '.join(CONTEXTS)}")
-        for option, value, low in (("max_concurrency", max_concurrency, 1), ("retries", retries, 0), ("max_tokens", max_tokens, 1)):
+        for option, value, low in (
+            ("max_concurrency", max_concurrency, 1),
+            ("retries", retries, 0),
+            ("max_tokens", max_tokens, 1),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"judge llm: {option} = {value!r}: expected a whole number >= {low}")
-        for option, value, low in (("timeout", timeout, 0.001), ("backoff", backoff, 0), ("temperature", temperature, 0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
+        for option, value, low in (
+            ("timeout", timeout, 0.001),
+            ("backoff", backoff, 0),
+            ("temperature", temperature, 0),
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < low
+            ):
                 raise ValueError(f"judge llm: {option} = {value!r}: expected a finite number >= {low:g}")
         for option, value in (("logprobs", logprobs), ("json_schema", json_schema)):
             if not isinstance(value, bool):
@@ -207,13 +264,30 @@ class LLMJudge(Judge):
             if not key:
                 raise ValueError(f"judge llm: the environment variable {api_key_env} (api_key_env) is not set")
         self.base_url, self.model, self.context = base_url.rstrip("/"), model, context
-        self.max_concurrency, self.timeout, self.retries, self.backoff = max_concurrency, float(timeout), retries, float(backoff)
-        self.max_tokens, self.temperature, self.logprobs, self.json_schema = max_tokens, float(temperature), logprobs, json_schema
+        self.max_concurrency, self.timeout, self.retries, self.backoff = (
+            max_concurrency,
+            float(timeout),
+            retries,
+            float(backoff),
+        )
+        self.max_tokens, self.temperature, self.logprobs, self.json_schema = (
+            max_tokens,
+            float(temperature),
+            logprobs,
+            json_schema,
+        )
         self._key = _Secret(key)
         self.cache = ReplyCache(cache_dir)
         self._lock = threading.Lock()
         # what this judge cost, for run.json: requests sent, replies from the cache, tokens, claims in error
-        self.usage = {"requests": 0, "cached": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        self.usage = {
+            "requests": 0,
+            "cached": 0,
+            "errors": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+        }
         self.preflight()
 
     def __repr__(self) -> str:
@@ -224,7 +298,11 @@ class LLMJudge(Judge):
     def _send(self, method: str, url: str, body: dict | None, timeout: float) -> dict:
         """One HTTP exchange; the JSON answer, or urllib's HTTPError / URLError / a timeout."""
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Accept": "application/json", **self._key.header(), **({"Content-Type": "application/json"} if data else {})}
+        headers = {
+            "Accept": "application/json",
+            **self._key.header(),
+            **({"Content-Type": "application/json"} if data else {}),
+        }
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = json.loads(response.read().decode("utf-8"))
@@ -241,14 +319,14 @@ class LLMJudge(Judge):
             except urllib.error.HTTPError as exc:
                 if exc.code not in RETRY_STATUSES or attempt == retries:
                     raise
-                wait = self.backoff * 2 ** attempt
+                wait = self.backoff * 2**attempt
                 after = exc.headers.get("Retry-After") if exc.headers else None
                 if after and after.strip().isdigit():
                     wait = min(60.0, float(after))
             except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError):
                 if attempt == retries:
                     raise
-                wait = self.backoff * 2 ** attempt
+                wait = self.backoff * 2**attempt
             time.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -259,7 +337,9 @@ class LLMJudge(Judge):
                 text = exc.read().decode("utf-8", "replace")
             except Exception:  # noqa: BLE001 - the body is only quoted
                 text = ""
-            return self._key.scrub(f"HTTP {exc.code}" + (f": {' '.join(text.split())[:MAX_QUOTED]}" if text.strip() else ""))
+            return self._key.scrub(
+                f"HTTP {exc.code}" + (f": {' '.join(text.split())[:MAX_QUOTED]}" if text.strip() else "")
+            )
         reason = getattr(exc, "reason", None) or exc
         return self._key.scrub(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
 
@@ -273,11 +353,15 @@ class LLMJudge(Judge):
             if exc.code in (401, 403):
                 whose = "the API key" if self._key.header() else "a request without an API key (set api_key_env)"
                 raise ValueError(f"judge llm: {url} refused {whose} ({self._describe(exc)})") from None
-            raise ValueError(f"judge llm: {url} is not an OpenAI-compatible API ({self._describe(exc)}; "
-                             "base_url usually ends in /v1)") from None
+            raise ValueError(
+                f"judge llm: {url} is not an OpenAI-compatible API ({self._describe(exc)}; "
+                "base_url usually ends in /v1)"
+            ) from None
         except ValueError as exc:  # an answer that is not JSON
-            raise ValueError(f"judge llm: {url} is not an OpenAI-compatible API (its answer is not a JSON object: "
-                             f"{self._describe(exc)})") from None
+            raise ValueError(
+                f"judge llm: {url} is not an OpenAI-compatible API (its answer is not a JSON object: "
+                f"{self._describe(exc)})"
+            ) from None
         except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as exc:
             raise ValueError(f"judge llm: cannot reach {url} ({self._describe(exc)})") from None
 
@@ -294,8 +378,12 @@ class LLMJudge(Judge):
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
     def request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature,
-                                "max_tokens": self.max_tokens}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
         if self.json_schema:
             body["response_format"] = RESPONSE_FORMAT
         if self.logprobs:
@@ -319,8 +407,11 @@ class LLMJudge(Judge):
             content = choice["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
             content, choice = json.dumps(answer)[:2000], {}  # quoted as the malformed reply it is
-        usage = {k: int(v) for k, v in (answer.get("usage") or {}).items()
-                 if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)}
+        usage = {
+            k: int(v)
+            for k, v in (answer.get("usage") or {}).items()
+            if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
+        }
         with self._lock:
             for k, v in usage.items():
                 self.usage[k] += v
@@ -333,16 +424,22 @@ class LLMJudge(Judge):
         if parsed is None:
             with self._lock:
                 self.usage["errors"] += 1
-            what = (f"judge request failed: {reply}" if isinstance(reply, Exception) else
-                    f"judge reply could not be parsed: {' '.join(reply.content.split())[:MAX_QUOTED]!r}")
+            what = (
+                f"judge request failed: {reply}"
+                if isinstance(reply, Exception)
+                else f"judge reply could not be parsed: {' '.join(reply.content.split())[:MAX_QUOTED]!r}"
+            )
             judgement = decide(VERDICT_P[UNSUPPORTED], checks, 1.0, what)
             if judgement.reason != what:
                 judgement.reason = f"{judgement.reason}; {what}"
             return judgement
         verdict, explanation = parsed
         p = reply.verdict_p[SUPPORTED] if reply.verdict_p else VERDICT_P[verdict]
-        reason = f"LLM: {verdict}" + (f", p = {p:.2f} from log-probabilities" if reply.verdict_p else "") + \
-                 (f": {' '.join(explanation.split())[:MAX_QUOTED]}" if explanation.strip() else "")
+        reason = (
+            f"LLM: {verdict}"
+            + (f", p = {p:.2f} from log-probabilities" if reply.verdict_p else "")
+            + (f": {' '.join(explanation.split())[:MAX_QUOTED]}" if explanation.strip() else "")
+        )
         if any(c.status == FAIL and c.check in DECISIVE for c in checks):
             return decide(p, checks, 0.5, reason)
         return Judgement(verdict, round(p, 4), checks, reason)
@@ -388,10 +485,28 @@ def packaged_llama_server(threads: int = 2, ready_seconds: float = 90, log: Path
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sink = open(log, "wb") if log else subprocess.DEVNULL
-    process = subprocess.Popen([str(server.binary_path()), "--model", str(gemma.assemble()), "--host", "127.0.0.1",
-                                "--port", str(port), "--alias", "gemma-3-270m", "--ctx-size", "4096",
-                                "--threads", str(threads), "--parallel", "2"],
-                               stdout=sink, stderr=subprocess.STDOUT, env=server.launch_environment())
+    process = subprocess.Popen(
+        [
+            str(server.binary_path()),
+            "--model",
+            str(gemma.assemble()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--alias",
+            "gemma-3-270m",
+            "--ctx-size",
+            "4096",
+            "--threads",
+            str(threads),
+            "--parallel",
+            "2",
+        ],
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+        env=server.launch_environment(),
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + ready_seconds

@@ -9,6 +9,7 @@ no meaning.
 The statistics are small numpy functions (ROC AUC as Mann-Whitney, balanced accuracy, Spearman, Kendall's
 tau-b) so the harness needs neither scikit-learn nor scipy at run time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,6 +34,7 @@ ROUND = 6  # scores are rounded as `harness score-pairs` writes them, so both gi
 
 # ---------------------------------------------------------------- rows
 
+
 def row_problem(row: dict[str, Any]) -> str | None:
     """What is wrong with a meta-eval row beyond {id, document, summary}, or None. A label other than 0/1
     would silently turn the AUC into nonsense, so it is refused, not coerced."""
@@ -51,6 +53,7 @@ def row_problem(row: dict[str, Any]) -> str | None:
 def read_rows(path: Path, max_field_mb: float) -> list[dict[str, Any]]:
     """The rows of a meta-eval file through the reader `score-pairs` uses (same limits, same messages)."""
     from harness.cli import read_pairs
+
     rows = read_pairs(path, max_field_mb, required=("id", "document", "summary", "label"), check=row_problem)
     if not rows:
         raise InputError(path, "no rows")
@@ -58,6 +61,7 @@ def read_rows(path: Path, max_field_mb: float) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- statistics
+
 
 def average_ranks(values: Sequence[float]) -> np.ndarray:
     """1-based ranks, ties sharing their mean rank: what Mann-Whitney and Spearman need."""
@@ -109,7 +113,7 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
         return None
     rx, ry = average_ranks(x), average_ranks(y)
     rx, ry = rx - rx.mean(), ry - ry.mean()
-    norm = float(np.sqrt((rx ** 2).sum() * (ry ** 2).sum()))
+    norm = float(np.sqrt((rx**2).sum() * (ry**2).sum()))
     return float((rx * ry).sum() / norm) if norm else None
 
 
@@ -118,8 +122,8 @@ def kendall(x: Sequence[float], y: Sequence[float], block: int = 512) -> float |
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     concordance, untied_x, untied_y = 0.0, 0.0, 0.0
     for start in range(0, len(x), block):
-        dx = np.sign(x[start:start + block, None] - x[None, :])
-        dy = np.sign(y[start:start + block, None] - y[None, :])
+        dx = np.sign(x[start : start + block, None] - x[None, :])
+        dy = np.sign(y[start : start + block, None] - y[None, :])
         concordance += float((dx * dy).sum())
         untied_x += float(np.abs(dx).sum())
         untied_y += float(np.abs(dy).sum())
@@ -129,10 +133,12 @@ def kendall(x: Sequence[float], y: Sequence[float], block: int = 512) -> float |
 
 # ---------------------------------------------------------------- scores
 
+
 def overlap_baseline(document: str, summary: str, document_words: set[str] | None = None) -> float | None:
     """Share of the summary's content words that occur anywhere in the document: the floor a judge must
     beat to show it reads more than vocabulary. None when the summary has no content word."""
     from harness.text import content_tokens
+
     words = content_tokens(summary)
     if not words:
         return None
@@ -141,6 +147,7 @@ def overlap_baseline(document: str, summary: str, document_words: set[str] | Non
 
 def baseline_scores(rows: list[dict[str, Any]]) -> list[float | None]:
     from harness.text import content_tokens
+
     known: dict[str, set[str]] = {}  # benchmark files pair one document with many summaries
     for r in rows:
         if r["document"] not in known:
@@ -161,6 +168,7 @@ def judge_scores(rows: list[dict[str, Any]], scorer, progress: bool) -> list[flo
 
 # ---------------------------------------------------------------- thresholds and summaries
 
+
 def half_of(row_id: Any) -> int:
     """0 or 1 from a hash of the id: the same split on every machine and run, unlike Python's hash()."""
     return hashlib.sha256(str(row_id).encode("utf-8")).digest()[0] % 2
@@ -172,10 +180,10 @@ def threshold_rule(cuts: list[str | None]) -> str:
 
 
 THRESHOLD_TEXT = {
-    "val": "threshold chosen on the `cut == \"val\"` rows (highest balanced accuracy); ROC AUC and balanced accuracy "
-           "reported on the other rows (test)",
+    "val": 'threshold chosen on the `cut == "val"` rows (highest balanced accuracy); ROC AUC and balanced accuracy '
+    "reported on the other rows (test)",
     "cross-fit": "no val rows beside others: two-fold cross-fitting; the rows are split in two halves by a hash of "
-                 "their id, each half judged at the threshold chosen on the other (threshold lists both); ROC AUC on all rows",
+    "their id, each half judged at the threshold chosen on the other (threshold lists both); ROC AUC on all rows",
 }
 
 
@@ -186,16 +194,31 @@ def thresholded(scores: np.ndarray, labels: np.ndarray, cuts: list[str | None], 
         val = np.array([c == "val" for c in cuts])
         chosen, rest = best_threshold(scores[val], labels[val]), ~val
         threshold = chosen[0] if chosen else None
-        return {"n": int(rest.sum()), "n_val": int(val.sum()), "threshold_source": rule,
-                "roc_auc": roc_auc(scores[rest], labels[rest]), "threshold": threshold,
-                "balanced_accuracy": None if threshold is None else balanced_accuracy_at(scores[rest], labels[rest], threshold)}
+        return {
+            "n": int(rest.sum()),
+            "n_val": int(val.sum()),
+            "threshold_source": rule,
+            "roc_auc": roc_auc(scores[rest], labels[rest]),
+            "threshold": threshold,
+            "balanced_accuracy": None
+            if threshold is None
+            else balanced_accuracy_at(scores[rest], labels[rest], threshold),
+        }
     half = np.array([half_of(i) for i in ids])
     chosen = [best_threshold(scores[half != h], labels[half != h]) for h in (0, 1)]
-    result = {"n": len(ids), "threshold_source": rule, "roc_auc": roc_auc(scores, labels),
-              "threshold": None, "balanced_accuracy": None}
+    result = {
+        "n": len(ids),
+        "threshold_source": rule,
+        "roc_auc": roc_auc(scores, labels),
+        "threshold": None,
+        "balanced_accuracy": None,
+    }
     if all(chosen):
         per_row = np.where(half == 0, chosen[0][0], chosen[1][0])
-        result |= {"threshold": [chosen[0][0], chosen[1][0]], "balanced_accuracy": balanced_accuracy(scores >= per_row, labels)}
+        result |= {
+            "threshold": [chosen[0][0], chosen[1][0]],
+            "balanced_accuracy": balanced_accuracy(scores >= per_row, labels),
+        }
     return result
 
 
@@ -204,15 +227,28 @@ def evaluated(cuts: list[str | None]) -> np.ndarray:
     return np.array([c != "val" for c in cuts]) if threshold_rule(cuts) == "val" else np.ones(len(cuts), dtype=bool)
 
 
-def summarise(index: np.ndarray, judge: np.ndarray, baseline: np.ndarray, labels: np.ndarray,
-              cuts: list[str | None], ids: list[Any], fixed: float | None) -> dict[str, Any]:
+def summarise(
+    index: np.ndarray,
+    judge: np.ndarray,
+    baseline: np.ndarray,
+    labels: np.ndarray,
+    cuts: list[str | None],
+    ids: list[Any],
+    fixed: float | None,
+) -> dict[str, Any]:
     """One group of rows: the judge's numbers, the judge at its own threshold (nothing tuned), the baseline's."""
     group_cuts, group_ids = [cuts[i] for i in index], [ids[i] for i in index]
     rows = index[evaluated(group_cuts)]
-    result = {**thresholded(judge[index], labels[index], group_cuts, group_ids),
-              "label_1": int(labels[rows].sum()), "label_0": int((labels[rows] == 0).sum())}
+    result = {
+        **thresholded(judge[index], labels[index], group_cuts, group_ids),
+        "label_1": int(labels[rows].sum()),
+        "label_0": int((labels[rows] == 0).sum()),
+    }
     if fixed is not None:
-        result["fixed"] = {"threshold": fixed, "balanced_accuracy": balanced_accuracy_at(judge[rows], labels[rows], fixed)}
+        result["fixed"] = {
+            "threshold": fixed,
+            "balanced_accuracy": balanced_accuracy_at(judge[rows], labels[rows], fixed),
+        }
     result["baseline"] = thresholded(baseline[index], labels[index], group_cuts, group_ids)
     return result
 
@@ -223,8 +259,12 @@ def correlations(judge: np.ndarray, baseline: np.ndarray, rows: list[dict[str, A
     if len(index) < 2:
         return None
     human = np.array([float(rows[i]["score"]) for i in index])
-    return {"n": len(index), "spearman": spearman(judge[index], human), "kendall": kendall(judge[index], human),
-            "baseline": {"spearman": spearman(baseline[index], human), "kendall": kendall(baseline[index], human)}}
+    return {
+        "n": len(index),
+        "spearman": spearman(judge[index], human),
+        "kendall": kendall(judge[index], human),
+        "baseline": {"spearman": spearman(baseline[index], human), "kendall": kendall(baseline[index], human)},
+    }
 
 
 def system_level(judge: np.ndarray, baseline: np.ndarray, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -240,27 +280,41 @@ def system_level(judge: np.ndarray, baseline: np.ndarray, rows: list[dict[str, A
 
     def mean_of(values: np.ndarray) -> list[float]:
         return [float(np.mean(values[members[s]])) for s in systems]
-    return {"n_systems": len(systems), "n_rows": sum(len(m) for m in members.values()),
-            "kendall": kendall(mean_of(judge), human), "spearman": spearman(mean_of(judge), human),
-            "baseline": {"kendall": kendall(mean_of(baseline), human), "spearman": spearman(mean_of(baseline), human)}}
+
+    return {
+        "n_systems": len(systems),
+        "n_rows": sum(len(m) for m in members.values()),
+        "kendall": kendall(mean_of(judge), human),
+        "spearman": spearman(mean_of(judge), human),
+        "baseline": {"kendall": kendall(mean_of(baseline), human), "spearman": spearman(mean_of(baseline), human)},
+    }
 
 
 def judge_reason(row: dict[str, Any]) -> str:
     return NO_CLAIM if row["summary"].strip() else "empty summary"
 
 
-def unscored(rows: list[dict[str, Any]], scores: list[float | None], reason_of: Callable[[dict], str]) -> dict[str, Any]:
+def unscored(
+    rows: list[dict[str, Any]], scores: list[float | None], reason_of: Callable[[dict], str]
+) -> dict[str, Any]:
     """Rows without a score, by reason, ids listed: they are scored UNSCORED, never dropped."""
     reasons: dict[str, list] = defaultdict(list)
     for row, score in zip(rows, scores):
         if score is None:
             reasons[reason_of(row)].append(row["id"])
-    return {"n": sum(len(v) for v in reasons.values()), "scored_as": UNSCORED,
-            "reasons": {k: {"n": len(v), "ids": v} for k, v in reasons.items()}}
+    return {
+        "n": sum(len(v) for v in reasons.values()),
+        "scored_as": UNSCORED,
+        "reasons": {k: {"n": len(v), "ids": v} for k, v in reasons.items()},
+    }
 
 
-def meta_evaluate(rows: list[dict[str, Any]], judge_scores_: list[float | None], baseline_: list[float | None],
-                  fixed: float | None = None) -> dict[str, Any]:
+def meta_evaluate(
+    rows: list[dict[str, Any]],
+    judge_scores_: list[float | None],
+    baseline_: list[float | None],
+    fixed: float | None = None,
+) -> dict[str, Any]:
     """Every number of meta_eval.json from the rows and their two scores (no model involved: testable alone)."""
     labels = np.array([int(r["label"]) for r in rows])
     cuts, ids = [r.get("cut") for r in rows], [r["id"] for r in rows]
@@ -268,27 +322,37 @@ def meta_evaluate(rows: list[dict[str, Any]], judge_scores_: list[float | None],
     baseline = np.array([UNSCORED if s is None else s for s in baseline_])
 
     def groups(key: str) -> dict[str, np.ndarray]:
-        return {v: np.array([i for i, r in enumerate(rows) if r.get(key) == v])
-                for v in sorted({r[key] for r in rows if r.get(key) is not None})}
+        return {
+            v: np.array([i for i, r in enumerate(rows) if r.get(key) == v])
+            for v in sorted({r[key] for r in rows if r.get(key) is not None})
+        }
 
     def summary(index: np.ndarray) -> dict[str, Any]:
         return summarise(index, judge, baseline, labels, cuts, ids, fixed)
+
     by_origin = {o: summary(index) for o, index in groups("origin").items()}
     result = {
-        "rows": len(rows), "label_1": int(labels.sum()), "label_0": int((labels == 0).sum()),
-        "threshold_source": threshold_rule(cuts), "threshold_rule": THRESHOLD_TEXT[threshold_rule(cuts)] +
-        "; each group (origin, cut) applies the same rule to its own rows and says which in threshold_source",
+        "rows": len(rows),
+        "label_1": int(labels.sum()),
+        "label_0": int((labels == 0).sum()),
+        "threshold_source": threshold_rule(cuts),
+        "threshold_rule": THRESHOLD_TEXT[threshold_rule(cuts)]
+        + "; each group (origin, cut) applies the same rule to its own rows and says which in threshold_source",
         "unscored": unscored(rows, judge_scores_, judge_reason),
         "baseline_unscored": unscored(rows, baseline_, lambda row: NO_WORDS),
-        "overall": summary(np.arange(len(rows))), "by_origin": by_origin, "by_cut": {c: summary(i) for c, i in groups("cut").items()},
-        "correlation": correlations(judge, baseline, rows), "system_level": system_level(judge, baseline, rows),
+        "overall": summary(np.arange(len(rows))),
+        "by_origin": by_origin,
+        "by_cut": {c: summary(i) for c, i in groups("cut").items()},
+        "correlation": correlations(judge, baseline, rows),
+        "system_level": system_level(judge, baseline, rows),
     }
     if by_origin:
         blocks = list(by_origin.values())
         result["mean_over_origins"] = {
             "balanced_accuracy": _mean([b["balanced_accuracy"] for b in blocks]),
             "fixed_balanced_accuracy": _mean([b.get("fixed", {}).get("balanced_accuracy") for b in blocks]),
-            "baseline_balanced_accuracy": _mean([b["baseline"]["balanced_accuracy"] for b in blocks])}
+            "baseline_balanced_accuracy": _mean([b["baseline"]["balanced_accuracy"] for b in blocks]),
+        }
     return result
 
 
@@ -297,6 +361,7 @@ def _mean(values: list[float | None]) -> float | None:
 
 
 # ---------------------------------------------------------------- Markdown
+
 
 def _number(value: float | list | None, percent: bool = False) -> str:
     if value is None:
@@ -309,38 +374,69 @@ def _number(value: float | list | None, percent: bool = False) -> str:
 def markdown(result: dict[str, Any]) -> str:
     """meta_eval.json as a page a person reads: one table of groups, judge and baseline side by side."""
     unscored_ = result["unscored"]
-    lines = [f"# Meta-evaluation of the `{result['judge']}` judge", "",
-             f"File: `{result['file']}`: {result['rows']:,} rows ({result['label_1']:,} labelled 1, {result['label_0']:,} "
-             f"labelled 0). Baseline: the share of the summary's content words found anywhere in the document.", "",
-             f"Threshold ({result['threshold_source']}): {result['threshold_rule']}.", "",
-             f"Unscored rows: {unscored_['n']:,}" + (f", each scored {UNSCORED} in every statistic: " + "; ".join(
-                 f"{reason} ({r['n']:,}: {', '.join(map(str, r['ids'][:10]))}{', ...' if r['n'] > 10 else ''})"
-                 for reason, r in unscored_["reasons"].items()) if unscored_["n"] else "") + ".", "",
-             "| rows | n | threshold from | ROC AUC | balanced accuracy (%) | threshold | at the judge's own threshold (%) "
-             "| baseline ROC AUC | baseline balanced accuracy (%) |", "|---|---|---|---|---|---|---|---|---|"]
-    groups = [("all", result["overall"])] + [(f"origin {k}", v) for k, v in result["by_origin"].items()] \
+    lines = [
+        f"# Meta-evaluation of the `{result['judge']}` judge",
+        "",
+        f"File: `{result['file']}`: {result['rows']:,} rows ({result['label_1']:,} labelled 1, {result['label_0']:,} "
+        f"labelled 0). Baseline: the share of the summary's content words found anywhere in the document.",
+        "",
+        f"Threshold ({result['threshold_source']}): {result['threshold_rule']}.",
+        "",
+        f"Unscored rows: {unscored_['n']:,}"
+        + (
+            f", each scored {UNSCORED} in every statistic: "
+            + "; ".join(
+                f"{reason} ({r['n']:,}: {', '.join(map(str, r['ids'][:10]))}{', ...' if r['n'] > 10 else ''})"
+                for reason, r in unscored_["reasons"].items()
+            )
+            if unscored_["n"]
+            else ""
+        )
+        + ".",
+        "",
+        "| rows | n | threshold from | ROC AUC | balanced accuracy (%) | threshold | at the judge's own threshold (%) "
+        "| baseline ROC AUC | baseline balanced accuracy (%) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    groups = (
+        [("all", result["overall"])]
+        + [(f"origin {k}", v) for k, v in result["by_origin"].items()]
         + [(f"cut {k}", v) for k, v in result["by_cut"].items()]
+    )
     for name, g in groups:
-        lines.append(f"| {name} | {g['n']:,} | {g['threshold_source']} | {_number(g['roc_auc'])} | "
-                     f"{_number(g['balanced_accuracy'], True)} | {_number(g['threshold'])} | "
-                     f"{_number(g.get('fixed', {}).get('balanced_accuracy'), True)} | {_number(g['baseline']['roc_auc'])} | "
-                     f"{_number(g['baseline']['balanced_accuracy'], True)} |")
+        lines.append(
+            f"| {name} | {g['n']:,} | {g['threshold_source']} | {_number(g['roc_auc'])} | "
+            f"{_number(g['balanced_accuracy'], True)} | {_number(g['threshold'])} | "
+            f"{_number(g.get('fixed', {}).get('balanced_accuracy'), True)} | {_number(g['baseline']['roc_auc'])} | "
+            f"{_number(g['baseline']['balanced_accuracy'], True)} |"
+        )
     if "mean_over_origins" in result:
         m = result["mean_over_origins"]
-        lines.append(f"| mean of origins | | | | {_number(m['balanced_accuracy'], True)} | | "
-                     f"{_number(m['fixed_balanced_accuracy'], True)} | | {_number(m['baseline_balanced_accuracy'], True)} |")
-    for title, block, n in (("Correlation with the human `score`", result["correlation"], "n"),
-                            ("System level (mean per system)", result["system_level"], "n_systems")):
+        lines.append(
+            f"| mean of origins | | | | {_number(m['balanced_accuracy'], True)} | | "
+            f"{_number(m['fixed_balanced_accuracy'], True)} | | {_number(m['baseline_balanced_accuracy'], True)} |"
+        )
+    for title, block, n in (
+        ("Correlation with the human `score`", result["correlation"], "n"),
+        ("System level (mean per system)", result["system_level"], "n_systems"),
+    ):
         if block:
-            lines += ["", f"{title}, {block[n]:,} {'systems' if n == 'n_systems' else 'rows'}: Spearman "
-                      f"{_number(block['spearman'])}, Kendall {_number(block['kendall'])} (baseline: Spearman "
-                      f"{_number(block['baseline']['spearman'])}, Kendall {_number(block['baseline']['kendall'])})."]
-    lines += ["", f"Time: {result['seconds']['scoring']:.1f} s scoring; embeddings computed {result['cache']['embeddings_computed']:,}, "
-              f"from cache {result['cache']['embeddings_from_cache']:,}."]
+            lines += [
+                "",
+                f"{title}, {block[n]:,} {'systems' if n == 'n_systems' else 'rows'}: Spearman "
+                f"{_number(block['spearman'])}, Kendall {_number(block['kendall'])} (baseline: Spearman "
+                f"{_number(block['baseline']['spearman'])}, Kendall {_number(block['baseline']['kendall'])}).",
+            ]
+    lines += [
+        "",
+        f"Time: {result['seconds']['scoring']:.1f} s scoring; embeddings computed {result['cache']['embeddings_computed']:,}, "
+        f"from cache {result['cache']['embeddings_from_cache']:,}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- the command
+
 
 def sample_rows(rows: list[dict[str, Any]], per_group: int) -> list[dict[str, Any]]:
     """At most `per_group` rows of each (cut, origin, label), the ones whose id hashes lowest: the same sample on
@@ -348,16 +444,22 @@ def sample_rows(rows: list[dict[str, Any]], per_group: int) -> list[dict[str, An
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row.get("cut"), row.get("origin"), int(row["label"])), []).append(row)
-    keep = {id(r) for members in groups.values()
-            for r in sorted(members, key=lambda r: hashlib.sha256(str(r["id"]).encode("utf-8")).digest())[:per_group]}
+    keep = {
+        id(r)
+        for members in groups.values()
+        for r in sorted(members, key=lambda r: hashlib.sha256(str(r["id"]).encode("utf-8")).digest())[:per_group]
+    }
     return [r for r in rows if id(r) in keep]
 
 
-def run_meta_eval(path: Path, config: Config, out: Path, progress: bool = True, sample: int | None = None) -> dict[str, Any]:
+def run_meta_eval(
+    path: Path, config: Config, out: Path, progress: bool = True, sample: int | None = None
+) -> dict[str, Any]:
     """Read, score (resumable: the scorer's embedding and pair caches keep every expensive result), write
     DIR/meta_eval.json, DIR/meta_eval.md and DIR/scores.jsonl (each row's two scores), and return the result."""
     from harness.report import atomic_write_text
     from harness.scorer import ConsistencyScorer
+
     if out.exists() and not out.is_dir():
         raise InputError(out, "is not a folder: --out names the output folder")
     rows = read_rows(path, config.max_file_mb)
@@ -368,15 +470,35 @@ def run_meta_eval(path: Path, config: Config, out: Path, progress: bool = True, 
     judge = judge_scores(rows, scorer, progress)
     seconds = time.perf_counter() - started
     baseline = baseline_scores(rows)
-    result = {"file": str(path), "sample_per_group": sample, "judge": config.judge, **meta_evaluate(rows, judge, baseline, getattr(scorer.judge, "threshold", None)),
-              "seconds": {"scoring": round(seconds, 2)},
-              "cache": {"embeddings_computed": scorer.embedder.computed, "embeddings_from_cache": scorer.embedder.cached_hits}}
+    result = {
+        "file": str(path),
+        "sample_per_group": sample,
+        "judge": config.judge,
+        **meta_evaluate(rows, judge, baseline, getattr(scorer.judge, "threshold", None)),
+        "seconds": {"scoring": round(seconds, 2)},
+        "cache": {
+            "embeddings_computed": scorer.embedder.computed,
+            "embeddings_from_cache": scorer.embedder.cached_hits,
+        },
+    }
     if getattr(scorer.judge, "usage", None):
         result["llm_usage"] = dict(scorer.judge.usage)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "meta_eval.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     atomic_write_text(out / "meta_eval.md", markdown(result))
-    atomic_write_text(out / "scores.jsonl", "".join(json.dumps({"id": r["id"], "label": int(r["label"]), "score": s,
-                                                                 "baseline": None if b is None else round(b, ROUND)}) + "\n"
-                                                     for r, s, b in zip(rows, judge, baseline)))
+    atomic_write_text(
+        out / "scores.jsonl",
+        "".join(
+            json.dumps(
+                {
+                    "id": r["id"],
+                    "label": int(r["label"]),
+                    "score": s,
+                    "baseline": None if b is None else round(b, ROUND),
+                }
+            )
+            + "\n"
+            for r, s, b in zip(rows, judge, baseline)
+        ),
+    )
     return result

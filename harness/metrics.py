@@ -9,6 +9,7 @@
 - extractive fragment coverage, density and compression (Grusky et al., 2018);
 - length in words, sentences and claims.
 """
+
 from __future__ import annotations
 
 import re
@@ -135,8 +136,14 @@ class FactMatch:
         return float(self.covered) if self.credit is None else self.credit
 
 
-def key_fact_coverage(facts: list[KeyFact], claims: list[Claim], similarity: np.ndarray,
-                      threshold: float, lexical_weight: float, refuted: set[int] = frozenset()) -> list[FactMatch]:
+def key_fact_coverage(
+    facts: list[KeyFact],
+    claims: list[Claim],
+    similarity: np.ndarray,
+    threshold: float,
+    lexical_weight: float,
+    refuted: set[int] = frozenset(),
+) -> list[FactMatch]:
     """Match each key fact to its best claim; `similarity` is facts x claims cosine. Claims whose indices are
     in `refuted` (judged contradicted by the sources) never cover a fact: "fishermen supported the plan" is
     close in words to "fishermen opposed the plan" but says the opposite."""

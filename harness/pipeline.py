@@ -2,6 +2,7 @@
 
 Each candidate is evaluated on its own; an error in one becomes an error row and the run goes on.
 """
+
 from __future__ import annotations
 
 import time
@@ -61,20 +62,31 @@ class StoryEvaluator:
     def __init__(self, story: Story, embedder: Embedder, judge: Judge, config: Config):
         self.story, self.embedder, self.judge, self.config = story, embedder, judge, config
         self.index = EvidenceIndex(story.references, embedder, config.top_k, config.lexical_weight)
-        self.sources = SourceFacts([p.text for p in self.index.passages], story.date,
-                                   documents=[p.source for p in self.index.passages])
+        self.sources = SourceFacts(
+            [p.text for p in self.index.passages], story.date, documents=[p.source for p in self.index.passages]
+        )
         # hand-written facts are matched to claims; the others (reference, derived) are judged per candidate
         self.hand_facts = [f for f in story.key_facts if f.kind == HAND_WRITTEN]
         self.judged_facts = [f for f in story.key_facts if f.kind != HAND_WRITTEN]
         self.fact_vectors = embedder.encode([f.text for f in self.hand_facts])
         self.reference_text = "\n".join(r.content_text for r in story.references)
 
-    def key_fact_matches(self, doc: Document, claims: list[Claim], claim_vectors, refuted: set[int]) -> list[m.FactMatch]:
+    def key_fact_matches(
+        self, doc: Document, claims: list[Claim], claim_vectors, refuted: set[int]
+    ) -> list[m.FactMatch]:
         """Hand-written facts matched to claims (their must_mention terms and the coverage threshold);
         facts from reference summaries or derived ones judged against the candidate (harness.keyfacts)."""
-        hand = m.key_fact_coverage(self.hand_facts, claims, self.fact_vectors @ claim_vectors.T,
-                                   self.config.coverage_threshold, self.config.lexical_weight, refuted)
-        judged = judged_coverage(self.judged_facts, doc, claims, self.story.date, self.embedder, self.judge, self.config)
+        hand = m.key_fact_coverage(
+            self.hand_facts,
+            claims,
+            self.fact_vectors @ claim_vectors.T,
+            self.config.coverage_threshold,
+            self.config.lexical_weight,
+            refuted,
+        )
+        judged = judged_coverage(
+            self.judged_facts, doc, claims, self.story.date, self.embedder, self.judge, self.config
+        )
         found = {match.fact_id: match for match in hand + judged}
         return [found[f.fact_id] for f in self.story.key_facts]
 
@@ -87,14 +99,18 @@ class StoryEvaluator:
         claim_vectors = self.embedder.encode([c.text for c in claims])
         content_vectors = claim_vectors[[i for i, c in enumerate(claims) if not c.is_artefact]]
         # a claim the sources contradict covers no key fact, unless only its quotation's wording is wrong
-        refuted = {i for i, j in enumerate(judgements) if j.verdict == CONTRADICTED
-                   and any(c.kind == CONFLICT and c.check != "quote" for c in j.failed_checks)}
+        refuted = {
+            i
+            for i, j in enumerate(judgements)
+            if j.verdict == CONTRADICTED and any(c.kind == CONFLICT and c.check != "quote" for c in j.failed_checks)
+        }
         matches = self.key_fact_matches(doc, claims, claim_vectors, refuted)
         summary = "\n".join(c.text for c in claims if not c.is_artefact)
         rouge_by_ref = {r.doc_id: m.rouge(summary, r.content_text) for r in self.story.references}
         values: dict[str, Any] = m.claim_metrics(judgements)
-        values["consistency"] = soft_minimum([j.p_support for j in judgements if j.p_support is not None],
-                                             self.config.summary_sharpness)
+        values["consistency"] = soft_minimum(
+            [j.p_support for j in judgements if j.p_support is not None], self.config.summary_sharpness
+        )
         values.update(m.coverage_metrics(self.story.key_facts, matches))
         for name in m.ROUGE_TYPES:
             per_ref = [scores[name] for scores in rouge_by_ref.values()]
@@ -103,11 +119,27 @@ class StoryEvaluator:
         values["semantic_similarity"] = m.centroid_similarity(content_vectors, self.index.vectors)
         values.update(m.extractive_metrics(self.reference_text, summary))
         values.update(m.length_metrics(summary, claims))
-        warning = "" if scored else (f"no scorable claim: all {len(claims)} statements are artefacts "
-                                     f"({', '.join(sorted({c.artefact for c in claims}))}), so faithfulness and "
-                                     "consistency are not available")
-        return CandidateResult(self.story.story_id, doc, doc.path, claims, evidence, judgements, matches, rouge_by_ref,
-                               values, warning=warning)
+        warning = (
+            ""
+            if scored
+            else (
+                f"no scorable claim: all {len(claims)} statements are artefacts "
+                f"({', '.join(sorted({c.artefact for c in claims}))}), so faithfulness and "
+                "consistency are not available"
+            )
+        )
+        return CandidateResult(
+            self.story.story_id,
+            doc,
+            doc.path,
+            claims,
+            evidence,
+            judgements,
+            matches,
+            rouge_by_ref,
+            values,
+            warning=warning,
+        )
 
 
 _STATE: dict = {}
@@ -116,19 +148,26 @@ _STATE: dict = {}
 def _state(config: Config, use_cache: bool) -> dict:
     """The embedding model, judge and result cache of this process, built once and reused."""
     from harness.cache import ResultCache
+
     key = (config.embedding_model, config.cache, config.judge, repr(config.judge_options), use_cache)
     if _STATE.get("key") != key:
         _STATE.clear()
-        _STATE.update(key=key, embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
-                      judge=make_judge(config.judge, config, **config.judge_options),
-                      results=ResultCache(Path(config.cache) / "results", CandidateResult) if use_cache else None)
+        _STATE.update(
+            key=key,
+            embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
+            judge=make_judge(config.judge, config, **config.judge_options),
+            results=ResultCache(Path(config.cache) / "results", CandidateResult) if use_cache else None,
+        )
     return _STATE
 
 
-def evaluate_story(story: Story, config: Config, use_cache: bool = True, progress=None) -> tuple[list[CandidateResult], dict[str, int]]:
+def evaluate_story(
+    story: Story, config: Config, use_cache: bool = True, progress=None
+) -> tuple[list[CandidateResult], dict[str, int]]:
     """Every candidate of one story, each from the result cache or evaluated; with cache counters.
     Runs in the calling process or in a worker (local processes, Ray): it needs nothing else."""
     from harness.cache import candidate_key, story_key
+
     state = _state(config, use_cache)
     embedder, cache = state["embedder"], state["results"]
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
@@ -148,14 +187,19 @@ def evaluate_story(story: Story, config: Config, use_cache: bool = True, progres
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
                 result = CandidateResult(story.story_id, doc, doc.path, error=problem)
-            if cache and result.ok:  # outside the try: a cache that cannot be written is a warning, not the candidate's fault
+            if (
+                cache and result.ok
+            ):  # outside the try: a cache that cannot be written is a warning, not the candidate's fault
                 cache.put(key, result)
         results.append(result)
         if progress is not None:
             progress.update(1)
-    counts = {"embeddings_computed": embedder.computed - before[0], "embeddings_from_cache": embedder.cached_hits - before[1],
-              "candidates_from_cache": (cache.hits if cache else 0) - before[2],
-              "judge_usage": {k: v - usage_before.get(k, 0) for k, v in getattr(state["judge"], "usage", {}).items()}}
+    counts = {
+        "embeddings_computed": embedder.computed - before[0],
+        "embeddings_from_cache": embedder.cached_hits - before[1],
+        "candidates_from_cache": (cache.hits if cache else 0) - before[2],
+        "judge_usage": {k: v - usage_before.get(k, 0) for k, v in getattr(state["judge"], "usage", {}).items()},
+    }
     return results, counts
 
 
@@ -173,10 +217,16 @@ def _ray_results(stories: list[Story], config: Config, use_cache: bool):
     import os
 
     import ray
+
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
-        ray.init(address=address or None, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
-                 **({} if address else {"num_cpus": os.cpu_count()}))
+        ray.init(
+            address=address or None,
+            include_dashboard=False,
+            log_to_driver=False,
+            ignore_reinit_error=True,
+            **({} if address else {"num_cpus": os.cpu_count()}),
+        )
     task = ray.remote(num_cpus=1)(evaluate_story)
     refs = [task.remote(story, config, use_cache) for story in stories]
     for story, ref in zip(stories, refs):
@@ -187,6 +237,7 @@ def _process_results(stories: list[Story], config: Config, use_cache: bool, work
     """Yield (story, results, counts) from `workers` local processes, in story order."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
+
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(evaluate_story, story, config, use_cache) for story in stories]
         for story, future in zip(stories, futures):
@@ -196,7 +247,9 @@ def _process_results(stories: list[Story], config: Config, use_cache: bool, work
 BACKENDS = ("local", "ray")
 
 
-def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: int = 1, backend: str = "local") -> RunResult:
+def run(
+    config: Config, quiet: bool = False, use_cache: bool = True, workers: int = 1, backend: str = "local"
+) -> RunResult:
     """Evaluate every story. `workers > 1` spreads stories over local processes, `backend="ray"` over a
     Ray cluster; either way the results are identical to a single process."""
     if backend not in BACKENDS:
@@ -216,8 +269,11 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
     total = sum(len(s.candidates) for s in stories)
     with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as progress:
         if backend == "ray" or (workers > 1 and len(stories) > 1):
-            finished = _ray_results(stories, config, use_cache) if backend == "ray" else \
-                _process_results(stories, config, use_cache, workers)
+            finished = (
+                _ray_results(stories, config, use_cache)
+                if backend == "ray"
+                else _process_results(stories, config, use_cache, workers)
+            )
             for story, story_results, counts in finished:
                 results.extend(story_results)
                 cache = {k: cache[k] + counts[k] for k in cache}
@@ -231,5 +287,6 @@ def run(config: Config, quiet: bool = False, use_cache: bool = True, workers: in
                 _add_usage(usage, counts)
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
-    return RunResult(config, stories, results, errors, timings, cache, resolve_model(config.embedding_model)[0], config.judge,
-                     usage)
+    return RunResult(
+        config, stories, results, errors, timings, cache, resolve_model(config.embedding_model)[0], config.judge, usage
+    )

@@ -6,6 +6,7 @@ reports are written to the configured reports folder; each test then passes or f
 for its candidate or system, and a failure lists the failing claims with their evidence and failed checks.
 The `harness_evaluator` fixture gives hand-written tests a loaded `harness.api.Evaluator`.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,11 @@ class HarnessConfigFile(pytest.File):
     def collect(self):
         from harness.config import load_config
         from harness.ingest import load_stories
+
         self.config_obj = load_config(self.path)
-        stories, errors = load_stories(Path(self.config_obj.gold), Path(self.config_obj.candidates),
-                                       self.config_obj.max_file_mb)
+        stories, errors = load_stories(
+            Path(self.config_obj.gold), Path(self.config_obj.candidates), self.config_obj.max_file_mb
+        )
         for error in errors:
             yield GateItem.from_parent(self, name=f"input[{error.path}]", scope="candidate", key=error.path)
         systems = set()
@@ -54,6 +57,7 @@ class HarnessConfigFile(pytest.File):
             from harness.gate import evaluate_gate, load_baseline, load_gate_config
             from harness.pipeline import run
             from harness.report import write_reports
+
             gate = load_gate_config(self.path)
             folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
             current = json.loads((folder / "run.json").read_text("utf-8"))
@@ -105,4 +109,5 @@ def pytest_collect_file(file_path: Path, parent):
 def harness_evaluator():
     """A loaded Evaluator: `harness_evaluator.evaluate(sources, summary)` -> Evaluation."""
     from harness.api import Evaluator
+
     return Evaluator()

@@ -5,6 +5,7 @@ each claim gets evidence from the source and a judgement, and the summary score 
 the claims' `p_support` (None when a summary has no scorable claim). This is the number `score-pairs`
 writes and the gate reads.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,6 +62,7 @@ class ConsistencyScorer:
         """Per non-artefact claim: the calibrated judge's features (what benchmarks/fit_judge.py fits on)."""
         from harness.checks import run_checks
         from harness.judge import claim_features
+
         claims, evidence, sources = self._prepare(source, summary)
         rows = []
         for claim, ev in zip(claims, evidence):
@@ -74,13 +76,15 @@ class ConsistencyScorer:
         model in one call, so a torch model batches them; scoring each summary afterwards reads the pair cache.
         Other judges have nothing to warm."""
         from harness.judge import CrossEncoderJudge
+
         if not isinstance(self.judge, CrossEncoderJudge):
             return
         pairs = [pair for item in prepared for pair in self.judge.pairs(*item)[0]]
         self.judge.encoder.predict_pairs(pairs)
 
-    def score(self, sources: list[str], summaries: list[str], progress: bool = False,
-              block: int = 256) -> list[float | None]:
+    def score(
+        self, sources: list[str], summaries: list[str], progress: bool = False, block: int = 256
+    ) -> list[float | None]:
         """Scores in input order. Summaries are prepared (claims, evidence) once each, a block at a time, so
         memory stays bounded however many pairs there are. Rows that share a source are faster adjacent:
         the evidence index of the last source is kept."""
@@ -88,7 +92,7 @@ class ConsistencyScorer:
         scores: list[float | None] = []
         with tqdm(total=len(rows), disable=not progress, unit="pair", mininterval=5) as bar:
             for start in range(0, len(rows), block):
-                prepared = [self._prepare(source, summary) for source, summary in rows[start:start + block]]
+                prepared = [self._prepare(source, summary) for source, summary in rows[start : start + block]]
                 self._warm(prepared)
                 for item in prepared:
                     scores.append(self._summary_score(*item))

@@ -2,6 +2,7 @@
 
 Sentences are split with pysbd (rule-based, offline); rouge-score's and nltk's splitters need downloads.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,13 +12,15 @@ from functools import lru_cache
 import pysbd
 
 WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[’'][A-Za-z]+)?")
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the and or but if of to in on at by for with from as into onto than then that this these those
 is are was were be been being has have had do does did will would can could should may might must
 it its it's he she they them their his her we our you your i me my not no nor so such there here
 which who whom whose what when where why how also only just about over after before since while
 said says say according up out all any some more most other another each both few many much
-""".split())
+""".split()
+)
 
 
 PTB_BRACKETS = {"-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]", "-lcb-": "{", "-rcb-": "}"}
@@ -109,7 +112,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     cursor = 0
     while cursor < len(text):
-        window = text[cursor:cursor + SEGMENT_WINDOW]
+        window = text[cursor : cursor + SEGMENT_WINDOW]
         found = _window_spans(window)
         if cursor + len(window) >= len(text):
             spans.extend((cursor + s, cursor + e) for s, e in found)

@@ -1,4 +1,5 @@
 """Shared fixtures: the example story, one embedder per session, one pipeline run per session."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,13 +37,18 @@ def embedder(cache_dir) -> Embedder:
 
 @pytest.fixture(scope="session")
 def config(cache_dir, tmp_path_factory) -> Config:
-    return Config(gold=str(ROOT / "gold"), candidates=str(ROOT / "candidates"),
-                  reports=str(tmp_path_factory.mktemp("reports")), cache=str(cache_dir))
+    return Config(
+        gold=str(ROOT / "gold"),
+        candidates=str(ROOT / "candidates"),
+        reports=str(tmp_path_factory.mktemp("reports")),
+        cache=str(cache_dir),
+    )
 
 
 @pytest.fixture(scope="session")
 def run_result(config):
     from harness.pipeline import run
+
     return run(config, quiet=True)
 
 
@@ -55,4 +61,5 @@ def claims_by_text(run_result):
         found = [(c, j) for c, j, doc in pairs if doc == candidate and fragment in c.text]
         assert found, f"no claim of {candidate} contains {fragment!r}"
         return found
+
     return find

@@ -1,4 +1,5 @@
 """The broken-input corpus (tests/data/bad): specific errors, error rows, the rest of the run completes."""
+
 import os
 import shutil
 import subprocess
@@ -39,9 +40,21 @@ def corpus(tmp_path_factory, config):
 
 
 def _harness(corpus, *args):
-    command = [sys.executable, "-m", "harness.cli", *args, "--config", str(corpus / "harness.toml"),
-               "--gold", str(corpus / "gold"), "--candidates", str(corpus / "candidates")]
-    return subprocess.run(command, capture_output=True, text=True, cwd=corpus, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        *args,
+        "--config",
+        str(corpus / "harness.toml"),
+        "--gold",
+        str(corpus / "gold"),
+        "--candidates",
+        str(corpus / "candidates"),
+    ]
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=corpus, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+    )
 
 
 def test_validate_names_every_problem(corpus):

@@ -78,8 +78,16 @@ def planted(config, tmp_path_factory):
     with redirect_stderr(stderr):
         first = run(fresh, quiet=True)
     second = run(fresh, quiet=True)
-    return SimpleNamespace(config=fresh, cache=cache, marker=marker, control=control, keys=keys, first=first,
-                           second=second, stderr=stderr.getvalue())
+    return SimpleNamespace(
+        config=fresh,
+        cache=cache,
+        marker=marker,
+        control=control,
+        keys=keys,
+        first=first,
+        second=second,
+        stderr=stderr.getvalue(),
+    )
 
 
 def test_crafted_pickle_rows_are_never_executed(planted):
@@ -87,7 +95,9 @@ def test_crafted_pickle_rows_are_never_executed(planted):
     assert not planted.marker.exists()
     assert planted.first.cache["candidates_from_cache"] == 0  # the planted rows were misses: all recomputed
     assert [r.error for r in planted.first.results] == ["", "", ""]
-    stored = sqlite3.connect(planted.cache / "results" / "results.sqlite3").execute("SELECT value FROM results").fetchall()
+    stored = (
+        sqlite3.connect(planted.cache / "results" / "results.sqlite3").execute("SELECT value FROM results").fetchall()
+    )
     assert len(stored) == 3 and all(isinstance(json.loads(v), dict) for (v,) in stored)  # replaced by JSON
 
 
@@ -119,10 +129,16 @@ def test_result_rows_that_do_not_fit_are_misses(tmp_path, planted):
     wrong_type["claims"][0]["start"] = "0"
     missing_field = {k: v for k, v in plain.items() if k != "metrics"}
     extra_field = {**plain, "command": "rm -rf /"}
-    rows = {"bytes": b"\x00\xff", "not json": "{", "list": "[]", "wrong type": json.dumps(wrong_type),
-            "missing field": json.dumps(missing_field), "extra field": json.dumps(extra_field),
-            "object array": json.dumps({**plain, "metrics": {"x": {"__ndarray__": "|O", "shape": [1], "data": [1]}}}),
-            "deep": "[" * 100000 + "]" * 100000}
+    rows = {
+        "bytes": b"\x00\xff",
+        "not json": "{",
+        "list": "[]",
+        "wrong type": json.dumps(wrong_type),
+        "missing field": json.dumps(missing_field),
+        "extra field": json.dumps(extra_field),
+        "object array": json.dumps({**plain, "metrics": {"x": {"__ndarray__": "|O", "shape": [1], "data": [1]}}}),
+        "deep": "[" * 100000 + "]" * 100000,
+    }
     with cache.db:
         cache.db.executemany("INSERT INTO results VALUES (?, ?)", rows.items())
     assert {k: cache.get(k) for k in rows} == {k: None for k in rows} and cache.hits == 0
@@ -134,8 +150,14 @@ def test_result_rows_that_do_not_fit_are_misses(tmp_path, planted):
 
 
 def test_numpy_values_and_tuples_keep_their_types():
-    value = {"f32": np.float32(0.1), "f64": np.float64(0.2), "i": np.int64(3), "vec": np.arange(6, dtype=np.float32).reshape(2, 3),
-             "pair": (1, "a"), "plain": [1.5, None, True]}
+    value = {
+        "f32": np.float32(0.1),
+        "f64": np.float64(0.2),
+        "i": np.int64(3),
+        "vec": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "pair": (1, "a"),
+        "plain": [1.5, None, True],
+    }
     back = from_plain(json.loads(json.dumps(to_plain(value))), dict[str, Any])
     assert {k: type(v) for k, v in back.items()} == {k: type(v) for k, v in value.items()}
     assert back["f32"] == value["f32"] and back["vec"].dtype == np.float32 and (back["vec"] == value["vec"]).all()
@@ -150,7 +172,11 @@ def test_numpy_values_and_tuples_keep_their_types():
 
 CACHES = {
     "results": (ResultCache, lambda c: c.put("k", {"a": 1}), lambda c: c.get("k") == {"a": 1}),
-    "embeddings": (EmbeddingCache, lambda c: c.put_many({"k": np.full(4, 0.5, np.float32)}), lambda c: list(c.get_many(["k"], 4)) == ["k"]),
+    "embeddings": (
+        EmbeddingCache,
+        lambda c: c.put_many({"k": np.full(4, 0.5, np.float32)}),
+        lambda c: list(c.get_many(["k"], 4)) == ["k"],
+    ),
     "pairs": (PairCache, lambda c: c.put_many({"k": 0.5}), lambda c: c.get_many(["k"]) == {"k": 0.5}),
 }
 
@@ -161,7 +187,7 @@ def _truncate(path: Path) -> None:
         db.execute("CREATE TABLE filler (x BLOB)")
         db.executemany("INSERT INTO filler VALUES (?)", [(bytes(2000),)] * 200)
     db.close()
-    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
 def _wrong_schema(path: Path) -> None:
@@ -254,10 +280,15 @@ def test_failed_writes_warn_once_and_stop(tmp_path, capsys):
 
 
 def test_disk_full_is_a_warning_not_a_candidate_error(planted, tmp_path, monkeypatch, capsys):
-    shutil.copytree(planted.cache / "embeddings", tmp_path / "embeddings")  # embeddings cached: only results are written
+    shutil.copytree(
+        planted.cache / "embeddings", tmp_path / "embeddings"
+    )  # embeddings cached: only results are written
     connect = sqlite3.connect
-    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: Failing(connect(*a, **k), "INSERT",
-                                                                   sqlite3.OperationalError("database or disk is full")))
+    monkeypatch.setattr(
+        sqlite3,
+        "connect",
+        lambda *a, **k: Failing(connect(*a, **k), "INSERT", sqlite3.OperationalError("database or disk is full")),
+    )
     result = run(replace(planted.config, cache=str(tmp_path)), quiet=True)
     assert [r.error for r in result.results] == ["", "", ""] and result.results == planted.first.results
     results_file = tmp_path.resolve() / "results" / "results.sqlite3"
@@ -268,8 +299,12 @@ def test_disk_full_is_a_warning_not_a_candidate_error(planted, tmp_path, monkeyp
 
 def test_wrong_length_or_non_finite_vectors_are_recomputed(embedder, tmp_path):
     """Also zeros and huge values: finite, right length, but not the unit vectors the embedder stores."""
-    texts = ["A sentence only the cache tests embed.", "Another sentence only the cache tests embed.",
-             "A third sentence only the cache tests embed.", "A fourth sentence only the cache tests embed."]
+    texts = [
+        "A sentence only the cache tests embed.",
+        "Another sentence only the cache tests embed.",
+        "A third sentence only the cache tests embed.",
+        "A fourth sentence only the cache tests embed.",
+    ]
     first = Embedder(embedder.model_name, tmp_path)
     first._model = embedder.model  # the loaded model, not a second copy
     vectors = first.encode(texts)
@@ -278,10 +313,14 @@ def test_wrong_length_or_non_finite_vectors_are_recomputed(embedder, tmp_path):
     short, broken = first.key(texts[0]), first.key(texts[1])
     with first.cache.db:
         first.cache.db.execute("UPDATE emb SET vec = ? WHERE key = ?", (vectors[0][:-1].tobytes(), short))
-        first.cache.db.execute("UPDATE emb SET vec = ? WHERE key = ?", (np.full(vectors.shape[1], np.nan, np.float32).tobytes(), broken))
+        first.cache.db.execute(
+            "UPDATE emb SET vec = ? WHERE key = ?", (np.full(vectors.shape[1], np.nan, np.float32).tobytes(), broken)
+        )
         for text, value in ((texts[2], 0.0), (texts[3], 1e30)):
-            first.cache.db.execute("UPDATE emb SET vec = ? WHERE key = ?",
-                                   (np.full(vectors.shape[1], value, np.float32).tobytes(), first.key(text)))
+            first.cache.db.execute(
+                "UPDATE emb SET vec = ? WHERE key = ?",
+                (np.full(vectors.shape[1], value, np.float32).tobytes(), first.key(text)),
+            )
     second = Embedder(embedder.model_name, tmp_path)
     second._model = embedder.model
     again = second.encode(texts)
@@ -292,8 +331,16 @@ def test_wrong_length_or_non_finite_vectors_are_recomputed(embedder, tmp_path):
 
 def test_pair_probabilities_outside_0_1_are_misses(tmp_path):
     cache = PairCache(tmp_path)
-    rows = [("ok", 0.25), ("one", 1.0), ("high", 1.5), ("low", -0.1), ("inf", float("inf")), ("nan", float("nan")),
-            ("text", "half"), ("blob", b"\x00")]
+    rows = [
+        ("ok", 0.25),
+        ("one", 1.0),
+        ("high", 1.5),
+        ("low", -0.1),
+        ("inf", float("inf")),
+        ("nan", float("nan")),
+        ("text", "half"),
+        ("blob", b"\x00"),
+    ]
     with cache.db:
         cache.db.executemany("INSERT INTO pairs VALUES (?, ?)", rows)
     assert cache.get_many([k for k, _ in rows]) == {"ok": 0.25, "one": 1.0}

@@ -18,17 +18,25 @@ def sources():
     return SourceFacts(SOURCES, story_date="2026-01-09")
 
 
-@pytest.mark.parametrize("claim, status, kind, reason", [
-    ("Rights groups estimate between 800 and 900 political prisoners are held.", PASS, "", ""),
-    ("Rights groups estimate between 800 and 1,000 political prisoners are held.", FAIL, CONFLICT, "800 and 1,000 vs 800 and 900"),
-    ("Spain said five nationals were freed.", PASS, "", ""),
-    ("Spain said 5 nationals were freed.", PASS, "", ""),
-    ("Spain said six nationals were freed.", FAIL, CONFLICT, "six vs five"),
-    ("Around 60 prisoners are held at El Helicoide.", PASS, "", ""),  # inside the source's 50 to 80
-    ("More than 100 journalists are behind bars.", FAIL, MISSING, "100 not stated in sources"),
-    ("She was arrested in 2024.", NA, "", ""),  # a year is the date check's
-    ("The government freed one of its critics.", NA, "", ""),
-])
+@pytest.mark.parametrize(
+    "claim, status, kind, reason",
+    [
+        ("Rights groups estimate between 800 and 900 political prisoners are held.", PASS, "", ""),
+        (
+            "Rights groups estimate between 800 and 1,000 political prisoners are held.",
+            FAIL,
+            CONFLICT,
+            "800 and 1,000 vs 800 and 900",
+        ),
+        ("Spain said five nationals were freed.", PASS, "", ""),
+        ("Spain said 5 nationals were freed.", PASS, "", ""),
+        ("Spain said six nationals were freed.", FAIL, CONFLICT, "six vs five"),
+        ("Around 60 prisoners are held at El Helicoide.", PASS, "", ""),  # inside the source's 50 to 80
+        ("More than 100 journalists are behind bars.", FAIL, MISSING, "100 not stated in sources"),
+        ("She was arrested in 2024.", NA, "", ""),  # a year is the date check's
+        ("The government freed one of its critics.", NA, "", ""),
+    ],
+)
 def test_numbers(sources, claim, status, kind, reason):
     result = numbers.check(claim, sources)
     assert (result.status, result.kind) == (status, kind)
@@ -36,36 +44,56 @@ def test_numbers(sources, claim, status, kind, reason):
 
 
 def test_number_mentions_merge_ranges_and_words():
-    found = numbers.mentions("between 800 and 1,000 political prisoners, twenty journalists, 3.5% growth, two thousand people")
+    found = numbers.mentions(
+        "between 800 and 1,000 political prisoners, twenty journalists, 3.5% growth, two thousand people"
+    )
     assert [(m.values, m.unit) for m in found] == [
-        ((800.0, 1000.0), ("political", "prisoner")), ((20.0,), ("journalist",)), ((3.5,), ("growth",)),
-        ((2000.0,), ("people",))]
+        ((800.0, 1000.0), ("political", "prisoner")),
+        ((20.0,), ("journalist",)),
+        ((3.5,), ("growth",)),
+        ((2000.0,), ("people",)),
+    ]
 
 
-@pytest.mark.parametrize("claim, status, kind, reason", [
-    ("The government announced on January 28 that it had started freeing detainees.", FAIL, CONFLICT, "January 28 vs sources' January 9"),
-    ("The releases began on 9 January.", PASS, "", ""),
-    ("The releases began on Jan. 9.", PASS, "", ""),
-    ("She was detained in 2024.", PASS, "", ""),
-    ("Arrests have been recorded since 2014.", FAIL, MISSING, "2014 not in sources"),
-    ("The prisoners were freed on March 3.", FAIL, MISSING, "March 3 not in sources"),
-    ("Prisoners were freed this week.", NA, "", ""),
-])
+@pytest.mark.parametrize(
+    "claim, status, kind, reason",
+    [
+        (
+            "The government announced on January 28 that it had started freeing detainees.",
+            FAIL,
+            CONFLICT,
+            "January 28 vs sources' January 9",
+        ),
+        ("The releases began on 9 January.", PASS, "", ""),
+        ("The releases began on Jan. 9.", PASS, "", ""),
+        ("She was detained in 2024.", PASS, "", ""),
+        ("Arrests have been recorded since 2014.", FAIL, MISSING, "2014 not in sources"),
+        ("The prisoners were freed on March 3.", FAIL, MISSING, "March 3 not in sources"),
+        ("Prisoners were freed this week.", NA, "", ""),
+    ],
+)
 def test_dates(sources, claim, status, kind, reason):
     result = dates.check(claim, sources)
     assert (result.status, result.kind) == (status, kind)
     assert reason in result.reason
 
 
-@pytest.mark.parametrize("claim, status, kind", [
-    ('Trump said they have "a torture chamber in the middle of Caracas".', PASS, ""),
-    ("Trump spoke of Venezuela's 'torture chamber'.", PASS, ""),
-    ("“This could be the beginning of dismantling a repressive system, but only if it is sustained,” said Romero.", FAIL, CONFLICT),
-    ("The White House called it an example of “maximum leverage”.", FAIL, MISSING),
-    ("Rodríguez called the release a 'gesture'.", FAIL, MISSING),
-    ("He described the move as a gesture.", NA, ""),
-    ("The group's members weren't freed.", NA, ""),  # apostrophes are not quotes
-])
+@pytest.mark.parametrize(
+    "claim, status, kind",
+    [
+        ('Trump said they have "a torture chamber in the middle of Caracas".', PASS, ""),
+        ("Trump spoke of Venezuela's 'torture chamber'.", PASS, ""),
+        (
+            "“This could be the beginning of dismantling a repressive system, but only if it is sustained,” said Romero.",
+            FAIL,
+            CONFLICT,
+        ),
+        ("The White House called it an example of “maximum leverage”.", FAIL, MISSING),
+        ("Rodríguez called the release a 'gesture'.", FAIL, MISSING),
+        ("He described the move as a gesture.", NA, ""),
+        ("The group's members weren't freed.", NA, ""),  # apostrophes are not quotes
+    ],
+)
 def test_quotes(sources, claim, status, kind):
     result = quotes.check(claim, sources)
     assert (result.status, result.kind) == (status, kind)
@@ -79,14 +107,17 @@ def test_check_label_format(sources):
 from harness.checks import names, negation  # noqa: E402
 
 
-@pytest.mark.parametrize("claim, status", [
-    ("Spain confirmed that five nationals were freed.", PASS),          # "Spain's" in the sources names Spain
-    ("Alfredo Romero welcomed the releases.", PASS),
-    ("Romero welcomed the releases.", PASS),                            # a surname alone
-    ("Marco Rubio welcomed the releases.", FAIL),
-    ("The United Nations raised concerns.", FAIL),
-    ("prisoners were freed on thursday.", NA),                         # lower-cased text: no entity, no verdict
-])
+@pytest.mark.parametrize(
+    "claim, status",
+    [
+        ("Spain confirmed that five nationals were freed.", PASS),  # "Spain's" in the sources names Spain
+        ("Alfredo Romero welcomed the releases.", PASS),
+        ("Romero welcomed the releases.", PASS),  # a surname alone
+        ("Marco Rubio welcomed the releases.", FAIL),
+        ("The United Nations raised concerns.", FAIL),
+        ("prisoners were freed on thursday.", NA),  # lower-cased text: no entity, no verdict
+    ],
+)
 def test_names(claim, status):
     sources = SourceFacts(SOURCES + ["Spain's foreign ministry said five of its nationals had been released."])
     result = names.check(claim, sources)
@@ -95,13 +126,24 @@ def test_names(claim, status):
         assert result.kind == MISSING and "not in sources" in result.reason
 
 
-@pytest.mark.parametrize("claim, evidence, status", [
-    ("The government did not release the prisoners' names.", "The government did not release the citizens' names.", PASS),
-    ("The government released the prisoners' names.", "The government did not release the prisoners' names.", FAIL),
-    ("The ministry never confirmed the releases.", "The ministry confirmed the releases.", FAIL),
-    ("The ministry never confirmed the releases.", "Oil prices rose sharply in March.", NA),  # not the same statement
-    ("The ministry confirmed the releases.", None, NA),
-])
+@pytest.mark.parametrize(
+    "claim, evidence, status",
+    [
+        (
+            "The government did not release the prisoners' names.",
+            "The government did not release the citizens' names.",
+            PASS,
+        ),
+        ("The government released the prisoners' names.", "The government did not release the prisoners' names.", FAIL),
+        ("The ministry never confirmed the releases.", "The ministry confirmed the releases.", FAIL),
+        (
+            "The ministry never confirmed the releases.",
+            "Oil prices rose sharply in March.",
+            NA,
+        ),  # not the same statement
+        ("The ministry confirmed the releases.", None, NA),
+    ],
+)
 def test_negation(claim, evidence, status):
     result = negation.check(claim, evidence)
     assert result.status == status
@@ -109,33 +151,44 @@ def test_negation(claim, evidence, status):
         assert result.kind == CONFLICT
 
 
-APPROX_SOURCES = SourceFacts([
-    "Prisoners' rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
-    "Maduro jailed thousands of people who protested.", "The releases began Thursday.", "Police arrested 1,950 protesters.",
-], story_date="2026-01-09")
+APPROX_SOURCES = SourceFacts(
+    [
+        "Prisoners' rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
+        "Maduro jailed thousands of people who protested.",
+        "The releases began Thursday.",
+        "Police arrested 1,950 protesters.",
+    ],
+    story_date="2026-01-09",
+)
 
 
-@pytest.mark.parametrize("claim, status, kind", [
-    ("Hundreds of political prisoners remain detained.", PASS, ""),      # 800 to 900 are hundreds
-    ("Thousands of political prisoners remain detained.", FAIL, CONFLICT),
-    ("Dozens of political prisoners remain.", FAIL, CONFLICT),
-    ("Nearly 2,000 protesters were arrested.", PASS, ""),                # 1,950 is nearly 2,000
-    ("About 850 political prisoners are held.", PASS, ""),
-    ("More than 900 political prisoners are held.", PASS, ""),           # touches the source range
-    ("More than 1,000 political prisoners are held.", FAIL, CONFLICT),
-    ("Fewer than 500 political prisoners are held.", FAIL, CONFLICT),
-])
+@pytest.mark.parametrize(
+    "claim, status, kind",
+    [
+        ("Hundreds of political prisoners remain detained.", PASS, ""),  # 800 to 900 are hundreds
+        ("Thousands of political prisoners remain detained.", FAIL, CONFLICT),
+        ("Dozens of political prisoners remain.", FAIL, CONFLICT),
+        ("Nearly 2,000 protesters were arrested.", PASS, ""),  # 1,950 is nearly 2,000
+        ("About 850 political prisoners are held.", PASS, ""),
+        ("More than 900 political prisoners are held.", PASS, ""),  # touches the source range
+        ("More than 1,000 political prisoners are held.", FAIL, CONFLICT),
+        ("Fewer than 500 political prisoners are held.", FAIL, CONFLICT),
+    ],
+)
 def test_numbers_approximate_and_vague(claim, status, kind):
     result = numbers.check(claim, APPROX_SOURCES)
     assert (result.status, result.kind) == (status, kind), result
 
 
-@pytest.mark.parametrize("claim, status, kind", [
-    ("The releases began on Thursday.", PASS, ""),
-    ("The releases began on Monday.", FAIL, MISSING),
-    ("On Thursday, January 9, 2026, prisoners were freed.", FAIL, CONFLICT),  # January 9, 2026 was a Friday
-    ("On Friday, January 9, 2026 prisoners were freed.", PASS, ""),
-])
+@pytest.mark.parametrize(
+    "claim, status, kind",
+    [
+        ("The releases began on Thursday.", PASS, ""),
+        ("The releases began on Monday.", FAIL, MISSING),
+        ("On Thursday, January 9, 2026, prisoners were freed.", FAIL, CONFLICT),  # January 9, 2026 was a Friday
+        ("On Friday, January 9, 2026 prisoners were freed.", PASS, ""),
+    ],
+)
 def test_weekdays(claim, status, kind):
     result = dates.check(claim, APPROX_SOURCES)
     assert (result.status, result.kind) == (status, kind), result
@@ -144,19 +197,53 @@ def test_weekdays(claim, status, kind):
 def test_story_sentences(story):
     """Real sentences from the example story's candidates against its references."""
     from harness.evidence import reference_passages
+
     facts = SourceFacts([p.text for p in reference_passages(story.references)], story.date)
-    assert numbers.check("Rights groups estimate that hundreds of political prisoners remain detained across Venezuela.", facts).status == PASS
-    assert numbers.check("Human rights organizations estimate that Venezuela holds between 800 and 1,000 political prisoners.", facts).kind == CONFLICT
-    assert dates.check("Venezuela’s interim government on Thursday began releasing political prisoners.", facts).status == PASS
-    assert dates.check("Venezuela’s government announced on January 28 that they have started freeing detainees.", facts).kind == CONFLICT
+    assert (
+        numbers.check(
+            "Rights groups estimate that hundreds of political prisoners remain detained across Venezuela.", facts
+        ).status
+        == PASS
+    )
+    assert (
+        numbers.check(
+            "Human rights organizations estimate that Venezuela holds between 800 and 1,000 political prisoners.", facts
+        ).kind
+        == CONFLICT
+    )
+    assert (
+        dates.check("Venezuela’s interim government on Thursday began releasing political prisoners.", facts).status
+        == PASS
+    )
+    assert (
+        dates.check(
+            "Venezuela’s government announced on January 28 that they have started freeing detainees.", facts
+        ).kind
+        == CONFLICT
+    )
     assert quotes.check("Rodríguez said an “important number” of prisoners would be freed.", facts).status == PASS
 
 
-@pytest.mark.parametrize("claim, status, kind", [
-    ('"Let us hope that this is indeed the beginning of the dismantling of a repressive system," said Alfredo Romero.', PASS, ""),
-    ('"Let us hope that this is indeed the beginning of the dismantling of a repressive system," said Delcy Rodríguez.', FAIL, CONFLICT),
-    ('"Let us hope that this is indeed the beginning of the dismantling of a repressive system," a lawyer said.', PASS, ""),
-])
+@pytest.mark.parametrize(
+    "claim, status, kind",
+    [
+        (
+            '"Let us hope that this is indeed the beginning of the dismantling of a repressive system," said Alfredo Romero.',
+            PASS,
+            "",
+        ),
+        (
+            '"Let us hope that this is indeed the beginning of the dismantling of a repressive system," said Delcy Rodríguez.',
+            FAIL,
+            CONFLICT,
+        ),
+        (
+            '"Let us hope that this is indeed the beginning of the dismantling of a repressive system," a lawyer said.',
+            PASS,
+            "",
+        ),
+    ],
+)
 def test_quote_attribution(sources, claim, status, kind):
     result = quotes.check(claim, sources)
     assert (result.status, result.kind) == (status, kind), result
@@ -166,21 +253,29 @@ def test_quote_attribution(sources, claim, status, kind):
 
 from harness.checks import roles  # noqa: E402
 
-ROLE_SOURCES = SourceFacts([
-    "\"Let us hope that this is the beginning,\" said Alfredo Romero, director of Foro Penal, Venezuela's leading human rights organization.",
-    '"A certain faction intends to send a positive message," said Gonzalo Himiob, a Venezuelan lawyer and the president of Foro Penal.',
-    "Jorge Rodríguez, the head of Venezuela's National Assembly, did not specify how many people would be freed.",
-])
+ROLE_SOURCES = SourceFacts(
+    [
+        '"Let us hope that this is the beginning," said Alfredo Romero, director of Foro Penal, Venezuela\'s leading human rights organization.',
+        '"A certain faction intends to send a positive message," said Gonzalo Himiob, a Venezuelan lawyer and the president of Foro Penal.',
+        "Jorge Rodríguez, the head of Venezuela's National Assembly, did not specify how many people would be freed.",
+    ]
+)
 
 
-@pytest.mark.parametrize("claim, status", [
-    ("Alfredo Romero, director of Foro Penal, welcomed the releases.", PASS),
-    ("Gonzalo Himiob, director of Foro Penal, welcomed the releases.", FAIL),       # Romero is its director
-    ("Jorge Rodríguez, head of Venezuela’s National Assembly, announced the releases.", PASS),
-    ("Delcy Rodríguez, head of the National Assembly, announced the releases.", FAIL),  # same surname, another person
-    ("Alfredo Romero, head of the National Assembly, announced the releases.", FAIL),  # the head is Rodríguez
-    ("The releases were announced on Thursday.", NA),
-])
+@pytest.mark.parametrize(
+    "claim, status",
+    [
+        ("Alfredo Romero, director of Foro Penal, welcomed the releases.", PASS),
+        ("Gonzalo Himiob, director of Foro Penal, welcomed the releases.", FAIL),  # Romero is its director
+        ("Jorge Rodríguez, head of Venezuela’s National Assembly, announced the releases.", PASS),
+        (
+            "Delcy Rodríguez, head of the National Assembly, announced the releases.",
+            FAIL,
+        ),  # same surname, another person
+        ("Alfredo Romero, head of the National Assembly, announced the releases.", FAIL),  # the head is Rodríguez
+        ("The releases were announced on Thursday.", NA),
+    ],
+)
 def test_roles(claim, status):
     result = roles.check(claim, ROLE_SOURCES)
     assert result.status == status, result
@@ -188,17 +283,24 @@ def test_roles(claim, status):
         assert result.kind == CONFLICT and " vs " in result.reason
 
 
-RELATIVE_SOURCES = SourceFacts([
-    "The US seized Maduro in a raid on Saturday.", "The government began releasing prisoners on Thursday.",
-], story_date="2026-01-09")
+RELATIVE_SOURCES = SourceFacts(
+    [
+        "The US seized Maduro in a raid on Saturday.",
+        "The government began releasing prisoners on Thursday.",
+    ],
+    story_date="2026-01-09",
+)
 
 
-@pytest.mark.parametrize("claim, status", [
-    ("The releases came five days after the US seized Maduro.", PASS),    # Saturday -> Thursday
-    ("The releases came two days after the US seized Maduro.", FAIL),
-    ("The releases came 5 days after the raid.", PASS),
-    ("Prisoners were freed.", NA),
-])
+@pytest.mark.parametrize(
+    "claim, status",
+    [
+        ("The releases came five days after the US seized Maduro.", PASS),  # Saturday -> Thursday
+        ("The releases came two days after the US seized Maduro.", FAIL),
+        ("The releases came 5 days after the raid.", PASS),
+        ("Prisoners were freed.", NA),
+    ],
+)
 def test_relative_days(claim, status):
     result = dates.check(claim, RELATIVE_SOURCES)
     assert result.status == status, result

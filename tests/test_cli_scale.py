@@ -1,5 +1,6 @@
 """The gate and the command line at the size users run them (issue 13: 100 stories x 16 systems printed
 4,025 gate lines, overwrote the committed baseline and failed every candidate of a story without key facts)."""
+
 import copy
 import json
 import subprocess
@@ -38,10 +39,23 @@ def synthetic_run(real: dict, stories: int = 100, systems: int = 16, prefix: str
             metrics = {**template["metrics"], "faithfulness": ((i + j) % 10) / 10, "contradicted": 0}
             if not keyed:
                 metrics.update(key_facts=0, key_facts_covered=None, coverage=None, weighted_coverage=None)
-            candidates.append({**copy.deepcopy(template), "id": f"sys{j:02d}", "system": f"sys{j:02d}",
-                               "path": f"candidates/{prefix}{i:03d}/sys{j:02d}.txt", "metrics": metrics})
-        story_list.append({**real["stories"][0], "id": f"{prefix}{i:03d}",
-                           "key_facts": real["stories"][0]["key_facts"] if keyed else [], "candidates": candidates})
+            candidates.append(
+                {
+                    **copy.deepcopy(template),
+                    "id": f"sys{j:02d}",
+                    "system": f"sys{j:02d}",
+                    "path": f"candidates/{prefix}{i:03d}/sys{j:02d}.txt",
+                    "metrics": metrics,
+                }
+            )
+        story_list.append(
+            {
+                **real["stories"][0],
+                "id": f"{prefix}{i:03d}",
+                "key_facts": real["stories"][0]["key_facts"] if keyed else [],
+                "candidates": candidates,
+            }
+        )
     document = {k: v for k, v in real.items() if k != "gate"}
     return {**document, "run_id": f"synthetic-{prefix}", "stories": story_list, "errors": []}
 
@@ -52,7 +66,12 @@ def write_json(path: Path, document: dict) -> Path:
 
 
 def expected_failures(document: dict) -> set[str]:
-    return {f"{s['id']}/{c['id']}" for s in document["stories"] for c in s["candidates"] if c["metrics"]["faithfulness"] < 0.5}
+    return {
+        f"{s['id']}/{c['id']}"
+        for s in document["stories"]
+        for c in s["candidates"]
+        if c["metrics"]["faithfulness"] < 0.5
+    }
 
 
 def test_gate_of_1600_candidates_prints_one_screen_and_files_hold_every_failure(real_run, tmp_path, capsys):
@@ -63,8 +82,19 @@ def test_gate_of_1600_candidates_prints_one_screen_and_files_hold_every_failure(
     config = tmp_path / "harness.toml"
     config.write_text("[gate.thresholds]\nmin_faithfulness = 0.5\nmin_weighted_coverage = 0.4\n", "utf-8")
     md, junit = tmp_path / "gate.md", tmp_path / "gate.xml"
-    args = ["gate", "--run", str(write_json(tmp_path / "run.json", current)), "--config", str(config),
-            "--baseline", str(write_json(tmp_path / "baseline.json", baseline)), "--markdown", str(md), "--junit", str(junit)]
+    args = [
+        "gate",
+        "--run",
+        str(write_json(tmp_path / "run.json", current)),
+        "--config",
+        str(config),
+        "--baseline",
+        str(write_json(tmp_path / "baseline.json", baseline)),
+        "--markdown",
+        str(md),
+        "--junit",
+        str(junit),
+    ]
     assert main(args) == 1
     captured = capsys.readouterr()
     lines = (captured.out + captured.err).splitlines()
@@ -77,7 +107,9 @@ def test_gate_of_1600_candidates_prints_one_screen_and_files_hold_every_failure(
     assert [kind for _, _, kind in fails] == ["regression"] * 5 + ["threshold"] * 5
     assert f"failing checks: 40 regression, {len(expected_failures(current)) + 16:,} threshold" in text  # + 16 systems
     assert f"every check and its failing claims: {md}, {junit}" in text
-    assert "warning: 50 stories have no key facts (story000, story002, story004, story006, story008 and 45 more)" in text
+    assert (
+        "warning: 50 stories have no key facts (story000, story002, story004, story006, story008 and 45 more)" in text
+    )
     assert "min_weighted_coverage neither passes nor fails them" in text
     markdown = md.read_text("utf-8")
     for name in expected_failures(current):
@@ -96,7 +128,11 @@ def test_run_quiet_prints_one_screen_names_error_rows_and_totals(tmp_path, confi
         (gold / story).mkdir(parents=True)
         (cands / story).mkdir(parents=True)
         # odd stories have no key facts: none written, and no reference sentence long enough to derive one from
-        reference = f"Town {i} opened {i + 3} parks." if i % 2 else f"The council of town {i} approved {i + 3} new parks on Monday."
+        reference = (
+            f"Town {i} opened {i + 3} parks."
+            if i % 2
+            else f"The council of town {i} approved {i + 3} new parks on Monday."
+        )
         (gold / story / "ref.txt").write_text(reference + "\n", "utf-8")
         facts = "" if i % 2 else f"key_facts:\n  - {{id: kf1, fact: The council approved {i + 3} new parks.}}\n"
         (gold / story / "story.yaml").write_text(f"title: Town {i}\nreferences: [{{file: ref.txt}}]\n{facts}", "utf-8")
@@ -106,12 +142,32 @@ def test_run_quiet_prints_one_screen_names_error_rows_and_totals(tmp_path, confi
     (cands / "orphan").mkdir()
     (cands / "orphan" / "x.txt").write_text("Nothing to compare with.\n", "utf-8")
     toml = tmp_path / "harness.toml"
-    toml.write_text(f'[paths]\ncache = "{config.cache}"\n[gate.thresholds]\nmin_faithfulness = 0.5\n'
-                    "min_weighted_coverage = 0.5\n", "utf-8")
+    toml.write_text(
+        f'[paths]\ncache = "{config.cache}"\n[gate.thresholds]\nmin_faithfulness = 0.5\nmin_weighted_coverage = 0.5\n',
+        "utf-8",
+    )
     out = tmp_path / "reports"
-    run = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--quiet", "--config", str(toml), "--gold", str(gold),
-                          "--candidates", str(cands), "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
-                         env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            "--quiet",
+            "--config",
+            str(toml),
+            "--gold",
+            str(gold),
+            "--candidates",
+            str(cands),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
     lines = (run.stdout + run.stderr).splitlines()
     assert run.returncode == 2 and len(lines) <= MAX_LINES, run.stdout + run.stderr
     assert "Loading" not in run.stderr and "it/s" not in run.stderr  # --quiet: no progress bars of any library
@@ -124,14 +180,21 @@ def test_run_quiet_prints_one_screen_names_error_rows_and_totals(tmp_path, confi
     latest = out / "latest"
     rows = pd.read_csv(latest / "candidates.csv", keep_default_na=False)
     broken = rows[rows["path"].str.endswith("broken.txt")].iloc[0]
-    assert (broken["story"], broken["candidate"], broken["system"], broken["status"]) == ("s00", "broken", "broken", "error")
+    assert (broken["story"], broken["candidate"], broken["system"], broken["status"]) == (
+        "s00",
+        "broken",
+        "broken",
+        "error",
+    )
     orphan = rows[rows["error"].str.contains("have no references")].iloc[0]
     assert (orphan["story"], orphan["candidate"]) == ("orphan", "")
     assert (rows["status"] == "ok").sum() == 36
 
     systems = pd.read_csv(latest / "systems.csv").set_index("system")
     ok = rows[rows["status"] == "ok"].astype({"supported": float, "faithfulness": float})
-    assert {"candidates", "supported_total", "contradicted_total", "claims_total", "faithfulness_mean"} <= set(systems.columns)
+    assert {"candidates", "supported_total", "contradicted_total", "claims_total", "faithfulness_mean"} <= set(
+        systems.columns
+    )
     assert not {"supported", "faithfulness"} & set(systems.columns)
     for system, members in ok.groupby("system"):
         assert systems.loc[system, "supported_total"] == members["supported"].sum()
@@ -140,12 +203,17 @@ def test_run_quiet_prints_one_screen_names_error_rows_and_totals(tmp_path, confi
     document = json.loads((latest / "run.json").read_text("utf-8"))
     assert document["config"]["gold"] == str(gold) and document["config"]["source"] == str(toml)
     assert document["gate"]["settings"]["thresholds"] == {"min_faithfulness": 0.5, "min_weighted_coverage": 0.5}
-    assert document["warnings"] == ["6 stories have no key facts (s01, s03, s05, s07, s09, s11): coverage, "
-                                    "weighted_coverage, key_facts_covered are not applicable to their candidates"]
+    assert document["warnings"] == [
+        "6 stories have no key facts (s01, s03, s05, s07, s09, s11): coverage, "
+        "weighted_coverage, key_facts_covered are not applicable to their candidates"
+    ]
     assert "min_weighted_coverage neither passes nor fails them" in document["gate"]["warnings"][0]
     unkeyed = [f["message"] for f in document["gate"]["failures"] if f["name"].startswith(("s01/", "s03/", "s05/"))]
-    assert unkeyed and all(m.endswith("(min_weighted_coverage not applied: the story has no key facts)") and
-                           "weighted_coverage" not in m.split(" (")[0] for m in unkeyed)
+    assert unkeyed and all(
+        m.endswith("(min_weighted_coverage not applied: the story has no key facts)")
+        and "weighted_coverage" not in m.split(" (")[0]
+        for m in unkeyed
+    )
 
 
 def test_gate_uses_the_baseline_the_run_recorded_not_the_current_folders(real_run, tmp_path, monkeypatch, capsys):
@@ -164,11 +232,15 @@ def test_gate_uses_the_baseline_the_run_recorded_not_the_current_folders(real_ru
     assert f"baseline {ours_baseline}: 6 matched, 0 new, 0 missing" in out
     assert main(["gate", "--run", str(run), "--config", "harness.toml"]) == 1  # --config wins
     out = capsys.readouterr().out
-    assert "0 matched, 6 new, 6 missing" in out and "no candidate matches the baseline: it holds stories other000" in out
+    assert (
+        "0 matched, 6 new, 6 missing" in out and "no candidate matches the baseline: it holds stories other000" in out
+    )
     assert "--no-baseline" in out and len(out.splitlines()) <= MAX_LINES
     with pytest.raises(SystemExit):
         main(["gate", "--help"])
-    assert "--config F if given; else those the run recorded in its run.json" in " ".join(capsys.readouterr().out.split())
+    assert "--config F if given; else those the run recorded in its run.json" in " ".join(
+        capsys.readouterr().out.split()
+    )
 
 
 def test_baseline_refuses_other_stories_unless_forced(real_run, tmp_path, capsys):
@@ -183,7 +255,9 @@ def test_baseline_refuses_other_stories_unless_forced(real_run, tmp_path, capsys
     capsys.readouterr()
     assert main(record + ["--run", str(runs["other"])]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith(f"error: {out}: holds the baseline of 2 other stories (story000, story001)")
+    assert err.count("\n") == 1 and err.startswith(
+        f"error: {out}: holds the baseline of 2 other stories (story000, story001)"
+    )
     assert "--force" in err and out.read_text("utf-8") == recorded
     assert main(record + ["--run", str(runs["other"]), "--force"]) == 0
     assert {c["story"] for c in json.loads(out.read_text("utf-8"))["candidates"]} == {"other000", "other001"}
@@ -197,6 +271,9 @@ def test_baseline_refuses_other_stories_unless_forced(real_run, tmp_path, capsys
 def test_example_story_output_still_lists_every_candidate(real_run, tmp_path):
     """Three candidates fit the screen: each gets its line, as before."""
     from harness.cli import run_summary
+
     out, err = run_summary(real_run, tmp_path)
-    assert [line.split()[0] for line in out[1:4]] == [f"venezuela-prisoners/{c}" for c in ("digest", "rewrite", "takeaways")]
+    assert [line.split()[0] for line in out[1:4]] == [
+        f"venezuela-prisoners/{c}" for c in ("digest", "rewrite", "takeaways")
+    ]
     assert not err and out[-1] == f"reports: {tmp_path}"

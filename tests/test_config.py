@@ -1,5 +1,6 @@
 """harness.toml is checked where it is read: every bad value is an InputError naming the file and the
 `section.key`, never a traceback, a hang or a silently wrong setting."""
+
 import math
 import os
 import signal
@@ -21,8 +22,10 @@ from harness.gate import GATE_RANGES, KNOWN_METRICS, GateConfig, load_gate_confi
 @contextmanager
 def no_hang(seconds: int = 10):
     """Fail (rather than block the suite forever) if reading a FIFO ever waits for a writer."""
+
     def alarm(signum, frame):
         raise AssertionError(f"blocked for {seconds}s")
+
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.alarm(seconds)
     try:
@@ -41,32 +44,35 @@ def config_error(tmp_path: Path, text: str) -> InputError:
     return err.value
 
 
-@pytest.mark.parametrize("text, field, expected", [
-    ("[evidence]\ntop_k = 0", "evidence.top_k", "a whole number >= 1"),
-    ("[evidence]\ntop_k = -3", "evidence.top_k", "a whole number >= 1"),
-    ("[evidence]\ntop_k = 2.5", "evidence.top_k", "a whole number >= 1"),
-    ("[evidence]\ntop_k = true", "evidence.top_k", "a whole number >= 1"),
-    ("[evidence]\nlexical_weight = 1.5", "evidence.lexical_weight", "a finite number in [0, 1]"),
-    ("[evidence]\nlexical_weight = -0.1", "evidence.lexical_weight", "a finite number in [0, 1]"),
-    ("[evidence]\nlexical_weight = nan", "evidence.lexical_weight", "a finite number in [0, 1]"),
-    ("[coverage]\nthreshold = nan", "coverage.threshold", "a finite number in [0, 1]"),
-    ("[coverage]\nthreshold = 1.01", "coverage.threshold", "a finite number in [0, 1]"),
-    ("[coverage]\nthreshold = '0.5'", "coverage.threshold", "a finite number in [0, 1]"),
-    ("[summary]\nsharpness = 0", "summary.sharpness", "a finite number > 0"),
-    ("[summary]\nsharpness = -10.0", "summary.sharpness", "a finite number > 0"),
-    ("[summary]\nsharpness = inf", "summary.sharpness", "a finite number > 0"),
-    ("[summary]\nsharpness = 1" + "0" * 400 + ".0", "summary.sharpness", "a finite number > 0"),  # parses as inf
-    ("[ingest]\nmax_file_mb = 0", "ingest.max_file_mb", "a finite number in (0, 1024]"),
-    ("[ingest]\nmax_file_mb = -1", "ingest.max_file_mb", "a finite number in (0, 1024]"),
-    ("[ingest]\nmax_file_mb = nan", "ingest.max_file_mb", "a finite number in (0, 1024]"),
-    ("[judge]\noptions = 5", "judge.options", "a table of judge options"),
-    ("[judge]\nname = 3", "judge.name", "a non-empty string"),
-    ("[paths]\ngold = ''", "paths.gold", "a non-empty string"),
-    ('[paths]\ngold = "a\\u0000b"', "paths.gold", "without NUL"),
-    ("paths = 1", "paths", "expected a table [paths]"),
-    ("[evidence]\ntopk = 3", "evidence.topk", "unknown key"),
-    ("[nonsense]\nx = 1", "[nonsense]", "unknown section"),
-])
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [
+        ("[evidence]\ntop_k = 0", "evidence.top_k", "a whole number >= 1"),
+        ("[evidence]\ntop_k = -3", "evidence.top_k", "a whole number >= 1"),
+        ("[evidence]\ntop_k = 2.5", "evidence.top_k", "a whole number >= 1"),
+        ("[evidence]\ntop_k = true", "evidence.top_k", "a whole number >= 1"),
+        ("[evidence]\nlexical_weight = 1.5", "evidence.lexical_weight", "a finite number in [0, 1]"),
+        ("[evidence]\nlexical_weight = -0.1", "evidence.lexical_weight", "a finite number in [0, 1]"),
+        ("[evidence]\nlexical_weight = nan", "evidence.lexical_weight", "a finite number in [0, 1]"),
+        ("[coverage]\nthreshold = nan", "coverage.threshold", "a finite number in [0, 1]"),
+        ("[coverage]\nthreshold = 1.01", "coverage.threshold", "a finite number in [0, 1]"),
+        ("[coverage]\nthreshold = '0.5'", "coverage.threshold", "a finite number in [0, 1]"),
+        ("[summary]\nsharpness = 0", "summary.sharpness", "a finite number > 0"),
+        ("[summary]\nsharpness = -10.0", "summary.sharpness", "a finite number > 0"),
+        ("[summary]\nsharpness = inf", "summary.sharpness", "a finite number > 0"),
+        ("[summary]\nsharpness = 1" + "0" * 400 + ".0", "summary.sharpness", "a finite number > 0"),  # parses as inf
+        ("[ingest]\nmax_file_mb = 0", "ingest.max_file_mb", "a finite number in (0, 1024]"),
+        ("[ingest]\nmax_file_mb = -1", "ingest.max_file_mb", "a finite number in (0, 1024]"),
+        ("[ingest]\nmax_file_mb = nan", "ingest.max_file_mb", "a finite number in (0, 1024]"),
+        ("[judge]\noptions = 5", "judge.options", "a table of judge options"),
+        ("[judge]\nname = 3", "judge.name", "a non-empty string"),
+        ("[paths]\ngold = ''", "paths.gold", "a non-empty string"),
+        ('[paths]\ngold = "a\\u0000b"', "paths.gold", "without NUL"),
+        ("paths = 1", "paths", "expected a table [paths]"),
+        ("[evidence]\ntopk = 3", "evidence.topk", "unknown key"),
+        ("[nonsense]\nx = 1", "[nonsense]", "unknown section"),
+    ],
+)
 def test_bad_values_name_file_field_and_range(tmp_path, text, field, expected):
     error = config_error(tmp_path, text)
     assert error.field == field and expected in error.problem, str(error)
@@ -82,8 +88,10 @@ def test_each_range_is_stated_once_and_quoted_in_the_error(tmp_path):
 
 def test_bounds_themselves_are_accepted(tmp_path):
     path = tmp_path / "harness.toml"
-    path.write_text("[evidence]\ntop_k = 1\nlexical_weight = 0\n[coverage]\nthreshold = 1\n"
-                    "[summary]\nsharpness = 0.001\n[ingest]\nmax_file_mb = 1024\n[judge]\noptions = {chunks = 'all'}\n")
+    path.write_text(
+        "[evidence]\ntop_k = 1\nlexical_weight = 0\n[coverage]\nthreshold = 1\n"
+        "[summary]\nsharpness = 0.001\n[ingest]\nmax_file_mb = 1024\n[judge]\noptions = {chunks = 'all'}\n"
+    )
     config = load_config(path)
     assert (config.top_k, config.lexical_weight, config.coverage_threshold) == (1, 0.0, 1.0)
     assert isinstance(config.lexical_weight, float) and config.judge_options == {"chunks": "all"}
@@ -101,13 +109,16 @@ def test_a_fifo_or_folder_as_config_is_refused_without_hanging(tmp_path):
             load_gate_config(path)
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"[paths]\ngold = 'x'\n" + b"# padding\n" * 120_000, "over the 1 MB limit"),
-    (b"[paths]\ngold = '\xff'\n", "invalid UTF-8 at byte 16"),
-    (b"a = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b"a = 1" + b"0" * 5000, "invalid TOML"),
-    (b"[paths\n", "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"[paths]\ngold = 'x'\n" + b"# padding\n" * 120_000, "over the 1 MB limit"),
+        (b"[paths]\ngold = '\xff'\n", "invalid UTF-8 at byte 16"),
+        (b"a = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"a = 1" + b"0" * 5000, "invalid TOML"),
+        (b"[paths\n", "invalid TOML"),
+    ],
+)
 def test_unreadable_config_files(tmp_path, content, problem):
     path = tmp_path / "harness.toml"
     path.write_bytes(content)
@@ -122,6 +133,7 @@ def test_unreadable_config_files(tmp_path, content, problem):
 
 # ---- property: any TOML table either loads or is an InputError ---------------------------------------------
 
+
 def toml_value(value) -> str:
     """A tiny TOML writer for the values below (tomllib reads but does not write)."""
     if isinstance(value, bool):
@@ -131,8 +143,10 @@ def toml_value(value) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
     if isinstance(value, str):
-        escaped = "".join('\\"' if c == '"' else "\\\\" if c == "\\" else f"\\u{ord(c):04x}"
-                          if ord(c) < 0x20 or ord(c) == 0x7F else c for c in value)
+        escaped = "".join(
+            '\\"' if c == '"' else "\\\\" if c == "\\" else f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c
+            for c in value
+        )
         return f'"{escaped}"'
     if isinstance(value, list):
         return "[" + ", ".join(map(toml_value, value)) + "]"
@@ -140,23 +154,56 @@ def toml_value(value) -> str:
 
 
 GATE_KEYS = ["thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", *GATE_RANGES]
-KEYS = sorted({k for table in SECTIONS.values() for k in table} | set(SECTIONS) | set(GATE_KEYS) | set(KNOWN_METRICS)
-              | {f"{b}_{m}" for b in ("min", "max") for m in ("faithfulness", "contradicted")} | {"junk", "min_", ""})
+KEYS = sorted(
+    {k for table in SECTIONS.values() for k in table}
+    | set(SECTIONS)
+    | set(GATE_KEYS)
+    | set(KNOWN_METRICS)
+    | {f"{b}_{m}" for b in ("min", "max") for m in ("faithfulness", "contradicted")}
+    | {"junk", "min_", ""}
+)
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=6)
 key = st.sampled_from(KEYS) | text
-scalar = (st.booleans() | st.integers(-2**63, 2**63 - 1) | st.integers(-3, 200_001) | st.floats() | text
-          | st.sampled_from([0, 1, 0.5, -1, 100, 100_000, float("nan"), float("inf"), "no", "true"]))
-value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(key, inner, max_size=3),
-                     max_leaves=8)
+scalar = (
+    st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.integers(-3, 200_001)
+    | st.floats()
+    | text
+    | st.sampled_from([0, 1, 0.5, -1, 100, 100_000, float("nan"), float("inf"), "no", "true"])
+)
+value = st.recursive(
+    scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(key, inner, max_size=3), max_leaves=8
+)
 table = st.dictionaries(key, value, max_size=4)
-gate = st.fixed_dictionaries({}, optional={
-    "thresholds": table, "story": st.dictionaries(key, table | value, max_size=2),
-    "system": st.dictionaries(key, table | value, max_size=2), "tolerance": table, "baseline": scalar,
-    "fail_on_missing": scalar, "bootstrap_samples": scalar, "seed": scalar, "junk": value}) | value
-document = st.fixed_dictionaries({}, optional={
-    **{section: st.fixed_dictionaries({}, optional={k: scalar | value for k in keys}) | table | value
-       for section, keys in SECTIONS.items()},
-    "gate": gate, "junk": table})
+gate = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "thresholds": table,
+            "story": st.dictionaries(key, table | value, max_size=2),
+            "system": st.dictionaries(key, table | value, max_size=2),
+            "tolerance": table,
+            "baseline": scalar,
+            "fail_on_missing": scalar,
+            "bootstrap_samples": scalar,
+            "seed": scalar,
+            "junk": value,
+        },
+    )
+    | value
+)
+document = st.fixed_dictionaries(
+    {},
+    optional={
+        **{
+            section: st.fixed_dictionaries({}, optional={k: scalar | value for k in keys}) | table | value
+            for section, keys in SECTIONS.items()
+        },
+        "gate": gate,
+        "junk": table,
+    },
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

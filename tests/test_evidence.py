@@ -11,7 +11,7 @@ def test_every_reference_sentence_is_a_passage(story):
     for p in passages:
         by_source.setdefault(p.source, []).append(p)
         ref = next(r for r in story.references if r.doc_id == p.source)
-        assert ref.text[p.start:p.end] == p.text
+        assert ref.text[p.start : p.end] == p.text
     assert set(by_source) == {"000_27ceb510760b8103", "002_2a69d3917cd8dd3d"}
     assert any(p.text.startswith("Attorney General Tarek Saab") for p in passages)  # the last sentence too
 
@@ -19,8 +19,7 @@ def test_every_reference_sentence_is_a_passage(story):
 def test_retrieval_finds_the_source_sentence(story, embedder):
     index = EvidenceIndex(story.references, embedder, top_k=3)
     queries = {
-        "Human rights organizations estimate that Venezuela holds between 800 and 1,000 political prisoners.":
-            "between 800 and 900 political prisoners",
+        "Human rights organizations estimate that Venezuela holds between 800 and 1,000 political prisoners.": "between 800 and 900 political prisoners",
         "Spain's foreign ministry confirmed the release of five Spanish nationals.": "five of its nationals",
         "San Miguel had been arrested in 2024 at an airport near Caracas.": "Maiquetia airport",
     }
@@ -55,8 +54,10 @@ def test_model_named_by_local_path_loads(tmp_path):
 
 
 def test_hub_id_is_passed_through_and_bad_folder_rejected(tmp_path):
-    assert resolve_model("sentence-transformers/some-model") == ("hub:sentence-transformers/some-model",
-                                                                 "sentence-transformers/some-model")
+    assert resolve_model("sentence-transformers/some-model") == (
+        "hub:sentence-transformers/some-model",
+        "sentence-transformers/some-model",
+    )
     empty = tmp_path / "not-a-model"
     empty.mkdir()
     try:

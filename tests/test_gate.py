@@ -56,10 +56,16 @@ def failed(report):
 
 
 def test_thresholds_most_specific_wins():
-    config = gate(thresholds={"min_faithfulness": 0.5}, stories={"s1": {"min_faithfulness": 0.7}},
-                  systems={"lenient": {"min_faithfulness": 0.1}})
-    current = doc(record("s1", "a", "strict", faithfulness=0.6), record("s2", "b", "strict", faithfulness=0.6),
-                  record("s1", "c", "lenient", faithfulness=0.2))
+    config = gate(
+        thresholds={"min_faithfulness": 0.5},
+        stories={"s1": {"min_faithfulness": 0.7}},
+        systems={"lenient": {"min_faithfulness": 0.1}},
+    )
+    current = doc(
+        record("s1", "a", "strict", faithfulness=0.6),
+        record("s2", "b", "strict", faithfulness=0.6),
+        record("s1", "c", "lenient", faithfulness=0.2),
+    )
     report = evaluate_gate(current, None, config)
     assert failed(report) == {("candidate", "s1/a", "threshold")}
     assert "faithfulness 0.6 < min 0.7" in report.failures()[0].message
@@ -68,7 +74,10 @@ def test_thresholds_most_specific_wins():
 def test_max_threshold_and_system_mean():
     config = gate(thresholds={"max_contradicted": 1})
     current = doc(record("s", "a", "x", contradicted=0), record("s", "b", "x", contradicted=3))
-    assert failed(evaluate_gate(current, None, config)) == {("candidate", "s/b", "threshold"), ("system", "x", "threshold")}
+    assert failed(evaluate_gate(current, None, config)) == {
+        ("candidate", "s/b", "threshold"),
+        ("system", "x", "threshold"),
+    }
 
 
 def test_candidate_regression_respects_tolerance():
@@ -107,8 +116,15 @@ def test_new_missing_and_zero_matched():
 
 
 def test_error_rows_fail_the_gate():
-    bad = {"story": "s", "id": "broken", "system": "", "status": "error", "error": "broken.txt: empty file",
-           "metrics": {}, "claims": []}
+    bad = {
+        "story": "s",
+        "id": "broken",
+        "system": "",
+        "status": "error",
+        "error": "broken.txt: empty file",
+        "metrics": {},
+        "claims": [],
+    }
     report = evaluate_gate(doc(record("s", "a", "x"), bad), None, gate())
     assert failed(report) == {("candidate", "s/broken", "error")}
 
@@ -121,7 +137,9 @@ def test_bootstrap_interval():
 
 
 def test_markdown_and_junit():
-    report = evaluate_gate(doc(record("s", "a", "x", faithfulness=0.1)), None, gate(thresholds={"min_faithfulness": 0.5}))
+    report = evaluate_gate(
+        doc(record("s", "a", "x", faithfulness=0.1)), None, gate(thresholds={"min_faithfulness": 0.5})
+    )
     md = markdown(report)
     assert md.startswith("## Summary gate: ❌ failed") and "| ❌ | candidate | s/a | threshold |" in md
     suite = ET.fromstring(junit_xml(report).split("?>", 1)[1])
@@ -154,8 +172,13 @@ def regressed_run(config, tmp_path_factory):
     """The example story with the regressed rewrite swapped in for the original."""
     folder = tmp_path_factory.mktemp("regressed")
     shutil.copytree(ROOT / "candidates", folder / "candidates")
-    shutil.copy(ROOT / "examples/regressed/venezuela-prisoners/rewrite.txt", folder / "candidates/venezuela-prisoners/rewrite.txt")
-    changed = type(config)(**{**config.to_dict(), "candidates": str(folder / "candidates"), "reports": str(folder / "reports")})
+    shutil.copy(
+        ROOT / "examples/regressed/venezuela-prisoners/rewrite.txt",
+        folder / "candidates/venezuela-prisoners/rewrite.txt",
+    )
+    changed = type(config)(
+        **{**config.to_dict(), "candidates": str(folder / "candidates"), "reports": str(folder / "reports")}
+    )
     return write_reports(run(changed, quiet=True), folder / "reports", "regressed")
 
 
@@ -195,7 +218,9 @@ def test_cli_gate_exit_codes_and_outputs(regressed_run, tmp_path, capsys):
 
 def test_cli_baseline_records_a_small_file(regressed_run, tmp_path):
     out = tmp_path / "b" / "baseline.json"
-    assert main(["baseline", "--run", str(regressed_run), "--out", str(out), "--config", str(ROOT / "harness.toml")]) == 0
+    assert (
+        main(["baseline", "--run", str(regressed_run), "--out", str(out), "--config", str(ROOT / "harness.toml")]) == 0
+    )
     document = json.loads(out.read_text())
     assert document["format"] == BASELINE_FORMAT and len(document["candidates"]) == 3
     assert document == baseline_document(load_run_document(regressed_run)) | {}
@@ -205,18 +230,26 @@ def test_cli_baseline_records_a_small_file(regressed_run, tmp_path):
 
 def test_python_api_and_fixture(harness_evaluator):
     sources = [ROOT / "gold/venezuela-prisoners/002_2a69d3917cd8dd3d.txt"]
-    result = harness_evaluator.evaluate(sources, "Rights groups estimate that between 800 and 1,000 political prisoners are held.")
+    result = harness_evaluator.evaluate(
+        sources, "Rights groups estimate that between 800 and 1,000 political prisoners are held."
+    )
     assert [c["verdict"] for c in result.claims] == ["contradicted"]
     assert "800 and 1,000 vs 800 and 900" in result.explain()
-    good = harness_evaluator.evaluate(sources, "Rights groups estimate that between 800 and 900 political prisoners are held.",
-                                      key_facts=["Rights groups estimate 800 to 900 political prisoners."])
+    good = harness_evaluator.evaluate(
+        sources,
+        "Rights groups estimate that between 800 and 900 political prisoners are held.",
+        key_facts=["Rights groups estimate 800 to 900 political prisoners."],
+    )
     assert good.metrics["faithfulness"] == 1.0 and good.metrics["coverage"] == 1.0 and not good.failing()
 
 
 def test_pytest_plugin_collects_and_fails_with_claims(pytester, config):
     for name in ("gold", "candidates"):
         shutil.copytree(ROOT / name, pytester.path / name)
-    shutil.copy(ROOT / "examples/regressed/venezuela-prisoners/rewrite.txt", pytester.path / "candidates/venezuela-prisoners/rewrite.txt")
+    shutil.copy(
+        ROOT / "examples/regressed/venezuela-prisoners/rewrite.txt",
+        pytester.path / "candidates/venezuela-prisoners/rewrite.txt",
+    )
     shutil.copytree(ROOT / "reports/baseline", pytester.path / "reports/baseline")
     toml = (ROOT / "harness.toml").read_text("utf-8").replace('cache = ".cache/harness"', f'cache = "{config.cache}"')
     (pytester.path / "harness.toml").write_text(toml, "utf-8")
@@ -230,16 +263,31 @@ def test_pytest_plugin_collects_and_fails_with_claims(pytester, config):
 
 # ---- bad inputs: an InputError naming the file and the field, never a traceback -----------------------------
 
+
 def run_doc(*candidates):
     """A minimal run.json (the shape `harness run` writes) with one story."""
     return {"stories": [{"id": "s", "candidates": list(candidates)}], "errors": []}
 
 
 def run_candidate(cid="a", **changes):
-    cand = {"id": cid, "path": f"candidates/s/{cid}.txt", "system": "x", "status": "ok", "error": "",
-            "metrics": {"faithfulness": 0.8, "contradicted": 0}, "claims": [
-                {"id": f"{cid}#1", "text": "A claim.", "verdict": "unsupported", "p_support": 0.1, "failed_checks": [],
-                 "evidence": [{"text": "Evidence.", "source": "ref"}]}]}
+    cand = {
+        "id": cid,
+        "path": f"candidates/s/{cid}.txt",
+        "system": "x",
+        "status": "ok",
+        "error": "",
+        "metrics": {"faithfulness": 0.8, "contradicted": 0},
+        "claims": [
+            {
+                "id": f"{cid}#1",
+                "text": "A claim.",
+                "verdict": "unsupported",
+                "p_support": 0.1,
+                "failed_checks": [],
+                "evidence": [{"text": "Evidence.", "source": "ref"}],
+            }
+        ],
+    }
     cand.update(changes)
     return cand
 
@@ -253,44 +301,66 @@ def bad_document(tmp_path, content) -> InputError:
     return err.value
 
 
-@pytest.mark.parametrize("content, field, problem", [
-    ({"stories": [1]}, "stories/0", "is not of type 'object'"),
-    ({"stories": [{"id": "s", "candidates": "x"}]}, "stories/0/candidates", "is not of type 'array'"),
-    ({"stories": [{"candidates": []}]}, "stories/0", "'id' is a required property"),
-    ({"stories": "all"}, "stories", "is not of type 'array'"),
-    (run_doc(run_candidate(metrics={"faithfulness": "high"})), "stories/0/candidates/0/metrics/faithfulness",
-     "is not of type 'number', 'null'"),
-    (run_doc(run_candidate(metrics={"faithfulness": True})), "stories/0/candidates/0/metrics/faithfulness", "True"),
-    (run_doc(run_candidate(metrics={"key_facts": False})), "stories/0/candidates/0/metrics/key_facts", "False"),
-    (run_doc(run_candidate(metrics={"faithfulness": 1e300})), "stories/0/candidates/0/metrics/faithfulness",
-     "greater than the maximum"),
-    (run_doc(run_candidate(metrics=[0.5])), "stories/0/candidates/0/metrics", "is not of type 'object'"),
-    (run_doc(run_candidate(status="fine")), "stories/0/candidates/0/status", "is not one of ['ok', 'error']"),
-    (run_doc(run_candidate(claims=[{"id": "c"}])), "stories/0/candidates/0/claims/0", "'text' is a required property"),
-    (run_doc(run_candidate(claims=[{**run_candidate()["claims"][0], "evidence": [{"text": 1, "source": "r"}]}])),
-     "stories/0/candidates/0/claims/0/evidence/0/text", "is not of type 'string'"),
-    ({**run_doc(), "errors": [3]}, "errors/0", "is not of type 'string'"),
-    ({"format": BASELINE_FORMAT}, "(top level)", "'candidates' is a required property"),
-    ({"format": "harness-baseline/9", "candidates": []}, "format", f"'{BASELINE_FORMAT}' was expected"),
-    (doc({"story": "s", "id": "a"}), "candidates/0", "'system' is a required property"),
-    (doc({**record("s", "a", "x"), "claims": [{"id": "c", "verdict": "supported"}]}), "candidates/0/claims/0",
-     "'text' is a required property"),
-])
+@pytest.mark.parametrize(
+    "content, field, problem",
+    [
+        ({"stories": [1]}, "stories/0", "is not of type 'object'"),
+        ({"stories": [{"id": "s", "candidates": "x"}]}, "stories/0/candidates", "is not of type 'array'"),
+        ({"stories": [{"candidates": []}]}, "stories/0", "'id' is a required property"),
+        ({"stories": "all"}, "stories", "is not of type 'array'"),
+        (
+            run_doc(run_candidate(metrics={"faithfulness": "high"})),
+            "stories/0/candidates/0/metrics/faithfulness",
+            "is not of type 'number', 'null'",
+        ),
+        (run_doc(run_candidate(metrics={"faithfulness": True})), "stories/0/candidates/0/metrics/faithfulness", "True"),
+        (run_doc(run_candidate(metrics={"key_facts": False})), "stories/0/candidates/0/metrics/key_facts", "False"),
+        (
+            run_doc(run_candidate(metrics={"faithfulness": 1e300})),
+            "stories/0/candidates/0/metrics/faithfulness",
+            "greater than the maximum",
+        ),
+        (run_doc(run_candidate(metrics=[0.5])), "stories/0/candidates/0/metrics", "is not of type 'object'"),
+        (run_doc(run_candidate(status="fine")), "stories/0/candidates/0/status", "is not one of ['ok', 'error']"),
+        (
+            run_doc(run_candidate(claims=[{"id": "c"}])),
+            "stories/0/candidates/0/claims/0",
+            "'text' is a required property",
+        ),
+        (
+            run_doc(run_candidate(claims=[{**run_candidate()["claims"][0], "evidence": [{"text": 1, "source": "r"}]}])),
+            "stories/0/candidates/0/claims/0/evidence/0/text",
+            "is not of type 'string'",
+        ),
+        ({**run_doc(), "errors": [3]}, "errors/0", "is not of type 'string'"),
+        ({"format": BASELINE_FORMAT}, "(top level)", "'candidates' is a required property"),
+        ({"format": "harness-baseline/9", "candidates": []}, "format", f"'{BASELINE_FORMAT}' was expected"),
+        (doc({"story": "s", "id": "a"}), "candidates/0", "'system' is a required property"),
+        (
+            doc({**record("s", "a", "x"), "claims": [{"id": "c", "verdict": "supported"}]}),
+            "candidates/0/claims/0",
+            "'text' is a required property",
+        ),
+    ],
+)
 def test_structurally_bad_run_or_baseline_names_the_field(tmp_path, content, field, problem):
     error = bad_document(tmp_path, content)
     assert error.field == field and problem in error.problem, str(error)
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("[1, 2]", "not a harness run.json"),
-    ('{"run_id": "x"}', "not a harness run.json"),
-    ('{"stories": [], "x": NaN}', "NaN is not a finite number"),
-    ('{"stories": [], "x": -Infinity}', "-Infinity is not a finite number"),
-    ('{"stories": [], "x": 1e999}', "1e999 is not a finite number"),
-    ('{"stories": [], "x": 1' + "0" * 5000 + "}", "invalid JSON"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ('{"stories": [', "invalid JSON at line 1"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("[1, 2]", "not a harness run.json"),
+        ('{"run_id": "x"}', "not a harness run.json"),
+        ('{"stories": [], "x": NaN}', "NaN is not a finite number"),
+        ('{"stories": [], "x": -Infinity}', "-Infinity is not a finite number"),
+        ('{"stories": [], "x": 1e999}', "1e999 is not a finite number"),
+        ('{"stories": [], "x": 1' + "0" * 5000 + "}", "invalid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"stories": [', "invalid JSON at line 1"),
+    ],
+)
 def test_unreadable_run_files(tmp_path, content, problem):
     assert problem in bad_document(tmp_path, content).problem
 
@@ -314,31 +384,34 @@ def test_run_files_are_size_bounded_and_must_be_regular(tmp_path, monkeypatch):
         load_run_document(folder)
 
 
-@pytest.mark.parametrize("text, field, problem", [
-    ("[gate]\nbootstrap_samples = 0", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
-    ("[gate]\nbootstrap_samples = 10000000", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
-    ("[gate]\nbootstrap_samples = 500.0", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
-    ("[gate]\nseed = -1", "gate.seed", "a whole number >= 0"),
-    ("[gate]\nseed = 'zero'", "gate.seed", "a whole number >= 0"),
-    ("[gate]\nfail_on_missing = 'no'", "gate.fail_on_missing", "expected true or false"),
-    ("[gate]\nfail_on_missing = 0", "gate.fail_on_missing", "expected true or false"),
-    ("[gate]\nbaseline = 5", "gate.baseline", "a non-empty string"),
-    ("[gate]\nbaseline = ''", "gate.baseline", "a non-empty string"),
-    ("[gate]\nstory = 5", "gate.story", "expected a table"),
-    ("[gate]\nsystem = 'digest'", "gate.system", "expected a table"),
-    ("[gate]\nthresholds = [1]", "gate.thresholds", "expected a table"),
-    ("[gate]\ntolerance = 0.1", "gate.tolerance", "expected a table"),
-    ("[gate.story]\ns = 5", "gate.story.s", "expected a table"),
-    ("gate = 3", "gate", "expected a table"),
-    ("[gate.thresholds]\nmin_faithfulness = nan", "gate.thresholds.min_faithfulness", "a finite number"),
-    ("[gate.system.x]\nmax_contradicted = inf", "gate.system.x.max_contradicted", "a finite number"),
-    ("[gate.story.s]\nmin_faithfulness = true", "gate.story.s.min_faithfulness", "a finite number"),
-    ("[gate.tolerance]\nfaithfulness = nan", "gate.tolerance.faithfulness", "a finite number >= 0"),
-    ("[gate.tolerance]\nfaithfulness = -0.1", "gate.tolerance.faithfulness", "a finite number >= 0"),
-    ("[gate.tolerance]\nfaithfulness = true", "gate.tolerance.faithfulness", "a finite number >= 0"),
-    ("[gate.tolerance]\nfaithfulnes = 0.1", "gate.tolerance.faithfulnes", "unknown metric"),
-    ("[gate]\nbaseline_file = 'x'", "gate.baseline_file", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "text, field, problem",
+    [
+        ("[gate]\nbootstrap_samples = 0", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
+        ("[gate]\nbootstrap_samples = 10000000", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
+        ("[gate]\nbootstrap_samples = 500.0", "gate.bootstrap_samples", "a whole number in [100, 100000]"),
+        ("[gate]\nseed = -1", "gate.seed", "a whole number >= 0"),
+        ("[gate]\nseed = 'zero'", "gate.seed", "a whole number >= 0"),
+        ("[gate]\nfail_on_missing = 'no'", "gate.fail_on_missing", "expected true or false"),
+        ("[gate]\nfail_on_missing = 0", "gate.fail_on_missing", "expected true or false"),
+        ("[gate]\nbaseline = 5", "gate.baseline", "a non-empty string"),
+        ("[gate]\nbaseline = ''", "gate.baseline", "a non-empty string"),
+        ("[gate]\nstory = 5", "gate.story", "expected a table"),
+        ("[gate]\nsystem = 'digest'", "gate.system", "expected a table"),
+        ("[gate]\nthresholds = [1]", "gate.thresholds", "expected a table"),
+        ("[gate]\ntolerance = 0.1", "gate.tolerance", "expected a table"),
+        ("[gate.story]\ns = 5", "gate.story.s", "expected a table"),
+        ("gate = 3", "gate", "expected a table"),
+        ("[gate.thresholds]\nmin_faithfulness = nan", "gate.thresholds.min_faithfulness", "a finite number"),
+        ("[gate.system.x]\nmax_contradicted = inf", "gate.system.x.max_contradicted", "a finite number"),
+        ("[gate.story.s]\nmin_faithfulness = true", "gate.story.s.min_faithfulness", "a finite number"),
+        ("[gate.tolerance]\nfaithfulness = nan", "gate.tolerance.faithfulness", "a finite number >= 0"),
+        ("[gate.tolerance]\nfaithfulness = -0.1", "gate.tolerance.faithfulness", "a finite number >= 0"),
+        ("[gate.tolerance]\nfaithfulness = true", "gate.tolerance.faithfulness", "a finite number >= 0"),
+        ("[gate.tolerance]\nfaithfulnes = 0.1", "gate.tolerance.faithfulnes", "unknown metric"),
+        ("[gate]\nbaseline_file = 'x'", "gate.baseline_file", "unknown key"),
+    ],
+)
 def test_gate_settings_are_type_and_range_checked(tmp_path, text, field, problem):
     path = tmp_path / "harness.toml"
     path.write_text(text, "utf-8")
@@ -399,8 +472,12 @@ def test_cli_gate_refuses_fifos_and_bad_shapes_with_exit_2(tmp_path, capsys):
     os.mkfifo(fifo)
     bad = tmp_path / "bad.json"
     bad.write_text('{"stories": [{"id": "s", "candidates": [{"candidates": "x"}]}]}', "utf-8")
-    for args, name in [(["--run", str(fifo)], fifo), (["--run", str(good), "--baseline", str(fifo)], fifo),
-                       (["--run", str(bad)], bad), (["--run", str(good), "--baseline", str(bad)], bad)]:
+    for args, name in [
+        (["--run", str(fifo)], fifo),
+        (["--run", str(good), "--baseline", str(fifo)], fifo),
+        (["--run", str(bad)], bad),
+        (["--run", str(good), "--baseline", str(bad)], bad),
+    ]:
         with no_hang():
             assert main(["gate", *args, "--config", str(config)]) == 2
         err = capsys.readouterr().err
@@ -411,22 +488,61 @@ def test_cli_gate_refuses_fifos_and_bad_shapes_with_exit_2(tmp_path, capsys):
 # ---- property: any JSON written as a run or a baseline is gated or is an InputError ------------------------
 
 json_value = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=10)
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=10,
+)
 name = st.sampled_from(["a", "b", "c", ""])
 metric_value = st.none() | st.floats(0, 1) | st.integers(0, 4)
 metrics = st.dictionaries(st.sampled_from(sorted(KNOWN_METRICS)), metric_value, max_size=5)
-claim_fields = {"id": name, "text": st.sampled_from(["One.", "Two."]), "p_support": st.none() | st.floats(0, 1),
-                "verdict": st.sampled_from(["supported", "contradicted", "unsupported", "artefact"]),
-                "failed_checks": st.lists(st.text(max_size=4), max_size=2)}
-record_fields = {"id": name, "system": name, "status": st.sampled_from(["ok", "ok", "error"]), "error": st.none() | name,
-                 "metrics": metrics}
-run_candidates = st.fixed_dictionaries({**record_fields, "path": name, "claims": st.lists(st.fixed_dictionaries(
-    {**claim_fields, "evidence": st.lists(st.fixed_dictionaries({"text": name, "source": name}), max_size=2)}), max_size=3)})
-valid_run = st.fixed_dictionaries({"stories": st.lists(st.fixed_dictionaries(
-    {"id": name, "candidates": st.lists(run_candidates, max_size=4)}), max_size=2), "errors": st.lists(name, max_size=2)})
-valid_baseline = st.fixed_dictionaries({"format": st.just(BASELINE_FORMAT), "candidates": st.lists(st.fixed_dictionaries(
-    {**record_fields, "story": name, "claims": st.lists(st.fixed_dictionaries(claim_fields), max_size=3)}), max_size=6)})
+claim_fields = {
+    "id": name,
+    "text": st.sampled_from(["One.", "Two."]),
+    "p_support": st.none() | st.floats(0, 1),
+    "verdict": st.sampled_from(["supported", "contradicted", "unsupported", "artefact"]),
+    "failed_checks": st.lists(st.text(max_size=4), max_size=2),
+}
+record_fields = {
+    "id": name,
+    "system": name,
+    "status": st.sampled_from(["ok", "ok", "error"]),
+    "error": st.none() | name,
+    "metrics": metrics,
+}
+run_candidates = st.fixed_dictionaries(
+    {
+        **record_fields,
+        "path": name,
+        "claims": st.lists(
+            st.fixed_dictionaries(
+                {
+                    **claim_fields,
+                    "evidence": st.lists(st.fixed_dictionaries({"text": name, "source": name}), max_size=2),
+                }
+            ),
+            max_size=3,
+        ),
+    }
+)
+valid_run = st.fixed_dictionaries(
+    {
+        "stories": st.lists(
+            st.fixed_dictionaries({"id": name, "candidates": st.lists(run_candidates, max_size=4)}), max_size=2
+        ),
+        "errors": st.lists(name, max_size=2),
+    }
+)
+valid_baseline = st.fixed_dictionaries(
+    {
+        "format": st.just(BASELINE_FORMAT),
+        "candidates": st.lists(
+            st.fixed_dictionaries(
+                {**record_fields, "story": name, "claims": st.lists(st.fixed_dictionaries(claim_fields), max_size=3)}
+            ),
+            max_size=6,
+        ),
+    }
+)
 
 
 def _slots(value):
@@ -456,8 +572,11 @@ documents = st.one_of(valid_run, valid_baseline, broken(valid_run), broken(valid
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(current=documents, baseline=st.just(()) | documents.map(lambda d: (d,)))  # () for no baseline
 def test_any_json_is_gated_or_is_an_input_error(current, baseline):
-    config = gate(bootstrap_samples=100, thresholds={"min_faithfulness": 0.5, "max_contradicted": 1},
-                  tolerance={"faithfulness": 0.05, "contradicted": 0})
+    config = gate(
+        bootstrap_samples=100,
+        thresholds={"min_faithfulness": 0.5, "max_contradicted": 1},
+        tolerance={"faithfulness": 0.05, "contradicted": 0},
+    )
     loaded = []
     with tempfile.TemporaryDirectory() as folder:
         for label, value in [("run", current)] + [("baseline", b) for b in baseline]:
@@ -478,9 +597,12 @@ def test_any_json_is_gated_or_is_an_input_error(current, baseline):
 
 # ---- issue 13: metrics not applicable, one baseline loader, valid JUnit, one-screen console output ------------
 
+
 def unkeyed(story, cid, system, **metrics):
     """A candidate of a story without key facts: coverage is not applicable, not missing."""
-    return record(story, cid, system, key_facts=0, key_facts_covered=None, coverage=None, weighted_coverage=None, **metrics)
+    return record(
+        story, cid, system, key_facts=0, key_facts_covered=None, coverage=None, weighted_coverage=None, **metrics
+    )
 
 
 def test_coverage_without_key_facts_neither_passes_nor_fails():
@@ -492,13 +614,17 @@ def test_coverage_without_key_facts_neither_passes_nor_fails():
     assert messages["free/b"].startswith("faithfulness 0.1 < min 0.5 (min_weighted_coverage not applied")
     assert messages["x"] == "meets thresholds (min_weighted_coverage not applied: none of its stories has key facts)"
     [warning] = report.warnings()
-    assert warning == ("1 story has no key facts (free): coverage, weighted_coverage, key_facts_covered are not "
-                       "applicable to their candidates; min_weighted_coverage neither passes nor fails them")
+    assert warning == (
+        "1 story has no key facts (free): coverage, weighted_coverage, key_facts_covered are not "
+        "applicable to their candidates; min_weighted_coverage neither passes nor fails them"
+    )
     assert f"warning: {warning}" in console_summary(report, "x") and f"**warning:** {warning}" in markdown(report)
     suite = ET.fromstring(junit_xml(report).split("?>", 1)[1])
     assert suite.find("properties/property").get("value") == warning
     section = gate_section(doc(unkeyed("free", "a", "x")), config)
-    assert section["passed"] and section["warnings"] == [warning] and section["not_applied"] == ["min_weighted_coverage"]
+    assert (
+        section["passed"] and section["warnings"] == [warning] and section["not_applied"] == ["min_weighted_coverage"]
+    )
 
 
 def test_a_metric_missing_for_another_reason_still_fails():
@@ -515,8 +641,20 @@ def test_a_metric_missing_for_another_reason_still_fails():
 
 def test_junit_is_valid_xml_with_control_characters_in_claims():
     bad = "The \x00minister\x1b said \x0bno\ufffe."
-    current = doc({**record("s", "a\x07", "x", faithfulness=0.1), "claims": [
-        {"id": "a#1", "text": bad, "verdict": "contradicted", "p_support": 0.1, "failed_checks": [f"quote:{bad}"]}]})
+    current = doc(
+        {
+            **record("s", "a\x07", "x", faithfulness=0.1),
+            "claims": [
+                {
+                    "id": "a#1",
+                    "text": bad,
+                    "verdict": "contradicted",
+                    "p_support": 0.1,
+                    "failed_checks": [f"quote:{bad}"],
+                }
+            ],
+        }
+    )
     report = evaluate_gate(current, None, gate(thresholds={"min_faithfulness": 0.5}))
     text = junit_xml(report)
     suite = ET.fromstring(text.split("?>", 1)[1])  # would raise on an XML-illegal character
@@ -527,6 +665,7 @@ def test_junit_is_valid_xml_with_control_characters_in_claims():
 
 def test_load_baseline_is_the_one_loader(tmp_path):
     from harness.gate import load_baseline
+
     assert load_baseline(None) is None and load_baseline("") is None
     assert load_baseline(tmp_path / "none.json") is None  # configured but never recorded: thresholds only
     with pytest.raises(InputError, match="baseline not found"):
@@ -541,19 +680,29 @@ def test_load_baseline_is_the_one_loader(tmp_path):
     import inspect
 
     from harness import cli, pytest_plugin
+
     for module in (cli, pytest_plugin, harness.gate):  # nobody else decides whether a baseline exists
         assert "load_run_document(Path(gate.baseline))" not in inspect.getsource(module)
 
 
 def test_console_summary_fits_a_screen_and_shows_small_runs_whole():
-    small = evaluate_gate(doc(record("s", "a", "x", faithfulness=0.1), record("s", "b", "x")), None,
-                          gate(thresholds={"min_faithfulness": 0.5}))
+    small = evaluate_gate(
+        doc(record("s", "a", "x", faithfulness=0.1), record("s", "b", "x")),
+        None,
+        gate(thresholds={"min_faithfulness": 0.5}),
+    )
     lines = console_summary(small, "gate.md").splitlines()
     assert [line[:4] for line in lines[:3]] == ["FAIL", "FAIL", "PASS"]  # every check, failures first
-    assert lines[3:] == ["failing checks: 2 threshold", "every check and its failing claims: gate.md",
-                         "gate FAILED: 1 of 3 checks passed; no baseline"]
-    big = evaluate_gate(doc(*[record(f"s{i}", f"c{j}", f"x{j}", faithfulness=0.1) for i in range(40) for j in range(5)]),
-                        None, gate(thresholds={"min_faithfulness": 0.5}))
+    assert lines[3:] == [
+        "failing checks: 2 threshold",
+        "every check and its failing claims: gate.md",
+        "gate FAILED: 1 of 3 checks passed; no baseline",
+    ]
+    big = evaluate_gate(
+        doc(*[record(f"s{i}", f"c{j}", f"x{j}", faithfulness=0.1) for i in range(40) for j in range(5)]),
+        None,
+        gate(thresholds={"min_faithfulness": 0.5}),
+    )
     text = console_summary(big, "gate.md")
     assert len(text.splitlines()) == 25 and "... and 184 more failing checks" in text  # 21 shown: the screen is used
     assert "failing checks: 205 threshold" in text and "PASS" not in text
@@ -561,9 +710,13 @@ def test_console_summary_fits_a_screen_and_shows_small_runs_whole():
 
 def test_gate_settings_round_trip_through_run_json(tmp_path):
     from harness.gate import gate_settings, recorded_gate_config
+
     config = tmp_path / "harness.toml"
-    config.write_text("[gate]\nbaseline = 'b/baseline.json'\nfail_on_missing = false\nseed = 3\n"
-                      "[gate.thresholds]\nmin_faithfulness = 0.4\n[gate.system.x]\nmax_artefact = 2\n", "utf-8")
+    config.write_text(
+        "[gate]\nbaseline = 'b/baseline.json'\nfail_on_missing = false\nseed = 3\n"
+        "[gate.thresholds]\nmin_faithfulness = 0.4\n[gate.system.x]\nmax_artefact = 2\n",
+        "utf-8",
+    )
     original = load_gate_config(config)
     settings = json.loads(json.dumps(gate_settings(original)))
     assert settings["baseline"] == str(tmp_path / "b/baseline.json")  # absolute, whatever folder reads it
@@ -580,19 +733,23 @@ def test_error_rows_are_named(tmp_path):
     from types import SimpleNamespace
 
     from harness.report.tables import _without_secrets, names
+
     config = SimpleNamespace(gold=str(tmp_path / "gold"), candidates=str(tmp_path / "cands"))
     (tmp_path / "gold" / "s").mkdir(parents=True)
     (tmp_path / "cands" / "orphan").mkdir(parents=True)
 
     def row(story, path):
         return names(SimpleNamespace(story=story, document=None, path=str(path)), config)
+
     assert row("s", tmp_path / "cands/s/bad.json") == ("s", "bad", "bad")
     assert row("s", tmp_path / "cands/s") == ("s", "", "")  # no candidate files: the story's row
     assert row("", tmp_path / "gold/s/story.yaml") == ("s", "", "")
     assert row("", tmp_path / "cands/orphan") == ("orphan", "", "")
     assert row("", tmp_path / "cands") == ("", "", "")
-    assert _without_secrets({"judge_options": {"api_key": "k", "chunks": "all"}, "gold": "g"}) == \
-        {"judge_options": {"api_key": "(not recorded)", "chunks": "all"}, "gold": "g"}
+    assert _without_secrets({"judge_options": {"api_key": "k", "chunks": "all"}, "gold": "g"}) == {
+        "judge_options": {"api_key": "(not recorded)", "chunks": "all"},
+        "gold": "g",
+    }
 
 
 def test_pytest_plugin_names_a_corrupt_baseline(pytester, config):

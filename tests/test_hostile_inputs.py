@@ -3,6 +3,7 @@ nothing outside the input folders is read, nothing outside the output folder is 
 are still evaluated, and each small hostile file costs little time and memory.
 
 FIFOs, links that lead out of the tree and a 1 MB one-line candidate cannot live in git: the fixture makes them."""
+
 from __future__ import annotations
 
 import json
@@ -54,13 +55,31 @@ def corpus(tmp_path_factory, config):
 
 def _harness(corpus, *args, timeout=60):
     """Run the CLI in a child of a small wrapper, so the child's peak memory is measured alone."""
-    command = [sys.executable, "-m", "harness.cli", *args, "--config", str(corpus / "harness.toml"),
-               "--gold", str(corpus / "gold"), "--candidates", str(corpus / "candidates")]
-    wrapper = ("import json, resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-               "print(json.dumps([r.returncode, r.stdout, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        *args,
+        "--config",
+        str(corpus / "harness.toml"),
+        "--gold",
+        str(corpus / "gold"),
+        "--candidates",
+        str(corpus / "candidates"),
+    ]
+    wrapper = (
+        "import json, resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(json.dumps([r.returncode, r.stdout, r.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+    )
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, cwd=corpus,
-                          timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *command],
+        capture_output=True,
+        text=True,
+        cwd=corpus,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     code, out, err, peak_kb = json.loads(done.stdout)
     return code, out, err, peak_kb / 1024, time.perf_counter() - started
 
@@ -97,14 +116,30 @@ def test_run_keeps_the_good_candidates_and_touches_nothing_outside(corpus):
     assert peak_mb < 2048 and seconds < 120, (peak_mb, seconds)  # the models included
 
 
-@pytest.mark.parametrize("run_id", ["..", ".", "latest", "baseline", "a/b", "../x", ".hidden", "x" * 200, " ", "", " a"])
+@pytest.mark.parametrize(
+    "run_id", ["..", ".", "latest", "baseline", "a/b", "../x", ".hidden", "x" * 200, " ", "", " a"]
+)
 def test_a_run_id_that_is_not_a_plain_name_is_refused_before_any_work(tmp_path, capsys, run_id):
     reports = tmp_path / "reports"
     (reports / "baseline").mkdir(parents=True)
     (reports / "baseline/baseline.json").write_text("{}", "utf-8")
     (tmp_path / "keep.txt").write_text("mine", "utf-8")
-    assert main(["run", "--gold", str(ROOT / "gold"), "--candidates", str(ROOT / "candidates"),
-                 "--out", str(reports), "--run-id", run_id]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--gold",
+                str(ROOT / "gold"),
+                "--candidates",
+                str(ROOT / "candidates"),
+                "--out",
+                str(reports),
+                "--run-id",
+                run_id,
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: --run-id: ") and len(err.strip().splitlines()) == 1, err
     assert (tmp_path / "keep.txt").read_text("utf-8") == "mine"
@@ -116,8 +151,22 @@ def test_an_existing_run_folder_is_never_replaced(tmp_path, capsys):
     reports = tmp_path / "reports"
     (reports / "done").mkdir(parents=True)
     (reports / "done/run.json").write_text("earlier", "utf-8")
-    assert main(["run", "--gold", str(ROOT / "gold"), "--candidates", str(ROOT / "candidates"),
-                 "--out", str(reports), "--run-id", "done"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--gold",
+                str(ROOT / "gold"),
+                "--candidates",
+                str(ROOT / "candidates"),
+                "--out",
+                str(reports),
+                "--run-id",
+                "done",
+            ]
+        )
+        == 2
+    )
     assert "already exists and is never replaced" in capsys.readouterr().err
     assert (reports / "done/run.json").read_text("utf-8") == "earlier"
 
@@ -125,8 +174,20 @@ def test_an_existing_run_folder_is_never_replaced(tmp_path, capsys):
 def test_an_unwritable_reports_folder_is_found_before_evaluating(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", "utf-8")
-    assert main(["run", "--gold", str(ROOT / "gold"), "--candidates", str(ROOT / "candidates"),
-                 "--out", str(blocker / "reports")]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--gold",
+                str(ROOT / "gold"),
+                "--candidates",
+                str(ROOT / "candidates"),
+                "--out",
+                str(blocker / "reports"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "cannot create the reports folder" in err and "Traceback" not in err
 
@@ -134,9 +195,23 @@ def test_an_unwritable_reports_folder_is_found_before_evaluating(tmp_path, capsy
 def test_two_runs_with_one_run_id_never_share_a_folder(tmp_path, config):
     """One wins and writes a complete run; the other stops at once, exit 2, naming the folder."""
     (tmp_path / "h.toml").write_text(f'[paths]\ncache = "{config.cache}"\n', "utf-8")
-    command = [sys.executable, "-m", "harness.cli", "run", "--quiet", "--config", str(tmp_path / "h.toml"),
-               "--gold", str(ROOT / "gold"), "--candidates", str(ROOT / "candidates"),
-               "--out", str(tmp_path / "reports"), "--run-id", "same"]
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        "--quiet",
+        "--config",
+        str(tmp_path / "h.toml"),
+        "--gold",
+        str(ROOT / "gold"),
+        "--candidates",
+        str(ROOT / "candidates"),
+        "--out",
+        str(tmp_path / "reports"),
+        "--run-id",
+        "same",
+    ]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
     assert sorted(code for code, _ in results) == [0, 2], results
@@ -152,13 +227,18 @@ def _pairs(tmp_path, text: str):
     return path
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("42\n", "line 1: expected a JSON object {id, document, summary}, got int"),
-    ('{"id": 1, "document": "a", "summary": "b"}\n{"id": 1, "document": "a", "summary": "b"}\n',
-     "line 2: duplicate id 1 (also line 1)"),
-    ("[" * 5000 + "]" * 5000 + "\n", "line 1: JSON nested more than 32 levels deep: refused"),
-    ('{"id": true, "document": "a", "summary": "b"}\n', "line 1: id must be a string or a whole number"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("42\n", "line 1: expected a JSON object {id, document, summary}, got int"),
+        (
+            '{"id": 1, "document": "a", "summary": "b"}\n{"id": 1, "document": "a", "summary": "b"}\n',
+            "line 2: duplicate id 1 (also line 1)",
+        ),
+        ("[" * 5000 + "]" * 5000 + "\n", "line 1: JSON nested more than 32 levels deep: refused"),
+        ('{"id": true, "document": "a", "summary": "b"}\n', "line 1: id must be a string or a whole number"),
+    ],
+)
 def test_score_pairs_names_the_bad_line(tmp_path, capsys, text, problem):
     assert main(["score-pairs", str(_pairs(tmp_path, text)), "--out", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
@@ -177,15 +257,24 @@ def test_score_pairs_refuses_a_folder_as_output_and_a_fifo_as_input_before_scori
 def test_score_pairs_refuses_a_field_over_the_size_limit(tmp_path, capsys):
     (tmp_path / "h.toml").write_text("[ingest]\nmax_file_mb = 0.001\n", "utf-8")
     rows = _pairs(tmp_path, json.dumps({"id": "big", "document": "word " * 400, "summary": "A word."}) + "\n")
-    assert main(["score-pairs", str(rows), "--out", str(tmp_path / "o.jsonl"), "--config", str(tmp_path / "h.toml")]) == 2
+    assert (
+        main(["score-pairs", str(rows), "--out", str(tmp_path / "o.jsonl"), "--config", str(tmp_path / "h.toml")]) == 2
+    )
     assert "line 1: document is over the 0.001 MB limit" in capsys.readouterr().err
 
 
 def test_score_pairs_reads_line_separators_inside_strings(tmp_path, config):
     """U+2028 is legal inside a JSON string; `str.splitlines` would break the row there."""
     (tmp_path / "h.toml").write_text(f'[paths]\ncache = "{config.cache}"\n', "utf-8")
-    row = {"id": "ls", "document": "The council approved the plan\u2028on Monday.", "summary": "The council approved the plan."}
-    rows = _pairs(tmp_path, json.dumps(row, ensure_ascii=False) + "\n" + json.dumps({**row, "id": "none", "summary": "Sure!"}) + "\n")
+    row = {
+        "id": "ls",
+        "document": "The council approved the plan\u2028on Monday.",
+        "summary": "The council approved the plan.",
+    }
+    rows = _pairs(
+        tmp_path,
+        json.dumps(row, ensure_ascii=False) + "\n" + json.dumps({**row, "id": "none", "summary": "Sure!"}) + "\n",
+    )
     out = tmp_path / "o.jsonl"
     assert main(["score-pairs", str(rows), "--out", str(out), "--quiet", "--config", str(tmp_path / "h.toml")]) == 0
     scored = {r["id"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
@@ -193,18 +282,33 @@ def test_score_pairs_reads_line_separators_inside_strings(tmp_path, config):
     assert scored["none"]["score"] is None and "no scorable claim" in scored["none"]["reason"]
 
 
-@pytest.mark.parametrize("toml, problem", [
-    ('[judge]\nname = "evidence"\noptions = { chunks = "all" }\n', "judge 'evidence' takes no option 'chunks'"),
-    ("[gate]\nbootstrap_samples = 0\n", "gate.bootstrap_samples"),
-    ('[models]\nembedding = "/nonexistent/model"\n', "model folder /nonexistent/model does not exist"),
-])
+@pytest.mark.parametrize(
+    "toml, problem",
+    [
+        ('[judge]\nname = "evidence"\noptions = { chunks = "all" }\n', "judge 'evidence' takes no option 'chunks'"),
+        ("[gate]\nbootstrap_samples = 0\n", "gate.bootstrap_samples"),
+        ('[models]\nembedding = "/nonexistent/model"\n', "model folder /nonexistent/model does not exist"),
+    ],
+)
 def test_a_bad_setting_is_one_line_before_any_work(tmp_path, capsys, toml, problem):
     (tmp_path / "h.toml").write_text(toml, "utf-8")
     for command in (["validate"], ["run", "--out", str(tmp_path / "reports")]):
         if problem.startswith("model folder") and command == ["validate"]:
             continue  # validate loads no model
-        assert main([*command, "--config", str(tmp_path / "h.toml"), "--gold", str(ROOT / "gold"),
-                     "--candidates", str(ROOT / "candidates")]) == 2
+        assert (
+            main(
+                [
+                    *command,
+                    "--config",
+                    str(tmp_path / "h.toml"),
+                    "--gold",
+                    str(ROOT / "gold"),
+                    "--candidates",
+                    str(ROOT / "candidates"),
+                ]
+            )
+            == 2
+        )
         err = capsys.readouterr().err
         assert problem in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())

@@ -15,7 +15,7 @@ def kinds(doc, kind):
 def test_every_block_maps_back_to_its_offsets(story, candidate_docs):
     for doc in list(story.references) + list(candidate_docs.values()):
         for block in doc.blocks:
-            assert doc.text[block.start:block.end] == block.text, (doc.path, block)
+            assert doc.text[block.start : block.end] == block.text, (doc.path, block)
 
 
 def test_markdown_reference_front_matter_becomes_metadata(story):
@@ -43,10 +43,13 @@ def test_takeaways_split_on_triple_bars(candidate_docs):
     doc = candidate_docs["takeaways"]
     assert doc.format == "takeaways"
     items = [b.text for b in kinds(doc, "bullet")]
-    assert items == ["Venezuela starts releasing political prisoners", "Rocio San Miguel among first detainees freed",
-                     "Concerns linger with hundreds still in detention",
-                     "International pressure contributes to authorities' shift",
-                     "Authorities face increased international scrutiny"]
+    assert items == [
+        "Venezuela starts releasing political prisoners",
+        "Rocio San Miguel among first detainees freed",
+        "Concerns linger with hundreds still in detention",
+        "International pressure contributes to authorities' shift",
+        "Authorities face increased international scrutiny",
+    ]
     assert "Rocio San Miguel among First Freed Workers" in [b.text for b in kinds(doc, "heading")]
     assert len(kinds(doc, "paragraph")) == 6
 
@@ -74,10 +77,16 @@ def test_digest_sections_articles_and_dumps(candidate_docs):
     articles = doc.metadata["articles"]
     assert len(articles) == 3
     assert articles[0]["entities"][-1] == "Delcy Rodríguez"  # split from the run-together "...RodríguezTone:"
-    assert articles[2]["tone"] == "neutral" and articles[2]["sentiment"] == "positive" and articles[2]["intent"] == "inform"
+    assert (
+        articles[2]["tone"] == "neutral"
+        and articles[2]["sentiment"] == "positive"
+        and articles[2]["intent"] == "inform"
+    )
     assert [b.note for b in kinds(doc, "artefact")].count("metadata dump (entities/tone/sentiment/intent)") == 3
     [prompt] = [b for b in kinds(doc, "artefact") if b.note == "image prompt"]
-    assert prompt.text.startswith("Image Prompt:\n\nReleased Venezuelan political prisoners") and prompt.text.endswith("release scene.")
+    assert prompt.text.startswith("Image Prompt:\n\nReleased Venezuelan political prisoners") and prompt.text.endswith(
+        "release scene."
+    )
     assert [b.text for b in kinds(doc, "furniture")] == ["Image for cluster 10"]
     assert len([b for b in kinds(doc, "bullet") if b.section == "key_points"]) == 5
     sections = {b.section for b in kinds(doc, "paragraph")}
@@ -86,21 +95,32 @@ def test_digest_sections_articles_and_dumps(candidate_docs):
 
 def test_json_candidate_valid(tmp_path):
     path = tmp_path / "sys.json"
-    path.write_text(json.dumps({"system": "sysA", "summary": "Venezuela freed prisoners. Spain confirmed five.",
-                                "key_points": ["San Miguel was freed."]}), "utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "system": "sysA",
+                "summary": "Venezuela freed prisoners. Spain confirmed five.",
+                "key_points": ["San Miguel was freed."],
+            }
+        ),
+        "utf-8",
+    )
     doc = read_document(path)
     assert doc.format == "json" and doc.system == "sysA"
     assert [b.text for b in doc.blocks if b.kind == "bullet"] == ["San Miguel was freed."]
     for block in doc.blocks:
-        assert doc.text[block.start:block.end] == block.text
+        assert doc.text[block.start : block.end] == block.text
 
 
-@pytest.mark.parametrize("payload, field, words", [
-    ({"system": "a"}, "(top level)", "is not valid under any of the given schemas"),
-    ({"summary": ""}, "summary", "should be non-empty"),
-    ({"summary": "ok.", "key_points": "not a list"}, "key_points", "is not of type 'array'"),
-    ({"summary": "ok.", "colour": "red"}, "(top level)", "Additional properties"),
-])
+@pytest.mark.parametrize(
+    "payload, field, words",
+    [
+        ({"system": "a"}, "(top level)", "is not valid under any of the given schemas"),
+        ({"summary": ""}, "summary", "should be non-empty"),
+        ({"summary": "ok.", "key_points": "not a list"}, "key_points", "is not of type 'array'"),
+        ({"summary": "ok.", "colour": "red"}, "(top level)", "Additional properties"),
+    ],
+)
 def test_json_candidate_schema_errors_name_the_field(tmp_path, payload, field, words):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(payload), "utf-8")
@@ -116,14 +136,17 @@ def test_invalid_json_names_line_and_column(tmp_path):
         read_document(path)
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.txt", "", "empty file"),
-    ("blank.txt", "  \n\n\t ", "empty file"),
-    ("summary.docx", "text", "unknown format '.docx'"),
-    ("binary.txt", b"\x00\x01\x02abc", "binary data"),
-    ("latin1.txt", "caf\xe9".encode("latin-1"), "invalid UTF-8"),
-    ("furniture.txt", "Advertisement\nX\n", "no summary text found"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.txt", "", "empty file"),
+        ("blank.txt", "  \n\n\t ", "empty file"),
+        ("summary.docx", "text", "unknown format '.docx'"),
+        ("binary.txt", b"\x00\x01\x02abc", "binary data"),
+        ("latin1.txt", "caf\xe9".encode("latin-1"), "invalid UTF-8"),
+        ("furniture.txt", "Advertisement\nX\n", "no summary text found"),
+    ],
+)
 def test_bad_candidate_files(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
@@ -147,7 +170,9 @@ def test_missing_reference_names_story_file_and_field(tmp_path):
 
 def test_story_schema_rejects_bad_key_fact(tmp_path):
     (tmp_path / "ref.txt").write_text("A sentence.", "utf-8")
-    (tmp_path / "story.yaml").write_text("title: T\nreferences: [{file: ref.txt}]\nkey_facts: [{id: k1, fact: F, weight: -1}]\n")
+    (tmp_path / "story.yaml").write_text(
+        "title: T\nreferences: [{file: ref.txt}]\nkey_facts: [{id: k1, fact: F, weight: -1}]\n"
+    )
     with pytest.raises(InputError) as err:
         load_story(tmp_path)
     assert err.value.field == "key_facts/0/weight"

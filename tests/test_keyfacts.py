@@ -1,5 +1,6 @@
 """Key facts of all three kinds: hand-written (story.yaml), from reference summaries, and derived from the
 articles; coverage from each, and which kind each story used."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,7 +18,7 @@ def _story_without_key_facts(tmp_path, summary: str | None = None):
     folder = tmp_path / "gold" / "venezuela-prisoners"
     shutil.copytree(GOLD, folder)
     spec = (folder / "story.yaml").read_text("utf-8")
-    spec = spec[:spec.index("key_facts:")]
+    spec = spec[: spec.index("key_facts:")]
     if summary is not None:
         (folder / "highlights.txt").write_text(summary, "utf-8")
         spec += "summaries: [{file: highlights.txt}]\n"
@@ -29,11 +30,15 @@ def test_each_story_says_which_kind_of_key_facts_it_used(tmp_path, story):
     assert kinds(story.key_facts) == [HAND_WRITTEN]
     derived = load_story(_story_without_key_facts(tmp_path / "a"))
     assert kinds(derived.key_facts) == [DERIVED] and all(f.fact_id.startswith("d") for f in derived.key_facts)
-    highlights = "venezuela 's government began releasing political prisoners\nspain said five of its nationals were freed\n"
+    highlights = (
+        "venezuela 's government began releasing political prisoners\nspain said five of its nationals were freed\n"
+    )
     referenced = load_story(_story_without_key_facts(tmp_path / "b", highlights))
     assert kinds(referenced.key_facts) == [REFERENCE]
-    assert [f.text for f in referenced.key_facts] == ["venezuela's government began releasing political prisoners",
-                                                     "spain said five of its nationals were freed"]
+    assert [f.text for f in referenced.key_facts] == [
+        "venezuela's government began releasing political prisoners",
+        "spain said five of its nationals were freed",
+    ]
 
 
 def test_derived_facts_recover_most_hand_written_ones(story, embedder):
@@ -55,6 +60,7 @@ def _coverage(tmp_path, config, gold):
     from dataclasses import replace
 
     from harness.pipeline import run
+
     result = run(replace(config, gold=str(gold.parent), reports=str(tmp_path / "r")), quiet=True)
     return {r.document.doc_id: r.metrics["weighted_coverage"] for r in result.results if r.ok}
 
@@ -69,11 +75,13 @@ def test_derived_coverage_agrees_with_hand_written_on_the_weakest_candidate(tmp_
 
 
 def test_a_reference_fact_with_another_number_is_not_covered(tmp_path, config):
-    gold = _story_without_key_facts(tmp_path, "Rights groups estimate that between 800 and 900 political prisoners "
-                                              "are held in Venezuela.\n")
+    gold = _story_without_key_facts(
+        tmp_path, "Rights groups estimate that between 800 and 900 political prisoners are held in Venezuela.\n"
+    )
     from dataclasses import replace
 
     from harness.pipeline import run
+
     result = run(replace(config, gold=str(gold.parent), reports=str(tmp_path / "r")), quiet=True)
     digest = next(r for r in result.results if r.ok and r.document.doc_id == "digest")  # says 800 and 1,000
     assert [(f.covered, f.credit < 0.2) for f in digest.fact_matches] == [(False, True)]
@@ -83,6 +91,7 @@ def test_key_facts_command_prints_reviewable_yaml(tmp_path, capsys):
     import yaml
 
     from harness.cli import main
+
     gold = _story_without_key_facts(tmp_path).parent
     assert main(["key-facts", "--gold", str(gold)]) == 0
     out = capsys.readouterr().out

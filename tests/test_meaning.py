@@ -1,5 +1,6 @@
 """Meaning checks: each one fails on the one-edit change it is for and passes on the true sentence; and the
 default judge gets a labelled set of one-edit perturbations and true paraphrases of the example story right."""
+
 from __future__ import annotations
 
 import json
@@ -13,19 +14,21 @@ from harness.document import Document
 from harness.ingest.blocks import lines_to_blocks
 
 DATA = Path(__file__).parent / "data" / "meaning_edits.json"
-SOURCES = SourceFacts([  # Himiob first: far from Romero's words, as attribution reads a sentence either side
-    "Gonzalo Himiob, a Venezuelan lawyer and the president of Foro Penal, spoke on Friday.",
-    "Delcy Rodríguez's interim administration has appeared willing to co-operate with the US.",
-    "Since the 2024 election, the opposition claimed legal proceedings against activists increased.",
-    "Spain's foreign ministry said five of its nationals had been released.",
-    "Trump said Machado was expected to come to the US next week.",
-    "It remains unclear whether Thursday's announcement signals any real shift toward political opening.",
-    "About 50 to 80 prisoners are believed to be held at the notorious El Helicoide prison.",
-    "Family members waited outside the El Rodeo jail.",
-    "Venezuela's government began to release prisoners since the United States captured President Nicolás Maduro on Sunday.",
-    '"Let us hope that this is the beginning of the dismantling of a repressive system," said Alfredo Romero.',
-    "Alfredo Romero, director of Foro Penal, spoke on Thursday.",
-])
+SOURCES = SourceFacts(
+    [  # Himiob first: far from Romero's words, as attribution reads a sentence either side
+        "Gonzalo Himiob, a Venezuelan lawyer and the president of Foro Penal, spoke on Friday.",
+        "Delcy Rodríguez's interim administration has appeared willing to co-operate with the US.",
+        "Since the 2024 election, the opposition claimed legal proceedings against activists increased.",
+        "Spain's foreign ministry said five of its nationals had been released.",
+        "Trump said Machado was expected to come to the US next week.",
+        "It remains unclear whether Thursday's announcement signals any real shift toward political opening.",
+        "About 50 to 80 prisoners are believed to be held at the notorious El Helicoide prison.",
+        "Family members waited outside the El Rodeo jail.",
+        "Venezuela's government began to release prisoners since the United States captured President Nicolás Maduro on Sunday.",
+        '"Let us hope that this is the beginning of the dismantling of a repressive system," said Alfredo Romero.',
+        "Alfredo Romero, director of Foro Penal, spoke on Thursday.",
+    ]
+)
 
 
 def _check(name: str, claim: str):
@@ -33,28 +36,71 @@ def _check(name: str, claim: str):
     return next(c for c in meaning.check(claim, SOURCES, evidence) if c.check == name)
 
 
-@pytest.mark.parametrize("name, true, edited, kind", [
-    ("antonym", "The interim administration has appeared willing to co-operate with the US.",
-     "The interim administration has appeared unwilling to co-operate with the US.", CONFLICT),
-    ("antonym", "The opposition claimed legal proceedings against activists increased.",
-     "The opposition claimed legal proceedings against activists decreased.", CONFLICT),
-    ("reporting", "Spain's foreign ministry said five of its nationals had been released.",
-     "Spain's foreign ministry denied that five of its nationals had been released.", CONFLICT),
-    ("modality", "Trump said Machado was expected to come to the US next week.",
-     "Trump said Machado will definitely come to the US next week.", CONFLICT),
-    ("modality", "It remains unclear whether the announcement signals a real shift toward political opening.",
-     "It is certain that the announcement signals a real shift toward political opening.", CONFLICT),
-    ("substitution", "About 50 to 80 prisoners are believed to be held at the notorious El Helicoide prison.",
-     "About 50 to 80 prisoners are believed to be held at the notorious El Rodeo prison.", CONFLICT),
-    ("swap", "The United States captured President Nicolás Maduro.", "President Nicolás Maduro captured the United States.",
-     CONFLICT),
-    ("swap", "Trump said Machado was expected to come to the US next week.",
-     "Machado said Trump was expected to come to the US next week.", CONFLICT),
-    ("attribution", "Alfredo Romero said this could be the beginning of the dismantling of a repressive system.",
-     "Gonzalo Himiob said this could be the beginning of the dismantling of a repressive system.", CONFLICT),
-    ("attribution", "Alfredo Romero said this could be the beginning of the dismantling of a repressive system.",
-     "Alfredo Romero said the releases were a publicity stunt staged by the government.", MISSING),
-])
+@pytest.mark.parametrize(
+    "name, true, edited, kind",
+    [
+        (
+            "antonym",
+            "The interim administration has appeared willing to co-operate with the US.",
+            "The interim administration has appeared unwilling to co-operate with the US.",
+            CONFLICT,
+        ),
+        (
+            "antonym",
+            "The opposition claimed legal proceedings against activists increased.",
+            "The opposition claimed legal proceedings against activists decreased.",
+            CONFLICT,
+        ),
+        (
+            "reporting",
+            "Spain's foreign ministry said five of its nationals had been released.",
+            "Spain's foreign ministry denied that five of its nationals had been released.",
+            CONFLICT,
+        ),
+        (
+            "modality",
+            "Trump said Machado was expected to come to the US next week.",
+            "Trump said Machado will definitely come to the US next week.",
+            CONFLICT,
+        ),
+        (
+            "modality",
+            "It remains unclear whether the announcement signals a real shift toward political opening.",
+            "It is certain that the announcement signals a real shift toward political opening.",
+            CONFLICT,
+        ),
+        (
+            "substitution",
+            "About 50 to 80 prisoners are believed to be held at the notorious El Helicoide prison.",
+            "About 50 to 80 prisoners are believed to be held at the notorious El Rodeo prison.",
+            CONFLICT,
+        ),
+        (
+            "swap",
+            "The United States captured President Nicolás Maduro.",
+            "President Nicolás Maduro captured the United States.",
+            CONFLICT,
+        ),
+        (
+            "swap",
+            "Trump said Machado was expected to come to the US next week.",
+            "Machado said Trump was expected to come to the US next week.",
+            CONFLICT,
+        ),
+        (
+            "attribution",
+            "Alfredo Romero said this could be the beginning of the dismantling of a repressive system.",
+            "Gonzalo Himiob said this could be the beginning of the dismantling of a repressive system.",
+            CONFLICT,
+        ),
+        (
+            "attribution",
+            "Alfredo Romero said this could be the beginning of the dismantling of a repressive system.",
+            "Alfredo Romero said the releases were a publicity stunt staged by the government.",
+            MISSING,
+        ),
+    ],
+)
 def test_each_meaning_check_fails_the_edit_and_passes_the_truth(name, true, edited, kind):
     assert _check(name, true).status == PASS, _check(name, true)
     failed = _check(name, edited)
@@ -88,6 +134,7 @@ def test_one_edit_perturbations_of_the_story_are_judged_right(story, embedder, c
     """At least 85% right, over at least 30 sentences, half perturbed and half true (tests/data/meaning_edits.json)."""
     from harness.judge import make_judge
     from harness.pipeline import StoryEvaluator
+
     items = json.loads(DATA.read_text("utf-8"))["items"]
     assert len(items) >= 30 and abs(sum(i["label"] for i in items) - len(items) / 2) <= 2
     evaluator = StoryEvaluator(story, embedder, make_judge(config.judge, config), config)

@@ -1,4 +1,5 @@
 """`harness meta-eval`: labelled rows built from the example story, scored like `harness score-pairs`."""
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,36 @@ NYT = (GOLD / "002_2a69d3917cd8dd3d.txt").read_text("utf-8")
 EDITS = [
     ("bbc", "val", "Spain's foreign ministry said five of its nationals had been released.", "five", "nine"),
     ("bbc", "val", "San Miguel had been arrested in 2024 at Maiquetia airport, near Caracas.", "2024", "2019"),
-    ("bbc", "test", "About 50 to 80 prisoners are believed to be held at the El Helicoide prison.", "50 to 80", "500 to 800"),
-    ("bbc", "test", "The US seized Venezuela's President Nicolás Maduro in a raid on Caracas on Saturday.", "Saturday", "Tuesday"),
-    ("nyt", "val", "Rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
-     "800 and 900", "80 and 90"),
+    (
+        "bbc",
+        "test",
+        "About 50 to 80 prisoners are believed to be held at the El Helicoide prison.",
+        "50 to 80",
+        "500 to 800",
+    ),
+    (
+        "bbc",
+        "test",
+        "The US seized Venezuela's President Nicolás Maduro in a raid on Caracas on Saturday.",
+        "Saturday",
+        "Tuesday",
+    ),
+    (
+        "nyt",
+        "val",
+        "Rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
+        "800 and 900",
+        "80 and 90",
+    ),
     ("nyt", "val", "Rocío San Miguel was detained in February 2024.", "2024", "2021"),
     ("nyt", "test", "San Miguel appeared to be one of five Spanish citizens released Thursday.", "five", "twelve"),
-    ("nyt", "test", "Maduro jailed thousands of people who protested his victory claim in the 2024 presidential election.",
-     "2024", "2018"),
+    (
+        "nyt",
+        "test",
+        "Maduro jailed thousands of people who protested his victory claim in the 2024 presidential election.",
+        "2024",
+        "2018",
+    ),
 ]
 NO_CLAIM = "Let me know if you want a shorter version."  # an artefact: nothing to judge
 
@@ -33,9 +56,19 @@ def _rows() -> list[dict]:
     for n, (origin, cut, true, old, new) in enumerate(EDITS):
         document = BBC if origin == "bbc" else NYT
         for label, summary in ((1, true), (0, true.replace(old, new))):
-            rows.append({"id": f"{origin}-{n}-{label}", "document": document, "summary": summary, "label": label,
-                         "cut": cut, "origin": origin, "score": 4.5 if label else 2.0 + n % 3, "system": f"s{n % 3}",
-                         "error_type": None})
+            rows.append(
+                {
+                    "id": f"{origin}-{n}-{label}",
+                    "document": document,
+                    "summary": summary,
+                    "label": label,
+                    "cut": cut,
+                    "origin": origin,
+                    "score": 4.5 if label else 2.0 + n % 3,
+                    "system": f"s{n % 3}",
+                    "error_type": None,
+                }
+            )
     rows.append({"id": "artefact", "document": NYT, "summary": NO_CLAIM, "label": 1, "cut": "test", "origin": "nyt"})
     return rows
 
@@ -70,7 +103,9 @@ def test_meta_eval_reports_the_auc_of_score_pairs(tmp_path, toml):
 
     # val rows present: the threshold is chosen on them and everything else is reported on the test rows
     test = [r for r in rows if r["cut"] == "test"]
-    by_hand = _auc_by_hand([0.5 if scores[r["id"]] is None else scores[r["id"]] for r in test], [r["label"] for r in test])
+    by_hand = _auc_by_hand(
+        [0.5 if scores[r["id"]] is None else scores[r["id"]] for r in test], [r["label"] for r in test]
+    )
     assert result["threshold_source"] == "val" and result["overall"]["n"] == len(test) == 9
     assert result["overall"]["roc_auc"] == pytest.approx(by_hand, abs=1e-12)
     assert 'threshold chosen on the `cut == "val"` rows' in page
@@ -101,10 +136,15 @@ def test_meta_eval_reports_the_auc_of_score_pairs(tmp_path, toml):
     assert second["cache"]["embeddings_computed"] == 0
 
 
-@pytest.mark.parametrize("label, problem", [
-    (2, "label must be 0 or 1, got 2"), ("1", 'label must be 0 or 1, got "1"'), (True, "label must be 0 or 1, got true"),
-    (None, "label must be 0 or 1, got null"),
-])
+@pytest.mark.parametrize(
+    "label, problem",
+    [
+        (2, "label must be 0 or 1, got 2"),
+        ("1", 'label must be 0 or 1, got "1"'),
+        (True, "label must be 0 or 1, got true"),
+        (None, "label must be 0 or 1, got null"),
+    ],
+)
 def test_a_bad_label_is_exit_2_naming_the_line(tmp_path, capsys, label, problem):
     rows = _rows()[:3]
     rows[2]["label"] = label
@@ -144,13 +184,17 @@ def test_statistics_agree_with_scipy_and_scikit_learn():
     assert metaeval.spearman(scores, human) == pytest.approx(stats.spearmanr(scores, human).statistic)
     assert metaeval.kendall(scores, human, block=7) == pytest.approx(stats.kendalltau(scores, human).statistic)
     assert metaeval.balanced_accuracy_at(scores, labels, 0.45) == pytest.approx(
-        metrics.balanced_accuracy_score(labels, scores >= 0.45))
+        metrics.balanced_accuracy_score(labels, scores >= 0.45)
+    )
 
 
 def test_a_sample_is_stratified_balanced_and_the_same_every_time():
     from harness.metaeval import sample_rows
-    rows = [{"id": f"r{i}", "label": i % 2, "cut": "val" if i < 40 else "test", "origin": "a" if i % 3 else "b"}
-            for i in range(120)]
+
+    rows = [
+        {"id": f"r{i}", "label": i % 2, "cut": "val" if i < 40 else "test", "origin": "a" if i % 3 else "b"}
+        for i in range(120)
+    ]
     first, second = sample_rows(rows, 3), sample_rows(list(reversed(rows)), 3)
     assert sorted(r["id"] for r in first) == sorted(r["id"] for r in second)
     groups = {}

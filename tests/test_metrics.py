@@ -46,8 +46,13 @@ def test_fragments_hand_computed():
 
 
 def test_claim_metrics_and_faithfulness():
-    judgements = [Judgement("supported", 0.9), Judgement("supported", 0.7), Judgement("contradicted", 0.05),
-                  Judgement("unsupported", 0.2), Judgement("artefact", None)]
+    judgements = [
+        Judgement("supported", 0.9),
+        Judgement("supported", 0.7),
+        Judgement("contradicted", 0.05),
+        Judgement("unsupported", 0.2),
+        Judgement("artefact", None),
+    ]
     values = claim_metrics(judgements)
     assert values["claims"] == 5 and values["scored_claims"] == 4 and values["artefact"] == 1
     assert values["faithfulness"] == pytest.approx(2 / 4)
@@ -84,25 +89,32 @@ def _claim(n, text, artefact=""):
 
 
 def test_key_fact_coverage_requires_terms_and_threshold():
-    facts = [KeyFact("k1", "Five Spanish nationals were freed.", 2.0, ["five|5"]),
-             KeyFact("k2", "Rights groups estimate 800 to 900 prisoners.", 1.0, ["800", "900"]),
-             KeyFact("k3", "The weather was cold.", 1.0)]
-    claims = [_claim(1, "Spain said five nationals were freed."), _claim(2, "Groups estimate 800 to 1,000 prisoners."),
-              _claim(3, "Five Spanish nationals were freed.", artefact="repeated text")]
+    facts = [
+        KeyFact("k1", "Five Spanish nationals were freed.", 2.0, ["five|5"]),
+        KeyFact("k2", "Rights groups estimate 800 to 900 prisoners.", 1.0, ["800", "900"]),
+        KeyFact("k3", "The weather was cold.", 1.0),
+    ]
+    claims = [
+        _claim(1, "Spain said five nationals were freed."),
+        _claim(2, "Groups estimate 800 to 1,000 prisoners."),
+        _claim(3, "Five Spanish nationals were freed.", artefact="repeated text"),
+    ]
     similarity = np.array([[0.9, 0.2, 1.0], [0.3, 0.95, 0.1], [0.1, 0.1, 0.1]])
     matches = key_fact_coverage(facts, claims, similarity, threshold=0.55, lexical_weight=0.35)
     assert [m.covered for m in matches] == [True, False, False]
-    assert matches[0].claim_id == "c#1"        # the artefact twin never counts
-    assert matches[1].claim_id == ""           # 900 is not mentioned by any claim
+    assert matches[0].claim_id == "c#1"  # the artefact twin never counts
+    assert matches[1].claim_id == ""  # 900 is not mentioned by any claim
     values = coverage_metrics(facts, matches)
     assert values["coverage"] == pytest.approx(1 / 3) and values["weighted_coverage"] == pytest.approx(2 / 4)
 
 
 def test_aggregate_systems_means_and_sums():
-    rows = [{"system": "a", "status": "ok", "faithfulness": 0.5, "claims": 4},
-            {"system": "a", "status": "ok", "faithfulness": 1.0, "claims": 6},
-            {"system": "b", "status": "ok", "faithfulness": 0.2, "claims": 5},
-            {"system": "b", "status": "error", "faithfulness": None, "claims": 0}]
+    rows = [
+        {"system": "a", "status": "ok", "faithfulness": 0.5, "claims": 4},
+        {"system": "a", "status": "ok", "faithfulness": 1.0, "claims": 6},
+        {"system": "b", "status": "ok", "faithfulness": 0.2, "claims": 5},
+        {"system": "b", "status": "error", "faithfulness": None, "claims": 0},
+    ]
     result = {r["system"]: r for r in aggregate_systems(rows)}
     assert result["a"]["faithfulness"] == pytest.approx(0.75) and result["a"]["claims"] == 10
     assert result["b"]["candidates"] == 1

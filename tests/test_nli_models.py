@@ -1,6 +1,7 @@
 """Any sequence-classification model as the cross-encoder judge: one logit, two labels, three NLI labels,
 with the consistent class read from the model's config (never from its position). Every model here is a
 tiny BERT or DeBERTa-v2 made and saved by the test, with the shipped MiniLM tokenizer: nothing is downloaded."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,11 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 NLI = ["entailment", "neutral", "contradiction"]
-PAIRS = [("The council met on Monday and approved the budget.", "The budget was approved."),
-         ("Five prisoners were released on Friday.", "Nobody was released."),
-         ("A short premise.", "A claim about something else entirely, at some length.")]
+PAIRS = [
+    ("The council met on Monday and approved the budget.", "The budget was approved."),
+    ("Five prisoners were released on Friday.", "Nobody was released."),
+    ("A short premise.", "A claim about something else entirely, at some length."),
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +36,21 @@ def tokenizer_files(tmp_path_factory) -> Path:
 def tiny_model(family: str, labels: list[str], seed: int = 0):
     """A one-layer model with 32-wide hidden states; classifier weights and biases made large enough that
     the classes get clearly different probabilities (a fresh head gives every class about the same)."""
-    sizes = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                 num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={name: i for i, name in enumerate(labels)})
-    config = (transformers.BertConfig(**sizes) if family == "bert"
-              else transformers.DebertaV2Config(max_position_embeddings=512, type_vocab_size=0, **sizes))
+    sizes = dict(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
+    config = (
+        transformers.BertConfig(**sizes)
+        if family == "bert"
+        else transformers.DebertaV2Config(max_position_embeddings=512, type_vocab_size=0, **sizes)
+    )
     torch.manual_seed(seed)
     model = transformers.AutoModelForSequenceClassification.from_config(config).eval()
     with torch.no_grad():
@@ -62,9 +76,17 @@ def direct_probabilities(model, tokenizer_files: Path) -> np.ndarray:
 
 
 @pytest.mark.parametrize("family", ["bert", "deberta"])
-@pytest.mark.parametrize("labels, column", [(["LABEL_0"], 0), (["hallucinated", "consistent"], 1),
-                                            (["SUPPORTED", "unsupported"], 0), (["LABEL_0", "LABEL_1"], 1),
-                                            (NLI, 0), (NLI[::-1], 2)])
+@pytest.mark.parametrize(
+    "labels, column",
+    [
+        (["LABEL_0"], 0),
+        (["hallucinated", "consistent"], 1),
+        (["SUPPORTED", "unsupported"], 0),
+        (["LABEL_0", "LABEL_1"], 1),
+        (NLI, 0),
+        (NLI[::-1], 2),
+    ],
+)
 def test_each_head_gives_the_consistent_class_probability(family, labels, column, tmp_path, tokenizer_files):
     model = tiny_model(family, labels)
     folder = save(model, tmp_path / "m", tokenizer_files)
@@ -85,7 +107,10 @@ def test_labels_come_from_the_config_not_the_position(family, tmp_path, tokenize
     with torch.no_grad():
         model.classifier.weight.copy_(model.classifier.weight.flip(0))
         model.classifier.bias.copy_(model.classifier.bias.flip(0))
-    model.config.id2label, model.config.label2id = dict(enumerate(NLI[::-1])), {name: i for i, name in enumerate(NLI[::-1])}
+    model.config.id2label, model.config.label2id = (
+        dict(enumerate(NLI[::-1])),
+        {name: i for i, name in enumerate(NLI[::-1])},
+    )
     permuted = save(model, tmp_path / "entailment-last", tokenizer_files)
     relabelled = tmp_path / "relabelled"
     shutil.copytree(first, relabelled)
@@ -93,33 +118,50 @@ def test_labels_come_from_the_config_not_the_position(family, tmp_path, tokenize
     config["id2label"], config["label2id"] = dict(enumerate(NLI[::-1])), {name: i for i, name in enumerate(NLI[::-1])}
     (relabelled / "config.json").write_text(json.dumps(config))
 
-    p_first, p_permuted, p_relabelled = (CrossEncoder(str(f), None).predict_pairs(PAIRS) for f in (first, permuted, relabelled))
+    p_first, p_permuted, p_relabelled = (
+        CrossEncoder(str(f), None).predict_pairs(PAIRS) for f in (first, permuted, relabelled)
+    )
     contradiction = CrossEncoder(str(first), None, label="contradiction").predict_pairs(PAIRS)
     assert p_permuted == pytest.approx(p_first, abs=1e-5)
     assert p_relabelled == pytest.approx(contradiction, abs=1e-5)
     assert not np.allclose(p_relabelled, p_first, atol=1e-3)
 
-    summac = {f: CrossEncoder(str(f), None, nli="entailment-minus-contradiction").predict_pairs(PAIRS)
-              for f in (first, permuted, relabelled)}
+    summac = {
+        f: CrossEncoder(str(f), None, nli="entailment-minus-contradiction").predict_pairs(PAIRS)
+        for f in (first, permuted, relabelled)
+    }
     assert summac[first] == pytest.approx((p_first - contradiction + 1) / 2, abs=1e-5)
     assert summac[permuted] == pytest.approx(summac[first], abs=1e-5)
     assert summac[relabelled] == pytest.approx(1 - summac[first], abs=1e-5)  # opposite p_support
 
 
-@pytest.mark.parametrize("labels, options, support", [
-    (["LABEL_0", "LABEL_1"], {}, 1), (["Supported", "Unsupported"], {}, 0), (["not-entailment", "other"], {}, 1),
-    (["CONTRADICTION", "NEUTRAL", "ENTAILMENT"], {}, 2), (["refuted", "not enough info", "supports"], {"label": "supports"}, 2),
-    (["LABEL_0", "LABEL_1", "LABEL_2"], {"label": "label_0"}, 0), (["no", "yes"], {}, 1), (["true", "false"], {}, 0)])
+@pytest.mark.parametrize(
+    "labels, options, support",
+    [
+        (["LABEL_0", "LABEL_1"], {}, 1),
+        (["Supported", "Unsupported"], {}, 0),
+        (["not-entailment", "other"], {}, 1),
+        (["CONTRADICTION", "NEUTRAL", "ENTAILMENT"], {}, 2),
+        (["refuted", "not enough info", "supports"], {"label": "supports"}, 2),
+        (["LABEL_0", "LABEL_1", "LABEL_2"], {"label": "label_0"}, 0),
+        (["no", "yes"], {}, 1),
+        (["true", "false"], {}, 0),
+    ],
+)
 def test_which_class_is_consistent(labels, options, support):
     assert make_head(labels, "m", **options).support == support
 
 
-@pytest.mark.parametrize("labels, options, message", [
-    (["cat", "dog"], {}, "cannot tell which of its labels ('cat', 'dog') means consistent"),
-    (["LABEL_0", "LABEL_1", "LABEL_2"], {}, 'options = { label = "..." }'),
-    (NLI, {"label": "maybe"}, "label = 'maybe' is not one of its labels"),
-    (["LABEL_0", "LABEL_1"], {"nli": "entailment-minus-contradiction"}, "needs a contradiction label"),
-    (NLI, {"nli": "summac"}, "expected one of entailment, entailment-minus-contradiction")])
+@pytest.mark.parametrize(
+    "labels, options, message",
+    [
+        (["cat", "dog"], {}, "cannot tell which of its labels ('cat', 'dog') means consistent"),
+        (["LABEL_0", "LABEL_1", "LABEL_2"], {}, 'options = { label = "..." }'),
+        (NLI, {"label": "maybe"}, "label = 'maybe' is not one of its labels"),
+        (["LABEL_0", "LABEL_1"], {"nli": "entailment-minus-contradiction"}, "needs a contradiction label"),
+        (NLI, {"nli": "summac"}, "expected one of entailment, entailment-minus-contradiction"),
+    ],
+)
 def test_unreadable_label_sets_are_refused(labels, options, message):
     with pytest.raises(ValueError) as caught:
         make_head(labels, "m", **options)
@@ -130,6 +172,7 @@ def test_an_unknown_label_set_fails_when_the_judge_is_built(tmp_path, tokenizer_
     """Exit 2 with one line naming the model and its labels, before any story or candidate is read."""
     import harness.pipeline
     from harness.cli import main
+
     folder = save(tiny_model("bert", ["cat", "dog", "bird"]), tmp_path / "animals", tokenizer_files)
     monkeypatch.setattr(harness.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
     config = tmp_path / "h.toml"
@@ -142,11 +185,18 @@ def test_an_unknown_label_set_fails_when_the_judge_is_built(tmp_path, tokenizer_
 
 def test_judge_options_reach_the_model_and_the_cache_key(tmp_path, tokenizer_files):
     from harness.judge import make_judge
+
     folder = save(tiny_model("deberta", NLI[::-1]), tmp_path / "nli", tokenizer_files)
     plain = make_judge("crossencoder", Config(consistency_model=str(folder), cache=str(tmp_path / "c")))
-    summac = make_judge("crossencoder", Config(consistency_model=str(folder), cache=str(tmp_path / "c"),
-                                               judge_options={"nli": "entailment-minus-contradiction"}),
-                        nli="entailment-minus-contradiction")
+    summac = make_judge(
+        "crossencoder",
+        Config(
+            consistency_model=str(folder),
+            cache=str(tmp_path / "c"),
+            judge_options={"nli": "entailment-minus-contradiction"},
+        ),
+        nli="entailment-minus-contradiction",
+    )
     assert (plain.encoder.head.support, plain.encoder.head.contradiction) == (2, None)
     assert (summac.encoder.head.support, summac.encoder.head.contradiction) == (2, 0)
     assert plain.encoder.fingerprint != summac.encoder.fingerprint

@@ -1,4 +1,5 @@
 """The README's Python example runs as written (from the repository's folder, as the README assumes)."""
+
 from __future__ import annotations
 
 import re
@@ -8,6 +9,7 @@ from conftest import ROOT
 
 def test_the_readme_python_example_runs(monkeypatch, config):
     from harness.api import Evaluator
+
     block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S).group(1)
     monkeypatch.chdir(ROOT)
     namespace: dict = {}

@@ -1,4 +1,5 @@
 """report.html: self-contained, correct for long and non-ASCII stories, and usable in a real browser."""
+
 import copy
 import json
 import os
@@ -13,8 +14,16 @@ from harness.report import write_reports
 from harness.report.html import marked, render_html, short_summary
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +31,7 @@ def report_folder(run_result, tmp_path_factory):
     from conftest import ROOT
 
     from harness.gate import load_gate_config
+
     return write_reports(run_result, tmp_path_factory.mktemp("html"), "html", load_gate_config(ROOT / "harness.toml"))
 
 
@@ -35,8 +45,12 @@ def test_self_contained_and_small(report_folder):
 
 def test_marked_words():
     pieces = marked("Between 800 and 900 political prisoners", {"800", "political", "prisoner"}, {"900"})
-    assert [(p["text"], p["mark"]) for p in pieces if p["mark"]] == [("800", "s"), ("900", "c"), ("political", "s"),
-                                                             ("prisoners", "s")]
+    assert [(p["text"], p["mark"]) for p in pieces if p["mark"]] == [
+        ("800", "s"),
+        ("900", "c"),
+        ("political", "s"),
+        ("prisoners", "s"),
+    ]
 
 
 def _long_story(document, claims_per_candidate=300):
@@ -48,7 +62,9 @@ def _long_story(document, claims_per_candidate=300):
     for n in range(claims_per_candidate):
         sentence = f"Zürich — «citation» 東京 claim {n} says 800 and 1,000 prisoners. "
         claim = copy.deepcopy(base)
-        claim.update(id=f"{cand['id']}#{n + 1}", text=sentence.strip(), start=len(text), end=len(text) + len(sentence.strip()))
+        claim.update(
+            id=f"{cand['id']}#{n + 1}", text=sentence.strip(), start=len(text), end=len(text) + len(sentence.strip())
+        )
         claims.append(claim)
         text += sentence
     cand.update(text=text, claims=claims)
@@ -57,6 +73,7 @@ def _long_story(document, claims_per_candidate=300):
 
 def test_long_non_ascii_story_renders_every_claim(report_folder):
     import json
+
     document = json.loads((report_folder / "run.json").read_text("utf-8"))
     html = render_html(_long_story(document))
     assert html.count('class="claim-detail"') == 300 + 75 - 27
@@ -76,6 +93,7 @@ def browser_page(html_file: Path, width: int = 1300, height: int = 1000) -> Iter
     """A page of Debian's Chromium showing the file; fails the test on any script error in the page."""
     _require_chromium()
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
@@ -146,12 +164,20 @@ def copy_candidate(cand: dict[str, Any], name: str, system: str, path: str, keep
     claims = sorted(cand["claims"], key=lambda c: c["start"])[:keep]
     renamed = {c["id"]: f"{name}#{n + 1}" for n, c in enumerate(claims)}
     copied = copy.deepcopy({k: v for k, v in cand.items() if k != "claims"})
-    copied.update(id=name, system=system, path=path, claims=[{**copy.deepcopy(c), "id": renamed[c["id"]]} for c in claims])
+    copied.update(
+        id=name, system=system, path=path, claims=[{**copy.deepcopy(c), "id": renamed[c["id"]]} for c in claims]
+    )
     if keep is not None:
-        counts = {v: sum(c["verdict"] == v for c in claims) for v in ("supported", "contradicted", "unsupported", "artefact")}
-        copied.update(text=cand["text"][:claims[-1]["end"]], metrics={**copied["metrics"], **counts, "claims": len(claims)})
-    copied["key_facts"] = [{**m, "claim_id": renamed.get(m["claim_id"]), "covered": m["covered"] and m["claim_id"] in renamed}
-                           for m in cand["key_facts"]]
+        counts = {
+            v: sum(c["verdict"] == v for c in claims) for v in ("supported", "contradicted", "unsupported", "artefact")
+        }
+        copied.update(
+            text=cand["text"][: claims[-1]["end"]], metrics={**copied["metrics"], **counts, "claims": len(claims)}
+        )
+    copied["key_facts"] = [
+        {**m, "claim_id": renamed.get(m["claim_id"]), "covered": m["covered"] and m["claim_id"] in renamed}
+        for m in cand["key_facts"]
+    ]
     return copied
 
 
@@ -162,23 +188,34 @@ def _twin_document(document: dict[str, Any]) -> dict[str, Any]:
     """Names that any slug merges: story ids 'story one'/'story-one', candidates 'a b'/'a-b', two non-ASCII
     names, and 'a b' (with the same claim ids 'a b#1' ...) in both stories."""
     base = document["stories"][0]
-    stories = [{**base, "id": story_id, "title": f"Title of {story_id}",
-                "candidates": [copy_candidate(src, name, name, f"candidates/{story_id}/{name}.txt")
-                               for name, src in zip(names, base["candidates"])]}
-               for story_id, names in TWIN_STORIES.items()]
+    stories = [
+        {
+            **base,
+            "id": story_id,
+            "title": f"Title of {story_id}",
+            "candidates": [
+                copy_candidate(src, name, name, f"candidates/{story_id}/{name}.txt")
+                for name, src in zip(names, base["candidates"])
+            ],
+        }
+        for story_id, names in TWIN_STORIES.items()
+    ]
     return {**document, "stories": stories}
 
 
 def test_ids_are_unique_and_every_reference_has_its_target(report_folder):
     document = json.loads((report_folder / "run.json").read_text("utf-8"))
     html = render_html(_twin_document(document))
-    html = html[:html.index("<script>")]  # the markup, not the page's script
+    html = html[: html.index("<script>")]  # the markup, not the page's script
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     sections = re.findall(r'<section class="candidate" id="([^"]+)"', html)
     assert len(set(sections)) == 6
-    references = set(re.findall(r'href="#([^"]+)"', html) + re.findall(r'data-claim="([^"]+)"', html)
-                     + re.findall(r'aria-labelledby="([^"]+)"', html))
+    references = set(
+        re.findall(r'href="#([^"]+)"', html)
+        + re.findall(r'data-claim="([^"]+)"', html)
+        + re.findall(r'aria-labelledby="([^"]+)"', html)
+    )
     assert references <= set(ids)
     assert html.count('class="claim-detail"') == 2 * 75
 
@@ -200,8 +237,11 @@ def test_each_link_opens_its_own_target(report_folder, tmp_path):
             claim.click()
             detail_id = claim.get_attribute("data-claim")
             assert page.locator(f"#{detail_id}").is_visible()
-            owner = page.evaluate("id => { const s = document.getElementById(id).closest('section.candidate');"
-                                  " return [s.dataset.story, s.dataset.candidate]; }", detail_id)
+            owner = page.evaluate(
+                "id => { const s = document.getElementById(id).closest('section.candidate');"
+                " return [s.dataset.story, s.dataset.candidate]; }",
+                detail_id,
+            )
             assert owner == [section.get_attribute("data-story"), section.get_attribute("data-candidate")]
             assert section.locator(".claim-detail:visible").count() == 1
         # a coverage tick opens the claim of its own story's candidate
@@ -210,11 +250,20 @@ def test_each_link_opens_its_own_target(report_folder, tmp_path):
             link.click()
             detail_id = link.get_attribute("data-claim")
             assert page.locator(f"#{detail_id}").is_visible()
-            assert page.evaluate("id => document.getElementById(id).closest('section.candidate').dataset.story",
-                                 detail_id) == story_id
+            assert (
+                page.evaluate("id => document.getElementById(id).closest('section.candidate').dataset.story", detail_id)
+                == story_id
+            )
 
 
 def test_gate_line_leaves_out_the_lists_of_names():
-    summary = "gate FAILED: 1 of 2 checks passed; baseline b.json: 0 matched, 1,600 new (s/a, s/b (x)), 3 missing (t/a, t/b)"
-    assert short_summary(summary) == "gate FAILED: 1 of 2 checks passed; baseline b.json: 0 matched, 1,600 new, 3 missing"
-    assert short_summary("gate PASSED: 12 of 12 checks passed; no baseline") == "gate PASSED: 12 of 12 checks passed; no baseline"
+    summary = (
+        "gate FAILED: 1 of 2 checks passed; baseline b.json: 0 matched, 1,600 new (s/a, s/b (x)), 3 missing (t/a, t/b)"
+    )
+    assert (
+        short_summary(summary) == "gate FAILED: 1 of 2 checks passed; baseline b.json: 0 matched, 1,600 new, 3 missing"
+    )
+    assert (
+        short_summary("gate PASSED: 12 of 12 checks passed; no baseline")
+        == "gate PASSED: 12 of 12 checks passed; no baseline"
+    )

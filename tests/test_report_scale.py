@@ -6,6 +6,7 @@ built from the example run's: its three candidates copied under SummEval-like na
 story), cut to their first claims so the page is about as large as the user's (14.6 MB); no model runs for
 the copies.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,24 @@ def scale_document(example: dict[str, Any]) -> dict[str, Any]:
     sources = [c for c in base["candidates"] if c["status"] == "ok"]
     stories = []
     for s in range(1, STORIES + 1):
-        candidates = [copy_candidate(sources[(s + m) % len(sources)], f"M{m}", f"M{m}",
-                                     f"candidates/{story_id(s)}/M{m}.txt", keep=CLAIMS) for m in range(SYSTEMS)]
+        candidates = [
+            copy_candidate(
+                sources[(s + m) % len(sources)], f"M{m}", f"M{m}", f"candidates/{story_id(s)}/M{m}.txt", keep=CLAIMS
+            )
+            for m in range(SYSTEMS)
+        ]
         stories.append({**base, "id": story_id(s), "title": f"SummEval article {s}", "candidates": candidates})
     rows = [{"system": c["system"], "status": c["status"], **c["metrics"]} for st in stories for c in st["candidates"]]
-    document = {**{k: v for k, v in example.items() if k != "gate"}, "stories": stories, "systems": aggregate_systems(rows)}
+    document = {
+        **{k: v for k, v in example.items() if k != "gate"},
+        "stories": stories,
+        "systems": aggregate_systems(rows),
+    }
     from conftest import ROOT
-    strict = replace(load_gate_config(ROOT / "harness.toml"), thresholds={"min_faithfulness": 1.01}, stories={}, systems={})
+
+    strict = replace(
+        load_gate_config(ROOT / "harness.toml"), thresholds={"min_faithfulness": 1.01}, stories={}, systems={}
+    )
     document["gate"] = gate_section(document, strict)
     return document
 
@@ -69,7 +81,7 @@ def test_page_is_one_file_with_unique_ids(scale_page):
     print(f"\n1,600 candidates: {size / 1e6:.1f} MB, rendered in {scale_page['render_s']:.1f} s")
     assert size < 30_000_000 and scale_page["render_s"] < 30
     assert not re.search(r"""(src|href)=["']https?://""", html) and "<script src" not in html and "<link" not in html
-    markup = html[:html.index("<script>")]
+    markup = html[: html.index("<script>")]
     ids = re.findall(r'\sid="([^"]+)"', markup)
     assert len(ids) == len(set(ids))
     assert markup.count('<section class="candidate"') == STORIES * SYSTEMS
@@ -83,6 +95,7 @@ def chromium() -> Iterator[Any]:
     """One browser for the module: each test opens its own page in it."""
     _require_chromium()
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -119,8 +132,10 @@ def test_no_sideways_scroll_small_contents_and_banner(scale_page, chromium):
     with opened(chromium, scale_page["path"]) as page:
         loaded = time.perf_counter() - started
         g = _geometry(page)
-        print(f"\nloaded in {loaded:.1f} s; scroll width {g['scroll']} of {g['inner']}; contents {g['navWidth']:.0f} px wide;"
-              f" gate banner {g['gate']:.0f} px")
+        print(
+            f"\nloaded in {loaded:.1f} s; scroll width {g['scroll']} of {g['inner']}; contents {g['navWidth']:.0f} px wide;"
+            f" gate banner {g['gate']:.0f} px"
+        )
         assert g["scroll"] <= g["inner"]
         assert g["navWidth"] <= 0.25 * WIDTH  # a sidebar: three quarters of the screen stay the report's
         assert g["gate"] < 300
@@ -199,8 +214,11 @@ def _open_details(page) -> set[str]:
 
 
 def _owner(page, element_id: str) -> list[str]:
-    return page.evaluate("id => { const s = document.getElementById(id).closest('section.candidate');"
-                         " return [s.dataset.story, s.dataset.candidate]; }", element_id)
+    return page.evaluate(
+        "id => { const s = document.getElementById(id).closest('section.candidate');"
+        " return [s.dataset.story, s.dataset.candidate]; }",
+        element_id,
+    )
 
 
 def _open_claims_of(page, story: int) -> None:

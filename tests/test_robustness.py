@@ -1,4 +1,5 @@
 """Interruptions and property-based tests: nothing lost, offsets always exact, checks never crash."""
+
 import os
 import signal
 import sqlite3
@@ -16,22 +17,65 @@ from harness.ingest.blocks import lines_to_blocks
 from harness.scorer import text_document
 
 # text made of the things summaries really contain: words, numbers, bullets, quotes, separators, non-ASCII
-PIECES = st.sampled_from(["Venezuela", "freed", "800", "and", "1,000", "prisoners", ".", "!", "?", "\n", "\n\n",
-                          "• ", " ||| ", "“", "”", "'", '"', "Advertisement", "X", "Summary", "Key Points", ";",
-                          "Entities: A, BTone: neutralSentiment: positiveIntent: inform", "Rocío", "東京", "—",
-                          "If you want, I can shorten it.", "January 28", "Thursday", "nearly", "hundreds of",
-                          "Dr.", "5", "%", " ", "\t", "Image Prompt:", "Credit: AP", "between"])
+PIECES = st.sampled_from(
+    [
+        "Venezuela",
+        "freed",
+        "800",
+        "and",
+        "1,000",
+        "prisoners",
+        ".",
+        "!",
+        "?",
+        "\n",
+        "\n\n",
+        "• ",
+        " ||| ",
+        "“",
+        "”",
+        "'",
+        '"',
+        "Advertisement",
+        "X",
+        "Summary",
+        "Key Points",
+        ";",
+        "Entities: A, BTone: neutralSentiment: positiveIntent: inform",
+        "Rocío",
+        "東京",
+        "—",
+        "If you want, I can shorten it.",
+        "January 28",
+        "Thursday",
+        "nearly",
+        "hundreds of",
+        "Dr.",
+        "5",
+        "%",
+        " ",
+        "\t",
+        "Image Prompt:",
+        "Credit: AP",
+        "between",
+    ]
+)
 TEXT = st.lists(PIECES, max_size=60).map(" ".join) | st.text(max_size=300)
-SOURCES = SourceFacts(["Rights groups estimate that between 800 and 900 political prisoners are held.",
-                       "Alfredo Romero, director of Foro Penal, spoke on Thursday, January 8, 2026.",
-                       '"Let us hope," said Romero.'], story_date="2026-01-09")
+SOURCES = SourceFacts(
+    [
+        "Rights groups estimate that between 800 and 900 political prisoners are held.",
+        "Alfredo Romero, director of Foro Penal, spoke on Thursday, January 8, 2026.",
+        '"Let us hope," said Romero.',
+    ],
+    story_date="2026-01-09",
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(TEXT)
 def test_blocks_map_back_to_the_text(text):
     for block in lines_to_blocks(text):
-        assert text[block.start:block.end] == block.text
+        assert text[block.start : block.end] == block.text
         assert block.text == block.text.strip() and block.text
 
 
@@ -41,7 +85,7 @@ def test_claims_map_back_and_lose_nothing(text):
     doc = text_document("c", text)
     claims = split_claims(doc)
     for claim in claims:
-        assert text[claim.start:claim.end] == claim.text
+        assert text[claim.start : claim.end] == claim.text
     # every letter and digit of every paragraph or bullet is inside a claim: what is left out is whitespace, clause
     # separators and punctuation-only fragments ("!!!!", "'"), which are not claims
     covered = set()
@@ -65,8 +109,9 @@ def test_checks_never_crash(text):
 
 def _candidates(folder: Path, numbers: range, verb: str) -> None:
     for i in numbers:
-        (folder / f"c{i:03d}.txt").write_text("\n".join(f"Candidate {i} {verb} plan {j} was approved by vote {i * j}."
-                                                       for j in range(8)))
+        (folder / f"c{i:03d}.txt").write_text(
+            "\n".join(f"Candidate {i} {verb} plan {j} was approved by vote {i * j}." for j in range(8))
+        )
 
 
 def _rows(db_path: Path) -> int:
@@ -81,20 +126,37 @@ def test_sigterm_keeps_latest_and_cache_and_resumes(tmp_path):
     gold, cands = tmp_path / "gold" / "s", tmp_path / "cands" / "s"
     gold.mkdir(parents=True)
     cands.mkdir(parents=True)
-    (gold / "ref.txt").write_text("\n".join(f"Sentence {i} says the council approved plan {i} on Monday." for i in range(40)))
+    (gold / "ref.txt").write_text(
+        "\n".join(f"Sentence {i} says the council approved plan {i} on Monday." for i in range(40))
+    )
     _candidates(cands, range(3), "claims")
     out, cache = tmp_path / "reports", tmp_path / ".cache"
     db_path = cache / "embeddings" / "embeddings.sqlite3"
     (tmp_path / "harness.toml").write_text(f'[paths]\ncache = "{cache}"\n')
-    base = [sys.executable, "-m", "harness.cli", "run", "--quiet", "--config", str(tmp_path / "harness.toml"),
-            "--gold", str(gold.parent), "--candidates", str(cands.parent), "--out", str(out)]
+    base = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        "--quiet",
+        "--config",
+        str(tmp_path / "harness.toml"),
+        "--gold",
+        str(gold.parent),
+        "--candidates",
+        str(cands.parent),
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     first = subprocess.run(base + ["--run-id", "first"], capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr
     before = _rows(db_path)
     # a longer run over many new candidates, stopped by SIGTERM once it has cached some of its embeddings
     _candidates(cands, range(3, 80), "states")
-    proc = subprocess.Popen(base + ["--run-id", "second"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        base + ["--run-id", "second"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
     deadline = time.time() + 120
     while time.time() < deadline and _rows(db_path) < before + 40 and proc.poll() is None:
         time.sleep(0.05)

@@ -1,4 +1,5 @@
 """The training script's data reader: ablations drop training pairs by kind, never development pairs."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -16,9 +17,12 @@ def _train_module():
 
 
 def test_excluded_kinds_leave_training_but_not_development(tmp_path):
-    rows = [{"premise": "p", "claim": f"c{i}", "label": i % 2, "kind": kind, "split": split}
-            for i, (kind, split) in enumerate([("summedits", "train"), ("antonym", "train"),
-                                               ("summedits", "dev"), ("verbatim", "train")])]
+    rows = [
+        {"premise": "p", "claim": f"c{i}", "label": i % 2, "kind": kind, "split": split}
+        for i, (kind, split) in enumerate(
+            [("summedits", "train"), ("antonym", "train"), ("summedits", "dev"), ("verbatim", "train")]
+        )
+    ]
     path = tmp_path / "pairs.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
     read_pairs = _train_module().read_pairs

@@ -1,4 +1,5 @@
 """--workers: stories spread over local processes give exactly the results of one process."""
+
 import shutil
 from dataclasses import replace
 
@@ -11,7 +12,11 @@ def _two_stories(root):
     for name in ("a", "b"):
         shutil.copytree(ROOT / "gold/venezuela-prisoners", root / "gold" / name)
         (root / "gold" / name / "story.yaml").write_text(
-            (ROOT / "gold/venezuela-prisoners/story.yaml").read_text("utf-8").replace("id: venezuela-prisoners", f"id: {name}"), "utf-8")
+            (ROOT / "gold/venezuela-prisoners/story.yaml")
+            .read_text("utf-8")
+            .replace("id: venezuela-prisoners", f"id: {name}"),
+            "utf-8",
+        )
         shutil.copytree(ROOT / "candidates/venezuela-prisoners", root / "candidates" / name)
     (root / "candidates/b/empty.txt").write_text("", "utf-8")
 
@@ -25,12 +30,14 @@ def test_workers_match_a_single_process(config, tmp_path):
     for a, b in zip(single.results, parallel.results):
         assert (a.story, a.path, a.error) == (b.story, b.path, b.error)
         assert a.metrics == b.metrics
-        assert [(c.claim_id, j.verdict, j.p_support) for c, j in zip(a.claims, a.judgements)] == \
-               [(c.claim_id, j.verdict, j.p_support) for c, j in zip(b.claims, b.judgements)]
+        assert [(c.claim_id, j.verdict, j.p_support) for c, j in zip(a.claims, a.judgements)] == [
+            (c.claim_id, j.verdict, j.p_support) for c, j in zip(b.claims, b.judgements)
+        ]
 
 
 def test_ray_backend_matches_local(config, tmp_path):
     import ray
+
     _two_stories(tmp_path)
     settings = replace(config, gold=str(tmp_path / "gold"), candidates=str(tmp_path / "candidates"))
     single = run(settings, quiet=True, use_cache=False)
@@ -42,5 +49,6 @@ def test_ray_backend_matches_local(config, tmp_path):
     assert len(distributed.results) == len(single.results) == 7
     for a, b in zip(single.results, distributed.results):
         assert (a.story, a.path, a.error, a.metrics) == (b.story, b.path, b.error, b.metrics)
-        assert [(c.claim_id, j.verdict, j.p_support) for c, j in zip(a.claims, a.judgements)] == \
-               [(c.claim_id, j.verdict, j.p_support) for c, j in zip(b.claims, b.judgements)]
+        assert [(c.claim_id, j.verdict, j.p_support) for c, j in zip(a.claims, a.judgements)] == [
+            (c.claim_id, j.verdict, j.p_support) for c, j in zip(b.claims, b.judgements)
+        ]

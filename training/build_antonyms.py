@@ -7,6 +7,7 @@ antonym of its own but belongs to a head ("bad", "good") that has one, so each s
 antonyms (the indirect antonyms of WordNet's adjective clusters). Only single lower-case words are kept.
 The output is deterministic (sorted) and carries WordNet's licence notice, which its licence requires.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,15 +16,17 @@ from collections import defaultdict
 from pathlib import Path
 
 POS_FILES = {"a": "data.adj", "s": "data.adj", "n": "data.noun", "v": "data.verb", "r": "data.adv"}
-NOTICE = ("Derived from WordNet 3.0 by training/build_antonyms.py. WordNet 3.0 Copyright 2006 by Princeton University. "
-          "All rights reserved. THIS SOFTWARE AND DATABASE IS PROVIDED \"AS IS\" AND PRINCETON UNIVERSITY MAKES NO "
-          "REPRESENTATIONS OR WARRANTIES, EXPRESS OR IMPLIED. BY WAY OF EXAMPLE, BUT NOT LIMITATION, PRINCETON UNIVERSITY "
-          "MAKES NO REPRESENTATIONS OR WARRANTIES OF MERCHANTABILITY OR FITNESS FOR ANY PARTICULAR PURPOSE OR THAT THE USE "
-          "OF THE LICENSED SOFTWARE, DATABASE OR DOCUMENTATION WILL NOT INFRINGE ANY THIRD PARTY PATENTS, COPYRIGHTS, "
-          "TRADEMARKS OR OTHER RIGHTS. The name of Princeton University or Princeton may not be used in advertising or "
-          "publicity pertaining to distribution of the software and/or database. Title to copyright in this software, "
-          "database and any associated documentation shall at all times remain with Princeton University and LICENSEE "
-          "agrees to preserve same.")
+NOTICE = (
+    "Derived from WordNet 3.0 by training/build_antonyms.py. WordNet 3.0 Copyright 2006 by Princeton University. "
+    'All rights reserved. THIS SOFTWARE AND DATABASE IS PROVIDED "AS IS" AND PRINCETON UNIVERSITY MAKES NO '
+    "REPRESENTATIONS OR WARRANTIES, EXPRESS OR IMPLIED. BY WAY OF EXAMPLE, BUT NOT LIMITATION, PRINCETON UNIVERSITY "
+    "MAKES NO REPRESENTATIONS OR WARRANTIES OF MERCHANTABILITY OR FITNESS FOR ANY PARTICULAR PURPOSE OR THAT THE USE "
+    "OF THE LICENSED SOFTWARE, DATABASE OR DOCUMENTATION WILL NOT INFRINGE ANY THIRD PARTY PATENTS, COPYRIGHTS, "
+    "TRADEMARKS OR OTHER RIGHTS. The name of Princeton University or Princeton may not be used in advertising or "
+    "publicity pertaining to distribution of the software and/or database. Title to copyright in this software, "
+    "database and any associated documentation shall at all times remain with Princeton University and LICENSEE "
+    "agrees to preserve same."
+)
 
 
 def read_synsets(folder: Path) -> dict[tuple[str, str], dict]:
@@ -37,7 +40,7 @@ def read_synsets(folder: Path) -> dict[tuple[str, str], dict]:
             offset, ss_type, count = fields[0], fields[2], int(fields[3], 16)
             words = [fields[4 + 2 * i].lower() for i in range(count)]
             at = 4 + 2 * count
-            pointers = [tuple(fields[at + 1 + 4 * i: at + 5 + 4 * i]) for i in range(int(fields[at]))]
+            pointers = [tuple(fields[at + 1 + 4 * i : at + 5 + 4 * i]) for i in range(int(fields[at]))]
             synsets[(name, offset)] = {"words": words, "type": ss_type, "pointers": pointers}
     return synsets
 

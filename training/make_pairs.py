@@ -19,6 +19,7 @@ two people swapped, a quotation altered, an invented detail appended, and senten
 elsewhere in the document (outside the chunk) or from another document.
 Everything is drawn from one `random.Random(seed)`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,42 +43,155 @@ from harness.ingest import read_document  # noqa: E402
 from harness.scorer import text_document  # noqa: E402
 from harness.text import content_tokens, split_sentences, words  # noqa: E402
 
-SYNONYMS = [("said", "stated"), ("says", "states"), ("big", "large"), ("help", "assist"), ("buy", "purchase"),
-            ("start", "begin"), ("started", "began"), ("people", "individuals"), ("show", "indicate"),
-            ("showed", "indicated"), ("use", "utilize"), ("used", "utilized"), ("need", "require"),
-            ("needs", "requires"), ("important", "significant"), ("quickly", "rapidly"), ("try", "attempt"),
-            ("tried", "attempted"), ("get", "obtain"), ("ask", "request"), ("asked", "requested"),
-            ("told", "informed"), ("main", "primary"), ("end", "finish"), ("ended", "finished"),
-            ("because", "since"), ("before", "prior to"), ("a lot of", "many"), ("make sure", "ensure"),
-            ("give", "provide"), ("gave", "provided"), ("enough", "sufficient"), ("maybe", "perhaps"),
-            ("almost", "nearly"), ("talk about", "discuss"), ("talked about", "discussed"), ("about", "regarding"),
-            ("also", "additionally"), ("think", "believe"), ("thinks", "believes"), ("called", "phoned"),
-            ("freed", "released"), ("jail", "prison"), ("agreed", "consented"), ("happy", "glad")]
-ANTONYMS = [("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"), ("rose", "fell"),
-            ("more", "less"), ("higher", "lower"), ("high", "low"), ("before", "after"), ("won", "lost"),
-            ("win", "lose"), ("accepted", "rejected"), ("approved", "rejected"), ("agree", "disagree"),
-            ("agreed", "refused"), ("first", "last"), ("early", "late"), ("earlier", "later"), ("open", "closed"),
-            ("positive", "negative"), ("easy", "difficult"), ("cheap", "expensive"), ("cheaper", "more expensive"),
-            ("start", "end"), ("started", "ended"), ("all", "some"), ("always", "never"), ("likes", "dislikes"),
-            ("like", "dislike"), ("support", "oppose"), ("supported", "opposed"), ("buy", "sell"),
-            ("bought", "sold"), ("arrived", "left"), ("released", "detained"), ("freed", "arrested"),
-            ("good", "bad"), ("better", "worse"), ("best", "worst"), ("large", "small"), ("larger", "smaller"),
-            ("new", "old"), ("most", "few"), ("many", "few"), ("above", "below"), ("gain", "loss"),
-            ("profit", "loss"), ("inside", "outside"), ("confirmed", "denied"), ("remember", "forget"),
-            ("include", "exclude"), ("included", "excluded"), ("send", "receive"), ("sent", "received")]
+SYNONYMS = [
+    ("said", "stated"),
+    ("says", "states"),
+    ("big", "large"),
+    ("help", "assist"),
+    ("buy", "purchase"),
+    ("start", "begin"),
+    ("started", "began"),
+    ("people", "individuals"),
+    ("show", "indicate"),
+    ("showed", "indicated"),
+    ("use", "utilize"),
+    ("used", "utilized"),
+    ("need", "require"),
+    ("needs", "requires"),
+    ("important", "significant"),
+    ("quickly", "rapidly"),
+    ("try", "attempt"),
+    ("tried", "attempted"),
+    ("get", "obtain"),
+    ("ask", "request"),
+    ("asked", "requested"),
+    ("told", "informed"),
+    ("main", "primary"),
+    ("end", "finish"),
+    ("ended", "finished"),
+    ("because", "since"),
+    ("before", "prior to"),
+    ("a lot of", "many"),
+    ("make sure", "ensure"),
+    ("give", "provide"),
+    ("gave", "provided"),
+    ("enough", "sufficient"),
+    ("maybe", "perhaps"),
+    ("almost", "nearly"),
+    ("talk about", "discuss"),
+    ("talked about", "discussed"),
+    ("about", "regarding"),
+    ("also", "additionally"),
+    ("think", "believe"),
+    ("thinks", "believes"),
+    ("called", "phoned"),
+    ("freed", "released"),
+    ("jail", "prison"),
+    ("agreed", "consented"),
+    ("happy", "glad"),
+]
+ANTONYMS = [
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("rise", "fall"),
+    ("rose", "fell"),
+    ("more", "less"),
+    ("higher", "lower"),
+    ("high", "low"),
+    ("before", "after"),
+    ("won", "lost"),
+    ("win", "lose"),
+    ("accepted", "rejected"),
+    ("approved", "rejected"),
+    ("agree", "disagree"),
+    ("agreed", "refused"),
+    ("first", "last"),
+    ("early", "late"),
+    ("earlier", "later"),
+    ("open", "closed"),
+    ("positive", "negative"),
+    ("easy", "difficult"),
+    ("cheap", "expensive"),
+    ("cheaper", "more expensive"),
+    ("start", "end"),
+    ("started", "ended"),
+    ("all", "some"),
+    ("always", "never"),
+    ("likes", "dislikes"),
+    ("like", "dislike"),
+    ("support", "oppose"),
+    ("supported", "opposed"),
+    ("buy", "sell"),
+    ("bought", "sold"),
+    ("arrived", "left"),
+    ("released", "detained"),
+    ("freed", "arrested"),
+    ("good", "bad"),
+    ("better", "worse"),
+    ("best", "worst"),
+    ("large", "small"),
+    ("larger", "smaller"),
+    ("new", "old"),
+    ("most", "few"),
+    ("many", "few"),
+    ("above", "below"),
+    ("gain", "loss"),
+    ("profit", "loss"),
+    ("inside", "outside"),
+    ("confirmed", "denied"),
+    ("remember", "forget"),
+    ("include", "exclude"),
+    ("included", "excluded"),
+    ("send", "receive"),
+    ("sent", "received"),
+]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
 NUMBER_LABELS = {"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"}
 DATE_LABELS = {"DATE", "TIME"}
-KEEP_MODIFIERS = {"not", "never", "only", "no", "nearly", "almost", "about", "more", "less", "most", "least",
-                  "first", "last", "all", "some", "few", "many", "also", "just", "still", "even", "again"}
+KEEP_MODIFIERS = {
+    "not",
+    "never",
+    "only",
+    "no",
+    "nearly",
+    "almost",
+    "about",
+    "more",
+    "less",
+    "most",
+    "least",
+    "first",
+    "last",
+    "all",
+    "some",
+    "few",
+    "many",
+    "also",
+    "just",
+    "still",
+    "even",
+    "again",
+}
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 MONTHS = "January February March April May June July August September October November December".split()
-NEGATIVE_KINDS = {"entity": 3, "number": 2, "date": 2, "negation": 2, "antonym": 2, "neighbour": 4, "people": 1,
-                  "quote": 1, "detail": 2, "borrow_doc": 1, "borrow_other": 1}
+NEGATIVE_KINDS = {
+    "entity": 3,
+    "number": 2,
+    "date": 2,
+    "negation": 2,
+    "antonym": 2,
+    "neighbour": 4,
+    "people": 1,
+    "quote": 1,
+    "detail": 2,
+    "borrow_doc": 1,
+    "borrow_other": 1,
+}
 POSITIVE_KINDS = {"verbatim": 2, "shorten": 2, "fuse": 1, "drop_modifier": 2, "synonym": 2}
 
 
 # --- sources -------------------------------------------------------------------------------------------
+
 
 def story_documents(gold: Path) -> list[dict]:
     docs = []
@@ -96,8 +210,12 @@ def summedits_documents(rows: list[dict]) -> list[dict]:
     seen: dict[str, dict] = {}
     for r in rows:
         if r["cut"] == "val" and r["document"] not in seen:
-            seen[r["document"]] = {"id": f"summedits:{hashlib.sha1(r['document'].encode()).hexdigest()[:10]}",
-                                   "domain": r["origin"], "sentences": bench_sentences(r["document"]), "text": r["document"]}
+            seen[r["document"]] = {
+                "id": f"summedits:{hashlib.sha1(r['document'].encode()).hexdigest()[:10]}",
+                "domain": r["origin"],
+                "sentences": bench_sentences(r["document"]),
+                "text": r["document"],
+            }
     return list(seen.values())
 
 
@@ -108,12 +226,16 @@ def overlap_report(train_docs: list[dict], measured: dict[str, list[str]]) -> di
     train_sents = {" ".join(words(s)) for d in train_docs for s in d["sentences"] if len(words(s)) >= 8}
     for name, texts in measured.items():
         sents = {" ".join(words(s)) for t in set(texts) for s in bench_sentences(t) if len(words(s)) >= 8}
-        report[name] = {"documents": len(set(texts)), "shared_documents": len(train_texts & set(texts)),
-                        "shared_sentences_8_words": len(train_sents & sents)}
+        report[name] = {
+            "documents": len(set(texts)),
+            "shared_documents": len(train_texts & set(texts)),
+            "shared_sentences_8_words": len(train_sents & sents),
+        }
     return report
 
 
 # --- perturbations -------------------------------------------------------------------------------------
+
 
 def _replace_span(text: str, start: int, end: int, new: str) -> str:
     return text[:start] + new + text[end:]
@@ -180,9 +302,17 @@ class Perturber:
                 return None
             return sent.rstrip(" .!?") + ", and " + nxt[0].lower() + nxt[1:]
         if kind == "drop_modifier":
-            toks = [t for t in parsed if t.pos_ in {"ADJ", "ADV"} and t.dep_ in {"amod", "advmod"}
-                    and t.tag_ in {"JJ", "RB"} and t.text.lower() not in KEEP_MODIFIERS and t.is_alpha
-                    and sent[t.idx + len(t.text):t.idx + len(t.text) + 1] != "-" and sent[t.idx - 1:t.idx] != "-"]
+            toks = [
+                t
+                for t in parsed
+                if t.pos_ in {"ADJ", "ADV"}
+                and t.dep_ in {"amod", "advmod"}
+                and t.tag_ in {"JJ", "RB"}
+                and t.text.lower() not in KEEP_MODIFIERS
+                and t.is_alpha
+                and sent[t.idx + len(t.text) : t.idx + len(t.text) + 1] != "-"
+                and sent[t.idx - 1 : t.idx] != "-"
+            ]
             if not toks:
                 return None
             tok = rng.choice(toks)
@@ -205,7 +335,11 @@ class Perturber:
             if kind == "date":
                 new = self._shift_date(ent.text)
             else:
-                pool = [t for t in self.entities[ent.label_] if t.lower() != ent.text.lower() and t.lower() not in sent.lower()]
+                pool = [
+                    t
+                    for t in self.entities[ent.label_]
+                    if t.lower() != ent.text.lower() and t.lower() not in sent.lower()
+                ]
                 new = rng.choice(pool) if pool else None
             return _replace_span(sent, ent.start_char, ent.end_char, new) if new else None
         if kind == "negation":
@@ -222,11 +356,16 @@ class Perturber:
             return _replace_span(sent, tok.idx, tok.idx + len(tok.text), new)
         if kind == "people":
             people = [e for e in ents if e.label_ in {"PERSON", "ORG", "GPE"}]
-            pairs = [(a, b) for a in people for b in people if a.start < b.start and a.text != b.text and a.label_ == b.label_]
+            pairs = [
+                (a, b)
+                for a in people
+                for b in people
+                if a.start < b.start and a.text != b.text and a.label_ == b.label_
+            ]
             if not pairs:
                 return None
             a, b = rng.choice(pairs)
-            return sent[:a.start_char] + b.text + sent[a.end_char:b.start_char] + a.text + sent[b.end_char:]
+            return sent[: a.start_char] + b.text + sent[a.end_char : b.start_char] + a.text + sent[b.end_char :]
         if kind == "quote":
             match = re.search(r"[\"“]([^\"”]{12,})[\"”]", sent)
             if not match:
@@ -240,16 +379,27 @@ class Perturber:
                 i = rng.randrange(len(ws))
                 ws[i] = rng.choice(["never", "always", "not", "completely", "secretly"]) + " " + ws[i]
                 changed = " ".join(ws)
-            return sent[:match.start(1)] + changed + sent[match.end(1):]
+            return sent[: match.start(1)] + changed + sent[match.end(1) :]
         if kind == "detail":
-            extra = rng.choice([("GPE", " in {}"), ("DATE", " on {}"), ("PERSON", ", {} said"), ("ORG", ", according to {}"),
-                                ("CARDINAL", ", affecting {} people")])
+            extra = rng.choice(
+                [
+                    ("GPE", " in {}"),
+                    ("DATE", " on {}"),
+                    ("PERSON", ", {} said"),
+                    ("ORG", ", according to {}"),
+                    ("CARDINAL", ", affecting {} people"),
+                ]
+            )
             pool = [t for t in self.entities[extra[0]] if t.lower() not in " ".join(doc_sents).lower()]
             if not pool:
                 return None
             return sent.rstrip(" .!?") + extra[1].format(rng.choice(pool)) + "."
         if kind == "borrow_doc":
-            outside = [s for i, s in enumerate(doc_sents) if (i < chunk.first - 2 or i > chunk.last + 2) and len(s.split()) >= 6]
+            outside = [
+                s
+                for i, s in enumerate(doc_sents)
+                if (i < chunk.first - 2 or i > chunk.last + 2) and len(s.split()) >= 6
+            ]
             outside = [s for s in outside if len(content_tokens(s) - content_tokens(chunk.text)) >= 2]
             return rng.choice(outside) if outside else None
         if kind == "borrow_other":
@@ -270,7 +420,11 @@ class Perturber:
             return None
         factor = self.rng.choice([0.5, 0.75, 1.25, 1.5, 2, 3, 10])
         new = value * factor if value > 3 else value + self.rng.choice([1, 2, 3])
-        new_text = f"{new:,.0f}" if "," in tok.text else (f"{new:.{len(digits.split('.')[1])}f}" if "." in digits else str(int(round(new))))
+        new_text = (
+            f"{new:,.0f}"
+            if "," in tok.text
+            else (f"{new:.{len(digits.split('.')[1])}f}" if "." in digits else str(int(round(new))))
+        )
         return None if new_text == tok.text else _replace_span(sent, tok.idx, tok.idx + len(tok.text), new_text)
 
     def _shift_date(self, text: str) -> str | None:
@@ -280,10 +434,12 @@ class Perturber:
                     return text.replace(name, self.rng.choice([n for n in names if n != name]), 1)
         year = re.search(r"\b(19|20)\d\d\b", text)
         if year:
-            return text[:year.start()] + str(int(year.group()) + self.rng.choice([-3, -2, -1, 1, 2])) + text[year.end():]
+            return (
+                text[: year.start()] + str(int(year.group()) + self.rng.choice([-3, -2, -1, 1, 2])) + text[year.end() :]
+            )
         day = re.search(r"\b([1-9]|[12]\d|3[01])\b", text)
         if day:
-            return text[:day.start()] + str((int(day.group()) + self.rng.randint(1, 20)) % 28 + 1) + text[day.end():]
+            return text[: day.start()] + str((int(day.group()) + self.rng.randint(1, 20)) % 28 + 1) + text[day.end() :]
         pool = [t for t in self.entities["DATE"] if t.lower() != text.lower()]
         return self.rng.choice(pool) if pool else None
 
@@ -294,8 +450,25 @@ class Perturber:
                 start, end = tok.idx, tok.idx + len(tok.text_with_ws)
                 return re.sub(r"\s{2,}", " ", sent[:start] + sent[end:]).replace(" .", ".")
         for tok in parsed:
-            if tok.pos_ == "AUX" and tok.lower_ in {"is", "was", "are", "were", "has", "have", "had", "will", "can",
-                                                   "could", "would", "should", "does", "did", "do", "may", "must"}:
+            if tok.pos_ == "AUX" and tok.lower_ in {
+                "is",
+                "was",
+                "are",
+                "were",
+                "has",
+                "have",
+                "had",
+                "will",
+                "can",
+                "could",
+                "would",
+                "should",
+                "does",
+                "did",
+                "do",
+                "may",
+                "must",
+            }:
                 end = tok.idx + len(tok.text)
                 return sent[:end] + " not" + sent[end:]
         root = next((t for t in parsed if t.dep_ == "ROOT" and t.pos_ == "VERB"), None)
@@ -306,6 +479,7 @@ class Perturber:
 
 
 # --- pairs ---------------------------------------------------------------------------------------------
+
 
 def weighted(rng: random.Random, kinds: dict[str, int]) -> list[str]:
     """All kinds, in a random order biased by weight (so a kind that fails falls back to the next)."""
@@ -364,10 +538,20 @@ def summedits_pairs(rows: list[dict], count) -> list[dict]:
             def likeness(claim: str) -> float:
                 a = set(words(claim))
                 return max((len(a & set(words(o))) / len(a | set(words(o))) for o in og_claims), default=0.0)
+
             claims = [min(claims, key=likeness)]
         for claim in claims:
-            pairs.append({"premise": best_chunk(chunks, claim).text, "claim": claim, "label": r["label"],
-                          "kind": "summedits", "doc": r["id"].rsplit("_", 1)[0], "domain": r["origin"], "source": ""})
+            pairs.append(
+                {
+                    "premise": best_chunk(chunks, claim).text,
+                    "claim": claim,
+                    "label": r["label"],
+                    "kind": "summedits",
+                    "doc": r["id"].rsplit("_", 1)[0],
+                    "domain": r["origin"],
+                    "source": "",
+                }
+            )
     return pairs
 
 
@@ -387,8 +571,13 @@ def main() -> None:
     rows = [json.loads(line) for line in (args.bench / "summedits_all.jsonl").open(encoding="utf-8")]
     summeval = [json.loads(line) for line in (args.bench / "summeval_all.jsonl").open(encoding="utf-8")]
     train_docs, dev_docs = summedits_documents(rows), story_documents(args.gold)
-    overlap = overlap_report(train_docs, {"summedits_test": [r["document"] for r in rows if r["cut"] == "test"],
-                                          "summeval": [r["document"] for r in summeval]})
+    overlap = overlap_report(
+        train_docs,
+        {
+            "summedits_test": [r["document"] for r in rows if r["cut"] == "test"],
+            "summeval": [r["document"] for r in summeval],
+        },
+    )
     if any(v["shared_documents"] for v in overlap.values()):
         raise SystemExit(f"error: training documents overlap the measured sets: {overlap}")
     count = piece_counter(base_model_path())
@@ -406,15 +595,21 @@ def main() -> None:
             for p in items:
                 handle.write(json.dumps({**p, "split": split}, ensure_ascii=False) + "\n")
     summary = {
-        "seed": args.seed, "rounds": args.rounds, "summedits_repeat": args.summedits_repeat,
-        "train_documents": {"summedits_val": len(train_docs)}, "dev_documents": {"story": len(dev_docs)},
-        "train_pairs": len(train), "dev_pairs": len(dev),
+        "seed": args.seed,
+        "rounds": args.rounds,
+        "summedits_repeat": args.summedits_repeat,
+        "train_documents": {"summedits_val": len(train_docs)},
+        "dev_documents": {"story": len(dev_docs)},
+        "train_pairs": len(train),
+        "dev_pairs": len(dev),
         "train_by_kind": dict(collections.Counter(f"{p['kind']}:{p['label']}" for p in train)),
         "dev_by_kind": dict(collections.Counter(f"{p['kind']}:{p['label']}" for p in dev)),
         "train_labels": dict(collections.Counter(p["label"] for p in train)),
         "overlap_with_measured_sets": overlap,
-        "bench_sha256": {name: hashlib.sha256((args.bench / name).read_bytes()).hexdigest()
-                         for name in ("summedits_all.jsonl", "summeval_all.jsonl")},
+        "bench_sha256": {
+            name: hashlib.sha256((args.bench / name).read_bytes()).hexdigest()
+            for name in ("summedits_all.jsonl", "summeval_all.jsonl")
+        },
     }
     args.out.with_suffix(".summary.json").write_text(json.dumps(summary, indent=2), "utf-8")
     print(json.dumps(summary, indent=2))

@@ -5,6 +5,7 @@
 The pairs are the hand-written story twins (tests/data/story_twins.json): each supported claim and its
 perturbed twin against their premise. Re-run after retraining, and commit the result with the model.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,18 @@ def main() -> None:
     pairs = [(t["premise"], claim) for t in twins for claim in (t["supported"], t["twin"])]
     encoder = CrossEncoder()
     probs = encoder.predict_pairs(pairs)
-    OUT.write_text(json.dumps({"model_sha256_16": encoder.fingerprint,
-                               "pairs": [{"premise": p, "claim": c, "p": round(float(x), 5)} for (p, c), x in zip(pairs, probs)]},
-                              indent=1, ensure_ascii=False) + "\n", "utf-8")
+    OUT.write_text(
+        json.dumps(
+            {
+                "model_sha256_16": encoder.fingerprint,
+                "pairs": [{"premise": p, "claim": c, "p": round(float(x), 5)} for (p, c), x in zip(pairs, probs)],
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+        + "\n",
+        "utf-8",
+    )
     ranked = sum(probs[2 * i] > probs[2 * i + 1] for i in range(len(twins)))
     print(f"wrote {OUT}: supported ranked above its twin in {ranked} of {len(twins)}")
     for t, i in zip(twins, range(len(twins))):

@@ -4,6 +4,7 @@ A failure is either a `conflict` (the sources state something incompatible: a di
 same thing, another day of the same month, a misquotation) or `missing` (the sources never state it).
 The judge turns conflicts into `contradicted` and missing facts into `unsupported`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,12 +53,30 @@ class SourceFacts:
 
 
 # Checks precise enough to decide a verdict on their own; the others are features the judge weighs.
-DECISIVE = ("number", "date", "quote", "role", "antonym", "reporting", "modality", "substitution", "swap", "attribution")
+DECISIVE = (
+    "number",
+    "date",
+    "quote",
+    "role",
+    "antonym",
+    "reporting",
+    "modality",
+    "substitution",
+    "swap",
+    "attribution",
+)
 
 
 def run_checks(claim: str, sources: SourceFacts, evidence: str | None = None) -> list[CheckResult]:
     """Every check on one claim; `evidence` is the best evidence passage (for the negation check)."""
     from harness.checks import dates, meaning, names, negation, numbers, quotes, roles
-    return [numbers.check(claim, sources), dates.check(claim, sources), quotes.check(claim, sources),
-            roles.check(claim, sources), names.check(claim, sources), negation.check(claim, evidence),
-            *meaning.check(claim, sources, evidence)]
+
+    return [
+        numbers.check(claim, sources),
+        dates.check(claim, sources),
+        quotes.check(claim, sources),
+        roles.check(claim, sources),
+        names.check(claim, sources),
+        negation.check(claim, evidence),
+        *meaning.check(claim, sources, evidence),
+    ]

@@ -6,6 +6,7 @@ and which are found nowhere in the sources. Words are matched exactly, then by a
 case and accents; the order-preserving alignment comes from difflib, so "A said B" and "B said A" align as
 two replacements, not as the same sentence.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,9 @@ SAME_STATEMENT = 0.5  # share of the claim's content words the sentence must hol
 
 @dataclass(frozen=True)
 class Word:
-    text: str   # as written
+    text: str  # as written
     folded: str  # lower-cased, accents stripped, possessive dropped
-    key: str    # what alignment compares: the stem of `folded`
+    key: str  # what alignment compares: the stem of `folded`
     start: int
     end: int
 

@@ -3,6 +3,7 @@
 Another day of a month the sources date things in is a conflict ("January 28" where the sources say
 January 9); a date or year the sources never mention is missing.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,17 +11,36 @@ from datetime import date
 
 from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
 
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 MONTH_DAY = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d{{3}}\b(?!\d))", re.I)
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\b", re.I)
 MONTH_ONLY = re.compile(rf"\b(?:in|since|until|by|from|during|early|late|mid-?)\s+{MONTH_RE}\b", re.I)
 YEAR = re.compile(r"(?<!\d)(?<!\d[,.])(19\d{2}|20\d{2})(?!\d|[,.]\d)")  # not inside 12,2018 or 2018.5
-RELATIVE = re.compile(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen)"
-                      r"\s+days?\s+(after|before|later|earlier|ago|since)\b", re.I)
-DAY_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                        "fourteen".split())}
+RELATIVE = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen)"
+    r"\s+days?\s+(after|before|later|earlier|ago|since)\b",
+    re.I,
+)
+DAY_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen".split()
+    )
+}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 FULL_DATE = re.compile(rf"\b{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
@@ -58,8 +78,13 @@ def _weekday_clash(claim: str) -> CheckResult | None:
         actual = _weekday_of(int(match.group(3)), _month(match.group(1)), int(match.group(2)))
         if named and actual and actual not in named:
             said = "/".join(sorted(w.title() for w in named))
-            return CheckResult("date", FAIL, f"{said} vs {match.group(0)} (a {actual.title()})", CONFLICT,
-                               f"The claim says {said}, but {match.group(0)} was a {actual.title()}.")
+            return CheckResult(
+                "date",
+                FAIL,
+                f"{said} vs {match.group(0)} (a {actual.title()})",
+                CONFLICT,
+                f"The claim says {said}, but {match.group(0)} was a {actual.title()}.",
+            )
     return None
 
 
@@ -73,6 +98,7 @@ def _source_weekdays(sources: SourceFacts, days: set[tuple[int, int]], yrs: set[
 
 def _source_dates(sources: SourceFacts) -> tuple[set[tuple[int, int]], set[int]]:
     """Days of the month and years the sources (and the story date) give."""
+
     def compute():
         text = "\n".join(sources.sentences)
         days, yrs = month_days(text), years(text)
@@ -81,6 +107,7 @@ def _source_dates(sources: SourceFacts) -> tuple[set[tuple[int, int]], set[int]]
             days.add((d.month, d.day))
             yrs.add(d.year)
         return days, yrs
+
     return sources.cached("dates", compute)
 
 
@@ -126,20 +153,35 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
         label = f"{MONTHS[month - 1].title()} {day}"
         if same_month:
             days = f"{MONTHS[month - 1].title()} {', '.join(map(str, same_month))}"
-            return CheckResult("date", FAIL, f"{label} vs sources' {days}", CONFLICT,
-                               f"The claim gives the date {label}; the sources date events in that month {days}.")
+            return CheckResult(
+                "date",
+                FAIL,
+                f"{label} vs sources' {days}",
+                CONFLICT,
+                f"The claim gives the date {label}; the sources date events in that month {days}.",
+            )
         return CheckResult("date", FAIL, f"{label} not in sources", MISSING, f"No source mentions the date {label}.")
     for year in sorted(claim_years - source_years):
         return CheckResult("date", FAIL, f"{year} not in sources", MISSING, f"No source mentions the year {year}.")
     gaps = _gaps(sources, source_days, source_years) if relative else set()
     for n, phrase in relative:
         if n not in gaps and len(gaps) > 0:
-            return CheckResult("date", FAIL, f"{phrase} not in sources", MISSING,
-                               f"No two days the sources date are {n} days apart (they are "
-                               f"{', '.join(map(str, sorted(gaps)))} days apart).")
+            return CheckResult(
+                "date",
+                FAIL,
+                f"{phrase} not in sources",
+                MISSING,
+                f"No two days the sources date are {n} days apart (they are "
+                f"{', '.join(map(str, sorted(gaps)))} days apart).",
+            )
     known = _source_weekdays(sources, source_days, source_years)
     for day in sorted(claim_weekdays - known):
-        return CheckResult("date", FAIL, f"{day.title()} not in sources", MISSING,
-                           f"No source places anything on a {day.title()} (they name or date: "
-                           f"{', '.join(sorted(w.title() for w in known)) or 'no weekday'}).")
+        return CheckResult(
+            "date",
+            FAIL,
+            f"{day.title()} not in sources",
+            MISSING,
+            f"No source places anything on a {day.title()} (they name or date: "
+            f"{', '.join(sorted(w.title() for w in known)) or 'no weekday'}).",
+        )
     return CheckResult("date", PASS)

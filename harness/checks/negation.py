@@ -3,6 +3,7 @@
 Compares negation cues in the claim and its best evidence passage when the two share most of their
 content words (otherwise they are not about the same statement). Advisory: weighed by the judge.
 """
+
 from __future__ import annotations
 
 import re

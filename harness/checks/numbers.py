@@ -6,6 +6,7 @@ single value inside a source range for the same unit. It conflicts when a source
 for the same unit, and is missing when no source counts that unit at all. Years are left to the
 date check; vague amounts ("hundreds", "several dozen") are not checked here.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,13 @@ from dataclasses import dataclass
 from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
 from harness.text import STOPWORDS, fold, stem
 
-UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                    "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
 TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 NUMBER = re.compile(
@@ -30,12 +36,20 @@ QUALIFIERS = [
     (re.compile(r"(?:at least|no fewer than|no less than)\s*$", re.I), lambda v: (v, float("inf"))),
     (re.compile(r"(?:fewer than|less than|under|below|up to|at most|as many as)\s*$", re.I), lambda v: (0.0, v)),
     (re.compile(r"(?:nearly|almost|close to|just under)\s*$", re.I), lambda v: (0.85 * v, v)),
-    (re.compile(r"(?:about|around|approximately|roughly|some|an estimated|estimated|circa|c\.)\s*$", re.I),
-     lambda v: (0.9 * v, 1.1 * v)),
+    (
+        re.compile(r"(?:about|around|approximately|roughly|some|an estimated|estimated|circa|c\.)\s*$", re.I),
+        lambda v: (0.9 * v, 1.1 * v),
+    ),
 ]
 # vague magnitudes: "hundreds of prisoners" claims a count in [200, 1000)
-MAGNITUDES = {"dozens": (24.0, 144.0), "scores": (40.0, 200.0), "hundreds": (200.0, 1000.0),
-              "thousands": (2000.0, 1e6), "millions": (2e6, 1e9), "billions": (2e9, 1e12)}
+MAGNITUDES = {
+    "dozens": (24.0, 144.0),
+    "scores": (40.0, 200.0),
+    "hundreds": (200.0, 1000.0),
+    "thousands": (2000.0, 1e6),
+    "millions": (2e6, 1e9),
+    "billions": (2e9, 1e12),
+}
 MAGNITUDE = re.compile(r"\b(dozens|scores|hundreds|thousands|millions|billions)\s+of\b", re.I)
 TOKEN = re.compile(r"[a-z]+|[^\sa-z]")
 
@@ -91,19 +105,19 @@ def mentions(text: str) -> list[Mention]:
     while i < len(found):
         match, value = found[i]
         values, end = [value], match.end()
-        if i + 1 < len(found) and RANGE_JOIN.match(text[end:found[i + 1][0].start()]):
+        if i + 1 < len(found) and RANGE_JOIN.match(text[end : found[i + 1][0].start()]):
             values.append(found[i + 1][1])
             end = found[i + 1][0].end()
             i += 1
         interval = None
         if len(values) == 1:
-            before = text[max(0, match.start() - 30):match.start()]
+            before = text[max(0, match.start() - 30) : match.start()]
             interval = next((allow(values[0]) for pattern, allow in QUALIFIERS if pattern.search(before)), None)
-        result.append(Mention(tuple(values), text[match.start():end], _unit(text[end:]), interval))
+        result.append(Mention(tuple(values), text[match.start() : end], _unit(text[end:]), interval))
         i += 1
     for match in MAGNITUDE.finditer(text):
         low, high = MAGNITUDES[match.group(1).lower()]
-        result.append(Mention((), match.group(0)[: -len(" of")], _unit(text[match.end():]), (low, high)))
+        result.append(Mention((), match.group(0)[: -len(" of")], _unit(text[match.end() :]), (low, high)))
     return result
 
 
@@ -111,6 +125,7 @@ def _blank_dates(text: str) -> str:
     """Hide day-of-month numbers ("January 28") and relative days ("five days after") from the number
     check, keeping offsets: the date check owns them."""
     from harness.checks.dates import DAY_MONTH, MONTH_DAY, RELATIVE
+
     for pattern in (MONTH_DAY, DAY_MONTH, RELATIVE):
         text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     return text
@@ -149,9 +164,21 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
             continue
         rivals = [s for s in source_mentions if mention.unit_set & s.unit_set]
         if rivals:
-            best = max(rivals, key=lambda s: (len(set(s.values) & set(mention.values)), len(mention.unit_set & s.unit_set)))
-            return CheckResult("number", FAIL, f"{mention.text} vs {best.text}", CONFLICT,
-                               f"The claim says {mention.text}; the source gives {best.text} for the same thing.")
-        return CheckResult("number", FAIL, f"{mention.text} not stated in sources", MISSING,
-                           f"No source states the number {mention.text}.")
+            best = max(
+                rivals, key=lambda s: (len(set(s.values) & set(mention.values)), len(mention.unit_set & s.unit_set))
+            )
+            return CheckResult(
+                "number",
+                FAIL,
+                f"{mention.text} vs {best.text}",
+                CONFLICT,
+                f"The claim says {mention.text}; the source gives {best.text} for the same thing.",
+            )
+        return CheckResult(
+            "number",
+            FAIL,
+            f"{mention.text} not stated in sources",
+            MISSING,
+            f"No source states the number {mention.text}.",
+        )
     return CheckResult("number", PASS)

@@ -6,6 +6,7 @@ A quote whose words are mostly found in one source sentence but not verbatim is 
 speaker and the source sentence holding the quote (or a neighbour) names other people but not that one,
 the quote is misattributed (conflict).
 """
+
 from __future__ import annotations
 
 import re
@@ -39,10 +40,11 @@ def _attribution(claim: str, quote: str, index: int, sources: SourceFacts) -> Ch
     """A conflict when the claim's speaker is not the person the source quotes; None when consistent
     or undecidable (no named speaker in the claim, or no named person near the quote in the source)."""
     from harness.checks.names import entities, name_words
+
     speakers = [e for e, label in entities(QUOTE.sub(" ", claim)) if label == "PERSON"]
     if not speakers:
         return None
-    window = " ".join(sources.sentences[max(0, index - 1):index + 2])
+    window = " ".join(sources.sentences[max(0, index - 1) : index + 2])
     window_words = f" {' '.join(name_words(window))} "
     if any(f" {name_words(s)[-1]} " in window_words for s in speakers if name_words(s)):
         return None
@@ -50,9 +52,14 @@ def _attribution(claim: str, quote: str, index: int, sources: SourceFacts) -> Ch
     if not others:
         return None
     short = quote if len(quote) <= 40 else quote[:37] + "..."
-    return CheckResult("quote", FAIL, f"\"{short}\" attributed to {speakers[0]} vs {others[0]}", CONFLICT,
-                       f"The claim puts these words in the mouth of {speakers[0]}; the source attributes them to "
-                       f"{', '.join(dict.fromkeys(others))}.")
+    return CheckResult(
+        "quote",
+        FAIL,
+        f'"{short}" attributed to {speakers[0]} vs {others[0]}',
+        CONFLICT,
+        f"The claim puts these words in the mouth of {speakers[0]}; the source attributes them to "
+        f"{', '.join(dict.fromkeys(others))}.",
+    )
 
 
 def check(claim: str, sources: SourceFacts) -> CheckResult:
@@ -71,9 +78,19 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
             continue
         short = quote if len(quote) <= 60 else quote[:57] + "..."
         if best >= PARAPHRASE and len(quote_words) >= 4:
-            return CheckResult("quote", FAIL, f"\"{short}\" not verbatim in sources (best {best:.0%} of words)", CONFLICT,
-                               f"The quotation \u201c{quote}\u201d is not what the source says: at best {best:.0%} of its "
-                               "words appear in that order in a source sentence.")
-        return CheckResult("quote", FAIL, f"\"{short}\" not found in sources", MISSING,
-                           f"The quoted words \u201c{quote}\u201d appear in no source.")
+            return CheckResult(
+                "quote",
+                FAIL,
+                f'"{short}" not verbatim in sources (best {best:.0%} of words)',
+                CONFLICT,
+                f"The quotation \u201c{quote}\u201d is not what the source says: at best {best:.0%} of its "
+                "words appear in that order in a source sentence.",
+            )
+        return CheckResult(
+            "quote",
+            FAIL,
+            f'"{short}" not found in sources',
+            MISSING,
+            f"The quoted words \u201c{quote}\u201d appear in no source.",
+        )
     return CheckResult("quote", PASS)

@@ -5,17 +5,22 @@ person (e.g. a claim calls Gonzalo Himiob the director of Foro Penal where the s
 is its director), the role is misattributed: a conflict. Decisive: it needs the role word, the
 organisation and a different named holder all in one source sentence.
 """
+
 from __future__ import annotations
 
 import re
 
 from harness.checks import CONFLICT, FAIL, NA, PASS, CheckResult, SourceFacts
 
-ROLE_WORDS = (r"head|director|president|leader|chief|chair(?:man|woman|person)?|founder|spokes(?:man|woman|person)|"
-              r"minister|secretary|attorney general|governor|mayor|ceo|editor")
+ROLE_WORDS = (
+    r"head|director|president|leader|chief|chair(?:man|woman|person)?|founder|spokes(?:man|woman|person)|"
+    r"minister|secretary|attorney general|governor|mayor|ceo|editor"
+)
 NAME = r"[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)+"
 ORG = r"(?:the )?(?:[A-ZÀ-Ý][\w’'.-]*)(?: (?:of |the |for |and |de |del )?[A-ZÀ-Ý][\w’'.-]*)*"
-ROLE = re.compile(rf"(?P<person>{NAME})(?:,| is| was|, who is)? (?:the |a |an )?(?:[a-z-]+ )?(?P<role>{ROLE_WORDS}) of (?P<org>{ORG})")
+ROLE = re.compile(
+    rf"(?P<person>{NAME})(?:,| is| was|, who is)? (?:the |a |an )?(?:[a-z-]+ )?(?P<role>{ROLE_WORDS}) of (?P<org>{ORG})"
+)
 
 
 def roles(text: str) -> list[tuple[str, str, str]]:
@@ -24,18 +29,21 @@ def roles(text: str) -> list[tuple[str, str, str]]:
 
 def _org_key(org: str) -> str:
     from harness.checks.names import name_words
+
     return " ".join(w for w in name_words(org) if w not in ("the", "venezuela", "s"))
 
 
 def _same_person(a: str, b: str) -> bool:
     """Same surname, and the same first name when both give one ("Delcy Rodríguez" is not "Jorge Rodríguez")."""
     from harness.checks.names import name_words
+
     x, y = name_words(a), name_words(b)
     return bool(x and y) and x[-1] == y[-1] and (len(x) == 1 or len(y) == 1 or x[0] == y[0])
 
 
 def check(claim: str, sources: SourceFacts) -> CheckResult:
     from harness.checks.names import entities, name_words
+
     claimed = roles(claim)
     if not claimed:
         return CheckResult("role", NA)
@@ -45,9 +53,13 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
         org_key = _org_key(org)
         named = [p for p, r, o in stated if r == role and _org_key(o) == org_key]
         if named and not any(_same_person(person, p) for p in named):
-            return CheckResult("role", FAIL, f"{person} as {role} of {org.rstrip('.')} vs {named[0]}", CONFLICT,
-                               f"The claim makes {person} the {role} of {org.rstrip('.')}; the sources give that role "
-                               f"to {named[0]}.")
+            return CheckResult(
+                "role",
+                FAIL,
+                f"{person} as {role} of {org.rstrip('.')} vs {named[0]}",
+                CONFLICT,
+                f"The claim makes {person} the {role} of {org.rstrip('.')}; the sources give that role to {named[0]}.",
+            )
         if named:
             continue
         holders = []
@@ -60,6 +72,11 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
                 break  # the sources put this person beside this role and organisation
             holders += [e for e, label in entities(sentence) if label == "PERSON" and name_words(e)[-1:] != [surname]]
         if holders:
-            return CheckResult("role", FAIL, f"{person} as {role} of {org.rstrip('.')} vs {holders[0]}", CONFLICT,
-                               f"The claim makes {person} the {role} of {org}; the sources give that role to {holders[0]}.")
+            return CheckResult(
+                "role",
+                FAIL,
+                f"{person} as {role} of {org.rstrip('.')} vs {holders[0]}",
+                CONFLICT,
+                f"The claim makes {person} the {role} of {org}; the sources give that role to {holders[0]}.",
+            )
     return CheckResult("role", PASS)

@@ -4,6 +4,7 @@ Layout: `gold/<story>/story.yaml` lists the references and key facts; `candidate
 file per summariser output. A folder of reference files without a story.yaml is read as a story too
 (every readable file is a reference, no key facts), so any folder can be evaluated without a config.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,9 @@ IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
 
 def decode(path: Path, max_mb: float = MAX_FILE_MB) -> str:
     """Read a file as UTF-8 text with normalised newlines, refusing binary, empty and oversized files."""
-    raw = read_regular_file(path, int(max_mb * 1_000_000), "raise [ingest] max_file_mb in harness.toml, or split the file")
+    raw = read_regular_file(
+        path, int(max_mb * 1_000_000), "raise [ingest] max_file_mb in harness.toml, or split the file"
+    )
     if b"\x00" in raw:
         raise InputError(path, f"binary data (NUL bytes, first at byte {raw.index(0)}), expected UTF-8 text")
     try:
@@ -54,8 +57,9 @@ def read_document(path: Path, system: str = "", max_mb: float = MAX_FILE_MB) -> 
     if not any(b.kind in CONTENT_KINDS for b in blocks):
         raise InputError(path, f"no summary text found (read as {fmt}; every line was furniture, metadata or headings)")
     doc_id = str(metadata.get("id") or path.stem)
-    return Document(doc_id, str(path), fmt, text, blocks, metadata,
-                    system=str(metadata.get("system") or system or doc_id))
+    return Document(
+        doc_id, str(path), fmt, text, blocks, metadata, system=str(metadata.get("system") or system or doc_id)
+    )
 
 
 def is_input_file(path: Path) -> bool:
@@ -71,7 +75,11 @@ def load_story_spec(story_dir: Path) -> dict:
         files = sorted(p for p in story_dir.iterdir() if is_input_file(p))
         if not files:
             raise InputError(story_dir, "no reference files and no story.yaml")
-        return {"id": story_dir.resolve().name, "title": story_dir.resolve().name, "references": [{"file": p.name} for p in files]}
+        return {
+            "id": story_dir.resolve().name,
+            "title": story_dir.resolve().name,
+            "references": [{"file": p.name} for p in files],
+        }
     spec = load_yaml(decode(spec_path), spec_path)
     if isinstance(spec, dict) and hasattr(spec.get("date"), "isoformat"):
         spec["date"] = spec["date"].isoformat()
@@ -84,8 +92,9 @@ def load_story_spec(story_dir: Path) -> dict:
     return spec
 
 
-def _named_file(story_dir: Path, name: str, origin: Path, field: str, gold: Path | None, max_mb: float,
-                what: str = "reference") -> Document:
+def _named_file(
+    story_dir: Path, name: str, origin: Path, field: str, gold: Path | None, max_mb: float, what: str = "reference"
+) -> Document:
     """A file a story file names, read only if it lies inside the gold folder."""
     if Path(name).is_absolute():
         raise InputError(origin, f"'{name}' is an absolute path: name a file inside the gold folder", field)
@@ -108,10 +117,14 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
         if ref.get("publisher"):
             doc.metadata["publisher"] = ref["publisher"]
         references.append(doc)
-    summaries = [_named_file(story_dir, entry["file"], origin, f"summaries/{index}/file", gold, max_mb, "summary")
-                 for index, entry in enumerate(spec.get("summaries", []))]
-    facts = [KeyFact(f["id"], f["fact"], float(f.get("weight", 1.0)), list(f.get("must_mention", [])))
-             for f in spec.get("key_facts", [])]
+    summaries = [
+        _named_file(story_dir, entry["file"], origin, f"summaries/{index}/file", gold, max_mb, "summary")
+        for index, entry in enumerate(spec.get("summaries", []))
+    ]
+    facts = [
+        KeyFact(f["id"], f["fact"], float(f.get("weight", 1.0)), list(f.get("must_mention", [])))
+        for f in spec.get("key_facts", [])
+    ]
     ids = [f.fact_id for f in facts]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -157,8 +170,12 @@ def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> t
         try:
             story = load_story(story_dir, max_mb, gold)
             if story.story_id in first_dir:
-                raise InputError(story_dir / STORY_FILE, f"duplicate story id '{story.story_id}' (also "
-                                 f"{first_dir[story.story_id]}): each story needs its own id", "id")
+                raise InputError(
+                    story_dir / STORY_FILE,
+                    f"duplicate story id '{story.story_id}' (also "
+                    f"{first_dir[story.story_id]}): each story needs its own id",
+                    "id",
+                )
         except InputError as exc:
             errors.append(exc)
             continue
@@ -172,12 +189,16 @@ def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> t
             except InputError as exc:
                 story.errors.append(exc)
             except Exception as exc:  # a reader's bug is this file's error row, not the end of the run
-                story.errors.append(InputError(path, f"could not be read ({type(exc).__name__}: {exc}); please report this"))
+                story.errors.append(
+                    InputError(path, f"could not be read ({type(exc).__name__}: {exc}); please report this")
+                )
         seen: dict[str, str] = {}
         unique = []
         for doc in story.candidates:  # the first file with an id is evaluated, later ones are errors
             if doc.doc_id in seen:
-                story.errors.append(InputError(doc.path, f"duplicate candidate id '{doc.doc_id}' (also {seen[doc.doc_id]})", "id"))
+                story.errors.append(
+                    InputError(doc.path, f"duplicate candidate id '{doc.doc_id}' (also {seen[doc.doc_id]})", "id")
+                )
             else:
                 seen[doc.doc_id] = doc.path
                 unique.append(doc)
@@ -192,5 +213,13 @@ def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> t
     return stories, errors
 
 
-__all__ = ["decode", "read_document", "load_story", "load_stories", "detect_format", "InputError",
-           "TEXT_EXTENSIONS", "JSON_EXTENSIONS"]
+__all__ = [
+    "decode",
+    "read_document",
+    "load_story",
+    "load_stories",
+    "detect_format",
+    "InputError",
+    "TEXT_EXTENSIONS",
+    "JSON_EXTENSIONS",
+]

@@ -5,6 +5,7 @@ bullet summary and page furniture, a "takeaways" file carries ` ||| ` lists and 
 carries field dumps. The rules are deliberately conservative: a line is only dropped as furniture when
 it matches a known pattern, and every decision is recorded in the block's `note`.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,10 @@ SECTION_NAMES = {
 }
 
 FURNITURE_PATTERNS = [
-    (re.compile(r"^(advertisement|advert|sponsored( content)?|story continues below advertisement)$", re.I), "advertisement"),
+    (
+        re.compile(r"^(advertisement|advert|sponsored( content)?|story continues below advertisement)$", re.I),
+        "advertisement",
+    ),
     (re.compile(r"^(x|share|tweet|facebook|twitter|whatsapp|email|copy link|print)$", re.I), "share button"),
     (re.compile(r"^(credit|photo|photograph|image|picture)\s*:.*$", re.I), "photo credit"),
     (re.compile(r"^.{0,200}\|\s*(photo|image|credit)\s*:\s*\S.*$", re.I), "photo credit"),
@@ -36,7 +40,10 @@ FURNITURE_PATTERNS = [
 METADATA_PATTERNS = [
     (re.compile(r"^(published at|published|updated|date|sources?|author|by)\s*:\s*(?P<value>.*)$", re.I), "field"),
     (re.compile(r"^(?P<value>\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2})$"), "date line"),
-    (re.compile(r"^(additional reporting by|this article (originally )?appeared in|reporting by)\b.*$", re.I), "credit line"),
+    (
+        re.compile(r"^(additional reporting by|this article (originally )?appeared in|reporting by)\b.*$", re.I),
+        "credit line",
+    ),
 ]
 
 ENTITY_DUMP = re.compile(
@@ -92,7 +99,7 @@ def _body_follows(lines: list[Line], index: int) -> bool:
     """Headings are shown by the document's structure: a run of heading-like lines is only headings when
     body text (a sentence, a bullet, a long line) comes after it. A last line, an only line, or a list of
     unpunctuated highlight lines is the summary itself."""
-    for line in lines[index + 1:]:
+    for line in lines[index + 1 :]:
         if not _looks_like_heading(line.text):
             return True
     return False
@@ -130,7 +137,7 @@ def lines_to_blocks(text: str, base: int = 0, headings: bool = True) -> list[Blo
         t = line.text
         nxt = content_lines[index + 1].text if index + 1 < len(content_lines) else ""
         if prompt_label:
-            joined = text[prompt_label.start - base:line.end - base]
+            joined = text[prompt_label.start - base : line.end - base]
             blocks.append(Block("artefact", joined, prompt_label.start, line.end, section, "image prompt"))
             prompt_label = None
             continue
@@ -140,7 +147,9 @@ def lines_to_blocks(text: str, base: int = 0, headings: bool = True) -> list[Blo
                 blocks.append(Block("artefact", t, line.start, line.end, section, "image prompt"))
             continue
         if ENTITY_DUMP.match(t):
-            blocks.append(Block("artefact", t, line.start, line.end, section, "metadata dump (entities/tone/sentiment/intent)"))
+            blocks.append(
+                Block("artefact", t, line.start, line.end, section, "metadata dump (entities/tone/sentiment/intent)")
+            )
             continue
         why = _classify_pattern(t, FURNITURE_PATTERNS)
         if why is None and re.match(r"^(credit|photo)\s*:", nxt, re.I) and not blocks:
@@ -152,7 +161,13 @@ def lines_to_blocks(text: str, base: int = 0, headings: bool = True) -> list[Blo
                 blocks.append(Block("metadata", t, line.start, line.end, section, meta))
                 furniture_seen = meta == "field" and t.lower().startswith("published")
                 continue
-        if why is None and furniture_seen and len(t.split()) <= 2 and not _ends_sentence(t) and t.lower() not in SECTION_NAMES:
+        if (
+            why is None
+            and furniture_seen
+            and len(t.split()) <= 2
+            and not _ends_sentence(t)
+            and t.lower() not in SECTION_NAMES
+        ):
             why = "tag beside furniture"
         if why:
             blocks.append(Block("furniture", t, line.start, line.end, section, why))
@@ -174,10 +189,12 @@ def lines_to_blocks(text: str, base: int = 0, headings: bool = True) -> list[Blo
         if marker:
             section_has_bullets = section != "body"
             start = line.start + marker.end()
-            blocks.append(Block("bullet", t[marker.end():], start, line.end, section))
+            blocks.append(Block("bullet", t[marker.end() :], start, line.end, section))
             continue
         if headings and _looks_like_heading(t) and _body_follows(content_lines, index):
-            kind = "title" if not any(b.kind in ("title", "heading", "paragraph", "bullet") for b in blocks) else "heading"
+            kind = (
+                "title" if not any(b.kind in ("title", "heading", "paragraph", "bullet") for b in blocks) else "heading"
+            )
             blocks.append(Block(kind, t, line.start, line.end, section))
             continue
         blocks.append(Block("paragraph", t, line.start, line.end, section))

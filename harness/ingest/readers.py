@@ -4,6 +4,7 @@ The format is detected from the extension and the content, so files are read as 
 with no hand-editing: a `.txt` file that starts with YAML front matter is read as Markdown, a text
 whose lines carry ` ||| ` is a takeaway list, one with Summary / Key Points / article sections is a digest.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,8 +80,11 @@ def detect_format(path: Path, text: str) -> str:
     if suffix in JSON_EXTENSIONS:
         return "json"
     if suffix not in TEXT_EXTENSIONS:
-        raise InputError(path, f"unknown format '{suffix or '(no extension)'}': expected one of "
-                         + ", ".join(sorted(TEXT_EXTENSIONS | JSON_EXTENSIONS)))
+        raise InputError(
+            path,
+            f"unknown format '{suffix or '(no extension)'}': expected one of "
+            + ", ".join(sorted(TEXT_EXTENSIONS | JSON_EXTENSIONS)),
+        )
     if FRONT_MATTER.match(text) or suffix in (".md", ".markdown"):
         return "markdown"
     if "|||" in text:
@@ -111,7 +115,9 @@ def read_markdown(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
             raise InputError(path, "front matter must be a mapping of fields", "front matter")
         metadata.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in loaded.items()})
         body_start = match.end()
-        blocks.append(Block("metadata", text[: body_start].rstrip("\n"), 0, body_start - 1, "front matter", "YAML front matter"))
+        blocks.append(
+            Block("metadata", text[:body_start].rstrip("\n"), 0, body_start - 1, "front matter", "YAML front matter")
+        )
     body = MARKDOWN_HEADING.sub(lambda m: " " * len(m.group(0)), text[body_start:])
     body_blocks = lines_to_blocks(body, base=body_start)
     for block in body_blocks:
@@ -139,10 +145,14 @@ def read_digest(path: Path, text: str) -> tuple[list[Block], dict[str, Any]]:
             block.section = f"article:{len(articles)}"
             dump = ENTITY_DUMP.match(block.text)
             if dump:
-                articles[-1].update({
-                    "entities": [e.strip() for e in dump.group("entities").split(",") if e.strip()],
-                    "tone": dump.group("tone"), "sentiment": dump.group("sentiment"), "intent": dump.group("intent"),
-                })
+                articles[-1].update(
+                    {
+                        "entities": [e.strip() for e in dump.group("entities").split(",") if e.strip()],
+                        "tone": dump.group("tone"),
+                        "sentiment": dump.group("sentiment"),
+                        "intent": dump.group("intent"),
+                    }
+                )
     metadata["articles"] = articles
     return blocks, metadata
 

@@ -1,4 +1,5 @@
 """JSON Schemas shipped with the package, and one validation helper that names file and field."""
+
 from __future__ import annotations
 
 import json

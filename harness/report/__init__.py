@@ -5,6 +5,7 @@ unique hidden temporary folder, which then replaces the empty reserved one in on
 `reports/latest` is a symlink swapped atomically: an interrupted run never leaves half a report, a
 finished run's folder is never replaced, and the previous `latest` stays intact until the new one is complete.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,27 @@ from harness.document import InputError, check_plain_name
 from harness.report.html import render_html
 from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
 
-CLAIM_COLUMNS = ["story", "candidate", "claim_id", "claim", "verdict", "p_support", "evidence", "evidence_source",
-                 "checks", "system", "start", "end", "kind", "section", "artefact_reason", "evidence_score",
-                 "evidence_start", "evidence_end", "reason"]
+CLAIM_COLUMNS = [
+    "story",
+    "candidate",
+    "claim_id",
+    "claim",
+    "verdict",
+    "p_support",
+    "evidence",
+    "evidence_source",
+    "checks",
+    "system",
+    "start",
+    "end",
+    "kind",
+    "section",
+    "artefact_reason",
+    "evidence_score",
+    "evidence_start",
+    "evidence_end",
+    "reason",
+]
 
 
 RESERVED_RUN_IDS = {"latest", "baseline"}  # names the reports folder already uses for other things
@@ -61,8 +80,9 @@ def reserve_run_folder(out_dir: Path, run_id: str | None = None) -> Path:
             break
         except FileExistsError:
             if run_id is not None:
-                raise InputError(folder, "a run folder of this name already exists and is never replaced: "
-                                 "choose another --run-id") from None
+                raise InputError(
+                    folder, "a run folder of this name already exists and is never replaced: choose another --run-id"
+                ) from None
         except OSError as exc:
             raise InputError(out_dir, f"cannot write to the reports folder: {exc.strerror or exc}") from exc
     else:
@@ -158,6 +178,7 @@ def _write_all(run, tmp: Path, run_id: str, gate) -> None:
     document = _clean(run_document(run, run_id))
     if gate is not None:
         from harness.gate import gate_section
+
         document["gate"] = _clean(gate_section(document, gate))
     (tmp / "run.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default), "utf-8")
     (tmp / "report.html").write_text(render_html(document), "utf-8")

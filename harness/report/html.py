@@ -4,6 +4,7 @@ The view model is built here in Python so the template stays declarative: text c
 marked, evidence passages with supporting and conflicting words marked, failed checks in plain words, and
 bar charts as SVG geometry.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,21 +18,42 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from harness.text import STOPWORDS, fold, stem
 
 VERDICT_ORDER = ("supported", "contradicted", "unsupported", "artefact")
-CHART_METRICS = [("faithfulness", "Faithfulness"), ("consistency", "Consistency"),
-                 ("weighted_coverage", "Key-fact coverage"), ("rouge1_max", "ROUGE-1"),
-                 ("rougeLsum_max", "ROUGE-Lsum"), ("semantic_similarity", "Similarity")]
-TABLE_METRICS = [("faithfulness", "faithfulness"), ("consistency", "consistency"), ("supported", "supported"),
-                 ("contradicted", "contradicted"), ("unsupported", "unsupported"), ("artefact", "artefacts"),
-                 ("weighted_coverage", "key-fact coverage"), ("rouge1_max", "ROUGE-1"), ("rouge2_max", "ROUGE-2"),
-                 ("rougeLsum_max", "ROUGE-Lsum"), ("semantic_similarity", "similarity"),
-                 ("fragment_density", "density"), ("compression", "compression"), ("words", "words")]
+CHART_METRICS = [
+    ("faithfulness", "Faithfulness"),
+    ("consistency", "Consistency"),
+    ("weighted_coverage", "Key-fact coverage"),
+    ("rouge1_max", "ROUGE-1"),
+    ("rougeLsum_max", "ROUGE-Lsum"),
+    ("semantic_similarity", "Similarity"),
+]
+TABLE_METRICS = [
+    ("faithfulness", "faithfulness"),
+    ("consistency", "consistency"),
+    ("supported", "supported"),
+    ("contradicted", "contradicted"),
+    ("unsupported", "unsupported"),
+    ("artefact", "artefacts"),
+    ("weighted_coverage", "key-fact coverage"),
+    ("rouge1_max", "ROUGE-1"),
+    ("rouge2_max", "ROUGE-2"),
+    ("rougeLsum_max", "ROUGE-Lsum"),
+    ("semantic_similarity", "similarity"),
+    ("fragment_density", "density"),
+    ("compression", "compression"),
+    ("words", "words"),
+]
 TOKEN = re.compile(r"[\w’'.,-]+|[^\w]+", re.U)
 
 
 FEW_CANDIDATES = 40  # up to this many candidates the contents and coverage open expanded; beyond, collapsed
-VERDICT_FILTERS = [("failing", "a contradicted or unsupported claim"), ("contradicted", "a contradicted claim"),
-                   ("unsupported", "an unsupported claim"), ("artefact", "an artefact"),
-                   ("clean", "no contradicted or unsupported claim"), ("error", "could not be read")]
+VERDICT_FILTERS = [
+    ("failing", "a contradicted or unsupported claim"),
+    ("contradicted", "a contradicted claim"),
+    ("unsupported", "an unsupported claim"),
+    ("artefact", "an artefact"),
+    ("clean", "no contradicted or unsupported claim"),
+    ("error", "could not be read"),
+]
 
 
 class DomIds:
@@ -125,8 +147,8 @@ def text_pieces(text: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]
         if claim["start"] < cursor:
             continue
         if claim["start"] > cursor:
-            pieces.append({"text": text[cursor:claim["start"]]})
-        pieces.append({"text": text[claim["start"]:claim["end"]], "claim": claim})
+            pieces.append({"text": text[cursor : claim["start"]]})
+        pieces.append({"text": text[claim["start"] : claim["end"]], "claim": claim})
         cursor = claim["end"]
     pieces.append({"text": text[cursor:]})
     return pieces
@@ -136,8 +158,10 @@ def bar_charts(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One small horizontal bar chart per metric in [0, 1], systems as bars."""
     charts = []
     for key, label in CHART_METRICS:
-        bars = [{"system": s["system"], "value": s.get(key), "width": round(300 * max(0.0, min(1.0, s.get(key) or 0.0)), 1)}
-                for s in systems]
+        bars = [
+            {"system": s["system"], "value": s.get(key), "width": round(300 * max(0.0, min(1.0, s.get(key) or 0.0)), 1)}
+            for s in systems
+        ]
         charts.append({"key": key, "label": label, "bars": bars, "height": 22 * len(bars) + 6})
     return charts
 
@@ -172,9 +196,17 @@ def candidate_views(story: dict[str, Any], deltas: dict[str, dict[str, float]], 
     for cand in story["candidates"]:
         name = candidate_name(cand)
         claims = [claim_view(c, ids(story["id"], name, c["id"])) for c in cand["claims"]]
-        views.append({**cand, "name": name, "dom": ids(story["id"], name), "verdict_tokens": verdict_tokens(cand),
-                      "claims_view": claims, "pieces": text_pieces(cand["text"], claims),
-                      "delta": deltas.get(f"{story['id']}/{cand['id']}", {})})
+        views.append(
+            {
+                **cand,
+                "name": name,
+                "dom": ids(story["id"], name),
+                "verdict_tokens": verdict_tokens(cand),
+                "claims_view": claims,
+                "pieces": text_pieces(cand["text"], claims),
+                "delta": deltas.get(f"{story['id']}/{cand['id']}", {}),
+            }
+        )
     return views
 
 
@@ -186,10 +218,18 @@ def coverage_rows(story: dict[str, Any], ids: DomIds) -> list[dict[str, Any]]:
             if cand["status"] != "ok":
                 continue
             match = next((m for m in cand["key_facts"] if m["fact_id"] == fact["fact_id"]), None)
-            cells.append({"candidate": cand["id"], "match": match,
-                          "dom": ids(story["id"], candidate_name(cand), match["claim_id"])
-                          if match and match["claim_id"] else ""})
-        rows.append({"fact": fact, "cells": cells, "count": sum(1 for c in cells if c["match"] and c["match"]["covered"])})
+            cells.append(
+                {
+                    "candidate": cand["id"],
+                    "match": match,
+                    "dom": ids(story["id"], candidate_name(cand), match["claim_id"])
+                    if match and match["claim_id"]
+                    else "",
+                }
+            )
+        rows.append(
+            {"fact": fact, "cells": cells, "count": sum(1 for c in cells if c["match"] and c["match"]["covered"])}
+        )
     return rows
 
 
@@ -201,30 +241,51 @@ def short_summary(summary: str) -> str:
 
 def gate_view(gate: dict[str, Any], candidate_doms: dict[str, str]) -> dict[str, Any]:
     """The banner: one line (result and counts) and the failures, each candidate linked to its section."""
-    failures = [{**f, "dom": candidate_doms.get(f["name"], "") if f["scope"] == "candidate" else ""}
-                for f in gate.get("failures") or []]
+    failures = [
+        {**f, "dom": candidate_doms.get(f["name"], "") if f["scope"] == "candidate" else ""}
+        for f in gate.get("failures") or []
+    ]
     scopes: dict[str, int] = {}
     for f in failures:
         scopes[f["scope"]] = scopes.get(f["scope"], 0) + 1
     summary = gate.get("error") or gate.get("summary") or ""
-    return {"line": short_summary(summary), "full": summary, "failures": failures,
-            "scopes": ", ".join(f"{n} {scope}" for scope, n in sorted(scopes.items()))}
+    return {
+        "line": short_summary(summary),
+        "full": summary,
+        "failures": failures,
+        "scopes": ", ".join(f"{n} {scope}" for scope, n in sorted(scopes.items())),
+    }
 
 
 def render_html(document: dict[str, Any]) -> str:
-    env = Environment(loader=PackageLoader("harness", "report/templates"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("harness", "report/templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = lambda v, d=3: "–" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
     env.filters["signed"] = lambda v, d=3: "" if v is None else (f"{v:+.{d}f}" if isinstance(v, float) else f"{v:+d}")
     gate = document.get("gate") or {}
     ids = DomIds()
-    stories = [{**s, "candidate_views": candidate_views(s, gate.get("deltas", {}), ids), "coverage": coverage_rows(s, ids)}
-               for s in document["stories"]]
+    stories = [
+        {**s, "candidate_views": candidate_views(s, gate.get("deltas", {}), ids), "coverage": coverage_rows(s, ids)}
+        for s in document["stories"]
+    ]
     doms = {f"{s['id']}/{c['id']}": c["dom"] for s in stories for c in s["candidate_views"] if c["id"]}
     systems = sorted({c["system"] for s in stories for c in s["candidate_views"] if c["system"]})
     count = sum(len(s["candidates"]) for s in stories)
     return env.get_template("report.html.j2").render(
-        run=document, stories=stories, gate=gate, gate_view=gate_view(gate, doms), table_metrics=TABLE_METRICS,
-        charts=bar_charts(document["systems"]), verdict_rows=verdict_bars(document["systems"]), verdicts=VERDICT_ORDER,
-        expanded=count <= FEW_CANDIDATES, candidate_count=count,
-        systems=systems, verdict_filters=VERDICT_FILTERS)
+        run=document,
+        stories=stories,
+        gate=gate,
+        gate_view=gate_view(gate, doms),
+        table_metrics=TABLE_METRICS,
+        charts=bar_charts(document["systems"]),
+        verdict_rows=verdict_bars(document["systems"]),
+        verdicts=VERDICT_ORDER,
+        expanded=count <= FEW_CANDIDATES,
+        candidate_count=count,
+        systems=systems,
+        verdict_filters=VERDICT_FILTERS,
+    )

