@@ -1,4 +1,10 @@
-"""Shared helpers for the benchmark scripts: reading the human-labelled benchmark files by path."""
+"""Shared helpers for the benchmark scripts: reading the human-labelled benchmark files, publishing a table.
+
+Imported as `from common import ...`: running `python benchmarks/<name>.py` puts this folder first on
+`sys.path`, so no script edits it. Not importable as `benchmarks.common`, because pysbd installs a top-level
+package named `benchmarks`. The statistics live in the package (harness.metaeval), shared with `harness
+meta-eval`.
+"""
 
 from __future__ import annotations
 
@@ -19,23 +25,6 @@ def summedits(bench: Path) -> list[dict]:
 
 def summeval(bench: Path) -> list[dict]:
     return read_jsonl(bench / "summeval_all.jsonl")
-
-
-def balanced_accuracy_at(scores, labels, threshold: float) -> float:
-    from harness.metaeval import balanced_accuracy_at as at
-
-    return at(scores, labels, threshold)
-
-
-def best_threshold(scores, labels) -> tuple[float, float]:
-    """The threshold (between observed scores) with the highest balanced accuracy: (threshold, accuracy).
-    The same choice `harness meta-eval` makes (harness.metaeval.best_threshold); both labels must occur."""
-    from harness.metaeval import best_threshold as best
-
-    chosen = best(scores, labels)
-    if chosen is None:
-        raise ValueError("best_threshold needs rows of both labels")
-    return chosen
 
 
 def publish(table: str, out: Path) -> None:

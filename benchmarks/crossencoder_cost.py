@@ -18,10 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from common import publish  # benchmarks/common.py: a script's folder is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import publish  # noqa: E402
 
 LOAD_PROBE = """
 import json, resource, time
@@ -29,7 +28,7 @@ start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 from harness.crossencoder import CrossEncoder
 model = CrossEncoder()
-model._load()
+model.load()
 loaded = time.perf_counter() - t
 model.predict_pairs([("The council met on Monday.", "The council met.")] * 32)
 print(json.dumps({"load_s": loaded, "rss_before_mb": start_rss / 1024,

@@ -23,18 +23,16 @@ import argparse
 import hashlib
 import json
 import math
-import sys
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+from common import summedits  # benchmarks/common.py: a script's folder is on sys.path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_threshold, summedits  # noqa: E402
-
-from harness.config import Config  # noqa: E402
-from harness.judge import FEATURES, soft_minimum  # noqa: E402
-from harness.scorer import ConsistencyScorer  # noqa: E402
+from harness.config import Config
+from harness.judge import FEATURES, soft_minimum
+from harness.metaeval import best_threshold
+from harness.scorer import ConsistencyScorer
 
 GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical"}  # higher = better supported
 
@@ -56,8 +54,8 @@ def summary_score(claims: list[dict], weights: np.ndarray, intercept: float) -> 
 
 def without_evidence(scorer: ConsistencyScorer, document: str, summary: str, per_claim: int = 2) -> str:
     """The document with the best `per_claim` evidence sentences of every claim deleted."""
-    claims, evidence, _ = scorer._prepare(document, summary)
-    passages = scorer._index_of(document).passages
+    evidence = scorer.prepare(document, summary).evidence
+    passages = scorer.index_of(document).passages
     drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
     return "\n".join(p.text for p in passages if p.index not in drop)
 
@@ -99,7 +97,10 @@ def main() -> None:
     model = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000).fit(X_fit, y_fit)
     weights, intercept = model.coef_[0], float(model.intercept_[0])
     scores = [summary_score(claims, weights, intercept) for claims in per_row]
-    threshold, val_bacc = best_threshold(scores, list(y))
+    chosen = best_threshold(scores, list(y))
+    if chosen is None:
+        raise SystemExit("error: the val rows hold only one label; a threshold needs both")
+    threshold, val_bacc = chosen
     samples = [
         {
             "features": dict(zip(FEATURES, map(float, X[i]))),

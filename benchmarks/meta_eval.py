@@ -32,12 +32,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from common import publish  # benchmarks/common.py: a script's folder is on sys.path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import publish  # noqa: E402
-
-from harness.config import Config  # noqa: E402
-from harness.metaeval import run_meta_eval  # noqa: E402
+from harness.config import Config
+from harness.metaeval import run_meta_eval
 
 DOMAINS = {
     "podcast": "Podcast",

@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import publish  # noqa: E402
+from common import publish, summedits  # benchmarks/common.py: a script's folder is on sys.path
 
-from harness.checks.names import nlp  # noqa: E402
-from harness.claims import split_claims  # noqa: E402
-from harness.config import Config  # noqa: E402
-from harness.embeddings import Embedder  # noqa: E402
-from harness.ingest import load_stories  # noqa: E402
-from harness.judge import make_judge  # noqa: E402
-from harness.pipeline import StoryEvaluator  # noqa: E402
-from harness.scorer import ConsistencyScorer, text_document  # noqa: E402
+from harness.checks.names import nlp
+from harness.claims import split_claims
+from harness.config import Config
+from harness.embeddings import Embedder
+from harness.ingest import load_stories
+from harness.judge import make_judge
+from harness.pipeline import StoryEvaluator
+from harness.scorer import ConsistencyScorer, text_document
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def load_model(judge) -> None:
     """Load a judge's own model now (the cross-encoder loads it lazily), so that loading is not timed."""
     if hasattr(judge, "encoder"):
-        judge.encoder._load()
+        judge.encoder.load()
 
 
 def loaded_judge(judge_name: str, cache: Path):
@@ -101,8 +99,6 @@ def main() -> None:
         workload = "example story, whole evaluation incl. ROUGE and coverage" if full else "example story, claim path"
         results.append((workload, cache, counts, statistics.median(rates), min(rates), max(rates)))
     if args.bench:
-        from common import summedits
-
         rows = sorted((r for r in summedits(args.bench) if r["cut"] == "test"), key=lambda r: r["id"])[: args.rows]
         for cache in ("cold", "warm"):
             rates = []

@@ -1,11 +1,16 @@
 """A Python API for hand-written tests: `harness.evaluate(sources, summary)` -> claims and metrics.
 
 The Evaluator keeps the embedding model and judge loaded, so many evaluations in one test session cost
-one model load; the pytest plugin exposes one as the `harness_evaluator` fixture.
+one model load; the pytest plugin exposes one as the `harness_evaluator` fixture. `evaluate` keeps one
+Evaluator per distinct config for the same reason.
+
+Text versus files: a `str` is the text itself, a `pathlib.Path` is a file read as `harness run` reads it.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,18 +18,26 @@ from typing import Any
 from harness.config import Config
 from harness.document import Document, KeyFact, Story
 from harness.embeddings import Embedder
-from harness.ingest import read_document
 from harness.judge import make_judge
-from harness.scorer import text_document
+from harness.scorer import as_document
+
+FAILING = ("contradicted", "unsupported")  # the verdicts a faithful summary has none of
+
+Source = str | Path | Document
 
 
 @dataclass
 class Evaluation:
+    """One summary's evaluation: `claims`, one dict per claim (id, text, verdict, p_support, evidence,
+    failed_checks, ...) as in claims.json, and `metrics`, the candidate's metrics (faithfulness, consistency,
+    coverage, ROUGE, ...) as in candidates.csv."""
+
     claims: list[dict[str, Any]]
     metrics: dict[str, Any]
 
     def failing(self) -> list[dict[str, Any]]:
-        return [c for c in self.claims if c["verdict"] in ("contradicted", "unsupported")]
+        """The claims a faithful summary would not have: contradicted or unsupported ones."""
+        return [c for c in self.claims if c["verdict"] in FAILING]
 
     def explain(self) -> str:
         """One line per failing claim with its failed checks and best evidence, for assertion messages."""
@@ -35,15 +48,22 @@ class Evaluation:
         )
 
 
-def _as_document(item: str | Path | Document, name: str) -> Document:
-    if isinstance(item, Document):
-        return item
-    if isinstance(item, Path):
-        return read_document(item)
-    return text_document(name, item)
+def _sources(sources: Sequence[Source] | Source) -> list[Document]:
+    """The reference documents; none is an error here, where it is clear, not deep in evidence retrieval."""
+    items = [sources] if isinstance(sources, (str, Path, Document)) else list(sources)
+    if not items:
+        raise ValueError("evaluate: no sources; pass at least one source text (str) or file (pathlib.Path)")
+    return [as_document(s, f"source{i + 1}") for i, s in enumerate(items)]
+
+
+def _key_facts(key_facts: Sequence[str | KeyFact] | None) -> list[KeyFact]:
+    return [f if isinstance(f, KeyFact) else KeyFact(f"kf{i + 1}", f) for i, f in enumerate(key_facts or [])]
 
 
 class Evaluator:
+    """Evaluates summaries against sources with models loaded once. `config` (default `Config()`, the built-in
+    defaults) names the models, the judge and the cache folder."""
+
     def __init__(self, config: Config | None = None):
         self.config = config or Config()
         self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
@@ -51,33 +71,51 @@ class Evaluator:
 
     def evaluate(
         self,
-        sources: list[str | Path | Document] | str,
-        summary: str | Path | Document,
-        key_facts: list[str | KeyFact] | None = None,
+        sources: Sequence[Source] | Source,
+        summary: Source,
+        key_facts: Sequence[str | KeyFact] | None = None,
         story_date: str | None = None,
     ) -> Evaluation:
+        """Evaluate `summary` against `sources` (one or a list; at least one).
+
+        Each source and the summary is a str (the text itself), a pathlib.Path (a file, read as `harness run`
+        reads it) or a Document. `key_facts` are the facts coverage looks for (none: coverage is not
+        measured); `story_date` (YYYY-MM-DD) anchors relative dates. Raises ValueError without sources."""
         from harness.pipeline import StoryEvaluator
         from harness.report.tables import _claim_document
 
-        sources = [sources] if isinstance(sources, (str, Path, Document)) else sources
-        references = [_as_document(s, f"source{i + 1}") for i, s in enumerate(sources)]
-        facts = [f if isinstance(f, KeyFact) else KeyFact(f"kf{i + 1}", f) for i, f in enumerate(key_facts or [])]
-        story = Story("api", "api", story_date, references, facts)
-        result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(
-            _as_document(summary, "summary")
-        )
+        story = Story("api", "api", story_date, _sources(sources), _key_facts(key_facts))
+        result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(as_document(summary, "summary"))
         claims = [_claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)]
         return Evaluation(claims, result.metrics)
 
 
-_default: Evaluator | None = None
+_evaluators: list[tuple[Config, Evaluator]] = []  # (a copy of the config, its evaluator), most recent last
+KEEP = 4  # evaluators kept loaded: each holds models, and a session rarely compares more configs
 
 
-def evaluate(sources, summary, key_facts=None, story_date=None, config: Config | None = None) -> Evaluation:
-    """Evaluate one summary against its sources (strings, paths or Documents)."""
-    global _default
-    if config is not None:
-        return Evaluator(config).evaluate(sources, summary, key_facts, story_date)
-    if _default is None:
-        _default = Evaluator()
-    return _default.evaluate(sources, summary, key_facts, story_date)
+def evaluator_for(config: Config | None = None) -> Evaluator:
+    """The Evaluator of a config equal to `config` (None: the defaults), built on first use and then reused,
+    so repeated `evaluate(..., config=c)` calls load the models once. The config is copied, so changing the
+    caller's object afterwards cannot change a kept evaluator."""
+    config = config or Config()
+    for i, (kept, evaluator) in enumerate(_evaluators):
+        if kept == config:
+            _evaluators.append(_evaluators.pop(i))
+            return evaluator
+    own = copy.deepcopy(config)
+    _evaluators.append((own, Evaluator(own)))
+    del _evaluators[:-KEEP]
+    return _evaluators[-1][1]
+
+
+def evaluate(
+    sources: Sequence[Source] | Source,
+    summary: Source,
+    key_facts: Sequence[str | KeyFact] | None = None,
+    story_date: str | None = None,
+    config: Config | None = None,
+) -> Evaluation:
+    """Evaluate one summary against its sources: see `Evaluator.evaluate` for the arguments (a str is text,
+    a pathlib.Path is a file). Models are loaded once per distinct `config` (None: the defaults)."""
+    return evaluator_for(config).evaluate(sources, summary, key_facts, story_date)

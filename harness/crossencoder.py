@@ -330,10 +330,11 @@ class CrossEncoder:
     def _encoder(self):
         if self.backend == "onnx":
             return _tokenizer(str(self.location))
-        return self._load()[0].backend_tokenizer
+        return self.load()[0].backend_tokenizer
 
-    def _load(self):
-        """The model, loaded on first use (a fully cached run never pays for it)."""
+    def load(self):
+        """The model (an onnxruntime session, or a torch (tokenizer, model) pair), loaded on first use so a
+        fully cached run never pays for it; call it early to keep the load out of a timing."""
         if self._session is None:
             if self.backend == "onnx":
                 import onnxruntime as ort
@@ -386,7 +387,7 @@ class CrossEncoder:
         if self.backend == "torch":
             import torch
 
-            tokenizer, model = self._load()
+            tokenizer, model = self.load()
             inputs = tokenizer(
                 [p for p, _ in pairs],
                 [c for _, c in pairs],
@@ -398,7 +399,7 @@ class CrossEncoder:
             with torch.inference_mode():
                 logits = model(**inputs).logits
             return self.head.probability(logits.float().numpy())
-        session = self._load()
+        session = self.load()
         encodings = _tokenizer(str(self.location)).encode_batch(pairs)
         width = max(len(e.ids) for e in encodings)
         if width > 512:

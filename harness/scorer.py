@@ -1,23 +1,30 @@
-"""A summac-style scorer: `score(sources, summaries) -> list[float | None]`.
+"""A summac-style scorer: `ConsistencyScorer().score(sources, summaries) -> list[float | None]`.
 
 Each (source, summary) pair is evaluated like a one-reference story: the summary is split into claims,
 each claim gets evidence from the source and a judgement, and the summary score is the soft minimum of
 the claims' `p_support` (None when a summary has no scorable claim). This is the number `score-pairs`
 writes and the gate reads.
+
+Text versus files, everywhere in the public API: a `str` is the text itself, a `pathlib.Path` is a file read
+exactly as `harness run` reads it. A path given as a `str` is scored as text, never opened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm import tqdm
 
 from harness.checks import SourceFacts
-from harness.claims import split_claims
+from harness.claims import Claim, split_claims
 from harness.config import Config
 from harness.document import Document
 from harness.embeddings import Embedder
-from harness.evidence import EvidenceIndex
+from harness.evidence import Evidence, EvidenceIndex
+from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
 from harness.judge import decisive_failure, make_judge, soft_minimum
 
@@ -28,42 +35,82 @@ def text_document(doc_id: str, text: str, headings: bool = True) -> Document:
     return Document(doc_id, doc_id, "plain", text, lines_to_blocks(text, headings=headings), {}, doc_id)
 
 
+def as_document(item: str | Path | Document, name: str, headings: bool = True) -> Document:
+    """The one text-versus-file rule: a Document is used as it is, a Path is read as a file, a str is text."""
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, Path):
+        return read_document(item)
+    if isinstance(item, str):
+        return text_document(name, item, headings=headings)
+    raise TypeError(f"{name}: expected a str (text), a pathlib.Path (file) or a Document, got {type(item).__name__}")
+
+
+class Prepared(NamedTuple):
+    """One summary ready to judge: its claims, each claim's evidence, and the source's derived facts."""
+
+    claims: list[Claim]
+    evidence: list[list[Evidence]]
+    sources: SourceFacts
+
+
+@dataclass
+class SourceIndex:
+    """A source's evidence index and the facts checks and chunking derive from it, built once per source."""
+
+    key: tuple[str, str]
+    index: EvidenceIndex
+    facts: SourceFacts
+
+
 class ConsistencyScorer:
+    """Scores summaries against their sources with the configured embedding model and judge, loaded once.
+
+    `config` (default: `Config()`, the built-in defaults) names the models, the judge and the cache folder.
+    """
+
     def __init__(self, config: Config | None = None):
         self.config = config or Config()
         self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
         self.judge = make_judge(self.config.judge, self.config, **self.config.judge_options)
+        # Benchmarks pair one source with many summaries: the last source's index is kept, and only that one,
+        # so memory stays bounded however many sources there are.
+        self._source: SourceIndex | None = None
 
-    def _prepare(self, source: str, summary: str):
-        reference = text_document("source", source)
-        index = self._index(reference)
-        claims = split_claims(text_document("summary", summary, headings=False))
-        return claims, index.search(claims), self._last[2]
-
-    def _index_of(self, source: str) -> EvidenceIndex:
-        return self._index(text_document("source", source))
-
-    def _index(self, reference: Document) -> EvidenceIndex:
-        """Benchmarks pair one document with many summaries: keep the last document's index."""
-        if getattr(self, "_last", (None,))[0] != reference.text:
+    def source_index(self, source: str | Path | Document) -> SourceIndex:
+        """The evidence index and facts of `source` (str: text, Path: file), reused while the source repeats."""
+        reference = as_document(source, "source")
+        key = (reference.format, reference.text)
+        if self._source is None or self._source.key != key:
             index = EvidenceIndex([reference], self.embedder, self.config.top_k, self.config.lexical_weight)
-            sources = SourceFacts([p.text for p in index.passages], documents=[p.source for p in index.passages])
-            self._last = (reference.text, index, sources)  # sources keep what checks and chunking derive once
-        return self._last[1]
+            facts = SourceFacts([p.text for p in index.passages], documents=[p.source for p in index.passages])
+            self._source = SourceIndex(key, index, facts)
+        return self._source
 
-    def score_one(self, source: str, summary: str) -> float | None:
-        return self._summary_score(*self._prepare(source, summary))
+    def index_of(self, source: str | Path | Document) -> EvidenceIndex:
+        """The evidence index of `source` (str: text, Path: file): its passages and their vectors."""
+        return self.source_index(source).index
 
-    def _summary_score(self, claims, evidence, sources) -> float | None:
-        judgements = self.judge.judge(claims, evidence, sources)
+    def prepare(self, source: str | Path | Document, summary: str | Path | Document) -> Prepared:
+        """The summary's claims with their evidence in the source, ready for the judge (str: text, Path: file)."""
+        indexed = self.source_index(source)
+        claims = split_claims(as_document(summary, "summary", headings=False))
+        return Prepared(claims, indexed.index.search(claims), indexed.facts)
+
+    def score_one(self, source: str | Path | Document, summary: str | Path | Document) -> float | None:
+        """The summary's score in [0, 1] (str: text, Path: file), or None when it has no scorable claim."""
+        return self._summary_score(self.prepare(source, summary))
+
+    def _summary_score(self, prepared: Prepared) -> float | None:
+        judgements = self.judge.judge(*prepared)
         return soft_minimum([j.p_support for j in judgements if j.p_support is not None], self.config.summary_sharpness)
 
-    def claim_features(self, source: str, summary: str) -> list[dict[str, float]]:
+    def claim_features(self, source: str | Path | Document, summary: str | Path | Document) -> list[dict[str, float]]:
         """Per non-artefact claim: the calibrated judge's features (what benchmarks/fit_judge.py fits on)."""
         from harness.checks import run_checks
         from harness.judge import claim_features
 
-        claims, evidence, sources = self._prepare(source, summary)
+        claims, evidence, sources = self.prepare(source, summary)
         rows = []
         for claim, ev in zip(claims, evidence):
             if not claim.is_artefact:
@@ -71,7 +118,7 @@ class ConsistencyScorer:
                 rows.append({**claim_features(claim, ev, checks, sources), "decisive": decisive_failure(checks)})
         return rows
 
-    def _warm(self, prepared: list[tuple]) -> None:
+    def _warm(self, prepared: list[Prepared]) -> None:
         """For the `crossencoder` judge: send every (chunk, claim) pair of a block of prepared summaries to the
         model in one call, so a torch model batches them; scoring each summary afterwards reads the pair cache.
         Other judges have nothing to warm."""
@@ -83,18 +130,36 @@ class ConsistencyScorer:
         self.judge.encoder.predict_pairs(pairs)
 
     def score(
-        self, sources: list[str], summaries: list[str], progress: bool = False, block: int = 256
+        self,
+        sources: Sequence[str | Path | Document],
+        summaries: Sequence[str | Path | Document],
+        progress: bool = False,
+        block: int = 256,
     ) -> list[float | None]:
-        """Scores in input order. Summaries are prepared (claims, evidence) once each, a block at a time, so
-        memory stays bounded however many pairs there are. Rows that share a source are faster adjacent:
-        the evidence index of the last source is kept."""
-        rows = list(zip(sources, summaries))
+        """One score in [0, 1] per (source, summary) pair, in input order; None for a summary with no
+        scorable claim.
+
+        `sources` and `summaries` are equally long lists; each item is a str (the text itself) or a
+        pathlib.Path (a file). `progress` shows a progress bar. Summaries are prepared (claims, evidence) a
+        `block` at a time, so memory stays bounded however many pairs there are. Rows that share a source
+        are faster adjacent: the evidence index of the last source is kept."""
+        rows = _pairs(sources, summaries)
         scores: list[float | None] = []
         with tqdm(total=len(rows), disable=not progress, unit="pair", mininterval=5) as bar:
             for start in range(0, len(rows), block):
-                prepared = [self._prepare(source, summary) for source, summary in rows[start : start + block]]
+                prepared = [self.prepare(source, summary) for source, summary in rows[start : start + block]]
                 self._warm(prepared)
-                for item in prepared:
-                    scores.append(self._summary_score(*item))
+                scores += [self._summary_score(item) for item in prepared]
                 bar.update(len(prepared))
         return scores
+
+
+def _pairs(sources: Sequence, summaries: Sequence) -> list[tuple]:
+    """The (source, summary) rows, refusing what zip would silently get wrong: one string for a list (scored
+    character by character) or lists of different lengths (the tail dropped)."""
+    for name, items in (("sources", sources), ("summaries", summaries)):
+        if isinstance(items, (str, Path, Document)):
+            raise TypeError(f"score: {name} must be a list, one item per pair, not a single {type(items).__name__}")
+    if len(sources) != len(summaries):
+        raise ValueError(f"score: {len(sources)} sources but {len(summaries)} summaries; pass one of each per pair")
+    return list(zip(sources, summaries))

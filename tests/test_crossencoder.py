@@ -165,8 +165,8 @@ def test_scorer_prepares_each_summary_once_and_keeps_order(tmp_path, monkeypatch
     summaries = [claim for t in twins for claim in (t["supported"], t["twin"])]
     scorer = ConsistencyScorer(Config(judge="crossencoder", cache=str(tmp_path)))
     prepared = []
-    original = scorer._prepare
-    monkeypatch.setattr(scorer, "_prepare", lambda s, c: prepared.append(c) or original(s, c))
+    original = scorer.prepare
+    monkeypatch.setattr(scorer, "prepare", lambda s, c: prepared.append(c) or original(s, c))
     scores = scorer.score(sources, summaries, block=4)
     assert prepared == summaries
     alone = [scorer.score_one(s, c) for s, c in zip(sources, summaries)]

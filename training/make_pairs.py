@@ -28,20 +28,19 @@ import hashlib
 import json
 import random
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from harness.chunks import Chunk, chunk_sentences
+from harness.claims import split_claims
+from harness.crossencoder import CHUNK_BUDGET, base_model_path, piece_counter
+from harness.document import CONTENT_KINDS
+from harness.ingest import read_document
+from harness.scorer import text_document
+from harness.text import content_tokens, split_sentences, words
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from harness.chunks import Chunk, chunk_sentences  # noqa: E402
-from harness.claims import split_claims  # noqa: E402
-from harness.crossencoder import CHUNK_BUDGET, base_model_path, piece_counter  # noqa: E402
-from harness.document import CONTENT_KINDS  # noqa: E402
-from harness.ingest import read_document  # noqa: E402
-from harness.scorer import text_document  # noqa: E402
-from harness.text import content_tokens, split_sentences, words  # noqa: E402
 
 SYNONYMS = [
     ("said", "stated"),

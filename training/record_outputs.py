@@ -9,12 +9,11 @@ perturbed twin against their premise. Re-run after retraining, and commit the re
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+from harness.crossencoder import CrossEncoder
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from harness.crossencoder import CrossEncoder  # noqa: E402
 
 TWINS = ROOT / "tests/data/story_twins.json"
 OUT = ROOT / "tests/data/crossencoder_recorded.json"

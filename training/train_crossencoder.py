@@ -19,15 +19,14 @@ import argparse
 import json
 import random
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from harness.crossencoder import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from harness.crossencoder import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path  # noqa: E402
 
 
 def read_pairs(path: Path, exclude: tuple[str, ...] = ()) -> tuple[list[dict], list[dict]]:
