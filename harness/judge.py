@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from harness.checks import CONFLICT, DECISIVE, FAIL, MISSING, CheckResult, SourceFacts, run_checks
+from harness.checks.names import prefetch_entities
 from harness.chunks import Chunk, chunk_sentences
 from harness.claims import Claim
 from harness.evidence import Evidence
@@ -76,6 +77,7 @@ class Judge:
     def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
         """One judgement per claim, in order."""
         todo = [i for i, c in enumerate(claims) if not c.is_artefact]
+        prefetch_entities([claims[i].match_text for i in todo])
         checks = [
             run_checks(claims[i].match_text, sources, evidence[i][0].passage.text if evidence[i] else None)
             for i in todo
