@@ -13,25 +13,26 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.config import Config, load_config
+from harness.config import DEFAULT_BASELINE, Config, GateConfig, load_config
 from harness.document import InputError
 
-if TYPE_CHECKING:
-    from harness.gate import GateConfig
-
 DEFAULT_CONFIG = Path("harness.toml")
-DEFAULT_BASELINE = Path("reports/baseline/baseline.json")
 GATE_SETTINGS_RULE = (
     "Settings: --config F if given; else those the run recorded in its run.json (the ones `harness run` "
     "used); else ./harness.toml if present; else the defaults."
 )
 
 
+def _config_path(args: argparse.Namespace) -> Path | None:
+    """The config named on the command line (which must exist), else ./harness.toml if present."""
+    return Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+
+
 def _config(args: argparse.Namespace) -> Config:
-    path = Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-    config = load_config(path)
+    """The settings (`[gate]` among them) with the command line's folders in place of the config's."""
+    config = load_config(_config_path(args))
     for name in ("gold", "candidates"):
         if getattr(args, name, None):
             setattr(config, name, getattr(args, name))
@@ -41,12 +42,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.gate import load_gate_config
     from harness.pipeline import run
     from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
 
     config = _config(args)
-    gate = load_gate_config(_gate_config_path(args))
     if args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
     if args.run_id is not None:
@@ -57,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BaseException:
         release_run_folder(folder)
         raise
-    folder = write_reports(result, Path(config.reports), gate=gate, folder=folder)
+    folder = write_reports(result, Path(config.reports), gate=config.gate, folder=folder)
     out, err = run_summary(json.loads((folder / "run.json").read_text("utf-8")), folder)
     for line in err:
         print(line, file=sys.stderr)
@@ -135,12 +134,10 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Read every input with the real readers and print every problem, without loading any model."""
-    from harness.gate import load_gate_config
     from harness.ingest import load_stories
     from harness.judge import check_judge
 
-    config = _config(args)
-    load_gate_config(_gate_config_path(args))  # the [gate] settings too: a bad one is exit 2 naming it
+    config = _config(args)  # the [gate] settings too: a bad one is exit 2 naming it
     check_judge(config.judge, config.judge_options)
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
@@ -306,11 +303,6 @@ def cmd_meta_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gate_config_path(args: argparse.Namespace) -> Path | None:
-    """The config named on the command line (which must exist), else ./harness.toml if present."""
-    return Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-
-
 def _run_file(path: Path) -> Path:
     return path / "run.json" if path.is_dir() else path
 
@@ -318,14 +310,14 @@ def _run_file(path: Path) -> Path:
 def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path) -> tuple[GateConfig, str]:
     """(GateConfig, where it came from) by GATE_SETTINGS_RULE: a run is judged by the settings it was made
     with, never by whatever harness.toml the current folder holds, unless --config says so."""
-    from harness.gate import load_gate_config, recorded_gate_config
+    from harness.gate import recorded_gate_config
 
     if not args.config:
         recorded = recorded_gate_config(run, run_file)
         if recorded is not None:
             return recorded, f"as recorded by the run ({run_file})"
-    path = _gate_config_path(args)
-    return load_gate_config(path), str(path) if path else "the defaults (no --config, none recorded, no ./harness.toml)"
+    path = _config_path(args)
+    return load_config(path).gate, str(path) if path else "the defaults (no --config, none recorded, no ./harness.toml)"
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

@@ -1,4 +1,9 @@
-"""Run configuration from `harness.toml`, with defaults for every value so a run needs no config file."""
+"""Run configuration from `harness.toml`, with defaults for every value so a run needs no config file.
+
+One reader (`load_config`) reads every section, `[gate]` included, with one error path: a bad value is an
+InputError naming the file and the `section.key`. Each default is stated once, here (the input size limit
+is harness.ingest's, whose readers apply it).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,33 @@ from typing import Any
 
 from harness.document import InputError
 from harness.files import read_regular_file
+from harness.ingest import MAX_FILE_MB
 
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few dozen lines; anything bigger is not one
+DEFAULT_BASELINE = Path("reports/baseline/baseline.json")  # where `harness baseline` records, unless configured
+DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
+
+
+@dataclass
+class GateConfig:
+    """The `[gate]` settings: thresholds (global, per story, per system), the tolerance against a baseline,
+    and how that comparison is made (harness.gate)."""
+
+    thresholds: dict[str, float] = field(default_factory=dict)  # "min_faithfulness" -> 0.3
+    stories: dict[str, dict[str, float]] = field(default_factory=dict)  # story -> thresholds
+    systems: dict[str, dict[str, float]] = field(default_factory=dict)  # system -> thresholds
+    tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
+    baseline: str | None = None  # none: thresholds only
+    fail_on_missing: bool = True
+    bootstrap_samples: int = 2000
+    seed: int = 0
+
+    def thresholds_for(self, story: str | None, system: str | None) -> dict[str, float]:
+        """Global thresholds, then the story's, then the system's: the most specific wins."""
+        merged = dict(self.thresholds)
+        merged.update(self.stories.get(story or "", {}))
+        merged.update(self.systems.get(system or "", {}))
+        return merged
 
 
 @dataclass
@@ -28,11 +58,15 @@ class Config:
     judge_options: dict[str, Any] = field(default_factory=dict)
     coverage_threshold: float = 0.55
     summary_sharpness: float = 10.0
-    max_file_mb: float = 2.0
+    max_file_mb: float = MAX_FILE_MB
     source: str = "(defaults)"
+    gate: GateConfig = field(default_factory=GateConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings run.json records as `config`; the gate's are recorded with its result (`gate`)."""
+        settings = asdict(self)
+        del settings["gate"]
+        return settings
 
 
 @dataclass(frozen=True)
@@ -123,35 +157,21 @@ RANGES = {
 
 def load_config(path: Path | None) -> Config:
     """Read a TOML config; unknown sections or keys are errors, so a typo never passes silently, and every
-    value is checked against its type and range here, so a bad one never reaches a model as a traceback.
-    Relative paths are resolved against the config file's folder."""
+    value is checked against its type and range here, so a bad one never reaches a model (or makes the gate
+    pass) as a traceback. Relative paths are resolved against the config file's folder. No path means the
+    defaults; a named file must exist."""
     config = Config()
     if path is None:
         return config
     for section, values in read_toml(path).items():
         if section == "gate":
-            continue  # read by the gate
-        if section not in SECTIONS:
+            config.gate = gate_config(values, path, "gate")
+        elif section not in SECTIONS:
             raise InputError(
-                path, f"unknown section (expected one of {', '.join(sorted(SECTIONS))}, gate)", f"[{section}]"
+                path, f"unknown section (expected one of {', '.join(sorted([*SECTIONS, 'gate']))})", f"[{section}]"
             )
-        if not isinstance(values, dict):
-            raise InputError(path, f"expected a table [{section}], got {shown(values)}", section)
-        for key, value in values.items():
-            where = f"{section}.{key}"
-            if key not in SECTIONS[section]:
-                raise InputError(path, f"unknown key (expected one of {', '.join(SECTIONS[section])})", where)
-            name = SECTIONS[section][key]
-            if name in RANGES:
-                value = check_number(value, RANGES[name], path, where)
-            elif name == "judge_options":
-                if not isinstance(value, dict):
-                    raise InputError(
-                        path, f'expected a table of judge options, e.g. {{ chunks = "all" }}, got {shown(value)}', where
-                    )
-            else:
-                value = check_text(value, path, where)
-            setattr(config, name, value)
+        else:
+            _read_section(config, section, values, path)
     base = path.parent
     for name in ("gold", "candidates", "reports", "cache"):
         value = Path(getattr(config, name))
@@ -160,3 +180,112 @@ def load_config(path: Path | None) -> Config:
         config.consistency_model = str(base / config.consistency_model)
     config.source = str(path)
     return config
+
+
+def _read_section(config: Config, section: str, values: Any, path: Path) -> None:
+    """One of SECTIONS into `config`, each value checked for its type and range."""
+    if not isinstance(values, dict):
+        raise InputError(path, f"expected a table [{section}], got {shown(values)}", section)
+    for key, value in values.items():
+        where = f"{section}.{key}"
+        if key not in SECTIONS[section]:
+            raise InputError(path, f"unknown key (expected one of {', '.join(SECTIONS[section])})", where)
+        name = SECTIONS[section][key]
+        if name in RANGES:
+            value = check_number(value, RANGES[name], path, where)
+        elif name == "judge_options":
+            if not isinstance(value, dict):
+                raise InputError(
+                    path, f'expected a table of judge options, e.g. {{ chunks = "all" }}, got {shown(value)}', where
+                )
+        else:
+            value = check_text(value, path, where)
+        setattr(config, name, value)
+
+
+# ---- [gate] -------------------------------------------------------------------------------------------
+
+# [gate] settings and the values they may take (thresholds are any finite number).
+GATE_RANGES = {
+    "bootstrap_samples": Range(100, 100_000, integer=True),  # fewer gives no interval; the resampling holds samples x n
+    "seed": Range(0, integer=True),  # numpy refuses negative seeds
+}
+GATE_KEYS = ("thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", *GATE_RANGES)
+THRESHOLD = Range()
+TOLERANCE = Range(0)
+
+
+def _gated() -> frozenset[str]:
+    """The metrics a threshold or tolerance may name. Imported on use, not at the top: harness.metrics
+    imports the judges, whose embedding cache imports this module."""
+    from harness.metrics import GATED
+
+    return GATED
+
+
+def _table(value: Any, path: Path, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(path, f"expected a table, got {shown(value)}", where)
+    return value
+
+
+def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
+    """`min_<metric>` and `max_<metric>` bounds, each of a metric the gate knows (harness.metrics)."""
+    thresholds = {}
+    for key, value in _table(table, path, where).items():
+        bound, _, metric = key.partition("_")
+        if bound not in ("min", "max") or metric not in _gated():
+            raise InputError(
+                path,
+                f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
+                + ", ".join(sorted(_gated())),
+                f"{where}.{key}",
+            )
+        thresholds[key] = check_number(value, THRESHOLD, path, f"{where}.{key}")
+    return thresholds
+
+
+def _check_tolerance(where: str, table: Any, path: Path) -> dict[str, float]:
+    """The defaults, with the metrics the table names replaced."""
+    tolerance = dict(DEFAULT_TOLERANCE)
+    for metric, value in _table(table, path, where).items():
+        if metric not in _gated():
+            raise InputError(
+                path, f"unknown metric (expected one of {', '.join(sorted(_gated()))})", f"{where}.{metric}"
+            )
+        tolerance[metric] = check_number(value, TOLERANCE, path, f"{where}.{metric}")
+    return tolerance
+
+
+def gate_config(table: Any, path: Path, where: str) -> GateConfig:
+    """GateConfig from a `[gate]` table: a config file's, or the one a run recorded in its run.json
+    (`gate.settings`), checked alike. A relative baseline is resolved against `path`'s folder."""
+    table = _table(table, path, where)
+    for key in table:
+        if key not in GATE_KEYS:
+            raise InputError(path, f"unknown key (expected one of {', '.join(sorted(GATE_KEYS))})", f"{where}.{key}")
+    gate = GateConfig(
+        thresholds=_check_thresholds(f"{where}.thresholds", table.get("thresholds", {}), path),
+        stories={
+            s: _check_thresholds(f"{where}.story.{s}", t, path)
+            for s, t in _table(table.get("story", {}), path, f"{where}.story").items()
+        },
+        systems={
+            s: _check_thresholds(f"{where}.system.{s}", t, path)
+            for s, t in _table(table.get("system", {}), path, f"{where}.system").items()
+        },
+        tolerance=_check_tolerance(f"{where}.tolerance", table.get("tolerance", {}), path),
+    )
+    if "baseline" in table:
+        baseline = Path(check_text(table["baseline"], path, f"{where}.baseline"))
+        gate.baseline = str(baseline if baseline.is_absolute() else path.parent / baseline)
+    if "fail_on_missing" in table:
+        if not isinstance(table["fail_on_missing"], bool):  # "no" would otherwise read as true
+            raise InputError(
+                path, f"expected true or false, got {shown(table['fail_on_missing'])}", f"{where}.fail_on_missing"
+            )
+        gate.fail_on_missing = table["fail_on_missing"]
+    for key, allowed_range in GATE_RANGES.items():
+        if key in table:
+            setattr(gate, key, check_number(table[key], allowed_range, path, f"{where}.{key}"))
+    return gate

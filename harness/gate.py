@@ -17,9 +17,10 @@ check's message). A metric missing for any other reason (an error row, no scorab
 Console output is a summary of at most CONSOLE_LINES lines whatever the run size; the Markdown and JUnit
 files hold every check.
 
-Every input is checked where it is read: `[gate]` settings against their types and ranges, run and baseline
-files against the schemas below. A bad one is an InputError naming the file and the field (exit 2), never a
-traceback that would read as a gate failure.
+Every input is checked where it is read: `[gate]` settings by harness.config (with the rest of the config),
+run and baseline files against the schemas below. A bad one is an InputError naming the file and the field
+(exit 2), never a traceback that would read as a gate failure. Which metrics can be gated, and which way each
+is worse, is harness.metrics's registry.
 """
 
 from __future__ import annotations
@@ -36,133 +37,16 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from harness.config import Range, check_number, check_text, read_toml, shown
+from harness.config import GateConfig, gate_config
 from harness.document import InputError
 from harness.files import read_regular_file
+from harness.metrics import FAILING, GATED, NEEDS_KEY_FACTS, lower_is_better
 
-HIGHER_IS_BETTER = {
-    "faithfulness",
-    "consistency",
-    "mean_p_support",
-    "coverage",
-    "weighted_coverage",
-    "rouge1_max",
-    "rouge1_mean",
-    "rouge2_max",
-    "rouge2_mean",
-    "rougeLsum_max",
-    "rougeLsum_mean",
-    "semantic_similarity",
-    "supported",
-    "key_facts_covered",
-}
-LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
-KNOWN_METRICS = HIGHER_IS_BETTER | LOWER_IS_BETTER
-DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
 BASELINE_FORMAT = "harness-baseline/1"
-# Metrics a candidate cannot have when its story has no key facts (`key_facts` = 0 in its metrics).
-NEEDS_KEY_FACTS = ("coverage", "weighted_coverage", "key_facts_covered")
 CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check
 MARKDOWN_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB: failing claims stop short of it
 SHOWN = 5  # names a console line lists before "and N more"
 MAX_JSON_BYTES = 200_000_000  # a run.json with its texts is a few MB; a baseline far less
-
-# [gate] settings and the values they may take (thresholds are any finite number).
-GATE_RANGES = {
-    "bootstrap_samples": Range(100, 100_000, integer=True),  # fewer gives no interval; the resampling holds samples x n
-    "seed": Range(0, integer=True),  # numpy refuses negative seeds
-}
-THRESHOLD = Range()
-TOLERANCE = Range(0)
-
-
-@dataclass
-class GateConfig:
-    thresholds: dict[str, float] = field(default_factory=dict)  # "min_faithfulness" -> 0.3
-    stories: dict[str, dict[str, float]] = field(default_factory=dict)  # story -> thresholds
-    systems: dict[str, dict[str, float]] = field(default_factory=dict)  # system -> thresholds
-    tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
-    baseline: str | None = None
-    fail_on_missing: bool = True
-    bootstrap_samples: int = 2000
-    seed: int = 0
-
-    def thresholds_for(self, story: str | None, system: str | None) -> dict[str, float]:
-        """Global thresholds, then the story's, then the system's: the most specific wins."""
-        merged = dict(self.thresholds)
-        merged.update(self.stories.get(story or "", {}))
-        merged.update(self.systems.get(system or "", {}))
-        return merged
-
-
-def _table(value: Any, path: Path, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InputError(path, f"expected a table, got {shown(value)}", where)
-    return value
-
-
-def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
-    thresholds = {}
-    for key, value in _table(table, path, where).items():
-        bound, _, metric = key.partition("_")
-        if bound not in ("min", "max") or metric not in KNOWN_METRICS:
-            raise InputError(
-                path,
-                f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
-                + ", ".join(sorted(KNOWN_METRICS)),
-                f"{where}.{key}",
-            )
-        thresholds[key] = check_number(value, THRESHOLD, path, f"{where}.{key}")
-    return thresholds
-
-
-def load_gate_config(path: Path | None) -> GateConfig:
-    """The `[gate]` section of a config; every key is checked for its type and range here, so a typo or a
-    nan never makes the gate pass (or crash) later. No path means the defaults; a named file must exist."""
-    if path is None:
-        return GateConfig()
-    return gate_config_from_table(read_toml(path).get("gate", {}), path, "gate")
-
-
-def gate_config_from_table(table: Any, path: Path, where: str) -> GateConfig:
-    """GateConfig from a `[gate]` table: a config file's, or the one a run recorded in its run.json
-    (`gate_settings`), checked alike. A relative baseline is resolved against `path`'s folder."""
-    gate = GateConfig()
-    table = _table(table, path, where)
-    allowed = {"thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing"} | set(GATE_RANGES)
-    for key in table:
-        if key not in allowed:
-            raise InputError(path, f"unknown key (expected one of {', '.join(sorted(allowed))})", f"{where}.{key}")
-    gate.thresholds = _check_thresholds(f"{where}.thresholds", table.get("thresholds", {}), path)
-    gate.stories = {
-        s: _check_thresholds(f"{where}.story.{s}", t, path)
-        for s, t in _table(table.get("story", {}), path, f"{where}.story").items()
-    }
-    gate.systems = {
-        s: _check_thresholds(f"{where}.system.{s}", t, path)
-        for s, t in _table(table.get("system", {}), path, f"{where}.system").items()
-    }
-    for metric, value in _table(table.get("tolerance", {}), path, f"{where}.tolerance").items():
-        if metric not in KNOWN_METRICS:
-            raise InputError(
-                path,
-                f"unknown metric (expected one of {', '.join(sorted(KNOWN_METRICS))})",
-                f"{where}.tolerance.{metric}",
-            )
-        gate.tolerance[metric] = check_number(value, TOLERANCE, path, f"{where}.tolerance.{metric}")
-    if "baseline" in table:
-        baseline = Path(check_text(table["baseline"], path, f"{where}.baseline"))
-        gate.baseline = str(baseline if baseline.is_absolute() else path.parent / baseline)
-    if "fail_on_missing" in table:
-        if not isinstance(table["fail_on_missing"], bool):  # "no" would otherwise read as true
-            raise InputError(
-                path, f"expected true or false, got {shown(table['fail_on_missing'])}", f"{where}.fail_on_missing"
-            )
-        gate.fail_on_missing = table["fail_on_missing"]
-    for key, allowed_range in GATE_RANGES.items():
-        if key in table:
-            setattr(gate, key, check_number(table[key], allowed_range, path, f"{where}.{key}"))
-    return gate
 
 
 def gate_settings(gate: GateConfig) -> dict[str, Any]:
@@ -188,7 +72,7 @@ def recorded_gate_config(run: dict[str, Any], path: Path) -> GateConfig | None:
     run written without them (a baseline file, or a run from before they were recorded)."""
     section = run.get("gate")
     settings = section.get("settings") if isinstance(section, dict) else None
-    return None if settings is None else gate_config_from_table(settings, path, "gate.settings")
+    return None if settings is None else gate_config(settings, path, "gate.settings")
 
 
 # ---- runs and baselines -------------------------------------------------------------------------------
@@ -249,7 +133,7 @@ _RECORD = {
     "system": _TEXT,
     "status": {"enum": ["ok", "error"]},
     "error": {"type": ["string", "null"]},
-    "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(KNOWN_METRICS | {"key_facts"})}},
+    "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(GATED | {"key_facts"})}},
 }
 _CLAIM = {"id": _TEXT, "text": _TEXT, "verdict": _TEXT, "p_support": _METRIC, "failed_checks": _TEXTS}
 
@@ -435,7 +319,7 @@ class GateReport:
 
 def _worse_by(metric: str, current: float, baseline: float) -> float:
     """How much worse the current value is (positive = worse), in the metric's own units."""
-    return (baseline - current) if metric not in LOWER_IS_BETTER else (current - baseline)
+    return (current - baseline) if lower_is_better(metric) else (baseline - current)
 
 
 def _threshold_failures(
@@ -464,8 +348,8 @@ def _threshold_message(failures: list[str], skipped: list[str], why: str) -> str
 def failing_claims(record: dict[str, Any], limit: int = 10) -> list[str]:
     """Readable lines for the contradicted and unsupported claims of a candidate, with evidence and checks."""
     lines = []
-    failing = [c for c in record.get("claims", []) if c["verdict"] in ("contradicted", "unsupported")]
-    for claim in sorted(failing, key=lambda c: (c["verdict"] != "contradicted", c["p_support"] or 0.0)):
+    failing = [c for c in record.get("claims", []) if c["verdict"] in FAILING]
+    for claim in sorted(failing, key=lambda c: (FAILING.index(c["verdict"]), c["p_support"] or 0.0)):
         checks = "; ".join(claim.get("failed_checks") or []) or "no fact check failed; weak evidence"
         evidence = claim.get("evidence") or ""
         lines.append(
@@ -521,7 +405,7 @@ def evaluate_gate(
     for system, members in sorted(systems.items()):
         means = {
             m: float(np.mean([r["metrics"][m] for r in members if r["metrics"].get(m) is not None]))
-            for m in KNOWN_METRICS
+            for m in GATED
             if any(r["metrics"].get(m) is not None for r in members)
         }
         na = NEEDS_KEY_FACTS if all(not_applicable(r["metrics"]) for r in members) else ()
@@ -584,7 +468,7 @@ def evaluate_gate(
 def _newly_failing(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
     """The failing claims whose text did not already fail in the baseline (the likely cause of a
     regression); all failing claims when none is new (e.g. a claim got worse evidence)."""
-    failing_before = {c["text"] for c in baseline.get("claims", []) if c["verdict"] in ("contradicted", "unsupported")}
+    failing_before = {c["text"] for c in baseline.get("claims", []) if c["verdict"] in FAILING}
     new = failing_claims({"claims": [c for c in current.get("claims", []) if c["text"] not in failing_before]})
     return new or failing_claims(current)
 
@@ -784,7 +668,7 @@ def junit_xml(report: GateReport) -> str:
 
 def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[dict[str, dict], dict[str, dict]]:
     """Change of each gated metric against the baseline: per matched candidate, and per system (mean)."""
-    metrics = sorted(HIGHER_IS_BETTER | LOWER_IS_BETTER)
+    metrics = sorted(GATED)
     base = {(r["story"], r["id"]): r for r in candidate_records(baseline) if r["status"] == "ok"}
     per_candidate: dict[str, dict[str, float]] = {}
     per_system: dict[str, dict[str, list[float]]] = {}

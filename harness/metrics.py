@@ -8,25 +8,116 @@
 - semantic similarity: cosine between the centroids of candidate claims and reference sentences;
 - extractive fragment coverage, density and compression (Grusky et al., 2018);
 - length in words, sentences and claims.
+
+`METRICS` is the one list of what a candidate is scored on: each metric's name, label, direction and
+format. The gate (which metrics it can hold to a threshold, which way is worse), the reports (column order,
+labels, per-system sums or means) and the pipeline read it, so a new metric is added here and computed by
+the pipeline, nowhere else.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import mean
 from typing import Any
 
 import numpy as np
-from rouge_score import rouge_scorer, tokenizers
 
 from harness.claims import Claim
 from harness.document import KeyFact
-from harness.judge import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED, Judgement
+from harness.judge import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS, Judgement
 from harness.text import lexical_support, split_sentences, words
 
+# ---- the registry -------------------------------------------------------------------------------------
+
+HIGHER, LOWER = "higher", "lower"  # which way a metric is better
+SHARE, SCORE, COUNT = "share", "score", "count"  # a fraction in [0, 1], another real number, a whole number
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
+ROUGE_LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeLsum": "ROUGE-Lsum"}
+ROUGE_AGGREGATES = ("max", "mean")  # over a story's references: the best match, and the average
+FAILING = (CONTRADICTED, UNSUPPORTED)  # the verdicts that count against a summary (artefacts are not scored)
+
+
+def formatted(value: Any, digits: int = 3) -> str:
+    """A metric value as the reports show it: a dash for none, a whole number as it is, a fraction to
+    `digits` decimals (a system's mean of a count is a fraction too)."""
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What the harness knows about one metric besides its value."""
+
+    label: str  # how the reports name it (report.html's column heading)
+    better: str | None  # HIGHER or LOWER; None: a description (length, compression), never gated
+    kind: str  # SHARE, SCORE or COUNT: what a value is, and so how it is shown
+    total: bool = False  # per system the sum over its candidates (claim counts); otherwise the mean
+    needs_key_facts: bool = False  # not applicable to a story without key facts (there is nothing to cover)
+    digits: int = 3  # decimals a fractional value is shown with
+
+    def format(self, value: Any) -> str:
+        return formatted(value, self.digits)
+
+
+def rouge_name(rouge_type: str, aggregate: str) -> str:
+    """The metric name of a ROUGE type aggregated over references: `rouge1_max`, `rougeLsum_mean`."""
+    return f"{rouge_type}_{aggregate}"
+
+
+def _rouge_label(rouge_type: str, aggregate: str) -> str:
+    label = ROUGE_LABELS[rouge_type]
+    return label if aggregate == "max" else f"{label} (mean over references)"
+
+
+def _verdict_count(verdict: str) -> Metric:
+    better = HIGHER if verdict == SUPPORTED else LOWER
+    return Metric("artefacts" if verdict == ARTEFACT else verdict, better, COUNT, total=True)
+
+
+# Every metric of a candidate, in the order of the candidates.csv columns (the order the pipeline makes them).
+METRICS: dict[str, Metric] = {
+    "claims": Metric("claims", None, COUNT, total=True),
+    "scored_claims": Metric("scored claims", None, COUNT, total=True),
+    **{verdict: _verdict_count(verdict) for verdict in VERDICTS},
+    "faithfulness": Metric("faithfulness", HIGHER, SHARE),
+    "mean_p_support": Metric("mean p(support)", HIGHER, SHARE),
+    "consistency": Metric("consistency", HIGHER, SHARE),
+    "key_facts": Metric("key facts", None, COUNT),
+    "key_facts_covered": Metric("key facts covered", HIGHER, COUNT, needs_key_facts=True),
+    "coverage": Metric("coverage", HIGHER, SHARE, needs_key_facts=True),
+    "weighted_coverage": Metric("key-fact coverage", HIGHER, SHARE, needs_key_facts=True),
+    **{rouge_name(t, a): Metric(_rouge_label(t, a), HIGHER, SHARE) for t in ROUGE_TYPES for a in ROUGE_AGGREGATES},
+    "semantic_similarity": Metric("similarity", HIGHER, SCORE),
+    "fragment_coverage": Metric("fragment coverage", None, SHARE),
+    "fragment_density": Metric("density", None, SCORE),
+    "compression": Metric("compression", None, SCORE),
+    "words": Metric("words", None, COUNT),
+    "sentences": Metric("sentences", None, COUNT),
+}
+GATED = frozenset(name for name, metric in METRICS.items() if metric.better)  # what thresholds may bound
+# The shares before the count, as every warning has named them.
+NEEDS_KEY_FACTS = tuple(
+    sorted((n for n, m in METRICS.items() if m.needs_key_facts), key=lambda n: METRICS[n].kind == COUNT)
+)
+
+
+def lower_is_better(name: str) -> bool:
+    return METRICS[name].better == LOWER
+
+
+def in_registry_order(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the registry's metrics first, in its order (the CSV column order), then any other key
+    as it came (a result cached by an older version)."""
+    rank = {name: i for i, name in enumerate(METRICS)}
+    return dict(sorted(values.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+# ---- the metrics --------------------------------------------------------------------------------------
 
 
 class CachingTokenizer:
@@ -34,6 +125,8 @@ class CachingTokenizer:
     per run rather than once per candidate. The scores are unchanged."""
 
     def __init__(self):
+        from rouge_score import tokenizers
+
         self._inner = tokenizers.DefaultTokenizer(use_stemmer=True)
         self._memo = lru_cache(maxsize=65536)(lambda text: tuple(self._inner.tokenize(text)))
 
@@ -41,7 +134,13 @@ class CachingTokenizer:
         return list(self._memo(text))
 
 
-_SCORER = rouge_scorer.RougeScorer(list(ROUGE_TYPES), tokenizer=CachingTokenizer())
+@lru_cache(maxsize=1)
+def _scorer():
+    """Built on first use: rouge-score imports nltk (over a second), which reading a config or gating a
+    run, both of which read the registry above, never needs."""
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), tokenizer=CachingTokenizer())
 
 
 def claim_metrics(judgements: list[Judgement]) -> dict[str, Any]:
@@ -50,10 +149,7 @@ def claim_metrics(judgements: list[Judgement]) -> dict[str, Any]:
     return {
         "claims": len(judgements),
         "scored_claims": len(scored),
-        "supported": verdicts.count(SUPPORTED),
-        "contradicted": verdicts.count(CONTRADICTED),
-        "unsupported": verdicts.count(UNSUPPORTED),
-        "artefact": verdicts.count(ARTEFACT),
+        **{verdict: verdicts.count(verdict) for verdict in VERDICTS},
         "faithfulness": verdicts.count(SUPPORTED) / len(scored) if scored else None,
         "mean_p_support": mean(j.p_support for j in scored) if scored else None,
     }
@@ -63,8 +159,19 @@ def rouge(candidate: str, reference: str) -> dict[str, float]:
     """F1 of ROUGE-1, ROUGE-2 and ROUGE-Lsum; Lsum needs one sentence per line."""
     cand = "\n".join(split_sentences(candidate))
     ref = "\n".join(split_sentences(reference))
-    scores = _SCORER.score(ref, cand)
+    scores = _scorer().score(ref, cand)
     return {name: scores[name].fmeasure for name in ROUGE_TYPES}
+
+
+def rouge_metrics(by_reference: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Each ROUGE type's best and mean F1 over a story's references, under the registry's names."""
+    scores = list(by_reference)
+    result = {}
+    for rouge_type in ROUGE_TYPES:
+        per_ref = [s[rouge_type] for s in scores]
+        result[rouge_name(rouge_type, "max")] = max(per_ref)
+        result[rouge_name(rouge_type, "mean")] = sum(per_ref) / len(per_ref)
+    return result
 
 
 def fragments(article: list[str], summary: list[str]) -> list[list[str]]:
@@ -184,8 +291,7 @@ def length_metrics(summary: str, claims: list[Claim]) -> dict[str, int]:
 
 
 def aggregate_systems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per system: means of every numeric metric over its candidates, sums of claim counts."""
-    counts = {"claims", "scored_claims", "supported", "contradicted", "unsupported", "artefact"}
+    """Per system: means of every numeric metric over its candidates, sums of claim counts (`total`)."""
     systems: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         if row.get("status") == "ok":
@@ -196,6 +302,6 @@ def aggregate_systems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for key, value in members[0].items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 values = [m[key] for m in members if isinstance(m.get(key), (int, float))]
-                agg[key] = sum(values) if key in counts else (mean(values) if values else None)
+                agg[key] = sum(values) if key in METRICS and METRICS[key].total else (mean(values) if values else None)
         result.append(agg)
     return result

@@ -54,11 +54,11 @@ class HarnessConfigFile(pytest.File):
         fails the `baseline` test with a message naming the file (never an internal error, never one
         failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
-            from harness.gate import evaluate_gate, load_baseline, load_gate_config
+            from harness.gate import evaluate_gate, load_baseline
             from harness.pipeline import run
             from harness.report import write_reports
 
-            gate = load_gate_config(self.path)
+            gate = self.config_obj.gate
             folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
             current = json.loads((folder / "run.json").read_text("utf-8"))
             try:

@@ -15,43 +15,42 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from harness.judge import ARTEFACT, CONTRADICTED, UNSUPPORTED, VERDICTS
+from harness.metrics import FAILING, METRICS, formatted
 from harness.text import STOPWORDS, fold, stem
 
-VERDICT_ORDER = ("supported", "contradicted", "unsupported", "artefact")
-CHART_METRICS = [
-    ("faithfulness", "Faithfulness"),
-    ("consistency", "Consistency"),
-    ("weighted_coverage", "Key-fact coverage"),
-    ("rouge1_max", "ROUGE-1"),
-    ("rougeLsum_max", "ROUGE-Lsum"),
-    ("semantic_similarity", "Similarity"),
-]
-TABLE_METRICS = [
-    ("faithfulness", "faithfulness"),
-    ("consistency", "consistency"),
-    ("supported", "supported"),
-    ("contradicted", "contradicted"),
-    ("unsupported", "unsupported"),
-    ("artefact", "artefacts"),
-    ("weighted_coverage", "key-fact coverage"),
-    ("rouge1_max", "ROUGE-1"),
-    ("rouge2_max", "ROUGE-2"),
-    ("rougeLsum_max", "ROUGE-Lsum"),
-    ("semantic_similarity", "similarity"),
-    ("fragment_density", "density"),
-    ("compression", "compression"),
-    ("words", "words"),
-]
+# Which registry metrics the page shows, in its order; their labels and formats are the registry's.
+CHART_METRICS = (
+    "faithfulness",
+    "consistency",
+    "weighted_coverage",
+    "rouge1_max",
+    "rougeLsum_max",
+    "semantic_similarity",
+)
+TABLE_METRICS = (
+    "faithfulness",
+    "consistency",
+    *VERDICTS,
+    "weighted_coverage",
+    "rouge1_max",
+    "rouge2_max",
+    "rougeLsum_max",
+    "semantic_similarity",
+    "fragment_density",
+    "compression",
+    "words",
+)
 TOKEN = re.compile(r"[\w’'.,-]+|[^\w]+", re.U)
 
 
 FEW_CANDIDATES = 40  # up to this many candidates the contents and coverage open expanded; beyond, collapsed
 VERDICT_FILTERS = [
-    ("failing", "a contradicted or unsupported claim"),
-    ("contradicted", "a contradicted claim"),
-    ("unsupported", "an unsupported claim"),
-    ("artefact", "an artefact"),
-    ("clean", "no contradicted or unsupported claim"),
+    ("failing", f"a {CONTRADICTED} or {UNSUPPORTED} claim"),
+    (CONTRADICTED, f"a {CONTRADICTED} claim"),
+    (UNSUPPORTED, f"an {UNSUPPORTED} claim"),
+    (ARTEFACT, f"an {ARTEFACT}"),
+    ("clean", f"no {CONTRADICTED} or {UNSUPPORTED} claim"),
     ("error", "could not be read"),
 ]
 
@@ -157,7 +156,8 @@ def text_pieces(text: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]
 def bar_charts(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One small horizontal bar chart per metric in [0, 1], systems as bars."""
     charts = []
-    for key, label in CHART_METRICS:
+    for key in CHART_METRICS:
+        label = METRICS[key].label[0].upper() + METRICS[key].label[1:]  # a caption starts with a capital
         bars = [
             {"system": s["system"], "value": s.get(key), "width": round(300 * max(0.0, min(1.0, s.get(key) or 0.0)), 1)}
             for s in systems
@@ -170,9 +170,9 @@ def verdict_bars(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A stacked bar of claim verdicts per system, as segment geometry."""
     rows = []
     for s in systems:
-        total = sum(s.get(v) or 0 for v in VERDICT_ORDER) or 1
+        total = sum(s.get(v) or 0 for v in VERDICTS) or 1
         x, segments = 0.0, []
-        for verdict in VERDICT_ORDER:
+        for verdict in VERDICTS:
             count = s.get(verdict) or 0
             width = 400 * count / total
             segments.append({"verdict": verdict, "count": count, "x": round(x, 1), "width": round(width, 1)})
@@ -187,7 +187,7 @@ def verdict_tokens(cand: dict[str, Any]) -> str:
     if cand["status"] != "ok":
         return "error"
     present = {c["verdict"] for c in cand["claims"]}
-    failing = bool(present & {"contradicted", "unsupported"})
+    failing = bool(present & set(FAILING))
     return " ".join(sorted(present) + ["failing" if failing else "clean"])
 
 
@@ -264,7 +264,7 @@ def render_html(document: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = lambda v, d=3: "–" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
+    env.filters["num"] = formatted
     env.filters["signed"] = lambda v, d=3: "" if v is None else (f"{v:+.{d}f}" if isinstance(v, float) else f"{v:+d}")
     gate = document.get("gate") or {}
     ids = DomIds()
@@ -280,10 +280,11 @@ def render_html(document: dict[str, Any]) -> str:
         stories=stories,
         gate=gate,
         gate_view=gate_view(gate, doms),
-        table_metrics=TABLE_METRICS,
+        table_metrics=[(name, METRICS[name]) for name in TABLE_METRICS],
         charts=bar_charts(document["systems"]),
         verdict_rows=verdict_bars(document["systems"]),
-        verdicts=VERDICT_ORDER,
+        verdicts=VERDICTS,
+        artefact=ARTEFACT,
         expanded=count <= FEW_CANDIDATES,
         candidate_count=count,
         systems=systems,

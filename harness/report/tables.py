@@ -8,6 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from harness.metrics import METRICS, aggregate_systems, in_registry_order
+
 PACKAGES = [
     "harness",
     "torch",
@@ -107,19 +109,13 @@ def candidate_rows(run) -> list[dict[str, Any]]:
             "error": result.error,
             "warning": result.warning,
         }
-        row.update({k: _r(v) for k, v in result.metrics.items()})
+        row.update({k: _r(v) for k, v in in_registry_order(result.metrics).items()})  # the registry's column order
         rows.append(row)
     return rows
 
 
-# What metrics.aggregate_systems sums per system (claim counts); every other metric it averages.
-TOTALS = {"claims", "scored_claims", "supported", "contradicted", "unsupported", "artefact"}
-
-
 def _systems(run) -> list[dict[str, Any]]:
     """Per-system aggregates under the metric names (run.json `systems`, which report.html reads)."""
-    from harness.metrics import aggregate_systems
-
     return [{k: _r(v) for k, v in row.items()} for row in aggregate_systems(candidate_rows(run))]
 
 
@@ -127,10 +123,12 @@ def system_rows(run) -> list[dict[str, Any]]:
     """systems.csv: each aggregated column says what it is, `<metric>_total` (a sum over the system's
     candidates) or `<metric>_mean` (a mean over them), so counts are never read as means."""
     keep = {"system", "candidates"}
-    return [
-        {k if k in keep else f"{k}_{'total' if k in TOTALS else 'mean'}": v for k, v in row.items()}
-        for row in _systems(run)
-    ]
+    return [{k if k in keep else _system_column(k): v for k, v in row.items()} for row in _systems(run)]
+
+
+def _system_column(name: str) -> str:
+    """A metric's systems.csv column: `_total` when aggregate_systems sums it, else `_mean`."""
+    return f"{name}_{'total' if name in METRICS and METRICS[name].total else 'mean'}"
 
 
 SECRET = re.compile(r"(?i)secret|token|password|passwd|api_?key|credential")
@@ -198,7 +196,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
                     "text": doc.text if doc else "",
                     "metadata": doc.metadata if doc else {},
                     "ingest_log": doc.ingest_log() if doc else [],
-                    "metrics": {k: _r(v) for k, v in result.metrics.items()},
+                    "metrics": {k: _r(v) for k, v in in_registry_order(result.metrics).items()},
                     "rouge_by_reference": {
                         ref: {k: _r(v) for k, v in s.items()} for ref, s in result.rouge_by_reference.items()
                     },
