@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
-from harness.gate import BASELINE_FORMAT, baseline_document, gate_settings, load_gate_config
+from harness.config import load_config
+from harness.gate import BASELINE_FORMAT, baseline_document, gate_settings
 from harness.report import write_reports
 
 MAX_LINES = 30  # what the tests allow a console summary (the code aims at 25)
@@ -220,7 +221,7 @@ def test_gate_uses_the_baseline_the_run_recorded_not_the_current_folders(real_ru
     ours, other = synthetic_run(real_run, 3, 2), synthetic_run(real_run, 3, 2, prefix="other")
     ours_baseline = write_json(tmp_path / "ours.json", baseline_document(ours))
     write_json(tmp_path / "other.json", baseline_document(other))
-    ours["gate"] = {"settings": gate_settings(load_gate_config(None)) | {"baseline": str(ours_baseline)}}
+    ours["gate"] = {"settings": gate_settings(load_config(None).gate) | {"baseline": str(ours_baseline)}}
     run = write_json(tmp_path / "run.json", ours)
     folder = tmp_path / "elsewhere"
     folder.mkdir()

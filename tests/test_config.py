@@ -14,9 +14,9 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.config import RANGES, SECTIONS, Config, load_config
+from harness.config import GATE_KEYS, RANGES, SECTIONS, Config, GateConfig, load_config
 from harness.document import InputError
-from harness.gate import GATE_RANGES, KNOWN_METRICS, GateConfig, load_gate_config
+from harness.metrics import GATED
 
 
 @contextmanager
@@ -105,8 +105,6 @@ def test_a_fifo_or_folder_as_config_is_refused_without_hanging(tmp_path):
         with no_hang(), pytest.raises(InputError, match="not a regular file") as err:
             load_config(path)
         assert err.value.path == str(path)
-        with no_hang(), pytest.raises(InputError, match="not a regular file"):
-            load_gate_config(path)
 
 
 @pytest.mark.parametrize(
@@ -122,13 +120,11 @@ def test_a_fifo_or_folder_as_config_is_refused_without_hanging(tmp_path):
 def test_unreadable_config_files(tmp_path, content, problem):
     path = tmp_path / "harness.toml"
     path.write_bytes(content)
-    for load in (load_config, load_gate_config):
-        with pytest.raises(InputError, match=problem) as err:
-            load(path)
-        assert err.value.path == str(path)
-    for load in (load_config, load_gate_config):
-        with pytest.raises(InputError, match="file not found"):
-            load(tmp_path / "missing.toml")
+    with pytest.raises(InputError, match=problem) as err:
+        load_config(path)
+    assert err.value.path == str(path)
+    with pytest.raises(InputError, match="file not found"):
+        load_config(tmp_path / "missing.toml")
 
 
 # ---- property: any TOML table either loads or is an InputError ---------------------------------------------
@@ -153,12 +149,11 @@ def toml_value(value) -> str:
     return "{" + ", ".join(f"{toml_value(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
 
 
-GATE_KEYS = ["thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", *GATE_RANGES]
 KEYS = sorted(
     {k for table in SECTIONS.values() for k in table}
     | set(SECTIONS)
     | set(GATE_KEYS)
-    | set(KNOWN_METRICS)
+    | set(GATED)
     | {f"{b}_{m}" for b in ("min", "max") for m in ("faithfulness", "contradicted")}
     | {"junk", "min_", ""}
 )
@@ -214,10 +209,9 @@ def test_any_toml_config_loads_or_is_an_input_error(document):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "harness.toml"
         path.write_text(text, "utf-8")
-        for load in (load_config, load_gate_config):
-            try:
-                loaded = load(path)
-            except InputError as error:
-                assert error.path == str(path) and error.problem
-            else:
-                assert isinstance(loaded, (Config, GateConfig))
+        try:
+            loaded = load_config(path)
+        except InputError as error:
+            assert error.path == str(path) and error.problem
+        else:
+            assert isinstance(loaded, Config) and isinstance(loaded.gate, GateConfig)

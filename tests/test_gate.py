@@ -14,10 +14,10 @@ from test_config import no_hang
 
 import harness.gate
 from harness.cli import main
+from harness.config import load_config
 from harness.document import InputError
 from harness.gate import (
     BASELINE_FORMAT,
-    KNOWN_METRICS,
     GateConfig,
     GateReport,
     baseline_deltas,
@@ -27,10 +27,10 @@ from harness.gate import (
     evaluate_gate,
     gate_section,
     junit_xml,
-    load_gate_config,
     load_run_document,
     markdown,
 )
+from harness.metrics import GATED
 from harness.pipeline import run
 from harness.report import write_reports
 
@@ -151,15 +151,15 @@ def test_gate_config_errors_name_the_field(tmp_path):
     path = tmp_path / "harness.toml"
     path.write_text("[gate.thresholds]\nmin_faithfulnes = 0.5\n", "utf-8")
     with pytest.raises(InputError) as err:
-        load_gate_config(path)
+        load_config(path)
     assert err.value.field == "gate.thresholds.min_faithfulnes"
     path.write_text("[gate.system.x]\nmax_contradicted = 'two'\n", "utf-8")
     with pytest.raises(InputError, match="expected a finite number"):
-        load_gate_config(path)
+        load_config(path)
 
 
 def test_repository_config_and_committed_baseline():
-    config = load_gate_config(ROOT / "harness.toml")
+    config = load_config(ROOT / "harness.toml").gate
     assert config.thresholds["min_faithfulness"] == 0.30 and config.systems["digest"]["max_artefact"] == 4
     baseline = load_run_document(Path(config.baseline))
     assert baseline["format"] == BASELINE_FORMAT
@@ -183,7 +183,7 @@ def regressed_run(config, tmp_path_factory):
 
 
 def test_gate_fails_on_the_regressed_example_naming_its_claims(regressed_run):
-    gate_config = load_gate_config(ROOT / "harness.toml")
+    gate_config = load_config(ROOT / "harness.toml").gate
     baseline = load_run_document(Path(gate_config.baseline))
     report = evaluate_gate(load_run_document(regressed_run), baseline, gate_config, "baseline")
     regression = next(c for c in report.failures() if c.kind == "regression" and c.scope == "candidate")
@@ -198,7 +198,7 @@ def test_gate_fails_on_the_regressed_example_naming_its_claims(regressed_run):
 
 def test_gate_passes_on_the_baseline_candidates(run_result, tmp_path):
     folder = write_reports(run_result, tmp_path, "current")
-    gate_config = load_gate_config(ROOT / "harness.toml")
+    gate_config = load_config(ROOT / "harness.toml").gate
     report = evaluate_gate(load_run_document(folder), load_run_document(Path(gate_config.baseline)), gate_config, "b")
     assert report.passed, [c.message for c in report.failures()]
     assert report.matched == 3 and not report.new and not report.missing
@@ -416,14 +416,14 @@ def test_gate_settings_are_type_and_range_checked(tmp_path, text, field, problem
     path = tmp_path / "harness.toml"
     path.write_text(text, "utf-8")
     with pytest.raises(InputError) as err:
-        load_gate_config(path)
+        load_config(path)
     assert (err.value.path, err.value.field) == (str(path), field) and problem in err.value.problem, str(err.value)
 
 
 def test_gate_settings_keep_their_types(tmp_path):
     path = tmp_path / "harness.toml"
     path.write_text("[gate]\nfail_on_missing = false\nbootstrap_samples = 100\nseed = 7\n", "utf-8")
-    gate_config = load_gate_config(path)
+    gate_config = load_config(path).gate
     assert (gate_config.fail_on_missing, gate_config.bootstrap_samples, gate_config.seed) == (False, 100, 7)
 
 
@@ -494,7 +494,7 @@ json_value = st.recursive(
 )
 name = st.sampled_from(["a", "b", "c", ""])
 metric_value = st.none() | st.floats(0, 1) | st.integers(0, 4)
-metrics = st.dictionaries(st.sampled_from(sorted(KNOWN_METRICS)), metric_value, max_size=5)
+metrics = st.dictionaries(st.sampled_from(sorted(GATED)), metric_value, max_size=5)
 claim_fields = {
     "id": name,
     "text": st.sampled_from(["One.", "Two."]),
@@ -717,7 +717,7 @@ def test_gate_settings_round_trip_through_run_json(tmp_path):
         "[gate.thresholds]\nmin_faithfulness = 0.4\n[gate.system.x]\nmax_artefact = 2\n",
         "utf-8",
     )
-    original = load_gate_config(config)
+    original = load_config(config).gate
     settings = json.loads(json.dumps(gate_settings(original)))
     assert settings["baseline"] == str(tmp_path / "b/baseline.json")  # absolute, whatever folder reads it
     again = recorded_gate_config({"gate": {"settings": settings}}, tmp_path / "run.json")

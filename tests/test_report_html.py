@@ -30,9 +30,9 @@ CHROMIUM_ARGS = [
 def report_folder(run_result, tmp_path_factory):
     from conftest import ROOT
 
-    from harness.gate import load_gate_config
+    from harness.config import load_config
 
-    return write_reports(run_result, tmp_path_factory.mktemp("html"), "html", load_gate_config(ROOT / "harness.toml"))
+    return write_reports(run_result, tmp_path_factory.mktemp("html"), "html", load_config(ROOT / "harness.toml").gate)
 
 
 def test_self_contained_and_small(report_folder):

@@ -20,7 +20,8 @@ from typing import Any, Iterator
 import pytest
 from test_report_html import CHROMIUM, CHROMIUM_ARGS, _require_chromium, copy_candidate
 
-from harness.gate import gate_section, load_gate_config
+from harness.config import load_config
+from harness.gate import gate_section
 from harness.metrics import aggregate_systems
 from harness.report import write_reports
 from harness.report.html import render_html
@@ -56,7 +57,7 @@ def scale_document(example: dict[str, Any]) -> dict[str, Any]:
     from conftest import ROOT
 
     strict = replace(
-        load_gate_config(ROOT / "harness.toml"), thresholds={"min_faithfulness": 1.01}, stories={}, systems={}
+        load_config(ROOT / "harness.toml").gate, thresholds={"min_faithfulness": 1.01}, stories={}, systems={}
     )
     document["gate"] = gate_section(document, strict)
     return document

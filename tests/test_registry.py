@@ -1,0 +1,120 @@
+"""One metric registry (harness.metrics.METRICS) and one configuration (harness.config): every metric the
+pipeline produces is in the registry and nothing else is, every reader of metric names reads the registry,
+and each default is stated once."""
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+import harness.gate
+from harness import config as config_module
+from harness.config import DEFAULT_BASELINE, DEFAULT_TOLERANCE, Config, GateConfig, load_config
+from harness.ingest import MAX_FILE_MB
+from harness.judge import VERDICTS
+from harness.metrics import (
+    COUNT,
+    FAILING,
+    GATED,
+    HIGHER,
+    LOWER,
+    METRICS,
+    NEEDS_KEY_FACTS,
+    SCORE,
+    SHARE,
+    formatted,
+    in_registry_order,
+    rouge_metrics,
+)
+from harness.report.html import CHART_METRICS, TABLE_METRICS
+
+
+def test_the_registry_is_exactly_what_the_pipeline_produces(run_result):
+    for result in run_result.results:
+        if result.ok:
+            assert list(result.metrics) == list(METRICS), result.path  # same names, in the CSV column order
+
+
+def test_every_registry_entry_is_well_formed():
+    for name, metric in METRICS.items():
+        assert metric.label and metric.better in (HIGHER, LOWER, None) and metric.kind in (SHARE, SCORE, COUNT), name
+        assert not metric.total or metric.kind == COUNT, name  # only counts are summed per system
+    assert {v: METRICS[v].better for v in VERDICTS} == {
+        "supported": HIGHER,
+        "contradicted": LOWER,
+        "unsupported": LOWER,
+        "artefact": LOWER,
+    }
+    assert set(FAILING) <= set(VERDICTS)
+
+
+def test_gated_metrics_and_their_directions_are_the_ones_the_gate_always_had():
+    lower = {"contradicted", "unsupported", "artefact"}
+    higher = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "semantic_similarity"}
+    higher |= {f"{t}_{a}" for t in ("rouge1", "rouge2", "rougeLsum") for a in ("max", "mean")}
+    higher |= {"supported", "key_facts_covered"}
+    assert GATED == higher | lower
+    assert {n for n in GATED if METRICS[n].better == LOWER} == lower
+    assert NEEDS_KEY_FACTS == ("coverage", "weighted_coverage", "key_facts_covered")  # the warnings' wording
+
+
+def test_the_gate_holds_no_list_of_its_own():
+    for name in ("KNOWN_METRICS", "HIGHER_IS_BETTER", "LOWER_IS_BETTER", "load_gate_config", "DEFAULT_TOLERANCE"):
+        assert not hasattr(harness.gate, name), name
+    source = Path(harness.gate.__file__).read_text("utf-8")
+    for verdict in VERDICTS:
+        assert f'"{verdict}"' not in source, verdict  # verdict names come from harness.judge
+
+
+def test_the_report_shows_registry_metrics():
+    assert set(CHART_METRICS) <= set(METRICS) and set(TABLE_METRICS) <= set(METRICS)
+    assert all(METRICS[n].kind in (SHARE, SCORE) for n in CHART_METRICS)  # bars are drawn on [0, 1]
+
+
+def test_registry_order_puts_unknown_keys_last():
+    shuffled = {"words": 3, "later": 1, "claims": 2, "faithfulness": None}
+    assert list(in_registry_order(shuffled)) == ["claims", "faithfulness", "words", "later"]
+
+
+def test_rouge_metrics_are_named_by_the_registry():
+    per_reference = [{"rouge1": 0.5, "rouge2": 0.2, "rougeLsum": 0.4}, {"rouge1": 0.3, "rouge2": 0.4, "rougeLsum": 0.4}]
+    values = rouge_metrics(per_reference)
+    assert set(values) <= set(METRICS)
+    assert values["rouge1_max"] == 0.5 and values["rouge2_mean"] == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("value, shown", [(None, "–"), (3, "3"), (0.12345, "0.123"), (2.0, "2.000"), (-0.5, "-0.500")])
+def test_one_way_to_show_a_value(value, shown):
+    assert formatted(value) == shown
+    assert METRICS["faithfulness"].format(value) == shown
+
+
+# ---- one configuration --------------------------------------------------------------------------------
+
+
+def test_one_reader_holds_the_gate_settings():
+    config = load_config(ROOT / "harness.toml")
+    assert isinstance(config.gate, GateConfig)
+    assert config.gate.thresholds["min_faithfulness"] == 0.30
+    assert config.gate.baseline == str(ROOT / DEFAULT_BASELINE)
+    assert "gate" not in config.to_dict()  # run.json records the gate's settings with its result
+    assert Config().gate == GateConfig() and GateConfig().tolerance == DEFAULT_TOLERANCE
+    assert GateConfig().tolerance is not GateConfig().tolerance  # never a shared, mutable default
+
+
+def test_defaults_are_stated_once():
+    assert Config().max_file_mb == MAX_FILE_MB
+    source = Path(config_module.__file__).read_text("utf-8")
+    assert "2.0" not in source  # the size limit is harness.ingest's
+    for path in ("harness/cli.py", "harness/gate.py", "harness/pytest_plugin.py"):
+        text = (ROOT / path).read_text("utf-8")
+        assert "reports/baseline/baseline.json" not in text, path
+        assert not re.search(r'"faithfulness": 0\.05', text), path
+
+
+def test_one_baseline_loader():
+    for path in ("harness/cli.py", "harness/pytest_plugin.py", "harness/gate.py", "harness/report/__init__.py"):
+        text = (ROOT / path).read_text("utf-8")
+        assert text.count("def load_baseline") == (path == "harness/gate.py"), path
+        assert "os.path.exists(" not in text or path == "harness/gate.py", path
