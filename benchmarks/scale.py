@@ -105,12 +105,13 @@ def generate(root: Path, stories: int, per_story: int, seed: int = 0) -> None:
 
 
 def subset(root: Path, target: Path, stories: int) -> None:
+    """The first `stories` stories, copied: `harness run` refuses story files that link outside gold/."""
     for kind in ("gold", "candidates"):
         (target / kind).mkdir(parents=True, exist_ok=True)
         for folder in sorted((root / kind).iterdir())[:stories]:
-            link = target / kind / folder.name
-            if not link.exists():
-                link.symlink_to(folder.resolve(), target_is_directory=True)
+            copy = target / kind / folder.name
+            if not copy.exists():
+                shutil.copytree(folder, copy)
 
 
 WRAPPER = (

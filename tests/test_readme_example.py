@@ -15,4 +15,6 @@ def test_the_readme_python_example_runs(monkeypatch, config):
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the repository's own README
     assert namespace["metrics"]["faithfulness"] == 1.0
+    [score] = namespace["scores"]
+    assert score is not None and 0.5 < score <= 1.0
     namespace["test_summary_is_faithful"](Evaluator(config))
