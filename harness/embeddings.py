@@ -108,6 +108,9 @@ class EmbeddingCache(SqliteCache):
         )
 
 
+MEMORY_VECTORS = 100_000  # about 150 MB of 384-dimensional float32 vectors
+
+
 class Embedder:
     """Encodes texts to unit vectors, computing only those missing from the cache."""
 
@@ -120,6 +123,7 @@ class Embedder:
         self._dimension: int | None = None
         self.computed = 0
         self.cached_hits = 0
+        self._memory: dict[str, np.ndarray] = {}  # this process's vectors: no SQLite read for a text seen before
 
     @property
     def model(self):
@@ -149,7 +153,10 @@ class Embedder:
             return np.zeros((0, 384), dtype=np.float32)
         keys = [self.key(t) for t in texts]
         dimension = self.dimension if self.cache else None
-        found = self.cache.get_many(list(set(keys)), dimension) if self.cache else {}
+        found = {k: self._memory[k] for k in keys if k in self._memory}
+        unknown = list({k for k in keys if k not in found})
+        if unknown and self.cache:
+            found.update(self.cache.get_many(unknown, dimension))
         missing = sorted({t for t, k in zip(texts, keys) if k not in found})
         if missing:
             vectors = self.model.encode(
@@ -161,6 +168,7 @@ class Embedder:
             )
             if dimension is not None and vectors.shape[1] != dimension:  # the folder's settings misled us:
                 self._dimension = vectors.shape[1]  # trust the model and check again
+                self._memory.clear()
                 return self.encode(texts)
             new = {self.key(t): v.astype(np.float32) for t, v in zip(missing, vectors)}
             if self.cache:
@@ -168,4 +176,10 @@ class Embedder:
             found.update(new)
             self.computed += len(missing)
         self.cached_hits += len(texts) - len(missing)
+        self._remember(found)
         return np.vstack([found[k] for k in keys])
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        if len(self._memory) + len(vectors) > MEMORY_VECTORS:
+            self._memory.clear()  # bounded: a cleared memory only costs SQLite reads
+        self._memory.update(vectors)

@@ -14,11 +14,12 @@ from tqdm import tqdm
 
 from harness import metrics as m
 from harness.checks import CONFLICT, SourceFacts
+from harness.checks.names import prefetch_entities
 from harness.claims import Claim, split_claims
 from harness.config import Config
 from harness.document import HAND_WRITTEN, Document, InputError, Story
 from harness.embeddings import Embedder, resolve_model
-from harness.evidence import Evidence, EvidenceIndex
+from harness.evidence import Evidence, EvidenceIndex, reference_passages
 from harness.ingest import load_stories
 from harness.judge import CONTRADICTED, Judge, Judgement, make_judge, soft_minimum
 from harness.keyfacts import judged_coverage
@@ -70,6 +71,7 @@ class StoryEvaluator:
         self.judged_facts = [f for f in story.key_facts if f.kind != HAND_WRITTEN]
         self.fact_vectors = embedder.encode([f.text for f in self.hand_facts])
         self.reference_text = "\n".join(r.content_text for r in story.references)
+        self._claims: dict[str, list[Claim]] = {}  # split by `prefetch`, by candidate path
 
     def key_fact_matches(
         self, doc: Document, claims: list[Claim], claim_vectors, refuted: set[int]
@@ -90,8 +92,23 @@ class StoryEvaluator:
         found = {match.fact_id: match for match in hand + judged}
         return [found[f.fact_id] for f in self.story.key_facts]
 
+    def prefetch(self, docs: list[Document]) -> None:
+        """Split the claims of many candidates and embed and parse them in one call each: a model call on
+        hundreds of texts costs far less than one small call per candidate. `evaluate` reuses the claims."""
+        for doc in docs:
+            try:
+                self._claims[doc.path] = split_claims(doc, self.story.story_id)
+            except InputError:
+                continue  # evaluate reports it as that candidate's error
+        claims = [c for found in self._claims.values() for c in found]
+        scored = [c.match_text for c in claims if not c.is_artefact]
+        passages = [p.text for doc in docs for p in reference_passages([doc])] if self.judged_facts else []
+        self.embedder.encode(list(dict.fromkeys([c.text for c in claims] + scored + passages)))
+        prefetch_entities(scored + [f.text for f in self.judged_facts])
+
     def evaluate(self, doc: Document) -> CandidateResult:
-        claims = split_claims(doc, self.story.story_id)
+        claims = self._claims.pop(doc.path, None)
+        claims = split_claims(doc, self.story.story_id) if claims is None else claims
         scored = [c for c in claims if not c.is_artefact]
         found = iter(self.index.search(scored))
         evidence = [[] if c.is_artefact else next(found) for c in claims]  # artefacts are never scored
@@ -161,6 +178,19 @@ def _state(config: Config, use_cache: bool) -> dict:
     return _STATE
 
 
+def _prefetched_evaluator(
+    story: Story, embedder: Embedder, judge: Judge, config: Config, docs: list[Document]
+) -> StoryEvaluator | None:
+    """The story's evaluator with the claims of `docs` split, embedded and parsed in batches. None when that
+    fails: each candidate then builds and evaluates on its own and reports the error as its own."""
+    try:
+        evaluator = StoryEvaluator(story, embedder, judge, config)
+        evaluator.prefetch(docs)
+        return evaluator
+    except Exception:
+        return None
+
+
 def evaluate_story(
     story: Story, config: Config, use_cache: bool = True, progress=None
 ) -> tuple[list[CandidateResult], dict[str, int]]:
@@ -173,13 +203,14 @@ def evaluate_story(
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
     usage_before = dict(getattr(state["judge"], "usage", {}))
     results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
-    evaluator = None  # built on the first candidate that is not cached
     story_hash = story_key(story, config)
-    for doc in story.candidates:
+    keys = [candidate_key(story_hash, doc) for doc in story.candidates]
+    cached = [cache.get(key) if cache else None for key in keys]
+    todo = [doc for doc, result in zip(story.candidates, cached) if result is None]
+    evaluator = _prefetched_evaluator(story, embedder, state["judge"], config, todo) if todo else None
+    for doc, key, result in zip(story.candidates, keys, cached):
         if progress is not None:
             progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
-        key = candidate_key(story_hash, doc)
-        result = cache.get(key) if cache else None
         if result is None:
             try:
                 evaluator = evaluator or StoryEvaluator(story, embedder, state["judge"], config)
@@ -187,9 +218,7 @@ def evaluate_story(
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
                 result = CandidateResult(story.story_id, doc, doc.path, error=problem)
-            if (
-                cache and result.ok
-            ):  # outside the try: a cache that cannot be written is a warning, not the candidate's fault
+            if cache and result.ok:  # outside the try: a cache that cannot be written is a warning, not an error
                 cache.put(key, result)
         results.append(result)
         if progress is not None:

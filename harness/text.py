@@ -146,9 +146,18 @@ def _cjk_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
+SPLIT_MEMORY = 5_000  # windows: the same references and candidates are split for claims, evidence and ROUGE
+_SPLIT: dict[str, tuple[tuple[int, int], ...]] = {}
+
+
 def _window_spans(text: str) -> list[tuple[int, int]]:
-    """pysbd's sentences of `text` as (start, end) offsets into it, CJK sentence ends included."""
-    return [piece for s, e in _pysbd_spans(text) for piece in _cjk_split(text, s, e)]
+    """pysbd's sentences of `text` as (start, end) offsets into it, CJK sentence ends included; each
+    distinct window is segmented once per process (pysbd is the slowest step of splitting)."""
+    if text not in _SPLIT:
+        if len(_SPLIT) >= SPLIT_MEMORY:
+            _SPLIT.clear()
+        _SPLIT[text] = tuple(piece for s, e in _pysbd_spans(text) for piece in _cjk_split(text, s, e))
+    return list(_SPLIT[text])
 
 
 def _pysbd_spans(text: str) -> list[tuple[int, int]]:
