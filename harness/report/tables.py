@@ -94,21 +94,22 @@ def names(result, config) -> tuple[str, str, str]:
     return result.story, path.stem, path.stem
 
 
+def _outcome(result) -> dict[str, Any]:
+    """What candidates.csv and run.json both say of a candidate's file and how its evaluation went."""
+    return {
+        "path": result.path,
+        "format": result.document.format if result.document else "",
+        "status": "ok" if result.ok else "error",
+        "error": result.error,
+        "warning": result.warning,
+    }
+
+
 def candidate_rows(run) -> list[dict[str, Any]]:
     rows = []
     for result in run.results:
-        doc = result.document
         story, candidate, system = names(result, run.config)
-        row = {
-            "story": story,
-            "candidate": candidate,
-            "system": system,
-            "path": result.path,
-            "format": doc.format if doc else "",
-            "status": "ok" if result.ok else "error",
-            "error": result.error,
-            "warning": result.warning,
-        }
+        row = {"story": story, "candidate": candidate, "system": system, **_outcome(result)}
         row.update({k: _r(v) for k, v in in_registry_order(result.metrics).items()})  # the registry's column order
         rows.append(row)
     return rows
@@ -188,11 +189,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
                 {
                     "id": candidate,
                     "system": system,
-                    "path": result.path,
-                    "format": doc.format if doc else "",
-                    "status": "ok" if result.ok else "error",
-                    "error": result.error,
-                    "warning": result.warning,
+                    **_outcome(result),
                     "text": doc.text if doc else "",
                     "metadata": doc.metadata if doc else {},
                     "ingest_log": doc.ingest_log() if doc else [],
