@@ -134,13 +134,26 @@ class CachingTokenizer:
         return list(self._memo(text))
 
 
+NGRAM_TYPES = ("rouge1", "rouge2")  # from rouge-score; rougeLsum's LCS from harness.lcs (same numbers, faster)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> CachingTokenizer:
+    return CachingTokenizer()
+
+
 @lru_cache(maxsize=1)
 def _scorer():
     """Built on first use: rouge-score imports nltk (over a second), which reading a config or gating a
     run, both of which read the registry above, never needs."""
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), tokenizer=CachingTokenizer())
+    return rouge_scorer.RougeScorer(list(NGRAM_TYPES), tokenizer=_tokenizer())
+
+
+def _lines(text: str) -> list[list[str]]:
+    """rouge-score's ROUGE-Lsum sentences: the text's non-empty lines, tokenised."""
+    return [_tokenizer().tokenize(line) for line in text.split("\n") if line]
 
 
 def claim_metrics(judgements: list[Judgement]) -> dict[str, Any]:
@@ -157,10 +170,13 @@ def claim_metrics(judgements: list[Judgement]) -> dict[str, Any]:
 
 def rouge(candidate: str, reference: str) -> dict[str, float]:
     """F1 of ROUGE-1, ROUGE-2 and ROUGE-Lsum; Lsum needs one sentence per line."""
+    from harness.lcs import summary_level_lcs
+
     cand = "\n".join(split_sentences(candidate))
     ref = "\n".join(split_sentences(reference))
-    scores = _scorer().score(ref, cand)
-    return {name: scores[name].fmeasure for name in ROUGE_TYPES}
+    scores = {name: score.fmeasure for name, score in _scorer().score(ref, cand).items()}
+    scores["rougeLsum"] = summary_level_lcs(_lines(ref), _lines(cand)).fmeasure
+    return {name: scores[name] for name in ROUGE_TYPES}
 
 
 def rouge_metrics(by_reference: Iterable[dict[str, float]]) -> dict[str, float]:

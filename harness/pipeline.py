@@ -129,10 +129,7 @@ class StoryEvaluator:
             [j.p_support for j in judgements if j.p_support is not None], self.config.summary_sharpness
         )
         values.update(m.coverage_metrics(self.story.key_facts, matches))
-        for name in m.ROUGE_TYPES:
-            per_ref = [scores[name] for scores in rouge_by_ref.values()]
-            values[f"{name}_max"] = max(per_ref)
-            values[f"{name}_mean"] = sum(per_ref) / len(per_ref)
+        values.update(m.rouge_metrics(rouge_by_ref.values()))
         values["semantic_similarity"] = m.centroid_similarity(content_vectors, self.index.vectors)
         values.update(m.extractive_metrics(self.reference_text, summary))
         values.update(m.length_metrics(summary, claims))

@@ -24,3 +24,17 @@ def test_blocks_give_the_same_score(monkeypatch):
     assert lcs.summary_level_lcs(references, candidates) == whole
     assert whole == rouge_scorer._summary_level_lcs(references, candidates)
     assert 0 < whole.fmeasure < 1
+
+
+def test_rouge_metric_equals_rouge_score_on_the_example_story(story, candidate_docs):
+    from harness import metrics
+    from harness.text import split_sentences
+
+    scorer = rouge_scorer.RougeScorer(list(metrics.ROUGE_TYPES), tokenizer=metrics.CachingTokenizer())
+    for reference in story.references:
+        ref = "\n".join(split_sentences(reference.content_text))
+        for doc in candidate_docs.values():
+            expected = scorer.score(ref, "\n".join(split_sentences(doc.content_text)))
+            assert metrics.rouge(doc.content_text, reference.content_text) == {
+                name: expected[name].fmeasure for name in metrics.ROUGE_TYPES
+            }
