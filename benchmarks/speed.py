@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import publish, summedits  # benchmarks/common.py: a script's folder is on sys.path
 
-from harness.checks.names import nlp
+from harness.checks.names import forget_entities, nlp
 from harness.claims import split_claims
 from harness.config import Config
 from harness.embeddings import Embedder
@@ -28,8 +28,15 @@ from harness.ingest import load_stories
 from harness.judge import make_judge
 from harness.pipeline import StoryEvaluator
 from harness.scorer import ConsistencyScorer, text_document
+from harness.text import forget_splits
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def forget_process_memory() -> None:
+    """A cold repetition starts with nothing remembered: entities and sentence splits are kept per process."""
+    forget_entities()
+    forget_splits()
 
 
 def load_model(judge) -> None:
@@ -89,8 +96,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as warm_dir:
             for _ in range(args.repeats):
                 folder = tempfile.mkdtemp() if cache == "cold" else warm_dir
-                embedder = Embedder(cache_dir=Path(folder))
-                embedder._model = loaded.model
+                embedder = Embedder(cache_dir=Path(folder), loaded=loaded.model)
+                if cache == "cold":
+                    forget_process_memory()
                 judge = loaded_judge(args.judge, Path(folder))
                 if cache == "warm" and not rates:
                     story_pass(embedder, judge, full)  # fill the cache
@@ -107,7 +115,11 @@ def main() -> None:
                     scorer = ConsistencyScorer(
                         Config(judge=args.judge, cache=tempfile.mkdtemp() if cache == "cold" else warm_dir)
                     )
-                    scorer.embedder._model = loaded.model
+                    scorer.embedder = Embedder(
+                        scorer.config.embedding_model, Path(scorer.config.cache) / "embeddings", loaded=loaded.model
+                    )
+                    if cache == "cold":
+                        forget_process_memory()
                     load_model(scorer.judge)
                     if cache == "warm" and not rates:
                         summedits_pass(scorer, rows)

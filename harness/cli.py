@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
 
     config = _config(args)
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
     if args.run_id is not None:
         check_run_id(args.run_id)
@@ -407,7 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="reports folder (default reports/)")
     run.add_argument("--run-id", help="name of the run folder (default: a UTC timestamp)")
     run.add_argument("--no-cache", action="store_true", help="evaluate every candidate again (embeddings stay cached)")
-    run.add_argument("--workers", type=int, default=1, help="local processes to spread stories over (default 1)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="local processes to spread stories over (default: one per CPU core when there are several stories)",
+    )
     run.add_argument(
         "--backend",
         choices=["local", "ray"],

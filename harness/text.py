@@ -150,6 +150,11 @@ SPLIT_MEMORY = 5_000  # windows: the same references and candidates are split fo
 _SPLIT: dict[str, tuple[tuple[int, int], ...]] = {}
 
 
+def forget_splits() -> None:
+    """Empty this process's memory of segmented text (benchmarks time cold runs in one process)."""
+    _SPLIT.clear()
+
+
 def _window_spans(text: str) -> list[tuple[int, int]]:
     """pysbd's sentences of `text` as (start, end) offsets into it, CJK sentence ends included; each
     distinct window is segmented once per process (pysbd is the slowest step of splitting)."""
