@@ -100,12 +100,40 @@ def derive_key_facts(references: list[Document], limit: int = MAX_DERIVED) -> li
 
 
 def story_key_facts(
-    hand_written: list[KeyFact], summaries: list[Document], references: list[Document], limit: int = MAX_DERIVED
+    hand_written: list[KeyFact],
+    summaries: list[Document],
+    references: list[Document],
+    limit: int = MAX_DERIVED,
+    cache=None,
 ) -> list[KeyFact]:
     """Hand-written and reference-summary facts where a story has them (both, if it has both); derived
-    facts only for a story with neither."""
+    facts only for a story with neither, read from `cache` (a harness.cache.ResultCache) when it has them."""
     facts = hand_written + reference_facts(summaries)
-    return facts or derive_key_facts(references, limit)
+    if facts:
+        return facts
+    if cache is None:
+        return derive_key_facts(references, limit)
+    key = derived_facts_key(references, limit)
+    found = cache.get(key)
+    if found is None:
+        found = derive_key_facts(references, limit)
+        cache.put(key, found)
+    return found
+
+
+def derived_facts_key(references: list[Document], limit: int) -> str:
+    """What derived facts depend on: the code, the limit and each reference's text and blocks."""
+    import hashlib
+    import json
+
+    from harness.cache import code_fingerprint
+
+    payload = [
+        code_fingerprint(),
+        limit,
+        [(r.doc_id, r.text, [(b.kind, b.start, b.end) for b in r.blocks]) for r in references],
+    ]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
 def kinds(facts: list[KeyFact]) -> list[str]:

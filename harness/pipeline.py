@@ -17,7 +17,7 @@ from harness.checks import CONFLICT, SourceFacts
 from harness.checks.names import prefetch_entities
 from harness.claims import Claim, split_claims
 from harness.config import Config
-from harness.document import HAND_WRITTEN, Document, InputError, Story
+from harness.document import HAND_WRITTEN, Document, InputError, KeyFact, Story
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex, reference_passages
 from harness.ingest import load_stories
@@ -171,6 +171,7 @@ def _state(config: Config, use_cache: bool) -> dict:
             embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
             judge=make_judge(config.judge, config, **config.judge_options),
             results=ResultCache(Path(config.cache) / "results", CandidateResult) if use_cache else None,
+            facts=ResultCache(Path(config.cache) / "keyfacts", list[KeyFact]) if use_cache else None,
         )
     return _STATE
 
@@ -302,9 +303,9 @@ def run(
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    _state(config, use_cache)  # one judge for the run: a bad judge, model or endpoint fails before any work;
+    state = _state(config, use_cache)  # one judge for the run: a bad judge, model or endpoint fails before any work;
     # this also opens (and if damaged, sets aside) the cache files once, before workers share them
-    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
+    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb, state["facts"])
     timings["ingest_s"] = time.perf_counter() - started
     workers = default_workers(len(stories)) if workers is None else workers
     # story-level and folder-level errors become error rows too, so the reports show every problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from conftest import GOLD
 
 from harness import metrics as m
@@ -100,3 +101,21 @@ def test_key_facts_command_prints_reviewable_yaml(tmp_path, capsys):
     assert facts and all(set(f) == {"id", "fact", "weight"} for f in facts)
     assert main(["key-facts", "--gold", str(gold), "--story", "nope"]) == 2
     assert "no story folder named 'nope'" in capsys.readouterr().err
+
+
+def test_derived_facts_are_kept_in_the_cache_and_read_back(story, tmp_path, monkeypatch):
+    from harness import keyfacts
+    from harness.cache import ResultCache
+    from harness.document import KeyFact
+
+    cache = ResultCache(tmp_path / "keyfacts", list[KeyFact])
+    first = keyfacts.story_key_facts([], [], story.references, cache=cache)
+    assert first and all(f.kind == "derived" for f in first)
+
+    def refuse(*args):
+        raise AssertionError("derived again although the cache holds the facts")
+
+    monkeypatch.setattr(keyfacts, "derive_key_facts", refuse)
+    assert keyfacts.story_key_facts([], [], story.references, cache=cache) == first
+    with pytest.raises(AssertionError):  # other references are another key
+        keyfacts.story_key_facts([], [], story.references[:1], cache=cache)

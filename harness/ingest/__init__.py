@@ -104,10 +104,11 @@ def _named_file(
     return read_document(path, max_mb=max_mb)
 
 
-def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None = None) -> Story:
+def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None = None, facts_cache=None) -> Story:
     """References, reference summaries and key facts of one story; a missing or unreadable file fails the
     story. Every file must lie inside the gold folder `gold` (default: the story's own folder). Key facts
-    are the hand-written ones and those of the reference summaries, else derived (harness.keyfacts)."""
+    are the hand-written ones and those of the reference summaries, else derived (harness.keyfacts; kept in
+    `facts_cache` when one is given)."""
     spec = load_story_spec(story_dir)
     origin = story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir
     references = []
@@ -130,7 +131,13 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
     if duplicates:
         raise InputError(story_dir / STORY_FILE, f"duplicate key fact ids: {', '.join(duplicates)}", "key_facts")
     story_id = spec.get("id") or check_plain_name(story_dir.resolve().name, story_dir, "folder name")
-    return Story(story_id, spec["title"], spec.get("date"), references, story_key_facts(facts, summaries, references))
+    return Story(
+        story_id,
+        spec["title"],
+        spec.get("date"),
+        references,
+        story_key_facts(facts, summaries, references, cache=facts_cache),
+    )
 
 
 def find_story_dirs(gold: Path) -> list[Path]:
@@ -158,8 +165,11 @@ def read_candidate(path: Path, root: Path, max_mb: float) -> Document:
     return read_document(confined(path, root, path), max_mb=max_mb)
 
 
-def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> tuple[list[Story], list[InputError]]:
-    """Every story with its candidates. A bad story or candidate is an error, never the end of the run."""
+def load_stories(
+    gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB, facts_cache=None
+) -> tuple[list[Story], list[InputError]]:
+    """Every story with its candidates. A bad story or candidate is an error, never the end of the run.
+    `facts_cache`: a harness.cache.ResultCache for derived key facts (a run passes its own)."""
     stories: list[Story] = []
     errors: list[InputError] = []
     story_dirs = find_story_dirs(gold)
@@ -168,7 +178,7 @@ def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> t
         errors.append(InputError(candidates, "candidates folder does not exist"))
     for story_dir in story_dirs:
         try:
-            story = load_story(story_dir, max_mb, gold)
+            story = load_story(story_dir, max_mb, gold, facts_cache)
             if story.story_id in first_dir:
                 raise InputError(
                     story_dir / STORY_FILE,
