@@ -20,7 +20,8 @@ from pathlib import Path
 
 from common import publish, summedits  # benchmarks/common.py: a script's folder is on sys.path
 
-from harness.checks.names import forget_entities, nlp
+from harness.checks import forget_memory
+from harness.checks.names import nlp
 from harness.claims import split_claims
 from harness.config import Config
 from harness.embeddings import Embedder
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def forget_process_memory() -> None:
     """A cold repetition starts with nothing remembered: entities and sentence splits are kept per process."""
-    forget_entities()
+    forget_memory()
     forget_splits()
 
 

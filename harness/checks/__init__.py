@@ -67,6 +67,14 @@ DECISIVE = (
 )
 
 
+def forget_memory() -> None:
+    """Empty what the checks remember per process (entities, aligned words): benchmarks time cold runs."""
+    from harness.checks import align, names
+
+    names.forget_entities()
+    align.forget_tokens()
+
+
 def run_checks(claim: str, sources: SourceFacts, evidence: str | None = None) -> list[CheckResult]:
     """Every check on one claim; `evidence` is the best evidence passage (for the negation check)."""
     from harness.checks import dates, meaning, names, negation, numbers, quotes, roles

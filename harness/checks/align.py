@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from harness.text import STOPWORDS, fold, stem
 
@@ -41,12 +42,22 @@ class Word:
 
 
 def tokens(text: str) -> list[Word]:
+    """The words of a text with their folded and stemmed keys (remembered: source sentences recur)."""
+    return list(_tokens(text))
+
+
+def forget_tokens() -> None:
+    _tokens.cache_clear()
+
+
+@lru_cache(maxsize=100_000)
+def _tokens(text: str) -> tuple[Word, ...]:
     out = []
     for match in TOKEN.finditer(text):
         folded = fold(match.group())
         folded = folded[:-2] if folded.endswith(("'s", "’s")) else folded
         out.append(Word(match.group(), folded, stem(folded), match.start(), match.end()))
-    return out
+    return tuple(out)
 
 
 @dataclass
