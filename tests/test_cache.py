@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import json
 import pickle
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import harness.cache as cache_module
 from harness.cache import (
     NotCacheable,
     ResultCache,
@@ -22,6 +24,7 @@ from harness.cache import (
     story_key,
     to_plain,
 )
+from harness.claims import Claim
 from harness.config import Config
 from harness.crossencoder import PairCache
 from harness.embeddings import Embedder, EmbeddingCache, declared_dimension
@@ -98,7 +101,7 @@ def test_crafted_pickle_rows_are_never_executed(planted):
     stored = (
         sqlite3.connect(planted.cache / "results" / "results.sqlite3").execute("SELECT value FROM results").fetchall()
     )
-    assert len(stored) == 3 and all(isinstance(json.loads(v), dict) for (v,) in stored)  # replaced by JSON
+    assert len(stored) == 3 and all(isinstance(json.loads(v), list) for (v,) in stored)  # replaced by JSON
 
 
 def test_cached_results_equal_fresh_ones_down_to_the_reports(planted, config):
@@ -126,17 +129,18 @@ def test_result_rows_that_do_not_fit_are_misses(tmp_path, planted):
     good = planted.first.results[0]
     plain = to_plain(good)
     wrong_type = json.loads(json.dumps(plain))
-    wrong_type["claims"][0]["start"] = "0"
-    missing_field = {k: v for k, v in plain.items() if k != "metrics"}
-    extra_field = {**plain, "command": "rm -rf /"}
+    wrong_type[_position(CandidateResult, "claims")][0][_position(Claim, "start")] = "0"
+    object_array = list(plain)
+    object_array[_position(CandidateResult, "metrics")] = {"x": {"__ndarray__": "|O", "shape": [1], "data": [1]}}
     rows = {
         "bytes": b"\x00\xff",
         "not json": "{",
         "list": "[]",
         "wrong type": json.dumps(wrong_type),
-        "missing field": json.dumps(missing_field),
-        "extra field": json.dumps(extra_field),
-        "object array": json.dumps({**plain, "metrics": {"x": {"__ndarray__": "|O", "shape": [1], "data": [1]}}}),
+        "missing field": json.dumps(plain[:-1]),
+        "extra field": json.dumps([*plain, "rm -rf /"]),
+        "object array": json.dumps(object_array),
+        "format 1": json.dumps(_by_name(good)),  # a row as the previous format stored it
         "deep": "[" * 100000 + "]" * 100000,
     }
     with cache.db:
@@ -147,6 +151,45 @@ def test_result_rows_that_do_not_fit_are_misses(tmp_path, planted):
     generic = ResultCache(tmp_path / "generic")
     generic.put("k", {"a": 1})
     assert generic.get("k") == {"a": 1}
+
+
+def _position(cls: type, name: str) -> int:
+    """Where a field sits in a stored dataclass (the list of its init fields)."""
+    return [f.name for f in dataclasses.fields(cls) if f.init].index(name)
+
+
+def _by_name(value: Any) -> Any:
+    """A result as cache format 1 stored it: dataclasses as dicts by field name."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _by_name(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+    if isinstance(value, list):
+        return [_by_name(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _by_name(v) for k, v in value.items()}
+    return to_plain(value)
+
+
+def test_the_storage_format_is_part_of_the_key(story, monkeypatch):
+    """Rows of another format are looked up under other keys: misses, never misread."""
+    before = story_key(story, Config())
+    monkeypatch.setattr(cache_module, "FORMAT", cache_module.FORMAT + 1)
+    assert story_key(story, Config()) != before
+
+
+def test_dataclasses_are_stored_as_lists_and_checked_field_by_field():
+    judgement = Judgement("supported", 0.5, [], "because")
+    assert to_plain(judgement) == ["supported", 0.5, [], "because"]
+    assert from_plain(["supported", 0.5, [], "because"], Judgement) == judgement
+    assert from_plain(["supported", None, [], ""], Judgement).p_support is None
+    for bad in (
+        ["supported", "0.5", [], ""],  # a string for a float
+        ["supported", True, [], ""],  # a bool for a float
+        ["supported", 0.5, [], ""] + [""],  # one field too many
+        ["supported", 0.5, [{"check": "x"}], ""],  # a check that is not a CheckResult
+        {"verdict": "supported", "p_support": 0.5, "checks": [], "reason": ""},  # format 1
+    ):
+        with pytest.raises(NotCacheable):
+            from_plain(bad, Judgement)
 
 
 def test_numpy_values_and_tuples_keep_their_types():

@@ -8,7 +8,6 @@ finished run's folder is never replaced, and the previous `latest` stays intact 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -22,6 +21,7 @@ import pandas as pd
 
 from harness.document import InputError, check_plain_name
 from harness.report.html import render_html
+from harness.report.jsontext import dumps_indented
 from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
 
 CLAIM_COLUMNS = [
@@ -111,8 +111,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+_KEPT = {str, int, bool, type(None)}  # values _clean returns as they are, without a call each
+
+
 def _clean(value: Any) -> Any:
     """NaN is not JSON: write null instead."""
+    if type(value) is dict:
+        return {k: v if type(v) in _KEPT else _clean(v) for k, v in value.items()}
+    if type(value) is list:
+        return [v if type(v) in _KEPT else _clean(v) for v in value]
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
@@ -180,7 +187,7 @@ def _write_all(run, tmp: Path, run_id: str, gate) -> None:
         from harness.gate import gate_section
 
         document["gate"] = _clean(gate_section(document, gate))
-    (tmp / "run.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default), "utf-8")
+    (tmp / "run.json").write_text(dumps_indented(document, _json_default), "utf-8")
     (tmp / "report.html").write_text(render_html(document), "utf-8")
 
 
