@@ -17,8 +17,7 @@ from typing import Any
 
 from harness.config import Config
 from harness.document import Document, KeyFact, Story
-from harness.embeddings import Embedder
-from harness.judge import make_judge
+from harness.models import Models, load_models
 from harness.scorer import as_document
 
 FAILING = ("contradicted", "unsupported")  # the verdicts a faithful summary has none of
@@ -64,10 +63,11 @@ class Evaluator:
     """Evaluates summaries against sources with models loaded once. `config` (default `Config()`, the built-in
     defaults) names the models, the judge and the cache folder."""
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, models: Models | None = None):
+        """`models`: already loaded ones (harness.models.load_models) to share, else loaded from `config`."""
         self.config = config or Config()
-        self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
-        self.judge = make_judge(self.config.judge, self.config, **self.config.judge_options)
+        self.models = models or load_models(self.config)
+        self.embedder, self.judge = self.models.embedder, self.models.judge
 
     def evaluate(
         self,

@@ -421,7 +421,7 @@ class CrossEncoder:
 
 @lru_cache(maxsize=64)
 def _file_digest(path: str, size: int, mtime_ns: int) -> str:
-    """sha256 of a weights file, read once per process (a judge is built more than once per run), in blocks
+    """sha256 of a weights file, read once per process (each worker process builds its own judge), in blocks
     so a large model is never held in memory twice."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

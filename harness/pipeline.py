@@ -13,6 +13,7 @@ from typing import Any
 from tqdm import tqdm
 
 from harness import metrics as m
+from harness.cache import ResultCache
 from harness.checks import CONFLICT, SourceFacts
 from harness.checks.names import prefetch_entities
 from harness.claims import Claim, split_claims
@@ -21,8 +22,9 @@ from harness.document import HAND_WRITTEN, Document, InputError, KeyFact, Story
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex, reference_passages
 from harness.ingest import load_stories
-from harness.judge import CONTRADICTED, Judge, Judgement, make_judge, soft_minimum
+from harness.judge import CONTRADICTED, Judge, Judgement, soft_minimum
 from harness.keyfacts import judged_coverage
+from harness.models import Models, load_models
 
 
 @dataclass
@@ -156,24 +158,23 @@ class StoryEvaluator:
         )
 
 
-_STATE: dict = {}
+@dataclass
+class RunContext:
+    """What evaluating a story needs besides the story: the models and the run's caches (None without)."""
+
+    models: Models
+    results: ResultCache | None
+    facts: ResultCache | None
 
 
-def _state(config: Config, use_cache: bool) -> dict:
-    """The embedding model, judge and result cache of this process, built once and reused."""
-    from harness.cache import ResultCache
-
-    key = (config.embedding_model, config.cache, config.judge, repr(config.judge_options), use_cache)
-    if _STATE.get("key") != key:
-        _STATE.clear()
-        _STATE.update(
-            key=key,
-            embedder=Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
-            judge=make_judge(config.judge, config, **config.judge_options),
-            results=ResultCache(Path(config.cache) / "results", CandidateResult) if use_cache else None,
-            facts=ResultCache(Path(config.cache) / "keyfacts", list[KeyFact]) if use_cache else None,
-        )
-    return _STATE
+def open_context(config: Config, use_cache: bool) -> RunContext:
+    """Models and caches for one process; opening the caches also sets aside a damaged one, once."""
+    cache = Path(config.cache)
+    return RunContext(
+        load_models(config),
+        ResultCache(cache / "results", CandidateResult) if use_cache else None,
+        ResultCache(cache / "keyfacts", list[KeyFact]) if use_cache else None,
+    )
 
 
 def _prefetched_evaluator(
@@ -190,28 +191,26 @@ def _prefetched_evaluator(
 
 
 def evaluate_story(
-    story: Story, config: Config, use_cache: bool = True, progress=None
+    story: Story, config: Config, context: RunContext, progress=None
 ) -> tuple[list[CandidateResult], dict[str, int]]:
-    """Every candidate of one story, each from the result cache or evaluated; with cache counters.
-    Runs in the calling process or in a worker (local processes, Ray): it needs nothing else."""
+    """Every candidate of one story, each from the result cache or evaluated; with cache counters."""
     from harness.cache import candidate_key, story_key
 
-    state = _state(config, use_cache)
-    embedder, cache = state["embedder"], state["results"]
+    embedder, judge, cache = context.models.embedder, context.models.judge, context.results
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
-    usage_before = dict(getattr(state["judge"], "usage", {}))
+    usage_before = dict(getattr(judge, "usage", {}))
     results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
     story_hash = story_key(story, config)
     keys = [candidate_key(story_hash, doc) for doc in story.candidates]
     cached = [cache.get(key) if cache else None for key in keys]
     todo = [doc for doc, result in zip(story.candidates, cached) if result is None]
-    evaluator = _prefetched_evaluator(story, embedder, state["judge"], config, todo) if todo else None
+    evaluator = _prefetched_evaluator(story, embedder, judge, config, todo) if todo else None
     for doc, key, result in zip(story.candidates, keys, cached):
         if progress is not None:
             progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
         if result is None:
             try:
-                evaluator = evaluator or StoryEvaluator(story, embedder, state["judge"], config)
+                evaluator = evaluator or StoryEvaluator(story, embedder, judge, config)
                 result = evaluator.evaluate(doc)
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
@@ -225,7 +224,7 @@ def evaluate_story(
         "embeddings_computed": embedder.computed - before[0],
         "embeddings_from_cache": embedder.cached_hits - before[1],
         "candidates_from_cache": (cache.hits if cache else 0) - before[2],
-        "judge_usage": {k: v - usage_before.get(k, 0) for k, v in getattr(state["judge"], "usage", {}).items()},
+        "judge_usage": {k: v - usage_before.get(k, 0) for k, v in getattr(judge, "usage", {}).items()},
     }
     return results, counts
 
@@ -254,20 +253,34 @@ def _ray_results(stories: list[Story], config: Config, use_cache: bool):
             ignore_reinit_error=True,
             **({} if address else {"num_cpus": os.cpu_count()}),
         )
-    task = ray.remote(num_cpus=1)(evaluate_story)
+    task = ray.remote(num_cpus=1)(_ray_task)
     refs = [task.remote(story, config, use_cache) for story in stories]
     for story, ref in zip(stories, refs):
         yield (story, *ray.get(ref))
 
 
-def _share_cores(workers: int) -> None:
-    """In a worker process: torch's threads split the cores between the workers instead of each worker
-    starting one thread per core (oversubscribed threads made two workers slower than one)."""
+def _ray_task(story: Story, config: Config, use_cache: bool):
+    """One story on a Ray worker, with models built for it (a story is far more work than the load)."""
+    return evaluate_story(story, config, open_context(config, use_cache))
+
+
+_WORKER: RunContext | None = None  # a worker process's models and caches, built by _start_worker
+
+
+def _start_worker(config: Config, use_cache: bool, workers: int) -> None:
+    """A local worker process builds its models once, for every story it is given. Torch's threads split
+    the cores between the workers instead of each starting one per core (that made two workers slower)."""
     import os
 
     import torch
 
+    global _WORKER
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    _WORKER = open_context(config, use_cache)
+
+
+def _worker_task(story: Story, config: Config):
+    return evaluate_story(story, config, _WORKER)
 
 
 def _process_results(stories: list[Story], config: Config, use_cache: bool, workers: int):
@@ -276,9 +289,9 @@ def _process_results(stories: list[Story], config: Config, use_cache: bool, work
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_share_cores, initargs=(workers,)
+        workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(config, use_cache, workers)
     ) as pool:
-        futures = [pool.submit(evaluate_story, story, config, use_cache) for story in stories]
+        futures = [pool.submit(_worker_task, story, config) for story in stories]
         for story, future in zip(stories, futures):
             yield (story, *future.result())
 
@@ -303,9 +316,11 @@ def run(
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    state = _state(config, use_cache)  # one judge for the run: a bad judge, model or endpoint fails before any work;
+    context = open_context(
+        config, use_cache
+    )  # one judge for the run: a bad judge, model or endpoint fails before any work;
     # this also opens (and if damaged, sets aside) the cache files once, before workers share them
-    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb, state["facts"])
+    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb, context.facts)
     timings["ingest_s"] = time.perf_counter() - started
     workers = default_workers(len(stories)) if workers is None else workers
     # story-level and folder-level errors become error rows too, so the reports show every problem
@@ -328,7 +343,7 @@ def run(
                 progress.update(len(story.candidates))
         else:
             for story in stories:
-                story_results, counts = evaluate_story(story, config, use_cache, progress)
+                story_results, counts = evaluate_story(story, config, context, progress)
                 results.extend(story_results)
                 cache = {k: cache[k] + counts[k] for k in cache}
                 _add_usage(usage, counts)

@@ -22,11 +22,11 @@ from harness.checks import SourceFacts
 from harness.claims import Claim, split_claims
 from harness.config import Config
 from harness.document import Document
-from harness.embeddings import Embedder
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
-from harness.judge import decisive_failure, make_judge, soft_minimum
+from harness.judge import decisive_failure, soft_minimum
+from harness.models import Models, load_models
 
 
 def text_document(doc_id: str, text: str, headings: bool = True) -> Document:
@@ -69,10 +69,11 @@ class ConsistencyScorer:
     `config` (default: `Config()`, the built-in defaults) names the models, the judge and the cache folder.
     """
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, models: Models | None = None):
+        """`models`: already loaded ones (harness.models.load_models) to share, else loaded from `config`."""
         self.config = config or Config()
-        self.embedder = Embedder(self.config.embedding_model, Path(self.config.cache) / "embeddings")
-        self.judge = make_judge(self.config.judge, self.config, **self.config.judge_options)
+        self.models = models or load_models(self.config)
+        self.embedder, self.judge = self.models.embedder, self.models.judge
         # Benchmarks pair one source with many summaries: the last source's index is kept, and only that one,
         # so memory stays bounded however many sources there are.
         self._source: SourceIndex | None = None

@@ -1,0 +1,31 @@
+"""The models a run needs, built once and passed down: the embedding model and the judge.
+
+`load_models(config)` is the one place they are built. The pipeline builds them once per run (and once per
+worker process, since a process cannot share another's models), the Python API once per Evaluator, the
+scorer once per ConsistencyScorer. spaCy's pipeline is loaded on first use by the checks that need it
+(harness.checks.names.nlp), once per process, so a fully cached run never loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config import Config
+from harness.embeddings import Embedder
+from harness.judge import Judge, make_judge
+
+
+@dataclass
+class Models:
+    embedder: Embedder
+    judge: Judge
+
+
+def load_models(config: Config) -> Models:
+    """The embedder (its vectors cached under `config.cache`) and the configured judge. A bad judge name,
+    option, model or endpoint fails here, before any work."""
+    return Models(
+        Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
+        make_judge(config.judge, config, **config.judge_options),
+    )
