@@ -14,7 +14,6 @@ table to benchmarks/results/summeval.md.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -24,11 +23,13 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from common import publish, read_jsonl  # benchmarks/common.py: a script's folder is on sys.path
 from rouge_score.rouge_scorer import RougeScorer
 from scipy.stats import kendalltau, spearmanr
 
+from harness.metrics import METRICS, lower_is_better
+
 HUMAN = ("score", "relevance")  # expert consistency and relevance, 1-5
-LOWER_IS_BETTER = {"contradicted", "unsupported", "artefact"}
 COLUMNS = (
     "consistency",
     "faithfulness",
@@ -81,7 +82,7 @@ def correlations(frame: pd.DataFrame) -> list[tuple[str, str, float, float, floa
     for column in COLUMNS:
         if column not in frame or frame[column].isna().all():
             continue
-        sign = -1 if column in LOWER_IS_BETTER else 1
+        sign = -1 if column in METRICS and lower_is_better(column) else 1  # rouge1_vs_reference: higher
         values = frame.assign(metric=sign * frame[column].astype(float))
         for human in HUMAN:
             overall = spearmanr(values["metric"], values[human], nan_policy="omit").statistic
@@ -110,7 +111,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "summeval.md")
     args = parser.parse_args()
     path = args.bench / "summeval_all.jsonl" if args.bench.is_dir() else args.bench
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(path)
     keep = list(dict.fromkeys(article_id(r["id"]) for r in rows))[: args.articles]
     rows = [r for r in rows if article_id(r["id"]) in set(keep)]
     root = args.workdir
@@ -166,10 +167,7 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     lines += [f"| {c} | {h} | {s:.3f} | {a:.3f} | {k:.3f} |" for c, h, s, a, k in correlations(frame)]
-    table = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table, "utf-8")
-    print(table)
+    publish("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":
