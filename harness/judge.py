@@ -139,7 +139,11 @@ FEATURES = (
     "quote_fail",
     "name_fail",
     "negation_fail",
+    "role_fail",
+    "meaning_fail",
+    "novel_fail",
 )
+MEANING_CHECKS = ("antonym", "reporting", "modality", "substitution", "swap", "attribution")  # harness.checks.meaning
 
 
 def claim_features(
@@ -158,7 +162,9 @@ def claim_features(
         "top3_lexical": max((e.lexical for e in evidence), default=0.0),
         "novel_share": len(novel) / len(own) if own else 0.0,
         "novel_names": min(1.0, len(content_tokens(" ".join(capitalised)) - tokens) / 2),
-        **{f"{name}_fail": float(name in failed) for name in ("number", "date", "quote", "name", "negation")},
+        **{f"{name}_fail": float(name in failed) for name in ("number", "date", "quote", "name", "negation", "role")},
+        "meaning_fail": float(bool(failed.intersection(MEANING_CHECKS))),
+        "novel_fail": float("novel" in failed),
     }
 
 
