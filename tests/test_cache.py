@@ -387,3 +387,11 @@ def test_pair_probabilities_outside_0_1_are_misses(tmp_path):
     with cache.db:
         cache.db.executemany("INSERT INTO pairs VALUES (?, ?)", rows)
     assert cache.get_many([k for k, _ in rows]) == {"ok": 0.25, "one": 1.0}
+
+
+def test_result_commits_do_not_wait_for_the_disk(tmp_path):
+    """One transaction per candidate: an fsync each cost seconds per hundred candidates on a busy disk."""
+    cache = ResultCache(tmp_path)
+    assert cache.db.execute("PRAGMA synchronous").fetchone() == (0,)
+    cache.put("k", {"a": 1})
+    assert ResultCache(tmp_path).get("k") == {"a": 1}
