@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from harness.report import write_reports
-from harness.report.html import marked, render_html, short_summary
+from harness.report.html import marked, marked_html, render_html, short_summary
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,6 +51,28 @@ def test_marked_words():
         ("political", "s"),
         ("prisoners", "s"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Between 800 and 900 political prisoners",
+        """Tom & Jerry's "cat" <b>800</b> prisoners' 900 & more""",
+        "Zürich — «citation» 東京 claim says 800 and 1,000 prisoners.",
+        "",
+    ],
+)
+def test_marked_html_is_what_the_template_loop_over_marked_pieces_wrote(text):
+    """marked_html replaced a template loop over marked(); the bytes must be the loop's."""
+    from jinja2 import Environment
+
+    loop = Environment(autoescape=True).from_string(
+        '{% for p in pieces %}{% if p.mark %}<mark class="{{ p.mark }}">{{ p.text }}</mark>'
+        "{% else %}{{ p.text }}{% endif %}{% endfor %}"
+    )
+    supporting, conflicting = {"800", "political", "prisoner", "cat"}, {"900", "jerri"}
+    assert str(marked_html(text, supporting, conflicting)) == loop.render(pieces=marked(text, supporting, conflicting))
+    assert str(marked_html(text, supporting, conflicting)) == str(marked_html(text, supporting, conflicting))  # cached
 
 
 def _long_story(document, claims_per_candidate=300):
