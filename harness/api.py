@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.config import Config
+from harness.config import Config, api_config
 from harness.document import Document, KeyFact, Story
 from harness.models import Models, load_models
 from harness.scorer import as_document
@@ -60,12 +60,12 @@ def _key_facts(key_facts: Sequence[str | KeyFact] | None) -> list[KeyFact]:
 
 
 class Evaluator:
-    """Evaluates summaries against sources with models loaded once. `config` (default `Config()`, the built-in
-    defaults) names the models, the judge and the cache folder."""
+    """Evaluates summaries against sources with models loaded once. `config` (default `api_config()`: the built-in
+    defaults, caches in the user's cache folder) names the models, the judge and the cache folder."""
 
     def __init__(self, config: Config | None = None, models: Models | None = None):
         """`models`: already loaded ones (harness.models.load_models) to share, else loaded from `config`."""
-        self.config = config or Config()
+        self.config = config or api_config()
         self.models = models or load_models(self.config)
         self.embedder, self.judge = self.models.embedder, self.models.judge
 
@@ -98,7 +98,7 @@ def evaluator_for(config: Config | None = None) -> Evaluator:
     """The Evaluator of a config equal to `config` (None: the defaults), built on first use and then reused,
     so repeated `evaluate(..., config=c)` calls load the models once. The config is copied, so changing the
     caller's object afterwards cannot change a kept evaluator."""
-    config = config or Config()
+    config = config or api_config()
     for i, (kept, evaluator) in enumerate(_evaluators):
         if kept == config:
             _evaluators.append(_evaluators.pop(i))

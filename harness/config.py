@@ -155,6 +155,23 @@ RANGES = {
 }
 
 
+def user_cache_dir() -> str:
+    """Where the Python API keeps its caches when no config names a folder: $HARNESS_CACHE, else the user's
+    cache folder ($XDG_CACHE_HOME or ~/.cache) + /harness; never the caller's working directory."""
+    import os
+
+    if os.environ.get("HARNESS_CACHE"):
+        return os.environ["HARNESS_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "harness")
+
+
+def api_config() -> Config:
+    """The defaults for `harness.evaluate`, `Evaluator()` and `ConsistencyScorer()`: the built-in settings,
+    with the caches in `user_cache_dir()`."""
+    return Config(cache=user_cache_dir())
+
+
 def load_config(path: Path | None) -> Config:
     """Read a TOML config; unknown sections or keys are errors, so a typo never passes silently, and every
     value is checked against its type and range here, so a bad one never reaches a model (or makes the gate

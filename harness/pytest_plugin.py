@@ -106,8 +106,11 @@ def pytest_collect_file(file_path: Path, parent):
 
 
 @pytest.fixture(scope="session")
-def harness_evaluator():
-    """A loaded Evaluator: `harness_evaluator.evaluate(sources, summary)` -> Evaluation."""
+def harness_evaluator(pytestconfig):
+    """A loaded Evaluator: `harness_evaluator.evaluate(sources, summary)` -> Evaluation. It follows the
+    project's `harness.toml` (models, judge, cache) when the pytest root folder has one, else the API defaults."""
     from harness.api import Evaluator
+    from harness.config import load_config
 
-    return Evaluator()
+    settings = Path(pytestconfig.rootpath) / "harness.toml"
+    return Evaluator(load_config(settings) if settings.is_file() else None)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from harness.checks import SourceFacts
 from harness.claims import Claim, split_claims
-from harness.config import Config
+from harness.config import Config, api_config
 from harness.document import Document
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import read_document
@@ -66,12 +66,12 @@ class SourceIndex:
 class ConsistencyScorer:
     """Scores summaries against their sources with the configured embedding model and judge, loaded once.
 
-    `config` (default: `Config()`, the built-in defaults) names the models, the judge and the cache folder.
+    `config` (default: `api_config()`, the built-in defaults with caches in the user's cache folder) names the models, the judge and the cache folder.
     """
 
     def __init__(self, config: Config | None = None, models: Models | None = None):
         """`models`: already loaded ones (harness.models.load_models) to share, else loaded from `config`."""
-        self.config = config or Config()
+        self.config = config or api_config()
         self.models = models or load_models(self.config)
         self.embedder, self.judge = self.models.embedder, self.models.judge
         # Benchmarks pair one source with many summaries: the last source's index is kept, and only that one,

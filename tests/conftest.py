@@ -63,3 +63,18 @@ def claims_by_text(run_result):
         return found
 
     return find
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_cache(tmp_path_factory):
+    """The Python API's default caches go to $HARNESS_CACHE: a temporary folder, not the user's ~/.cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("api-cache")
+    previous = os.environ.get("HARNESS_CACHE")
+    os.environ["HARNESS_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("HARNESS_CACHE", None)
+    else:
+        os.environ["HARNESS_CACHE"] = previous
