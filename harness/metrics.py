@@ -4,7 +4,8 @@
 - verdict counts and mean `p_support`;
 - key-fact coverage: which facts a candidate carries (best claim by blended evidence score, above a
   threshold, containing every `must_mention` term) and the weighted share covered;
-- ROUGE-1/2/Lsum F1 against each reference (rouge-score; sentences split by the harness for Lsum);
+- ROUGE-1/2/Lsum F1 against each reference (rouge-score's tokenizer and numbers, counted in numpy and once per
+  reference; sentences split by the harness for Lsum);
 - semantic similarity: cosine between the centroids of candidate claims and reference sentences;
 - extractive fragment coverage, density and compression (Grusky et al., 2018);
 - length in words, sentences and claims.
@@ -18,6 +19,7 @@ the pipeline, nowhere else.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -134,7 +136,7 @@ class CachingTokenizer:
         return list(self._memo(text))
 
 
-NGRAM_TYPES = ("rouge1", "rouge2")  # from rouge-score; rougeLsum's LCS from harness.lcs (same numbers, faster)
+NGRAM_ORDERS = {"rouge1": 1, "rouge2": 2}  # rougeLsum's LCS comes from harness.lcs
 
 
 @lru_cache(maxsize=1)
@@ -142,13 +144,23 @@ def _tokenizer() -> CachingTokenizer:
     return CachingTokenizer()
 
 
-@lru_cache(maxsize=1)
-def _scorer():
-    """Built on first use: rouge-score imports nltk (over a second), which reading a config or gating a
-    run, both of which read the registry above, never needs."""
-    from rouge_score import rouge_scorer
+@lru_cache(maxsize=4096)
+def _ngram_counts(text: str, n: int) -> Counter:
+    """The text's n-grams as rouge-score counts them, once per text: a reference is scored against every
+    candidate of its story."""
+    tokens = _tokenizer().tokenize(text)
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
-    return rouge_scorer.RougeScorer(list(NGRAM_TYPES), tokenizer=_tokenizer())
+
+def _ngram_f1(reference: str, candidate: str, n: int) -> float:
+    """rouge-score's ROUGE-N F1 (its `_score_ngrams`); tests/test_lcs.py checks the numbers against it."""
+    from rouge_score import scoring
+
+    target, prediction = _ngram_counts(reference, n), _ngram_counts(candidate, n)
+    overlap = sum(min(count, prediction[gram]) for gram, count in target.items())
+    precision = overlap / max(sum(prediction.values()), 1)
+    recall = overlap / max(sum(target.values()), 1)
+    return scoring.fmeasure(precision, recall)
 
 
 def _lines(text: str) -> list[list[str]]:
@@ -174,7 +186,7 @@ def rouge(candidate: str, reference: str) -> dict[str, float]:
 
     cand = "\n".join(split_sentences(candidate))
     ref = "\n".join(split_sentences(reference))
-    scores = {name: score.fmeasure for name, score in _scorer().score(ref, cand).items()}
+    scores = {name: _ngram_f1(ref, cand, n) for name, n in NGRAM_ORDERS.items()}
     scores["rougeLsum"] = summary_level_lcs(_lines(ref), _lines(cand)).fmeasure
     return {name: scores[name] for name in ROUGE_TYPES}
 

@@ -32,8 +32,14 @@ def _best_match(quote: list[str], sentence: list[str]) -> float:
     return sum(block.size for block in matcher.get_matching_blocks()) / len(quote)
 
 
-def _sentence_of(quote_words: list[str], source_words: list[list[str]]) -> int:
-    return max(range(len(source_words)), key=lambda i: _best_match(quote_words, source_words[i]))
+def _matches(quote_words: list[str], source_words: list[list[str]], source_sets: list[set[str]]) -> list[float]:
+    """`_best_match` of the quote against every source sentence; a sentence sharing no word scores 0 without
+    running the matcher (most sentences, and the matcher is the check's cost)."""
+    wanted = set(quote_words)
+    return [
+        _best_match(quote_words, sentence) if wanted & vocabulary else 0.0
+        for sentence, vocabulary in zip(source_words, source_sets)
+    ]
 
 
 def _attribution(claim: str, quote: str, index: int, sources: SourceFacts) -> CheckResult | None:
@@ -67,12 +73,14 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     if not quotes:
         return CheckResult("quote", NA)
     source_words = sources.cached("sentence_words", lambda: [words(s) for s in sources.sentences])
-    joined = " " + " ".join(" ".join(w) for w in source_words) + " "
+    source_sets = sources.cached("sentence_word_sets", lambda: [set(w) for w in source_words])
+    joined = sources.cached("joined_words", lambda: " " + " ".join(" ".join(w) for w in source_words) + " ")
     for quote in quotes:
         quote_words = words(quote)
-        best = max((_best_match(quote_words, s) for s in source_words), default=0.0)
+        scores = _matches(quote_words, source_words, source_sets)
+        best = max(scores, default=0.0)
         if f" {' '.join(quote_words)} " in joined or best >= VERBATIM:
-            misattributed = _attribution(claim, quote, _sentence_of(quote_words, source_words), sources)
+            misattributed = _attribution(claim, quote, scores.index(best), sources)
             if misattributed:
                 return misattributed
             continue
