@@ -203,22 +203,26 @@ def rouge_metrics(by_reference: Iterable[dict[str, float]]) -> dict[str, float]:
 
 
 def fragments(article: list[str], summary: list[str]) -> list[list[str]]:
-    """Greedy extractive fragments shared by summary and article (Grusky et al. 2018, Algorithm 1)."""
+    """Greedy extractive fragments shared by summary and article (Grusky et al. 2018, Algorithm 1). The scan of
+    the article for summary[i] visits only the article positions holding that word (the same matches, in
+    the same order, as the paper's left-to-right scan, which skips each match's span)."""
+    positions: dict[str, list[int]] = {}
+    for j, word in enumerate(article):
+        positions.setdefault(word, []).append(j)
     result: list[list[str]] = []
     i = 0
     while i < len(summary):
         best: list[str] = []
         j = 0
-        while j < len(article):
-            if summary[i] == article[j]:
-                i2, j2 = i, j
-                while i2 < len(summary) and j2 < len(article) and summary[i2] == article[j2]:
-                    i2, j2 = i2 + 1, j2 + 1
-                if len(best) < i2 - i:
-                    best = summary[i:i2]
-                j = j2
-            else:
-                j += 1
+        for start in positions.get(summary[i], ()):
+            if start < j:
+                continue  # inside the previous match
+            i2, j2 = i, start
+            while i2 < len(summary) and j2 < len(article) and summary[i2] == article[j2]:
+                i2, j2 = i2 + 1, j2 + 1
+            if len(best) < i2 - i:
+                best = summary[i:i2]
+            j = j2
         i += max(len(best), 1)
         if best:
             result.append(best)

@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.claims import Claim
 from harness.document import KeyFact
@@ -118,3 +120,33 @@ def test_aggregate_systems_means_and_sums():
     result = {r["system"]: r for r in aggregate_systems(rows)}
     assert result["a"]["faithfulness"] == pytest.approx(0.75) and result["a"]["claims"] == 10
     assert result["b"]["candidates"] == 1
+
+
+def _paper_fragments(article: list[str], summary: list[str]) -> list[list[str]]:
+    """Grusky et al. 2018, Algorithm 1, as written: a left-to-right scan of the article for each position."""
+    result, i = [], 0
+    while i < len(summary):
+        best, j = [], 0
+        while j < len(article):
+            if summary[i] == article[j]:
+                i2, j2 = i, j
+                while i2 < len(summary) and j2 < len(article) and summary[i2] == article[j2]:
+                    i2, j2 = i2 + 1, j2 + 1
+                if len(best) < i2 - i:
+                    best = summary[i:i2]
+                j = j2
+            else:
+                j += 1
+        i += max(len(best), 1)
+        if best:
+            result.append(best)
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("a b c d".split()), max_size=40),
+    st.lists(st.sampled_from("a b c d e".split()), max_size=20),
+)
+def test_fragments_equal_the_papers_scan(article, summary):
+    assert fragments(article, summary) == _paper_fragments(article, summary)
