@@ -457,6 +457,17 @@ class ResultCache(SqliteCache):
             self.hits += 1
         return value
 
+    def holds(self, keys: list[str]) -> bool:
+        """Whether every key has a stored row (not decoded: `get` still validates each). A run uses it to
+        keep fully cached stories in its own process instead of starting workers for them."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            found.update(
+                k for (k,) in self.read(f"SELECT key FROM results WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            )
+        return found.issuperset(keys)
+
     def put(self, key: str, value: Any) -> None:
         """Store a value; never raises (a value that cannot be stored, or a failed write, is a warning)."""
         try:

@@ -299,6 +299,15 @@ def _process_results(stories: list[Story], config: Config, use_cache: bool, work
 BACKENDS = ("local", "ray")
 
 
+def _fully_cached(story: Story, config: Config, context: RunContext) -> bool:
+    from harness.cache import candidate_key, story_key
+
+    if context.results is None:
+        return False
+    story_hash = story_key(story, config)
+    return context.results.holds([candidate_key(story_hash, doc) for doc in story.candidates])
+
+
 def default_workers(stories: int) -> int:
     """One process per CPU core, never more than there are stories (a story is the unit of work)."""
     import os
@@ -316,37 +325,41 @@ def run(
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    context = open_context(
-        config, use_cache
-    )  # one judge for the run: a bad judge, model or endpoint fails before any work;
-    # this also opens (and if damaged, sets aside) the cache files once, before workers share them
+    # one judge for the run: a bad judge or endpoint fails before any work; this also opens (and if damaged,
+    # sets aside) the cache files once, before workers share them
+    context = open_context(config, use_cache)
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb, context.facts)
     timings["ingest_s"] = time.perf_counter() - started
-    workers = default_workers(len(stories)) if workers is None else workers
+    # stories whose every candidate is cached are read here: starting workers (each loading its models) for
+    # them would cost more than reading them
+    pending = [s for s in stories if not _fully_cached(s, config, context)]
+    workers = default_workers(len(pending)) if workers is None else workers
+    parallel = bool(pending) and (backend == "ray" or (workers > 1 and len(pending) > 1))
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results: list[CandidateResult] = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
     cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}
     usage: dict[str, int] = {}
     t = time.perf_counter()
     total = sum(len(s.candidates) for s in stories)
+    by_story: dict[int, tuple[list[CandidateResult], dict]] = {}
     with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as progress:
-        if backend == "ray" or (workers > 1 and len(stories) > 1):
+        if parallel:
             finished = (
-                _ray_results(stories, config, use_cache)
+                _ray_results(pending, config, use_cache)
                 if backend == "ray"
-                else _process_results(stories, config, use_cache, workers)
+                else _process_results(pending, config, use_cache, workers)
             )
             for story, story_results, counts in finished:
-                results.extend(story_results)
-                cache = {k: cache[k] + counts[k] for k in cache}
-                _add_usage(usage, counts)
+                by_story[id(story)] = (story_results, counts)
                 progress.update(len(story.candidates))
-        else:
-            for story in stories:
-                story_results, counts = evaluate_story(story, config, context, progress)
-                results.extend(story_results)
-                cache = {k: cache[k] + counts[k] for k in cache}
-                _add_usage(usage, counts)
+        for story in stories:
+            if id(story) not in by_story:
+                by_story[id(story)] = evaluate_story(story, config, context, progress)
+    for story in stories:  # in story order, whichever process evaluated it
+        story_results, counts = by_story[id(story)]
+        results.extend(story_results)
+        cache = {k: cache[k] + counts[k] for k in cache}
+        _add_usage(usage, counts)
     timings["evaluate_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
     return RunResult(

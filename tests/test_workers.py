@@ -52,3 +52,24 @@ def test_ray_backend_matches_local(config, tmp_path):
         assert [(c.claim_id, j.verdict, j.p_support) for c, j in zip(a.claims, a.judgements)] == [
             (c.claim_id, j.verdict, j.p_support) for c, j in zip(b.claims, b.judgements)
         ]
+
+
+def test_a_fully_cached_run_starts_no_worker(config, tmp_path, monkeypatch):
+    """A warm rerun reads every story in its own process: workers would only load models for nothing."""
+    from harness import pipeline
+
+    _two_stories(tmp_path)
+    settings = replace(
+        config, gold=str(tmp_path / "gold"), candidates=str(tmp_path / "candidates"), cache=str(tmp_path / "cache")
+    )
+    cold = run(settings, quiet=True, workers=2)
+
+    def no_workers(*args):
+        raise AssertionError("workers started for a fully cached run")
+
+    monkeypatch.setattr(pipeline, "_process_results", no_workers)
+    warm = run(settings, quiet=True, workers=2)
+    assert warm.cache["candidates_from_cache"] == 6
+    assert [(r.story, r.path, r.error, r.metrics) for r in warm.results] == [
+        (r.story, r.path, r.error, r.metrics) for r in cold.results
+    ]
