@@ -182,10 +182,32 @@ def _window_spans(text: str) -> list[tuple[int, int]]:
     return list(_SPLIT[text])
 
 
+def _segment(text: str) -> list[str]:
+    """pysbd's `Segmenter.segment(text)` (clean=False), with its last step done by `str.find`: pysbd finds each
+    sentence back in the text with a regular expression built from the sentence, compiling one per sentence
+    (a third of splitting's time). Same sentences, same rules: the first non-overlapping occurrence, with its
+    trailing whitespace, that ends after the previous sentence (tests/test_text_split.py compares the two)."""
+    if not text:
+        return []
+    found, prior_end = [], 0
+    for sentence in _segmenter().processor(text).process():
+        position = 0
+        while (start := text.find(sentence, position)) >= 0:
+            end = start + len(sentence)
+            while end < len(text) and text[end].isspace():
+                end += 1
+            if end > prior_end:
+                found.append(text[start:end])
+                prior_end = end
+                break
+            position = end if end > start else start + 1
+    return found
+
+
 def _pysbd_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     cursor = 0
-    for sentence in _segmenter().segment(text):
+    for sentence in _segment(text):
         piece = sentence.strip()
         if not piece:
             continue
