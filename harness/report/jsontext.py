@@ -75,12 +75,7 @@ def _write(value: Any, parts: list[str], newline: str, default: Callable[[Any], 
         inner = newline + INDENT
         separator = "[" + inner
         for item in value:
-            scalar = _scalar(item) if type(item) not in _CONTAINERS else None
-            if scalar is None:
-                parts.append(separator)
-                _write(item, parts, inner, default)
-            else:
-                parts.append(separator + scalar)
+            _member(separator, item, parts, inner, default)
             separator = "," + inner
         parts.append(newline + "]")
     elif isinstance(value, dict):
@@ -93,17 +88,27 @@ def _write(value: Any, parts: list[str], newline: str, default: Callable[[Any], 
             return
         separator = "{" + inner
         for key, item in value.items():
-            name = separator + encode_basestring(key if type(key) is str else _key(key)) + ": "
-            scalar = _scalar(item) if type(item) not in _CONTAINERS else None
-            if scalar is None:
-                parts.append(name)
-                _write(item, parts, inner, default)
-            else:
-                parts.append(name + scalar)
+            _member(
+                separator + encode_basestring(key if type(key) is str else _key(key)) + ": ",
+                item,
+                parts,
+                inner,
+                default,
+            )
             separator = "," + inner
         parts.append(newline + "}")
     else:
         _write(default(value), parts, newline, default)
+
+
+def _member(prefix: str, item: Any, parts: list[str], inner: str, default) -> None:
+    """One list item or dict value after its prefix (separator, and key): a scalar inline, else nested."""
+    scalar = _scalar(item) if type(item) not in _CONTAINERS else None
+    if scalar is None:
+        parts.append(prefix)
+        _write(item, parts, inner, default)
+    else:
+        parts.append(prefix + scalar)
 
 
 _CONTAINERS = (dict, list)
