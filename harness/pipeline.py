@@ -177,17 +177,32 @@ def open_context(config: Config, use_cache: bool) -> RunContext:
     )
 
 
-def _prefetched_evaluator(
-    story: Story, embedder: Embedder, judge: Judge, config: Config, docs: list[Document]
+PREFETCH_CANDIDATES = 16  # candidates whose claims are embedded and parsed in one batch
+
+
+def _prefetch(
+    evaluator: StoryEvaluator | None, story: Story, models: Models, config: Config, docs: list[Document]
 ) -> StoryEvaluator | None:
-    """The story's evaluator with the claims of `docs` split, embedded and parsed in batches. None when that
-    fails: each candidate then builds and evaluates on its own and reports the error as its own."""
+    """The story's evaluator (built on first use) with the claims of `docs` split, embedded and parsed in
+    batches. None when building it fails: each candidate then builds and evaluates on its own and reports
+    the error as its own; a failed prefetch only means `evaluate` does the work itself."""
     try:
-        evaluator = StoryEvaluator(story, embedder, judge, config)
-        evaluator.prefetch(docs)
-        return evaluator
+        evaluator = evaluator or StoryEvaluator(story, models.embedder, models.judge, config)
     except Exception:
         return None
+    try:
+        evaluator.prefetch(docs)
+    except Exception:
+        pass  # evaluate() splits and embeds the candidate again and reports any error as that candidate's
+    return evaluator
+
+
+def _batch_starts(cached: list, size: int) -> dict[int, list[int]]:
+    """Positions of the candidates still to evaluate, in batches of `size`, keyed by each batch's first
+    position. Batches, not the whole story at once: each batch's results are stored before the next starts,
+    so an interrupted run resumes from the last finished batch."""
+    todo = [i for i, result in enumerate(cached) if result is None]
+    return {todo[k]: todo[k : k + size] for k in range(0, len(todo), size)}
 
 
 def evaluate_story(
@@ -203,9 +218,12 @@ def evaluate_story(
     story_hash = story_key(story, config)
     keys = [candidate_key(story_hash, doc) for doc in story.candidates]
     cached = [cache.get(key) if cache else None for key in keys]
-    todo = [doc for doc, result in zip(story.candidates, cached) if result is None]
-    evaluator = _prefetched_evaluator(story, embedder, judge, config, todo) if todo else None
-    for doc, key, result in zip(story.candidates, keys, cached):
+    batches = _batch_starts(cached, PREFETCH_CANDIDATES)
+    evaluator = None
+    for position, (doc, key, result) in enumerate(zip(story.candidates, keys, cached)):
+        if position in batches:
+            batch = [story.candidates[i] for i in batches[position]]
+            evaluator = _prefetch(evaluator, story, context.models, config, batch)
         if progress is not None:
             progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
         if result is None:

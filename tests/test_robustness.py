@@ -114,10 +114,10 @@ def _candidates(folder: Path, numbers: range, verb: str) -> None:
         )
 
 
-def _rows(db_path: Path) -> int:
+def _rows(db_path: Path, table: str = "emb") -> int:
     try:
         with sqlite3.connect(db_path) as db:
-            return db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]
+            return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     except sqlite3.Error:
         return 0
 
@@ -152,13 +152,17 @@ def test_sigterm_keeps_latest_and_cache_and_resumes(tmp_path):
     first = subprocess.run(base + ["--run-id", "first"], capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr
     before = _rows(db_path)
+    results_path = cache / "results" / "results.sqlite3"
     # a longer run over many new candidates, stopped by SIGTERM once it has cached some of its embeddings
+    # and finished some candidates (they are evaluated in batches of PREFETCH_CANDIDATES)
     _candidates(cands, range(3, 80), "states")
     proc = subprocess.Popen(
         base + ["--run-id", "second"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )
     deadline = time.time() + 120
-    while time.time() < deadline and _rows(db_path) < before + 40 and proc.poll() is None:
+    while time.time() < deadline and proc.poll() is None:
+        if _rows(db_path) >= before + 40 and _rows(results_path, "results") > 3:
+            break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
