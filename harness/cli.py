@@ -497,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # already stopping: a second Ctrl-C must not cut it short
         print(
             "interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
             "so running again resumes",

@@ -5,6 +5,8 @@ Each candidate is evaluated on its own; an error in one becomes an error row and
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -293,6 +295,11 @@ def _start_worker(config: Config, use_cache: bool, workers: int) -> None:
     import torch
 
     global _WORKER
+    # Ctrl-C reaches every process of the terminal's group: the run's own process decides what stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # progress bars in a worker (the model libraries' own) would create a cross-process lock that a worker
+    # stopped by Ctrl-C leaves behind, and Python warns about it at exit; a worker's bars need no such lock
+    tqdm.set_lock(threading.RLock())
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
     _WORKER = open_context(config, use_cache)
 
@@ -302,16 +309,44 @@ def _worker_task(story: Story, config: Config):
 
 
 def _process_results(stories: list[Story], config: Config, use_cache: bool, workers: int):
-    """Yield (story, results, counts) from `workers` local processes, in story order."""
+    """Yield (story, results, counts) from `workers` local processes, in story order.
+
+    On Ctrl-C, SIGTERM or any error the queued stories are cancelled and the workers stopped at once:
+    waiting for the stories they hold would keep an interrupted run alive for minutes."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(config, use_cache, workers)
-    ) as pool:
+    )
+    try:
         futures = [pool.submit(_worker_task, story, config) for story in stories]
         for story, future in zip(stories, futures):
             yield (story, *future.result())
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_workers(pool) -> None:
+    """Cancel what has not started and terminate the worker processes (their finished stories are cached)."""
+    import multiprocessing
+
+    try:  # a second Ctrl-C while stopping must not leave workers behind
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        previous = None
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        for child in multiprocessing.active_children():
+            child.join(timeout=10)
+        pool.shutdown(wait=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 BACKENDS = ("local", "ray")

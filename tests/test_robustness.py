@@ -184,3 +184,38 @@ def test_sigterm_keeps_latest_and_cache_and_resumes(tmp_path):
     computed = int(again.stdout.split(" embeddings computed")[0].split("(")[-1])
     assert computed < 8 * 77  # fewer than all the new claims: the rest came from the cache
     assert (out / "latest").resolve().name == "third"
+
+
+def test_ctrl_c_with_workers_stops_at_once_and_leaves_no_process(tmp_path):
+    """Ctrl-C (twice, as an impatient user does) reaches every process of the terminal's group: the run
+    stops within seconds, exits 130 and no worker outlives it."""
+    for story in ("a", "b"):
+        gold, cands = tmp_path / "gold" / story, tmp_path / "cands" / story
+        gold.mkdir(parents=True)
+        cands.mkdir(parents=True)
+        (gold / "ref.txt").write_text("\n".join(f"Sentence {i} says plan {i} passed on Monday." for i in range(30)))
+        _candidates(cands, range(200), "claims")
+    cache = tmp_path / ".cache"
+    (tmp_path / "harness.toml").write_text(f'[paths]\ncache = "{cache}"\n')
+    command = [sys.executable, "-m", "harness.cli", "run", "--quiet", "--workers", "2"]
+    command += ["--config", str(tmp_path / "harness.toml"), "--gold", str(tmp_path / "gold")]
+    command += ["--candidates", str(tmp_path / "cands"), "--out", str(tmp_path / "reports")]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    db_path = cache / "embeddings" / "embeddings.sqlite3"
+    deadline = time.time() + 120
+    while time.time() < deadline and _rows(db_path) == 0 and proc.poll() is None:
+        time.sleep(0.05)  # the workers are evaluating once they store embeddings
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "reports/latest is unchanged" in err, err
+    assert "Traceback" not in err and "leaked" not in err, err
+    time.sleep(1)
+    # nothing of the run's process group is left running (an exited child may wait as a zombie for its reaper)
+    states = subprocess.run(["ps", "-o", "stat=", "-g", str(proc.pid)], capture_output=True, text=True).stdout
+    assert all(state.startswith("Z") for state in states.split()), states
