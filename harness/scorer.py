@@ -25,6 +25,7 @@ from harness.document import Document
 from harness.evidence import Evidence, EvidenceIndex
 from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
+from harness.ingest.readers import lone_surrogate
 from harness.judge import decisive_failure, soft_minimum
 from harness.models import Models, load_models
 
@@ -42,6 +43,9 @@ def as_document(item: str | Path | Document, name: str, headings: bool = True) -
     if isinstance(item, Path):
         return read_document(item)
     if isinstance(item, str):
+        problem = lone_surrogate(item)
+        if problem:
+            raise ValueError(f"{name}: the text holds {problem}")
         return text_document(name, item, headings=headings)
     raise TypeError(f"{name}: expected a str (text), a pathlib.Path (file) or a Document, got {type(item).__name__}")
 

@@ -29,6 +29,8 @@ def test_a_str_is_text_and_a_path_is_a_file(tmp_path):
     assert as_document(str(file), "source").text == str(file)  # a path written as a str is text, never opened
     with pytest.raises(TypeError, match="pathlib.Path"):
         as_document(b"bytes", "source")
+    with pytest.raises(ValueError, match="summary: the text holds a lone surrogate .ud800 at character 4"):
+        as_document("Half\ud800 a character", "summary")  # no UTF-8 report could hold it
 
 
 def test_evaluate_without_sources_says_so(config):

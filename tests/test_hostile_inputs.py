@@ -34,6 +34,7 @@ EXPECTED = {
     "candidates/ok/late-nul.txt": "binary data (NUL bytes, first at byte 10250)",
     "candidates/ok/fifo.txt": "not a regular file (a FIFO, device or socket): refused",
     "candidates/ok/link-out.txt": "leads outside",
+    "candidates/ok/surrogate.json": "a JSON string holds a lone surrogate \\ud800 at character 31",
 }
 RUN_ONLY = {"candidates/ok/long-line.txt": "more than 1000 sentences"}  # readable; too long to judge as a summary
 
@@ -237,6 +238,7 @@ def _pairs(tmp_path, text: str):
         ),
         ("[" * 5000 + "]" * 5000 + "\n", "line 1: JSON nested more than 32 levels deep: refused"),
         ('{"id": true, "document": "a", "summary": "b"}\n', "line 1: id must be a string or a whole number"),
+        ('{"id": 1, "document": "a", "summary": "b\\udfff"}\n', "line 1: a JSON string holds a lone surrogate"),
     ],
 )
 def test_score_pairs_names_the_bad_line(tmp_path, capsys, text, problem):

@@ -54,10 +54,41 @@ def _check_nesting(value: Any, path: Path, what: str, field: str | None = None) 
     return value
 
 
+def lone_surrogate(text: str) -> str | None:
+    """Where `text` holds half of a UTF-16 surrogate pair (JSON's "\\ud800" escape, YAML's too), in words;
+    None for text that is valid Unicode. Such text cannot be written as UTF-8: a report holding it would fail
+    after the whole run, so it is refused on the way in."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate \\u{ord(text[exc.start]):04x} at character {exc.start} (not valid Unicode text)"
+
+
+def _check_unicode(value: Any, path: Path, what: str, field: str | None = None) -> Any:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        strings: Any = ()
+        if isinstance(item, str):
+            strings = (item,)
+        elif isinstance(item, dict):
+            strings = [key for key in item if isinstance(key, str)]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        for text in strings:
+            problem = lone_surrogate(text)
+            if problem:
+                raise InputError(path, f"{what} string holds {problem}", field)
+    return value
+
+
 def load_yaml(text: str, path: Path, field: str | None = None) -> Any:
     """YAML as plain data: no aliases, no tags beyond the safe ones, bounded nesting."""
     try:
-        return _check_nesting(yaml.load(text, Loader=_PlainYamlLoader), path, "YAML", field)
+        value = _check_nesting(yaml.load(text, Loader=_PlainYamlLoader), path, "YAML", field)
+        return _check_unicode(value, path, "a YAML", field)
     except yaml.YAMLError as exc:
         raise InputError(path, f"invalid YAML: {' '.join(str(exc).split())}", field) from exc
     except RecursionError as exc:
@@ -67,7 +98,7 @@ def load_yaml(text: str, path: Path, field: str | None = None) -> Any:
 def load_json(text: str, path: Path) -> Any:
     """JSON with bounded nesting (the standard parser recurses, and so does everything downstream)."""
     try:
-        return _check_nesting(json.loads(text), path, "JSON")
+        return _check_unicode(_check_nesting(json.loads(text), path, "JSON"), path, "a JSON")
     except json.JSONDecodeError as exc:
         raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     except RecursionError as exc:
