@@ -75,7 +75,10 @@ def story_key(story: Story, config: Config) -> str:
 
 
 def candidate_key(story_hash: str, doc: Document) -> str:
-    payload = [story_hash, doc.doc_id, doc.system, doc.format, doc.path, doc.text]
+    """A candidate's result key: its story, name, system, format and text. Not its path, which changes with
+    the folder a run starts in (`candidates/` or `/abs/candidates/`) while the result does not; a cached
+    result is given the current document and path when it is read (`pipeline.evaluate_story`)."""
+    payload = [story_hash, doc.doc_id, doc.system, doc.format, doc.text]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 

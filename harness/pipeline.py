@@ -179,6 +179,12 @@ def open_context(config: Config, use_cache: bool) -> RunContext:
     )
 
 
+def _as_read_now(result: CandidateResult | None, doc: Document) -> CandidateResult | None:
+    """A cached result with the document as this run read it (its path and metadata may differ: the key
+    holds the text, not where the file was found)."""
+    return None if result is None else replace(result, document=doc, path=doc.path)
+
+
 PREFETCH_CANDIDATES = 16  # candidates whose claims are embedded and parsed in one batch
 
 
@@ -219,7 +225,7 @@ def evaluate_story(
     results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
     story_hash = story_key(story, config)
     keys = [candidate_key(story_hash, doc) for doc in story.candidates]
-    cached = [cache.get(key) if cache else None for key in keys]
+    cached = [_as_read_now(cache.get(key), doc) if cache else None for key, doc in zip(keys, story.candidates)]
     batches = _batch_starts(cached, PREFETCH_CANDIDATES)
     evaluator = None
     for position, (doc, key, result) in enumerate(zip(story.candidates, keys, cached)):

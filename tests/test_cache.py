@@ -93,6 +93,19 @@ def planted(config, tmp_path_factory):
     )
 
 
+def test_a_run_from_another_folder_reads_the_same_results_with_its_own_paths(planted, monkeypatch):
+    """The result key holds no path: `candidates/x.txt` and `/abs/candidates/x.txt` are one candidate."""
+    root = Path(planted.config.gold).parent
+    monkeypatch.chdir(root)
+    relative = run(replace(planted.config, gold="gold", candidates="candidates"), quiet=True)
+    assert relative.cache["candidates_from_cache"] == len(planted.keys) > 0
+    assert sorted(r.path for r in relative.results) == sorted(
+        str(Path(r.path).relative_to(root)) for r in planted.second.results
+    )
+    assert [r.document.path for r in relative.results] == [r.path for r in relative.results]
+    assert [r.metrics for r in relative.results] == [r.metrics for r in planted.second.results]
+
+
 def test_crafted_pickle_rows_are_never_executed(planted):
     assert planted.control.exists() and len(planted.keys) == 3
     assert not planted.marker.exists()
