@@ -91,3 +91,11 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
             Claim(f"{doc.doc_id}#{n}", story_id, doc.doc_id, doc.system, text, start, end, kind, section, artefact)
         )
     return claims
+
+
+def no_scorable_claim(claims: list[Claim]) -> str:
+    """Why a summary with these claims has nothing to judge, in words for a warning or a reason field."""
+    if not claims:
+        return "no scorable claim: the summary holds no statement (empty or only punctuation and markup)"
+    kinds = ", ".join(sorted({c.artefact for c in claims if c.artefact}))
+    return f"no scorable claim: every statement is an artefact ({kinds})"

@@ -251,7 +251,7 @@ def _check_output_file(path: Path, option: str = "--out", inputs: tuple[Path, ..
 
 def cmd_score_pairs(args: argparse.Namespace) -> int:
     from harness.report import atomic_write_text
-    from harness.scorer import ConsistencyScorer
+    from harness.scorer import ConsistencyScorer, unscored_reason
 
     config = _config(args)
     out = Path(args.out)
@@ -262,7 +262,7 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
     lines = [
         json.dumps(
             {"id": r["id"], "score": None if s is None else round(s, 6)}
-            | ({} if s is not None else {"reason": "no scorable claim: the summary has no sentence to judge"})
+            | ({} if s is not None else {"reason": unscored_reason(r["summary"])})
         )
         for r, s in zip(rows, scores)
     ]

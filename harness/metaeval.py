@@ -26,7 +26,6 @@ from harness.config import Config
 from harness.document import InputError
 
 UNSCORED = 0.5  # a row with no score counts as "undecided" in every statistic, never as dropped
-NO_CLAIM = "no scorable claim: the summary has no sentence to judge"
 NO_WORDS = "no content word: the summary has no word to look for"
 OPTIONAL_STRINGS = ("cut", "origin", "system")
 ROUND = 6  # scores are rounded as `harness score-pairs` writes them, so both give the same ROC AUC
@@ -291,7 +290,9 @@ def system_level(judge: np.ndarray, baseline: np.ndarray, rows: list[dict[str, A
 
 
 def judge_reason(row: dict[str, Any]) -> str:
-    return NO_CLAIM if row["summary"].strip() else "empty summary"
+    from harness.scorer import unscored_reason
+
+    return unscored_reason(row["summary"]) if row["summary"].strip() else "empty summary"
 
 
 def unscored(

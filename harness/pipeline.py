@@ -18,7 +18,7 @@ from harness import metrics as m
 from harness.cache import ResultCache
 from harness.checks import CONFLICT, SourceFacts
 from harness.checks.names import prefetch_entities
-from harness.claims import Claim, split_claims
+from harness.claims import Claim, no_scorable_claim, split_claims
 from harness.config import Config
 from harness.document import HAND_WRITTEN, Document, InputError, KeyFact, Story
 from harness.embeddings import Embedder, resolve_model
@@ -137,15 +137,7 @@ class StoryEvaluator:
         values["semantic_similarity"] = m.centroid_similarity(content_vectors, self.index.vectors)
         values.update(m.extractive_metrics(self.reference_text, summary))
         values.update(m.length_metrics(summary, claims))
-        warning = (
-            ""
-            if scored
-            else (
-                f"no scorable claim: all {len(claims)} statements are artefacts "
-                f"({', '.join(sorted({c.artefact for c in claims}))}), so faithfulness and "
-                "consistency are not available"
-            )
-        )
+        warning = "" if scored else f"{no_scorable_claim(claims)}, so faithfulness and consistency are not available"
         return CandidateResult(
             self.story.story_id,
             doc,

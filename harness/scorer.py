@@ -19,7 +19,7 @@ from typing import NamedTuple
 from tqdm import tqdm
 
 from harness.checks import SourceFacts
-from harness.claims import Claim, split_claims
+from harness.claims import Claim, no_scorable_claim, split_claims
 from harness.config import Config, api_config
 from harness.document import Document
 from harness.evidence import Evidence, EvidenceIndex
@@ -48,6 +48,11 @@ def as_document(item: str | Path | Document, name: str, headings: bool = True) -
             raise ValueError(f"{name}: the text holds {problem}")
         return text_document(name, item, headings=headings)
     raise TypeError(f"{name}: expected a str (text), a pathlib.Path (file) or a Document, got {type(item).__name__}")
+
+
+def unscored_reason(summary: str | Path | Document) -> str:
+    """Why a summary got no score (str: text, Path: file): score-pairs' and meta-eval's reason."""
+    return no_scorable_claim(split_claims(as_document(summary, "summary", headings=False)))
 
 
 class Prepared(NamedTuple):

@@ -119,7 +119,8 @@ def test_meta_eval_reports_the_auc_of_score_pairs(tmp_path, toml):
     assert set(result["by_cut"]) == {"val", "test"} and result["by_cut"]["val"]["threshold_source"] == "cross-fit"
 
     assert result["unscored"]["n"] == 1
-    assert result["unscored"]["reasons"][metaeval.NO_CLAIM] == {"n": 1, "ids": ["artefact"]}
+    reason = "no scorable claim: every statement is an artefact (chatbot leftover)"
+    assert result["unscored"]["reasons"][reason] == {"n": 1, "ids": ["artefact"]}
     assert "Unscored rows: 1, each scored 0.5" in page and "artefact" in page
     assert result["correlation"]["n"] == 16 and result["system_level"]["n_systems"] == 3
     assert result["cache"]["embeddings_computed"] > 0
