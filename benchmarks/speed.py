@@ -20,6 +20,7 @@ from pathlib import Path
 
 from common import publish, summedits  # benchmarks/common.py: a script's folder is on sys.path
 
+from harness import metrics
 from harness.checks import forget_memory
 from harness.checks.names import nlp
 from harness.claims import split_claims
@@ -38,6 +39,7 @@ def forget_process_memory() -> None:
     """A cold repetition starts with nothing remembered: entities and sentence splits are kept per process."""
     forget_memory()
     forget_splits()
+    metrics.forget_memory()
 
 
 def load_model(judge) -> None:

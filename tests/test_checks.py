@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, SourceFacts, dates, numbers, quotes
 
@@ -305,3 +307,18 @@ def test_relative_days(claim, status):
     result = dates.check(claim, RELATIVE_SOURCES)
     assert result.status == status, result
     assert numbers.check(claim, RELATIVE_SOURCES).status == NA  # the date check owns "five days"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcde"), max_size=6),
+    st.lists(st.lists(st.sampled_from("abcdef"), max_size=8), max_size=6),
+)
+def test_quote_search_finds_what_a_full_scan_finds(quote, sentences):
+    """The pruned search returns the full scan's best score and its first sentence, on random word lists."""
+    from collections import Counter
+
+    scores = [quotes._best_match(quote, s) if set(quote) & set(s) else 0.0 for s in sentences]
+    best = max(scores, default=0.0)
+    expected = (best, scores.index(best) if scores else 0)
+    assert quotes._best_sentence(quote, sentences, [Counter(s) for s in sentences]) == expected

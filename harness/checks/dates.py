@@ -90,7 +90,7 @@ def _weekday_clash(claim: str) -> CheckResult | None:
 
 def _source_weekdays(sources: SourceFacts, days: set[tuple[int, int]], yrs: set[int]) -> set[str]:
     """Weekdays the sources name, plus the weekdays of their dated days (in the story's or a stated year)."""
-    found = weekdays("\n".join(sources.sentences))
+    found = set(sources.cached("weekdays", lambda: weekdays("\n".join(sources.sentences))))
     years = {int(sources.story_date[:4])} if sources.story_date else set(yrs)
     found |= {w for y in years for m, d in days if (w := _weekday_of(y, m, d))}
     return found

@@ -10,6 +10,7 @@ the quote is misattributed (conflict).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from difflib import SequenceMatcher
 
 from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
@@ -32,14 +33,30 @@ def _best_match(quote: list[str], sentence: list[str]) -> float:
     return sum(block.size for block in matcher.get_matching_blocks()) / len(quote)
 
 
-def _matches(quote_words: list[str], source_words: list[list[str]], source_sets: list[set[str]]) -> list[float]:
-    """`_best_match` of the quote against every source sentence; a sentence sharing no word scores 0 without
-    running the matcher (most sentences, and the matcher is the check's cost)."""
-    wanted = set(quote_words)
-    return [
-        _best_match(quote_words, sentence) if wanted & vocabulary else 0.0
-        for sentence, vocabulary in zip(source_words, source_sets)
+def _best_sentence(
+    quote_words: list[str], source_words: list[list[str]], source_counts: list[Counter]
+) -> tuple[float, int]:
+    """The highest `_best_match` of the quote over the source sentences and the first sentence reaching it
+    (0.0, 0 when none shares a word). The matcher is the check's cost, so it runs only on sentences whose
+    shared words could still beat the best so far: `_best_match` never exceeds the share of the quote's words
+    (with repeats) that the sentence holds. Visiting the likeliest first, the answer is the full scan's."""
+    if not quote_words:
+        return 0.0, 0
+    wanted = Counter(quote_words)
+    bounds = [
+        (sum(min(n, counts[w]) for w, n in wanted.items()) / len(quote_words), i)
+        for i, counts in enumerate(source_counts)
     ]
+    best, best_index = 0.0, 0
+    for bound, i in sorted(bounds, key=lambda item: (-item[0], item[1])):
+        if bound == 0 or bound < best:
+            break
+        if bound == best and i > best_index:
+            continue
+        score = _best_match(quote_words, source_words[i])
+        if score > best or (score == best and i < best_index):
+            best, best_index = score, i
+    return best, best_index
 
 
 def _attribution(claim: str, quote: str, index: int, sources: SourceFacts) -> CheckResult | None:
@@ -73,14 +90,13 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     if not quotes:
         return CheckResult("quote", NA)
     source_words = sources.cached("sentence_words", lambda: [words(s) for s in sources.sentences])
-    source_sets = sources.cached("sentence_word_sets", lambda: [set(w) for w in source_words])
+    source_counts = sources.cached("sentence_word_counts", lambda: [Counter(w) for w in source_words])
     joined = sources.cached("joined_words", lambda: " " + " ".join(" ".join(w) for w in source_words) + " ")
     for quote in quotes:
         quote_words = words(quote)
-        scores = _matches(quote_words, source_words, source_sets)
-        best = max(scores, default=0.0)
+        best, best_index = _best_sentence(quote_words, source_words, source_counts)
         if f" {' '.join(quote_words)} " in joined or best >= VERBATIM:
-            misattributed = _attribution(claim, quote, scores.index(best), sources)
+            misattributed = _attribution(claim, quote, best_index, sources)
             if misattributed:
                 return misattributed
             continue
