@@ -322,3 +322,17 @@ def test_quote_search_finds_what_a_full_scan_finds(quote, sentences):
     best = max(scores, default=0.0)
     expected = (best, scores.index(best) if scores else 0)
     assert quotes._best_sentence(quote, sentences, [Counter(s) for s in sentences]) == expected
+
+
+def test_ner_without_the_unused_shared_tok2vec_finds_the_same_entities():
+    import spacy
+
+    full = spacy.load(names.MODEL, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    assert "tok2vec" in full.pipe_names and names.nlp().pipe_names == ["ner"]
+    texts = [
+        "Jorge Rodríguez said on Thursday that Venezuela would free 40 prisoners held in El Helicoide.",
+        "the un human rights office in geneva welcomed the move by caracas",
+        "Acme Corp. and the European Union signed the deal in Brussels in March 2025.",
+    ]
+    for text, doc in zip(texts, full.pipe(texts)):
+        assert [(e.text, e.label_) for e in names.nlp()(text).ents] == [(e.text, e.label_) for e in doc.ents]
