@@ -82,25 +82,34 @@ def _verdict_count(verdict: str) -> Metric:
 
 
 # Every metric of a candidate, in the order of the candidates.csv columns (the order the pipeline makes them).
-METRICS: dict[str, Metric] = {
+_CLAIM_COUNTS = {
     "claims": Metric("claims", None, COUNT, total=True),
     "scored_claims": Metric("scored claims", None, COUNT, total=True),
     **{verdict: _verdict_count(verdict) for verdict in VERDICTS},
+}
+_FAITHFULNESS = {  # the share of supported claims, the judge's mean, the summary score
     "faithfulness": Metric("faithfulness", HIGHER, SHARE),
     "mean_p_support": Metric("mean p(support)", HIGHER, SHARE),
     "consistency": Metric("consistency", HIGHER, SHARE),
+}
+_COVERAGE = {  # of the story's key facts
     "key_facts": Metric("key facts", None, COUNT),
     "key_facts_covered": Metric("key facts covered", HIGHER, COUNT, needs_key_facts=True),
     "coverage": Metric("coverage", HIGHER, SHARE, needs_key_facts=True),
     "weighted_coverage": Metric("key-fact coverage", HIGHER, SHARE, needs_key_facts=True),
+}
+_OVERLAP = {  # with the references
     **{rouge_name(t, a): Metric(_rouge_label(t, a), HIGHER, SHARE) for t in ROUGE_TYPES for a in ROUGE_AGGREGATES},
     "semantic_similarity": Metric("similarity", HIGHER, SCORE),
+}
+_FORM = {  # how the summary is made, copied fragments and length: no better direction
     "fragment_coverage": Metric("fragment coverage", None, SHARE),
     "fragment_density": Metric("density", None, SCORE),
     "compression": Metric("compression", None, SCORE),
     "words": Metric("words", None, COUNT),
     "sentences": Metric("sentences", None, COUNT),
 }
+METRICS: dict[str, Metric] = {**_CLAIM_COUNTS, **_FAITHFULNESS, **_COVERAGE, **_OVERLAP, **_FORM}
 GATED = frozenset(name for name, metric in METRICS.items() if metric.better)  # what thresholds may bound
 # The shares before the count, as every warning has named them.
 NEEDS_KEY_FACTS = tuple(
@@ -225,6 +234,14 @@ def rouge_metrics(by_reference: Iterable[dict[str, float]]) -> dict[str, float]:
     return result
 
 
+def _shared_run(summary: list[str], i: int, article: list[str], j: int) -> int:
+    """How many words are the same from summary[i] and article[j] on."""
+    length = 0
+    while i + length < len(summary) and j + length < len(article) and summary[i + length] == article[j + length]:
+        length += 1
+    return length
+
+
 def fragments(article: list[str], summary: list[str]) -> list[list[str]]:
     """Greedy extractive fragments shared by summary and article (Grusky et al. 2018, Algorithm 1). The scan of
     the article for summary[i] visits only the article positions holding that word (the same matches, in
@@ -240,12 +257,10 @@ def fragments(article: list[str], summary: list[str]) -> list[list[str]]:
         for start in positions.get(summary[i], ()):
             if start < j:
                 continue  # inside the previous match
-            i2, j2 = i, start
-            while i2 < len(summary) and j2 < len(article) and summary[i2] == article[j2]:
-                i2, j2 = i2 + 1, j2 + 1
-            if len(best) < i2 - i:
-                best = summary[i:i2]
-            j = j2
+            length = _shared_run(summary, i, article, start)
+            if len(best) < length:
+                best = summary[i : i + length]
+            j = start + length
         i += max(len(best), 1)
         if best:
             result.append(best)
