@@ -82,11 +82,11 @@ class Evaluator:
         reads it) or a Document. `key_facts` are the facts coverage looks for (none: coverage is not
         measured); `story_date` (YYYY-MM-DD) anchors relative dates. Raises ValueError without sources."""
         from harness.pipeline import StoryEvaluator
-        from harness.report.tables import _claim_document
+        from harness.report.tables import claim_document
 
         story = Story("api", "api", story_date, _sources(sources), _key_facts(key_facts))
         result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(as_document(summary, "summary"))
-        claims = [_claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)]
+        claims = [claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)]
         return Evaluation(claims, result.metrics)
 
 

@@ -142,7 +142,7 @@ def _without_secrets(value: Any) -> Any:
     return value
 
 
-def _claim_document(claim, evidence, judgement) -> dict[str, Any]:
+def claim_document(claim, evidence, judgement) -> dict[str, Any]:
     return {
         "id": claim.claim_id,
         "text": claim.text,
@@ -199,7 +199,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
                     },
                     "key_facts": [vars(match) for match in result.fact_matches],
                     "claims": [
-                        _claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)
+                        claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)
                     ],
                 }
             )
