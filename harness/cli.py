@@ -234,6 +234,8 @@ def read_pairs(
             raise InputError(path, problem, where)
         seen[row["id"]] = number
         rows.append(row)
+    if not rows:
+        raise InputError(path, f"holds no rows: expected one JSON object {{{', '.join(required)}}} per line")
     return rows
 
 
@@ -477,14 +479,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (CI cancelling a job), handled like Ctrl-C but exiting with 143 (128 + 15), as shells report it."""
+
+
 def _terminate(signum, frame) -> None:
-    """SIGTERM (CI cancelling a job) is handled like Ctrl-C: stop cleanly, keep reports/latest."""
-    raise KeyboardInterrupt
+    """SIGTERM is handled like Ctrl-C: stop cleanly, keep reports/latest."""
+    raise Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "quiet", False):  # the model libraries' bars too ("Loading weights"); read when they are imported
+    # the model libraries' bars ("Loading weights") too, read when they are imported: not with --quiet, and not
+    # into a log file (the run's own bar already hides itself when stderr is not a terminal)
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _terminate)
@@ -496,14 +504,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a setting that names no judge or model
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # already stopping: a second Ctrl-C must not cut it short
         print(
             "interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
             "so running again resumes",
             file=sys.stderr,
         )
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
 
 
 if __name__ == "__main__":

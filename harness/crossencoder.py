@@ -374,7 +374,7 @@ class CrossEncoder:
         from tqdm import tqdm
 
         for start in tqdm(
-            range(0, len(todo), self.batch_size), disable=not progress, unit="batch", desc="cross-encoder"
+            range(0, len(todo), self.batch_size), disable=None if progress else True, unit="batch", desc="cross-encoder"
         ):
             part = todo[start : start + self.batch_size]
             for (key, _), p in zip(part, self._run([pair for _, pair in part])):

@@ -155,7 +155,7 @@ class ConsistencyScorer:
         are faster adjacent: the evidence index of the last source is kept."""
         rows = _pairs(sources, summaries)
         scores: list[float | None] = []
-        with tqdm(total=len(rows), disable=not progress, unit="pair", mininterval=5) as bar:
+        with tqdm(total=len(rows), disable=None if progress else True, unit="pair", mininterval=5) as bar:
             for start in range(0, len(rows), block):
                 prepared = [self.prepare(source, summary) for source, summary in rows[start : start + block]]
                 self._warm(prepared)

@@ -34,7 +34,7 @@ EXPECTED = {
     "candidates/ok/late-nul.txt": "binary data (NUL bytes, first at byte 10250)",
     "candidates/ok/fifo.txt": "not a regular file (a FIFO, device or socket): refused",
     "candidates/ok/link-out.txt": "leads outside",
-    "candidates/ok/surrogate.json": "a JSON string holds a lone surrogate \\ud800 at character 31",
+    "candidates/ok/surrogate.json": "a JSON string (summary) holds a lone surrogate \\ud800 at character 31",
 }
 RUN_ONLY = {"candidates/ok/long-line.txt": "more than 1000 sentences"}  # readable; too long to judge as a summary
 
@@ -107,6 +107,8 @@ def test_run_keeps_the_good_candidates_and_touches_nothing_outside(corpus):
     assert code == 2 and "Traceback" not in err, err
     rows = pd.read_csv(corpus / "reports/latest/candidates.csv")
     assert sorted(rows.loc[rows["status"] == "ok", "candidate"]) == ["good", "good"]  # stories ok and twin
+    counts = pd.read_csv(corpus / "reports/latest/candidates.csv", dtype=str)["claims"].dropna()
+    assert len(counts) and counts.str.fullmatch(r"\d+").all()  # whole numbers beside the error rows, not 8.0
     errors = " ".join(rows.loc[rows["status"] == "error", "error"].astype(str))
     for name, problem in {**EXPECTED, **RUN_ONLY}.items():
         assert problem in errors, name
@@ -238,7 +240,11 @@ def _pairs(tmp_path, text: str):
         ),
         ("[" * 5000 + "]" * 5000 + "\n", "line 1: JSON nested more than 32 levels deep: refused"),
         ('{"id": true, "document": "a", "summary": "b"}\n', "line 1: id must be a string or a whole number"),
-        ('{"id": 1, "document": "a", "summary": "b\\udfff"}\n', "line 1: a JSON string holds a lone surrogate"),
+        ("\n\n", "holds no rows: expected one JSON object {id, document, summary} per line"),
+        (
+            '{"id": 1, "document": "a", "summary": "b\\udfff"}\n',
+            "line 1: a JSON string (summary) holds a lone surrogate",
+        ),
     ],
 )
 def test_score_pairs_names_the_bad_line(tmp_path, capsys, text, problem):

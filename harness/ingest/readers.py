@@ -66,21 +66,24 @@ def lone_surrogate(text: str) -> str | None:
 
 
 def _check_unicode(value: Any, path: Path, what: str, field: str | None = None) -> Any:
-    stack = [value]
+    """Refuse `value` if any of its strings (keys included) is not valid Unicode, naming where it is
+    (`summary`, `key_facts/0/fact`)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
-        item = stack.pop()
-        strings: Any = ()
+        item, where = stack.pop()
+        strings: list[tuple[str, str]] = []
         if isinstance(item, str):
-            strings = (item,)
+            strings = [(item, where)]
         elif isinstance(item, dict):
-            strings = [key for key in item if isinstance(key, str)]
-            stack.extend(item.values())
+            strings = [(key, where) for key in item if isinstance(key, str)]
+            stack.extend((child, f"{where}/{key}".lstrip("/")) for key, child in item.items())
         elif isinstance(item, list):
-            stack.extend(item)
-        for text in strings:
+            stack.extend((child, f"{where}/{i}".lstrip("/")) for i, child in enumerate(item))
+        for text, location in strings:
             problem = lone_surrogate(text)
             if problem:
-                raise InputError(path, f"{what} string holds {problem}", field)
+                named = f" ({location})" if location else ""
+                raise InputError(path, f"{what} string{named} holds {problem}", field)
     return value
 
 

@@ -209,13 +209,22 @@ def spreadsheet_safe(value: Any) -> Any:
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
+def whole_counts(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Count metrics as whole numbers even beside an error row's empty cells (pandas would make the column
+    float and write 23.0)."""
+    from harness.metrics import COUNT, METRICS
+
+    counts = [name for name, metric in METRICS.items() if metric.kind == COUNT and name in candidates.columns]
+    return candidates.astype(dict.fromkeys(counts, "Int64"))
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.map(spreadsheet_safe).to_csv(path, index=False)
 
 
 def _write_files(run, tmp: Path, run_id: str, gate) -> None:
     claims = pd.DataFrame(claim_rows(run), columns=CLAIM_COLUMNS)
-    candidates = pd.DataFrame(candidate_rows(run))
+    candidates = whole_counts(pd.DataFrame(candidate_rows(run)))
     systems = pd.DataFrame(system_rows(run))
     write_csv(claims, tmp / "claims.csv")
     write_csv(candidates, tmp / "candidates.csv")
