@@ -208,3 +208,23 @@ def test_example_story_file(story):
     assert len(story.references) == 2
     assert 10 <= len(story.key_facts) <= 20
     assert len({f.fact_id for f in story.key_facts}) == len(story.key_facts)
+
+
+@pytest.mark.parametrize("per_story", [True, False])
+def test_folders_the_run_would_not_read_are_errors(tmp_path, per_story):
+    """A nested folder, a folder named like a file and (per-story layout) a story folder with no references
+    are errors naming them, never silently skipped."""
+    (tmp_path / "gold/s").mkdir(parents=True)
+    (tmp_path / "gold/s/ref.txt").write_text("The council approved the plan on Monday.\n", "utf-8")
+    folder = tmp_path / "c" / ("s" if per_story else "")
+    for sub in ("sub", "dir.txt", ".hidden"):
+        (folder / sub).mkdir(parents=True)
+    (folder / "a.txt").write_text("The council approved the plan.\n", "utf-8")
+    if per_story:
+        (tmp_path / "c/other").mkdir()
+    stories, errors = load_stories(tmp_path / "gold", tmp_path / "c")
+    problems = [str(e) for e in errors + stories[0].errors]
+    assert [d.doc_id for d in stories[0].candidates] == ["a"]
+    assert sum("is a folder inside the candidates folder" in p for p in problems) == 2, problems
+    assert any("dir.txt" in p for p in problems) and not any(".hidden" in p for p in problems)
+    assert any("candidates for story 'other' have no references" in p for p in problems) == per_story

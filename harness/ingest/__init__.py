@@ -149,15 +149,28 @@ def find_story_dirs(gold: Path) -> list[Path]:
     return sorted(p for p in gold.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def candidate_files(candidates: Path, story_id: str, single_story: bool) -> list[Path]:
-    """Candidate files of a story: `candidates/<story>/*`, or the flat folder when there is one story."""
+def candidate_folder(candidates: Path, story_id: str, single_story: bool) -> Path | None:
+    """Where a story's candidates are: `candidates/<story>/`, or the flat folder when there is one story."""
     folder = candidates / story_id
-    if not folder.is_dir():
-        if single_story and candidates.is_dir():
-            folder = candidates
-        else:
-            return []
-    return sorted(p for p in folder.iterdir() if is_input_file(p))
+    if folder.is_dir():
+        return folder
+    return candidates if single_story and candidates.is_dir() else None
+
+
+def candidate_files(candidates: Path, story_id: str, single_story: bool) -> list[Path]:
+    """Candidate files of a story: the files directly in its `candidate_folder`."""
+    folder = candidate_folder(candidates, story_id, single_story)
+    return sorted(p for p in folder.iterdir() if is_input_file(p)) if folder else []
+
+
+def nested_folders(folder: Path | None) -> list[InputError]:
+    """A folder inside a story's candidates is never read: an error says so rather than a silent skip."""
+    if folder is None:
+        return []
+    return [
+        InputError(sub, f"is a folder inside the candidates folder {folder}: only the files directly in it are read")
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    ]
 
 
 def read_candidate(path: Path, root: Path, max_mb: float) -> Document:
@@ -193,7 +206,10 @@ def load_stories(
             errors.append(InputError(story_dir, f"could not be read ({type(exc).__name__}: {exc}); please report this"))
             continue
         first_dir[story.story_id] = story_dir
-        for path in candidate_files(candidates, story.story_id, len(story_dirs) == 1) if candidates.is_dir() else []:
+        single = len(story_dirs) == 1
+        if (candidates / story.story_id).is_dir():
+            story.errors.extend(nested_folders(candidates / story.story_id))
+        for path in candidate_files(candidates, story.story_id, single) if candidates.is_dir() else []:
             try:
                 story.candidates.append(read_candidate(path, candidates, max_mb))
             except InputError as exc:
@@ -217,9 +233,13 @@ def load_stories(
             story.errors.append(InputError(candidates / story.story_id, "no candidate files for this story"))
         stories.append(story)
     known = {s.story_id for s in stories} | {d.name for d in story_dirs}
-    if candidates.is_dir() and len(story_dirs) > 1:
+    per_story = len(story_dirs) > 1 or any((candidates / s.story_id).is_dir() for s in stories)
+    if candidates.is_dir() and per_story:  # candidates/<story>/ folders: one with no story is an error
         for folder in sorted(p for p in candidates.iterdir() if p.is_dir() and p.name not in known):
-            errors.append(InputError(folder, f"candidates for story '{folder.name}' have no references in {gold}"))
+            if not folder.name.startswith("."):
+                errors.append(InputError(folder, f"candidates for story '{folder.name}' have no references in {gold}"))
+    elif candidates.is_dir() and stories:  # one story, its candidates directly in the folder
+        stories[0].errors.extend(nested_folders(candidates))
     return stories, errors
 
 
