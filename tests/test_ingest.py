@@ -228,3 +228,15 @@ def test_folders_the_run_would_not_read_are_errors(tmp_path, per_story):
     assert sum("is a folder inside the candidates folder" in p for p in problems) == 2, problems
     assert any("dir.txt" in p for p in problems) and not any(".hidden" in p for p in problems)
     assert any("candidates for story 'other' have no references" in p for p in problems) == per_story
+
+
+def test_a_file_named_after_an_id_keeps_it(tmp_path):
+    """A JSON file claiming another file's name as its id is the duplicate, whatever the name order."""
+    (tmp_path / "gold/s").mkdir(parents=True)
+    (tmp_path / "gold/s/ref.txt").write_text("The council approved the plan on Monday.\n", "utf-8")
+    (tmp_path / "c/s").mkdir(parents=True)
+    (tmp_path / "c/s/a.json").write_text('{"id": "takeaways", "summary": "The plan passed."}', "utf-8")
+    (tmp_path / "c/s/takeaways.txt").write_text("The council approved the plan.\n", "utf-8")
+    stories, _ = load_stories(tmp_path / "gold", tmp_path / "c")
+    assert [Path(d.path).name for d in stories[0].candidates] == ["takeaways.txt"]
+    assert ["a.json" in str(e) and "duplicate candidate id 'takeaways'" in str(e) for e in stories[0].errors] == [True]

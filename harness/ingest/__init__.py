@@ -219,16 +219,16 @@ def load_stories(
                     InputError(path, f"could not be read ({type(exc).__name__}: {exc}); please report this")
                 )
         seen: dict[str, str] = {}
-        unique = []
-        for doc in story.candidates:  # the first file with an id is evaluated, later ones are errors
+        # a file named after the id keeps it (takeaways.txt over a JSON file saying "id": "takeaways"), else the
+        # first file by name; the others are errors
+        for doc in sorted(story.candidates, key=lambda d: Path(d.path).stem != d.doc_id):
             if doc.doc_id in seen:
                 story.errors.append(
                     InputError(doc.path, f"duplicate candidate id '{doc.doc_id}' (also {seen[doc.doc_id]})", "id")
                 )
             else:
                 seen[doc.doc_id] = doc.path
-                unique.append(doc)
-        story.candidates = unique
+        story.candidates = [doc for doc in story.candidates if seen.get(doc.doc_id) == doc.path]
         if not story.candidates and not story.errors:
             story.errors.append(InputError(candidates / story.story_id, "no candidate files for this story"))
         stories.append(story)
