@@ -157,16 +157,13 @@ def candidate_folder(candidates: Path, story_id: str, single_story: bool) -> Pat
     return candidates if single_story and candidates.is_dir() else None
 
 
-def candidate_files(candidates: Path, story_id: str, single_story: bool) -> list[Path]:
-    """Candidate files of a story: the files directly in its `candidate_folder`."""
-    folder = candidate_folder(candidates, story_id, single_story)
+def candidate_files(folder: Path | None) -> list[Path]:
+    """Candidate files of a story: the files directly in its `candidate_folder` (none without one)."""
     return sorted(p for p in folder.iterdir() if is_input_file(p)) if folder else []
 
 
-def nested_folders(folder: Path | None) -> list[InputError]:
+def nested_folders(folder: Path) -> list[InputError]:
     """A folder inside a story's candidates is never read: an error says so rather than a silent skip."""
-    if folder is None:
-        return []
     return [
         InputError(sub, f"is a folder inside the candidates folder {folder}: only the files directly in it are read")
         for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -206,10 +203,10 @@ def load_stories(
             errors.append(InputError(story_dir, f"could not be read ({type(exc).__name__}: {exc}); please report this"))
             continue
         first_dir[story.story_id] = story_dir
-        single = len(story_dirs) == 1
-        if (candidates / story.story_id).is_dir():
-            story.errors.extend(nested_folders(candidates / story.story_id))
-        for path in candidate_files(candidates, story.story_id, single) if candidates.is_dir() else []:
+        folder = candidate_folder(candidates, story.story_id, len(story_dirs) == 1)
+        if folder is not None:
+            story.errors.extend(nested_folders(folder))
+        for path in candidate_files(folder):
             try:
                 story.candidates.append(read_candidate(path, candidates, max_mb))
             except InputError as exc:
@@ -238,8 +235,6 @@ def load_stories(
         for folder in sorted(p for p in candidates.iterdir() if p.is_dir() and p.name not in known):
             if not folder.name.startswith("."):
                 errors.append(InputError(folder, f"candidates for story '{folder.name}' have no references in {gold}"))
-    elif candidates.is_dir() and stories:  # one story, its candidates directly in the folder
-        stories[0].errors.extend(nested_folders(candidates))
     return stories, errors
 
 
