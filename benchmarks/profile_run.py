@@ -21,12 +21,10 @@ from pathlib import Path
 
 from common import publish  # benchmarks/common.py: a script's folder is on sys.path
 from scale import generate, subset
+from speed import forget_process_memory
 
-from harness import metrics
-from harness.checks import forget_memory
 from harness.config import Config
 from harness.pipeline import run
-from harness.text import forget_splits
 
 # (label, file suffix, function name): the stages of harness/pipeline.py's data path and what they call
 STAGES = [
@@ -115,9 +113,7 @@ def main() -> None:
     cold, _ = profiled_run(config)
     for kind in ("results", "keyfacts"):
         shutil.rmtree(cache / kind, ignore_errors=True)
-    forget_memory()  # what the process remembers of texts (entities, splits, tokens) is forgotten too
-    forget_splits()
-    metrics.forget_memory()
+    forget_process_memory()  # what the process remembers of texts (entities, splits, tokens) is forgotten too
     warm, _ = profiled_run(config)
     candidates = sum(1 for _ in (data / "candidates").rglob("*.txt"))
     publish(table(cold, warm, args.stories, candidates), args.out)
