@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.config import DEFAULT_BASELINE, Config, GateConfig, load_config
+from harness.config import Config, GateConfig, load_config
 from harness.document import InputError
 
 DEFAULT_CONFIG = Path("harness.toml")
@@ -325,12 +325,16 @@ def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path
 def cmd_gate(args: argparse.Namespace) -> int:
     from harness.gate import (
         CONSOLE_LINES,
+        baseline_location,
         console_summary,
         evaluate_gate,
+        has_thresholds,
         junit_xml,
         load_baseline,
         load_run_document,
         markdown,
+        nothing_to_check,
+        reports_folder_of,
     )
     from harness.report import atomic_write_text
 
@@ -339,16 +343,22 @@ def cmd_gate(args: argparse.Namespace) -> int:
             _check_output_file(Path(path), option)
     current = load_run_document(Path(args.run))
     gate, source = _gate_settings(args, current, _run_file(Path(args.run)))
-    baseline_path = None if args.no_baseline else (args.baseline or gate.baseline)
-    baseline = load_baseline(baseline_path, required=True)
-    report = evaluate_gate(current, baseline, gate, baseline_path)
+    location = Path(args.baseline) if args.baseline else baseline_location(gate, reports_folder_of(Path(args.run)))
+    # a baseline named on the command line or in the settings must exist; the default one is used when present
+    required = bool(args.baseline or gate.baseline)
+    baseline = None if args.no_baseline else load_baseline(location, required=required)
+    empty = None if baseline is not None or args.no_baseline or has_thresholds(gate) else nothing_to_check(location)
+    report = evaluate_gate(current, baseline, gate, str(location) if baseline is not None else None, empty)
     files = [f for f in (args.markdown, args.junit) if f]
-    print(f"gate settings: {source}")
-    print(console_summary(report, ", ".join(files) or "pass --markdown FILE or --junit FILE", CONSOLE_LINES - 1))
     if args.markdown:
         atomic_write_text(Path(args.markdown), markdown(report))
     if args.junit:
         atomic_write_text(Path(args.junit), junit_xml(report))
+    if empty:
+        print(f"gate FAILED: {empty}", file=sys.stderr)
+        return 2
+    print(f"gate settings: {source}")
+    print(console_summary(report, ", ".join(files) or "pass --markdown FILE or --junit FILE", CONSOLE_LINES - 1))
     return 0 if report.passed else 1
 
 
@@ -374,12 +384,12 @@ def _refuse_other_stories(out: Path, document: dict[str, Any]) -> None:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from harness.gate import baseline_document, load_run_document
+    from harness.gate import baseline_document, baseline_location, load_run_document, reports_folder_of
     from harness.report import atomic_write_text
 
     run = load_run_document(Path(args.run))
     gate, _ = _gate_settings(args, run, _run_file(Path(args.run)))
-    out = Path(args.out or gate.baseline or DEFAULT_BASELINE)
+    out = Path(args.out) if args.out else baseline_location(gate, reports_folder_of(Path(args.run)))
     _check_output_file(out)
     document = baseline_document(run)
     if not document["candidates"]:
@@ -392,6 +402,19 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         f"baseline of {len(document['candidates']):,} candidates (run {document['run_id']}) -> {out} "
         f"({len(text.encode('utf-8')) / 1e6:.1f} MB)"
     )
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from harness.starter import write_starter
+
+    try:
+        written = write_starter(Path(args.folder), args.gold, args.candidates, args.pip_spec)
+    except FileExistsError as exc:
+        raise InputError(Path(str(exc)), "already exists: `harness init` never overwrites a file") from exc
+    for path in written:
+        print(f"wrote {path}")
+    print("next: harness run && harness baseline (commit the baseline); then harness gate after each change")
     return 0
 
 
@@ -457,14 +480,36 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a run against thresholds and a baseline; prints a summary of at most "
         "25 lines, --markdown and --junit write every check. "
         + GATE_SETTINGS_RULE
-        + " The baseline: --baseline F, else none with --no-baseline, else the settings' [gate] baseline.",
+        + " The baseline: --baseline F, else none with --no-baseline, else the settings' [gate] baseline, else "
+        "baseline/baseline.json in the run's reports folder when it exists (the file `harness baseline` writes)."
+        " Built in, with no settings: a candidate that could not be read or has no scorable claim fails, and so"
+        " does one that gains a contradicted claim against the baseline. With neither a baseline nor a threshold"
+        " there is nothing to check: exit 2, unless --no-baseline asks for the built-in checks alone.",
     )
     gate.add_argument("--run", default="reports/latest", help="run folder or run.json (default reports/latest)")
-    gate.add_argument("--baseline", help="baseline file, run.json or folder (default: the settings' [gate] baseline)")
-    gate.add_argument("--no-baseline", action="store_true", help="thresholds only")
+    gate.add_argument(
+        "--baseline",
+        help="baseline file, run.json or folder (default: the settings' [gate] baseline, else <reports>/baseline/baseline.json)",
+    )
+    gate.add_argument("--no-baseline", action="store_true", help="thresholds and the built-in checks only")
     gate.add_argument("--markdown", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     gate.add_argument("--junit", help="write JUnit XML")
     gate.set_defaults(func=cmd_gate)
+    init = sub.add_parser(
+        "init",
+        help="write a starter harness.toml and a CI workflow that runs the gate",
+        description="Write harness.toml (every gate setting, commented) and .github/workflows/summary-gate.yml "
+        "into FOLDER; an existing file is never overwritten (exit 2).",
+    )
+    init.add_argument("folder", nargs="?", default=".", help="project folder (default: the current one)")
+    init.add_argument("--gold", default="gold", help="the reference articles' folder (default gold)")
+    init.add_argument("--candidates", default="candidates", help="the candidate summaries' folder (default candidates)")
+    init.add_argument(
+        "--pip-spec",
+        default="harness",
+        help="what the workflow pip-installs: a package, path or git URL (default harness)",
+    )
+    init.set_defaults(func=cmd_init)
     baseline = sub.add_parser(
         "baseline",
         parents=[common],
@@ -473,7 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
         "baseline of other stories is replaced only with --force.",
     )
     baseline.add_argument("--run", default="reports/latest")
-    baseline.add_argument("--out", help=f"default: the settings' [gate] baseline, else {DEFAULT_BASELINE}")
+    baseline.add_argument(
+        "--out", help="default: the settings' [gate] baseline, else baseline/baseline.json in the run's reports folder"
+    )
     baseline.add_argument("--force", action="store_true", help="replace an existing baseline of other stories")
     baseline.set_defaults(func=cmd_baseline)
     return parser

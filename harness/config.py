@@ -18,8 +18,10 @@ from harness.files import read_regular_file
 from harness.ingest import MAX_FILE_MB
 
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few dozen lines; anything bigger is not one
-DEFAULT_BASELINE = Path("reports/baseline/baseline.json")  # where `harness baseline` records, unless configured
-DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0}
+BASELINE_IN_REPORTS = Path("baseline/baseline.json")  # the baseline's place in a reports folder, unless configured
+DEFAULT_BASELINE = Path("reports") / BASELINE_IN_REPORTS  # so with the default reports folder
+# a candidate may not gain a contradicted or an unsupported claim against its baseline (the built-in regression check)
+DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0, "unsupported": 0}
 
 
 @dataclass
@@ -258,8 +260,17 @@ def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
                 + ", ".join(sorted(_gated())),
                 f"{where}.{key}",
             )
-        thresholds[key] = check_number(value, THRESHOLD, path, f"{where}.{key}")
+        thresholds[key] = check_number(value, _metric_range(metric), path, f"{where}.{key}")
     return thresholds
+
+
+def _metric_range(metric: str) -> Range:
+    """The values a metric can take, so a threshold it can never meet (min_faithfulness = 5) is refused:
+    a share lies in [0, 1], a count is at least 0, a score is any finite number."""
+    from harness.metrics import COUNT, METRICS, SHARE
+
+    kind = METRICS[metric].kind
+    return Range(0, 1) if kind == SHARE else Range(0) if kind == COUNT else THRESHOLD
 
 
 def _check_tolerance(where: str, table: Any, path: Path) -> dict[str, float]:

@@ -116,4 +116,5 @@ class Story:
     references: list[Document]
     key_facts: list[KeyFact] = field(default_factory=list)
     candidates: list[Document] = field(default_factory=list)
+    summaries: list[Document] = field(default_factory=list)  # declared reference summaries (story.yaml)
     errors: list[InputError] = field(default_factory=list)

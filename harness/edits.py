@@ -18,9 +18,7 @@ import random
 import re
 from typing import Iterable
 
-AUXILIARIES = (
-    "is are was were has have had will would can could should may might must does do did"
-).split()
+AUXILIARIES = ("is are was were has have had will would can could should may might must does do did").split()
 _AUX = re.compile(r"\b(" + "|".join(AUXILIARIES) + r")\b(?!\s+(?:not|n't|never)\b)", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(\w+)\s+not\b|\b(\w+)n't\b|\bnever\b", re.IGNORECASE)
 _PAST = re.compile(r"\b([a-z]{3,}ed)\b")

@@ -37,10 +37,10 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from harness.config import GateConfig, gate_config
+from harness.config import BASELINE_IN_REPORTS, GateConfig, gate_config
 from harness.document import InputError
 from harness.files import read_regular_file
-from harness.metrics import FAILING, GATED, NEEDS_KEY_FACTS, lower_is_better
+from harness.metrics import FAILING, GATED, NEEDS_KEY_FACTS, NEEDS_REFERENCE_SUMMARY, lower_is_better
 
 BASELINE_FORMAT = "harness-baseline/1"
 CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check
@@ -65,6 +65,30 @@ def gate_settings(gate: GateConfig) -> dict[str, Any]:
     if gate.baseline:
         table["baseline"] = os.path.abspath(gate.baseline)
     return table
+
+
+def baseline_location(gate: GateConfig, reports: Path) -> Path:
+    """Where the baseline is, by one rule for `harness run`, `harness baseline`, `harness gate` and the pytest
+    plugin: the `[gate] baseline` setting, else `<reports folder>/baseline/baseline.json`."""
+    return Path(gate.baseline) if gate.baseline else reports / BASELINE_IN_REPORTS
+
+
+def reports_folder_of(run_path: Path) -> Path:
+    """The reports folder a run lives in: `reports/latest` or `reports/<run id>` (or its run.json) -> `reports`."""
+    return (run_path.parent if run_path.name == "run.json" else run_path).parent
+
+
+def has_thresholds(gate: GateConfig) -> bool:
+    return bool(gate.thresholds or any(gate.stories.values()) or any(gate.systems.values()))
+
+
+def nothing_to_check(location: Path) -> str:
+    """The one line a gate with neither baseline nor thresholds prints (it fails: it would pass everything)."""
+    return (
+        f"nothing to check: no baseline at {location} and no [gate.thresholds]; record a baseline of a good run "
+        "with `harness baseline`, or set thresholds (`harness init` writes a starter harness.toml); "
+        "--no-baseline runs only the built-in checks"
+    )
 
 
 def recorded_gate_config(run: dict[str, Any], path: Path) -> GateConfig | None:
@@ -133,7 +157,10 @@ _RECORD = {
     "system": _TEXT,
     "status": {"enum": ["ok", "error"]},
     "error": {"type": ["string", "null"]},
-    "metrics": {"type": "object", "properties": {m: _METRIC for m in sorted(GATED | {"key_facts"})}},
+    "metrics": {
+        "type": "object",
+        "properties": {m: _METRIC for m in sorted(GATED | {"key_facts", "reference_summaries"})},
+    },
 }
 _CLAIM = {"id": _TEXT, "text": _TEXT, "verdict": _TEXT, "p_support": _METRIC, "failed_checks": _TEXTS}
 
@@ -257,8 +284,17 @@ def coverage_warning(
 
 
 def not_applicable(metrics: dict[str, Any]) -> tuple[str, ...]:
-    """The metrics this candidate cannot have: coverage when its story has no key facts."""
-    return NEEDS_KEY_FACTS if metrics.get("key_facts") == 0 else ()
+    """The metrics this candidate cannot have: coverage when its story has no key facts, ROUGE against a
+    reference summary when it declares none (or the run predates them)."""
+    missing = NEEDS_KEY_FACTS if metrics.get("key_facts") == 0 else ()
+    return missing + (() if metrics.get("reference_summaries") else NEEDS_REFERENCE_SUMMARY)
+
+
+def not_applicable_reason(na: tuple[str, ...], subject: str = "the story has") -> str:
+    """Why the metrics `na` are not applicable, in words."""
+    reasons = [f"{subject} no key facts"] if set(NEEDS_KEY_FACTS) & set(na) else []
+    reasons += [f"{subject} no reference summary"] if set(NEEDS_REFERENCE_SUMMARY) & set(na) else []
+    return " and ".join(reasons)
 
 
 def baseline_document(run: dict[str, Any]) -> dict[str, Any]:
@@ -303,10 +339,17 @@ class GateReport:
     baseline: str | None
     no_key_facts: list[str] = field(default_factory=list)  # stories whose candidates cannot have coverage
     not_applied: list[str] = field(default_factory=list)  # the thresholds therefore not applied to them
+    no_summary: list[str] = field(default_factory=list)  # candidates held to a reference-summary threshold without one
 
     def warnings(self, limit: int | None = SHOWN) -> list[str]:
         """What the gate could not judge, for every output (a metric not applicable is no failure)."""
-        return [coverage_warning(self.no_key_facts, self.not_applied, limit)] if self.no_key_facts else []
+        found = [coverage_warning(self.no_key_facts, self.not_applied, limit)] if self.no_key_facts else []
+        if self.no_summary:
+            found.append(
+                f"{len(self.no_summary):,} candidates' stories declare no reference summary ({listed(self.no_summary, limit)}): "
+                f"{', '.join(NEEDS_REFERENCE_SUMMARY)} are not applicable to them and their thresholds neither pass nor fail"
+            )
+        return found
 
     @property
     def passed(self) -> bool:
@@ -340,8 +383,8 @@ def _threshold_failures(
     return failures, skipped
 
 
-def _threshold_message(failures: list[str], skipped: list[str], why: str) -> str:
-    message = "; ".join(failures) or "meets thresholds"
+def _threshold_message(failures: list[str], skipped: list[str], why: str, thresholds: dict[str, float]) -> str:
+    message = "; ".join(failures) or ("meets thresholds" if thresholds else "no thresholds set")
     return message + (f" ({', '.join(skipped)} not applied: {why})" if skipped else "")
 
 
@@ -367,34 +410,50 @@ def bootstrap_interval(deltas: np.ndarray, samples: int, seed: int) -> tuple[flo
 
 
 def evaluate_gate(
-    current: dict[str, Any], baseline: dict[str, Any] | None, gate: GateConfig, baseline_name: str | None = None
+    current: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    gate: GateConfig,
+    baseline_name: str | None = None,
+    empty: str | None = None,
 ) -> GateReport:
+    """Every check of the run. The built-in ones need no settings: a candidate that could not be read, or
+    that has no scorable claim, fails; against a baseline, a candidate that gains a contradicted claim
+    fails (DEFAULT_TOLERANCE). `empty`: the nothing-to-check line, when there is neither a baseline nor a
+    threshold and the user did not ask for the built-in checks alone; the gate then fails with it."""
     records = candidate_records(current)
     checks: list[GateCheck] = []
+    if empty:
+        checks.append(GateCheck("run", "gate", "empty", False, empty))
     if not records:
         checks.append(GateCheck("run", "candidates", "error", False, "the run holds no candidate: nothing was gated"))
     by_key = {(r["story"], r["id"]): r for r in records}
     no_key_facts: set[str] = set()
     not_applied: set[str] = set()
+    no_summary: set[str] = set()
     for record in records:
         name = f"{record['story']}/{record['id']}" if record["story"] else record["id"]
         if record["status"] != "ok":
             checks.append(GateCheck("candidate", name, "error", False, f"could not be evaluated: {record['error']}"))
             continue
+        if record["metrics"].get("scored_claims") == 0:
+            checks.append(
+                GateCheck("candidate", name, "unscored", False, "no scorable claim: faithfulness cannot be judged")
+            )
         na = not_applicable(record["metrics"])
-        if na:
+        if record["metrics"].get("key_facts") == 0:
             no_key_facts.add(record["story"])
-        failures, skipped = _threshold_failures(
-            record["metrics"], gate.thresholds_for(record["story"], record["system"]), na
-        )
-        not_applied.update(skipped)
+        thresholds = gate.thresholds_for(record["story"], record["system"])
+        failures, skipped = _threshold_failures(record["metrics"], thresholds, na)
+        not_applied.update(k for k in skipped if k.partition("_")[2] in NEEDS_KEY_FACTS)
+        if any(k.partition("_")[2] in NEEDS_REFERENCE_SUMMARY for k in skipped):
+            no_summary.add(name)
         checks.append(
             GateCheck(
                 "candidate",
                 name,
                 "threshold",
                 not failures,
-                _threshold_message(failures, skipped, "the story has no key facts"),
+                _threshold_message(failures, skipped, not_applicable_reason(na), thresholds),
                 failing_claims(record) if failures else [],
             )
         )
@@ -408,15 +467,16 @@ def evaluate_gate(
             for m in GATED
             if any(r["metrics"].get(m) is not None for r in members)
         }
-        na = NEEDS_KEY_FACTS if all(not_applicable(r["metrics"]) for r in members) else ()
-        failures, skipped = _threshold_failures(means, gate.thresholds_for(None, system), na)
+        na = tuple(m for m in set().union(*(not_applicable(r["metrics"]) for r in members)) if m not in means)
+        thresholds = gate.thresholds_for(None, system)
+        failures, skipped = _threshold_failures(means, thresholds, na)
         checks.append(
             GateCheck(
                 "system",
                 system,
                 "threshold",
                 not failures,
-                _threshold_message(failures, skipped, "none of its stories has key facts"),
+                _threshold_message(failures, skipped, not_applicable_reason(na, "none of its stories has"), thresholds),
             )
         )
     new: list[str] = []
@@ -462,7 +522,9 @@ def evaluate_gate(
             checks.append(
                 GateCheck("candidate", name, "missing", not gate.fail_on_missing, "in the baseline but not in this run")
             )
-    return GateReport(checks, matched, new, missing, baseline_name, sorted(no_key_facts), sorted(not_applied))
+    return GateReport(
+        checks, matched, new, missing, baseline_name, sorted(no_key_facts), sorted(not_applied), sorted(no_summary)
+    )
 
 
 def _newly_failing(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
@@ -504,7 +566,7 @@ def _system_regressions(pairs: list[tuple[dict, dict]], gate: GateConfig) -> lis
 
 # ---- output -------------------------------------------------------------------------------------------
 
-KIND_ORDER = ("regression", "error", "missing", "threshold")  # the most telling failure first
+KIND_ORDER = ("empty", "regression", "error", "unscored", "missing", "threshold")  # the most telling failure first
 SCOPE_ORDER = ("run", "system", "candidate")  # run-wide, then system, then candidate checks
 _XML_ILLEGAL = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -687,14 +749,15 @@ def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[
     return per_candidate, {s: {m: float(np.mean(v)) for m, v in d.items()} for s, d in per_system.items()}
 
 
-def gate_section(current: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
+def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path = Path("reports")) -> dict[str, Any]:
     """What run.json and report.html record of the gate: result, failures, warnings, the settings (so that
     `harness gate` can judge the run by them later) and changes against the baseline. It runs while `harness
     run` writes its reports, so an unreadable baseline is recorded here (`error`, shown as such in
     report.html) rather than raised: a bad baseline must not cost the run its reports."""
     settings = gate_settings(gate)
+    location = baseline_location(gate, reports)
     try:
-        baseline = load_baseline(gate.baseline)
+        baseline = load_baseline(location)
     except InputError as exc:
         return {
             "passed": False,
@@ -703,7 +766,8 @@ def gate_section(current: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
             "failures": [],
             "settings": settings,
         }
-    report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
+    empty = nothing_to_check(location) if baseline is None and not has_thresholds(gate) else None
+    report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
     section: dict[str, Any] = {
         "passed": report.passed,
         "summary": _summary_line(report),

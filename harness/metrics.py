@@ -60,6 +60,7 @@ class Metric:
     kind: str  # SHARE, SCORE or COUNT: what a value is, and so how it is shown
     total: bool = False  # per system the sum over its candidates (claim counts); otherwise the mean
     needs_key_facts: bool = False  # not applicable to a story without key facts (there is nothing to cover)
+    needs_reference_summary: bool = False  # not applicable to a story that declares no reference summary
     digits: int = 3  # decimals a fractional value is shown with
 
     def format(self, value: Any) -> str:
@@ -69,6 +70,12 @@ class Metric:
 def rouge_name(rouge_type: str, aggregate: str) -> str:
     """The metric name of a ROUGE type aggregated over references: `rouge1_max`, `rougeLsum_mean`."""
     return f"{rouge_type}_{aggregate}"
+
+
+def summary_rouge_name(rouge_type: str) -> str:
+    """The metric name of a ROUGE type against the story's declared reference summaries (best over them):
+    `rouge1_summary`. The `_max`/`_mean` ones are against the source articles."""
+    return f"{rouge_type}_summary"
 
 
 def _rouge_label(rouge_type: str, aggregate: str) -> str:
@@ -101,6 +108,13 @@ _COVERAGE = {  # of the story's key facts
 _OVERLAP = {  # with the references
     **{rouge_name(t, a): Metric(_rouge_label(t, a), HIGHER, SHARE) for t in ROUGE_TYPES for a in ROUGE_AGGREGATES},
     "semantic_similarity": Metric("similarity", HIGHER, SCORE),
+    "reference_summaries": Metric("reference summaries", None, COUNT),
+    **{
+        summary_rouge_name(t): Metric(
+            f"{ROUGE_LABELS[t]} vs reference summary", HIGHER, SHARE, needs_reference_summary=True
+        )
+        for t in ROUGE_TYPES
+    },
 }
 _FORM = {  # how the summary is made, copied fragments and length: no better direction
     "fragment_coverage": Metric("fragment coverage", None, SHARE),
@@ -115,6 +129,8 @@ GATED = frozenset(name for name, metric in METRICS.items() if metric.better)  # 
 NEEDS_KEY_FACTS = tuple(
     sorted((n for n, m in METRICS.items() if m.needs_key_facts), key=lambda n: METRICS[n].kind == COUNT)
 )
+
+NEEDS_REFERENCE_SUMMARY = tuple(n for n, m in METRICS.items() if m.needs_reference_summary)
 
 
 def lower_is_better(name: str) -> bool:
@@ -231,6 +247,16 @@ def rouge_metrics(by_reference: Iterable[dict[str, float]]) -> dict[str, float]:
         per_ref = [s[rouge_type] for s in scores]
         result[rouge_name(rouge_type, "max")] = max(per_ref)
         result[rouge_name(rouge_type, "mean")] = sum(per_ref) / len(per_ref)
+    return result
+
+
+def summary_rouge_metrics(summary: str, references: list[str]) -> dict[str, Any]:
+    """ROUGE of the candidate against each declared reference summary, best over them, under the
+    registry's names; absent (None), never zero, when the story declares none."""
+    result: dict[str, Any] = {"reference_summaries": len(references)}
+    scores = [rouge(summary, text) for text in references]
+    for rouge_type in ROUGE_TYPES:
+        result[summary_rouge_name(rouge_type)] = max(s[rouge_type] for s in scores) if scores else None
     return result
 
 

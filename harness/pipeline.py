@@ -135,6 +135,7 @@ class StoryEvaluator:
         values.update(m.coverage_metrics(self.story.key_facts, matches))
         values.update(m.rouge_metrics(rouge_by_ref.values()))
         values["semantic_similarity"] = m.centroid_similarity(content_vectors, self.index.vectors)
+        values.update(m.summary_rouge_metrics(summary, [s.content_text for s in self.story.summaries]))
         values.update(m.extractive_metrics(self.reference_text, summary))
         values.update(m.length_metrics(summary, claims))
         warning = "" if scored else f"{no_scorable_claim(claims)}, so faithfulness and consistency are not available"

@@ -54,18 +54,20 @@ class HarnessConfigFile(pytest.File):
         fails the `baseline` test with a message naming the file (never an internal error, never one
         failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
-            from harness.gate import evaluate_gate, load_baseline
+            from harness.gate import baseline_location, evaluate_gate, has_thresholds, load_baseline, nothing_to_check
             from harness.pipeline import run
             from harness.report import write_reports
 
             gate = self.config_obj.gate
             folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
             current = json.loads((folder / "run.json").read_text("utf-8"))
+            location = baseline_location(gate, folder.parent)
             try:
-                baseline = load_baseline(gate.baseline)
+                baseline = load_baseline(location)
             except InputError as exc:
                 baseline, self._baseline_error = None, exc
-            self._report = evaluate_gate(current, baseline, gate, gate.baseline if baseline else None)
+            empty = nothing_to_check(location) if baseline is None and not has_thresholds(gate) else None
+            self._report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
         return self._report
 
 

@@ -137,6 +137,7 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
         spec.get("date"),
         references,
         story_key_facts(facts, summaries, references, cache=facts_cache),
+        summaries=summaries,
     )
 
 

@@ -167,7 +167,7 @@ def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None, fold
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes an owner-only folder
-        _write_all(run, tmp, final.name, gate)
+        _write_all(run, tmp, final.name, gate, final.parent)
         os.rename(tmp, final)  # replaces the reserved folder only while it is still empty
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # interrupted or failed: leave no half-written run behind
@@ -191,11 +191,11 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _write_all(run, tmp: Path, run_id: str, gate) -> None:
+def _write_all(run, tmp: Path, run_id: str, gate, reports: Path) -> None:
     """Every report into `tmp`, with the cycle collector paused: the reports are millions of short-lived,
     acyclic objects, and collecting while they were built took a third of the time."""
     with gc_paused():
-        _write_files(run, tmp, run_id, gate)
+        _write_files(run, tmp, run_id, gate, reports)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
@@ -222,7 +222,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.map(spreadsheet_safe).to_csv(path, index=False)
 
 
-def _write_files(run, tmp: Path, run_id: str, gate) -> None:
+def _write_files(run, tmp: Path, run_id: str, gate, reports: Path) -> None:
     claims = pd.DataFrame(claim_rows(run), columns=CLAIM_COLUMNS)
     candidates = whole_counts(pd.DataFrame(candidate_rows(run)))
     systems = pd.DataFrame(system_rows(run))
@@ -233,7 +233,7 @@ def _write_files(run, tmp: Path, run_id: str, gate) -> None:
     if gate is not None:
         from harness.gate import gate_section
 
-        document["gate"] = _clean(gate_section(document, gate))
+        document["gate"] = _clean(gate_section(document, gate, reports))
     (tmp / "run.json").write_text(dumps_indented(document, _json_default), "utf-8")
     (tmp / "report.html").write_text(render_html(document), "utf-8")
 

@@ -1,0 +1,105 @@
+"""`harness init`: a starter harness.toml with every gate setting written out (commented), and a CI workflow
+that runs the gate, so a new project is gated in minutes. Files that exist are never overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.config import DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
+
+WORKFLOW = Path(".github/workflows/summary-gate.yml")
+
+
+def starter_config(gold: str, candidates: str) -> str:
+    """The starter harness.toml. The defaults it quotes come from harness.config, so they cannot drift."""
+    defaults = GateConfig()
+    tolerance = "\n".join(f"# {metric} = {value:g}" for metric, value in DEFAULT_TOLERANCE.items())
+    return f"""# harness.toml, written by `harness init`. Every key is optional; relative paths are resolved against
+# this file's folder. `harness validate` checks it; `harness run --help` lists what each command reads.
+
+[paths]
+gold = "{gold}"               # <gold>/<story>/story.yaml + reference files (or one folder of references)
+candidates = "{candidates}"   # <candidates>/<story>/<candidate files> (or flat, with one story)
+reports = "reports"           # reports/<run-id>/ and reports/latest
+
+[judge]
+name = "evidence"             # evidence | calibrated | crossencoder | llm (see the README's judge section)
+
+[gate]
+# `harness gate` fails (exit 1) when a check fails; the built-in checks need no settings:
+#   - a candidate that could not be read, or that yields no scorable claim, fails;
+#   - against the baseline, a candidate that gains a contradicted claim fails (tolerance contradicted = 0).
+# With neither a baseline nor a threshold there is nothing to check: exit 2 (--no-baseline runs the
+# built-in checks alone).
+# baseline = "reports/baseline/baseline.json"   # the default: where `harness baseline` records
+# fail_on_missing = {str(defaults.fail_on_missing).lower()}    # a baseline candidate absent from the run fails
+# bootstrap_samples = {defaults.bootstrap_samples}      # paired bootstrap for system-level regressions ({GATE_RANGES["bootstrap_samples"].describe()})
+# seed = {defaults.seed}                      # the bootstrap's seed
+
+[gate.thresholds]
+# Every candidate, and each system's mean. min_<metric> / max_<metric> with any metric of candidates.csv
+# that has a direction, e.g.:
+# min_faithfulness = 0.8         # share of scored claims judged supported
+# max_contradicted = 0           # claims the sources contradict
+# max_unsupported = 2
+# min_weighted_coverage = 0.4    # key facts carried (stories with key facts only)
+# min_rouge1_summary = 0.3       # ROUGE-1 against the declared reference summary (stories that declare one)
+
+[gate.tolerance]
+# How much worse than the baseline a metric may get before a candidate regresses (these are the defaults;
+# a system regresses when its mean change is worse than this and a 95% bootstrap interval agrees):
+{tolerance}
+
+# Per story or per system, the most specific table wins:
+# [gate.story.my-story]
+# min_weighted_coverage = 0.5
+# [gate.system.my-summariser]
+# max_unsupported = 1
+"""
+
+
+def starter_workflow(pip_spec: str) -> str:
+    """A GitHub Actions workflow: install, run, gate against the committed baseline, publish the reports."""
+    return f"""# Written by `harness init`: evaluate the candidates and gate them on every push and pull request.
+# Record the baseline once (`harness run && harness baseline`) and commit reports/baseline/baseline.json.
+name: summary-gate
+on: [push, pull_request]
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: install the harness
+        # torch's CPU build first keeps the install small; then the harness as `harness init --pip-spec` named it
+        run: |
+          pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+          pip install "{pip_spec}"
+      - name: evaluate
+        run: harness run --quiet
+      - name: gate
+        run: harness gate --markdown "$GITHUB_STEP_SUMMARY" --junit reports/gate.xml
+      - name: keep the reports
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: summary-reports
+          path: |
+            reports/latest/
+            reports/gate.xml
+"""
+
+
+def write_starter(folder: Path, gold: str, candidates: str, pip_spec: str) -> list[Path]:
+    """Write the starter files into `folder`; refuse (FileExistsError naming it) when one exists."""
+    files = {folder / "harness.toml": starter_config(gold, candidates), folder / WORKFLOW: starter_workflow(pip_spec)}
+    for path in files:
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(path)
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as handle:  # "x": never replace a file made meanwhile
+            handle.write(text)
+    return list(files)
