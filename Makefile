@@ -21,7 +21,7 @@ validate: $(STAMP)
 	$(BIN)/harness validate --config harness.toml
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 # ruff lint rules and formatting as configured in pyproject.toml ([tool.ruff]); .ci/run runs it too
 lint: $(STAMP)

@@ -70,6 +70,7 @@ def story_key(story: Story, config: Config) -> str:
         "story": story.story_id,
         "references": [(r.doc_id, r.text) for r in story.references],
         "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention, f.kind) for f in story.key_facts],
+        "summaries": [(s.doc_id, s.text) for s in story.summaries],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

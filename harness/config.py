@@ -21,7 +21,13 @@ MAX_CONFIG_BYTES = 1_000_000  # a config is a few dozen lines; anything bigger i
 BASELINE_IN_REPORTS = Path("baseline/baseline.json")  # the baseline's place in a reports folder, unless configured
 DEFAULT_BASELINE = Path("reports") / BASELINE_IN_REPORTS  # so with the default reports folder
 # a candidate may not gain a contradicted or an unsupported claim against its baseline (the built-in regression check)
-DEFAULT_TOLERANCE = {"faithfulness": 0.05, "consistency": 0.05, "weighted_coverage": 0.05, "contradicted": 0, "unsupported": 0}
+DEFAULT_TOLERANCE = {
+    "faithfulness": 0.05,
+    "consistency": 0.05,
+    "weighted_coverage": 0.05,
+    "contradicted": 0,
+    "unsupported": 0,
+}
 
 
 @dataclass

@@ -290,10 +290,12 @@ def not_applicable(metrics: dict[str, Any]) -> tuple[str, ...]:
     return missing + (() if metrics.get("reference_summaries") else NEEDS_REFERENCE_SUMMARY)
 
 
-def not_applicable_reason(na: tuple[str, ...], subject: str = "the story has") -> str:
-    """Why the metrics `na` are not applicable, in words."""
-    reasons = [f"{subject} no key facts"] if set(NEEDS_KEY_FACTS) & set(na) else []
-    reasons += [f"{subject} no reference summary"] if set(NEEDS_REFERENCE_SUMMARY) & set(na) else []
+def not_applicable_reason(skipped: list[str], per_system: bool = False) -> str:
+    """Why the thresholds `skipped` (min_/max_<metric>) were not applied, in words."""
+    metrics = {key.partition("_")[2] for key in skipped}
+    lacks = "none of its stories has {}" if per_system else "the story has no {}"
+    reasons = [lacks.format("key facts")] if metrics & set(NEEDS_KEY_FACTS) else []
+    reasons += [lacks.format("reference summary")] if metrics & set(NEEDS_REFERENCE_SUMMARY) else []
     return " and ".join(reasons)
 
 
@@ -453,7 +455,7 @@ def evaluate_gate(
                 name,
                 "threshold",
                 not failures,
-                _threshold_message(failures, skipped, not_applicable_reason(na), thresholds),
+                _threshold_message(failures, skipped, not_applicable_reason(skipped), thresholds),
                 failing_claims(record) if failures else [],
             )
         )
@@ -476,7 +478,7 @@ def evaluate_gate(
                 system,
                 "threshold",
                 not failures,
-                _threshold_message(failures, skipped, not_applicable_reason(na, "none of its stories has"), thresholds),
+                _threshold_message(failures, skipped, not_applicable_reason(skipped, per_system=True), thresholds),
             )
         )
     new: list[str] = []

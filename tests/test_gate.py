@@ -445,8 +445,12 @@ def test_corrupt_configured_baseline_is_recorded_not_raised(tmp_path, content):
     baseline.write_text(content, "utf-8")
     section = gate_section(doc(record("s", "a", "x")), gate(baseline=str(baseline)))
     assert section["passed"] is False and section["error"].startswith(f"{baseline}: ")
-    missing = gate_section(doc(record("s", "a", "x")), gate(baseline=str(tmp_path / "none.json")))
+    missing = gate_section(
+        doc(record("s", "a", "x")), gate(baseline=str(tmp_path / "none.json"), thresholds={"min_faithfulness": 0.1})
+    )
     assert missing["passed"] and "error" not in missing  # no baseline recorded yet: thresholds only
+    empty = gate_section(doc(record("s", "a", "x")), gate(baseline=str(tmp_path / "none.json")))
+    assert not empty["passed"] and empty["failures"][0]["kind"] == "empty"  # and without thresholds: nothing to check
 
 
 def test_run_writes_reports_with_a_corrupt_baseline_and_gate_exits_2(run_result, tmp_path, capsys):

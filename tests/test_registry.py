@@ -54,6 +54,7 @@ def test_gated_metrics_and_their_directions_are_the_ones_the_gate_always_had():
     higher = {"faithfulness", "consistency", "mean_p_support", "coverage", "weighted_coverage", "semantic_similarity"}
     higher |= {f"{t}_{a}" for t in ("rouge1", "rouge2", "rougeLsum") for a in ("max", "mean")}
     higher |= {"supported", "key_facts_covered"}
+    higher |= {f"{t}_summary" for t in ("rouge1", "rouge2", "rougeLsum")}  # against declared reference summaries
     assert GATED == higher | lower
     assert {n for n in GATED if METRICS[n].better == LOWER} == lower
     assert NEEDS_KEY_FACTS == ("coverage", "weighted_coverage", "key_facts_covered")  # the warnings' wording

@@ -247,3 +247,30 @@ def _open_claims_of(page, story: int) -> None:
     detail_id = tick.get_attribute("data-claim")
     assert page.locator(f"#{detail_id}").is_visible()
     assert _owner(page, detail_id)[0] == story_id(story)
+
+
+def test_page_opens_on_what_needs_attention(scale_page, chromium):
+    """The first screen shows the worst candidates (all 1,616 fail the gate here, so by faithfulness), each
+    with its worst claims and their evidence one click away, and a link to the candidate's own section."""
+    from harness.report.html import ATTENTION_ROWS
+
+    with opened(chromium, scale_page["path"]) as page:
+        rows = page.locator("ol.attention > li")
+        assert rows.count() == ATTENTION_ROWS
+        assert rows.first.bounding_box()["y"] < HEIGHT  # on the first screen, above the overview
+        faithfulness = [
+            float(text)
+            for text in page.eval_on_selector_all(
+                "ol.attention > li summary strong", "els => els.map(e => e.textContent)"
+            )
+        ]
+        assert faithfulness == sorted(faithfulness)  # worst first
+        first = rows.first
+        assert visible(page, "ol.attention .attention-claim") == 0
+        first.locator("summary").click(position={"x": 400, "y": 5})
+        claims = first.locator(".attention-claim")
+        assert claims.count() >= 1 and claims.first.is_visible()
+        assert claims.first.locator("blockquote.evidence").is_visible()
+        target = first.locator("summary a").get_attribute("href")[1:]
+        first.locator("summary a").click()
+        assert page.locator(f"#{target}").bounding_box()["y"] < HEIGHT

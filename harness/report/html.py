@@ -43,6 +43,9 @@ TABLE_METRICS = (
     "compression",
     "words",
 )
+SUMMARY_ROUGE_METRICS = tuple(n for n, m in METRICS.items() if m.needs_reference_summary)  # shown when declared
+ATTENTION_ROWS = 30  # the "needs attention" table lists this many candidates, worst first, whatever the run size
+ATTENTION_CLAIMS = 3  # and under each, its worst claims with their best evidence
 TOKEN = re.compile(r"[\w’'.,-]+|[^\w]+", re.U)
 
 
@@ -260,6 +263,53 @@ def candidate_views(story: dict[str, Any], deltas: dict[str, dict[str, float]], 
     return views
 
 
+def attention_rank(cand: dict[str, Any], gate_failures: int) -> tuple:
+    """Worst first: unreadable candidates, then more failing gate checks, then no scorable claim, then lower
+    faithfulness, more contradicted and more unsupported claims."""
+    if cand["status"] != "ok":
+        return (0, -gate_failures)
+    metrics = cand["metrics"]
+    faithfulness = metrics.get("faithfulness")
+    return (
+        1,
+        -gate_failures,
+        faithfulness is not None,
+        faithfulness if faithfulness is not None else 0.0,
+        -(metrics.get(CONTRADICTED) or 0),
+        -(metrics.get(UNSUPPORTED) or 0),
+    )
+
+
+def worst_claims(view: dict[str, Any], limit: int = ATTENTION_CLAIMS) -> list[dict[str, Any]]:
+    """A candidate's failing claims, contradicted before unsupported, lowest p(support) first."""
+    failing = [c for c in view["claims_view"] if c["verdict"] in FAILING]
+    failing.sort(key=lambda c: (FAILING.index(c["verdict"]), c["p_support"] if c["p_support"] is not None else 0.0))
+    return failing[:limit]
+
+
+def attention_rows(stories: list[dict[str, Any]], gate: dict[str, Any], limit: int = ATTENTION_ROWS) -> list[dict]:
+    """The candidates that need attention first, ranked by `attention_rank`, each with the gate's failures
+    for it and its worst claims: the page opens on them, so a 1,600-candidate report needs no scrolling."""
+    failures: dict[str, list[str]] = {}
+    for f in gate.get("failures") or []:
+        if f["scope"] == "candidate":
+            failures.setdefault(f["name"], []).append(f"{f['kind']}: {f['message']}")
+    ranked = []
+    for story in stories:
+        for view in story["candidate_views"]:
+            key = f"{story['id']}/{view['name']}"
+            found = failures.get(key, [])
+            ranked.append((attention_rank(view, len(found)), key, story["id"], view, found))
+    ranked.sort(key=lambda row: (row[0], row[1]))
+    rows = []
+    for _, key, story_id, view, found in ranked[:limit]:
+        clean = view["status"] == "ok" and not found and not any(c["verdict"] in FAILING for c in view["claims_view"])
+        if clean:
+            break  # the rest are clean: nothing needs attention there
+        rows.append({"key": key, "story": story_id, "view": view, "gate": found, "claims": worst_claims(view)})
+    return rows
+
+
 def _first_by_fact(matches: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """A candidate's key-fact matches by fact id; the first, should an id appear twice."""
     found: dict[str, dict[str, Any]] = {}
@@ -333,12 +383,19 @@ def render_html(document: dict[str, Any]) -> str:
     doms = {f"{s['id']}/{c['id']}": c["dom"] for s in stories for c in s["candidate_views"] if c["id"]}
     systems = sorted({c["system"] for s in stories for c in s["candidate_views"] if c["system"]})
     count = sum(len(s["candidates"]) for s in stories)
+    declared = any(
+        c["metrics"].get("reference_summaries") for s in stories for c in s["candidates"] if c["status"] == "ok"
+    )
+    shown = TABLE_METRICS + (SUMMARY_ROUGE_METRICS if declared else ())
+    attention = attention_rows(stories, gate)
     return env.get_template("report.html.j2").render(
+        attention=attention,
+        attention_limit=ATTENTION_ROWS,
         run=document,
         stories=stories,
         gate=gate,
         gate_view=gate_view(gate, doms),
-        table_metrics=[(name, METRICS[name]) for name in TABLE_METRICS],
+        table_metrics=[(name, METRICS[name]) for name in shown],
         charts=bar_charts(document["systems"]),
         verdict_rows=verdict_bars(document["systems"]),
         verdicts=VERDICTS,
