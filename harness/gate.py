@@ -751,13 +751,14 @@ def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[
     return per_candidate, {s: {m: float(np.mean(v)) for m, v in d.items()} for s, d in per_system.items()}
 
 
-def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path = Path("reports")) -> dict[str, Any]:
+def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path | None = None) -> dict[str, Any]:
     """What run.json and report.html record of the gate: result, failures, warnings, the settings (so that
     `harness gate` can judge the run by them later) and changes against the baseline. It runs while `harness
     run` writes its reports, so an unreadable baseline is recorded here (`error`, shown as such in
-    report.html) rather than raised: a bad baseline must not cost the run its reports."""
+    report.html) rather than raised: a bad baseline must not cost the run its reports. `reports`: the run's
+    reports folder, where the default baseline lies (None: only a configured baseline is looked for)."""
     settings = gate_settings(gate)
-    location = baseline_location(gate, reports)
+    location = baseline_location(gate, reports) if reports is not None or gate.baseline else None
     try:
         baseline = load_baseline(location)
     except InputError as exc:
@@ -768,7 +769,7 @@ def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path = Path
             "failures": [],
             "settings": settings,
         }
-    empty = nothing_to_check(location) if baseline is None and not has_thresholds(gate) else None
+    empty = nothing_to_check(location or "(none)") if baseline is None and not has_thresholds(gate) else None
     report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
     section: dict[str, Any] = {
         "passed": report.passed,
