@@ -21,6 +21,9 @@ CHATBOT_LEFTOVER = re.compile(
 CLAUSE_BREAK = re.compile(r";\s+")
 MIN_CLAUSE_WORDS = 4
 MAX_CLAIMS = 1000  # sentences in one candidate; more is a pasted article or a runaway generation, not a summary
+# Words in one claim: a longer run without a sentence break (a 1 MB line, a jumble of the sources' words) is
+# not one statement that can be judged, and judging it costs minutes; it is kept as an artefact that says so.
+MAX_CLAIM_WORDS = 150
 
 
 @dataclass
@@ -86,6 +89,8 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
             artefact = "chatbot leftover"
         elif not artefact and normal in seen and len(normal.split()) >= 4:
             artefact = "repeated text"
+        elif not artefact and len(normal.split()) > MAX_CLAIM_WORDS:
+            artefact = f"run-on text (over {MAX_CLAIM_WORDS} words without a sentence break)"
         seen.add(normal)
         claims.append(
             Claim(f"{doc.doc_id}#{n}", story_id, doc.doc_id, doc.system, text, start, end, kind, section, artefact)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -50,6 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError("--workers", "expected a whole number of at least 1")
     if args.run_id is not None:
         check_run_id(args.run_id)
+    _check_reports_folder(config)
     folder = reserve_run_folder(Path(config.reports), args.run_id)
     try:
         result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
@@ -59,9 +61,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = write_reports(result, Path(config.reports), gate=config.gate, folder=folder)
     out, err = run_summary(json.loads((folder / "run.json").read_text("utf-8")), folder)
     for line in err:
-        print(line, file=sys.stderr)
-    print("\n".join(out))
+        say(line, file=sys.stderr)
+    say("\n".join(out))
     return 2 if any(not r.ok for r in result.results) else 0
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text with control characters, terminal escapes and bidi overrides shown as `\\x1b`-style escapes: a
+    file or id named with them must not drive the user's terminal (newlines and tabs stay)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def say(*values: Any, file=None, end: str = "\n", sep: str = " ") -> None:
+    """`print` for everything the CLI shows: through terminal_safe."""
+    print(terminal_safe(sep.join(str(v) for v in values)), file=file, end=end)
+
+
+def _check_reports_folder(config: Config) -> None:
+    """The reports folder may not be, or lie inside, an input folder (nor hold one): `--out gold` would put
+    run folders among the stories, and the next run would read them as stories."""
+    reports = Path(config.reports).resolve()
+    for name, folder in (("gold", config.gold), ("candidates", config.candidates)):
+        source = Path(folder).resolve()
+        if reports == source or reports.is_relative_to(source) or source.is_relative_to(reports):
+            raise InputError(
+                config.reports, f"the reports folder would mix with the {name} folder {folder}: refused", "--out"
+            )
 
 
 def _candidate_line(record: dict[str, Any], width: int = 12) -> str:
@@ -142,9 +170,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
     for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
+        say(f"error: {problem}", file=sys.stderr)
     docs = sum(len(s.references) + len(s.candidates) for s in stories)
-    print(f"{len(stories)} stories, {docs} files read, {len(problems)} problems")
+    say(f"{len(stories)} stories, {docs} files read, {len(problems)} problems")
     return 2 if problems else 0
 
 
@@ -172,8 +200,8 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
             }
             for f in story.key_facts
         ]
-        print(f"# {story.story_id}: {len(entries)} key facts ({', '.join(kinds(story.key_facts)) or 'none'})")
-        print(yaml.safe_dump({"key_facts": entries}, allow_unicode=True, sort_keys=False, width=120), end="")
+        say(f"# {story.story_id}: {len(entries)} key facts ({', '.join(kinds(story.key_facts)) or 'none'})")
+        say(yaml.safe_dump({"key_facts": entries}, allow_unicode=True, sort_keys=False, width=120), end="")
     return 0
 
 
@@ -239,8 +267,11 @@ def read_pairs(
     return rows
 
 
-def _check_output_file(path: Path, option: str = "--out", inputs: tuple[Path, ...] = ()) -> None:
-    """Refuse an output path that cannot become a file, or would overwrite an input, before any work is done."""
+def _check_output_file(
+    path: Path, option: str = "--out", inputs: tuple[Path, ...] = (), mine: str | None = None
+) -> None:
+    """Refuse an output path that cannot become a file, would overwrite an input, or (with `mine`, a kind of
+    OUTPUT_SIGNATURES) exists and is not a file of that kind, before any work is done."""
     if path.is_dir():
         raise InputError(path, f"is a folder: {option} names the output file")
     if any(parent.exists() and not parent.is_dir() for parent in path.parents):
@@ -249,6 +280,33 @@ def _check_output_file(path: Path, option: str = "--out", inputs: tuple[Path, ..
         )
     if any(path.resolve() == source.resolve() for source in inputs):
         raise InputError(path, f"{option} would overwrite the input file")
+    if path.exists() and mine is not None and not _written_by_us(path, mine):
+        raise InputError(
+            path, f"exists and is not a file {option} writes: refused (remove it, or name another file)", option
+        )
+
+
+# What a file the harness writes starts with, by kind: an existing file is replaced only when it is one of
+# ours, so a mistyped --markdown or --junit never overwrites a run's run.json, a CSV or a gold reference.
+OUTPUT_SIGNATURES = {
+    "markdown": ("## Summary gate",),  # each signature is looked for in the file's first 200 bytes
+    "junit": (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"harness-gate\"",
+        '<testsuite name="harness-gate"',
+    ),
+    "baseline": ('{\n "format": "harness-baseline/',),
+}
+
+
+def _written_by_us(path: Path, kind: str) -> bool:
+    """Whether the file at `path` starts like a file of `kind` that the harness writes (read: its first bytes)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(200).decode("utf-8", "replace")
+    except OSError:
+        return False
+    # empty: a file made for us to fill, like CI's $GITHUB_STEP_SUMMARY
+    return not head.strip() or any(signature in head for signature in OUTPUT_SIGNATURES[kind])
 
 
 def cmd_score_pairs(args: argparse.Namespace) -> int:
@@ -270,7 +328,7 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
     ]
     atomic_write_text(out, "\n".join(lines) + ("\n" if lines else ""))
     unscored = sum(s is None for s in scores)
-    print(
+    say(
         f"{len(rows)} pairs scored -> {args.out}"
         + (f" ({unscored} with no scorable claim: score null, reason given)" if unscored else "")
     )
@@ -284,7 +342,7 @@ def cmd_meta_eval(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.judge and args.judge != config.judge:
         if config.judge_options:  # options of another judge would be refused by this one
-            print(f"note: [judge] options are for '{config.judge}', not passed to '{args.judge}'", file=sys.stderr)
+            say(f"note: [judge] options are for '{config.judge}', not passed to '{args.judge}'", file=sys.stderr)
         config.judge, config.judge_options = args.judge, {}
     out = Path(args.out)
     if args.sample is not None and args.sample < 1:
@@ -295,7 +353,7 @@ def cmd_meta_eval(args: argparse.Namespace) -> int:
     def shown(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.3f}"
 
-    print(
+    say(
         f"{result['rows']:,} rows, judge {config.judge}: ROC AUC {shown(overall['roc_auc'])}, balanced accuracy "
         f"{shown(overall['balanced_accuracy'])} on {overall['n']:,} rows (threshold: {result['threshold_source']}); "
         f"word-overlap baseline {shown(base['roc_auc'])}, {shown(base['balanced_accuracy'])}; "
@@ -338,9 +396,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
     )
     from harness.report import atomic_write_text
 
-    for option, path in (("--markdown", args.markdown), ("--junit", args.junit)):
+    for option, path, kind in (("--markdown", args.markdown, "markdown"), ("--junit", args.junit, "junit")):
         if path:
-            _check_output_file(Path(path), option)
+            _check_output_file(Path(path), option, mine=kind)
     current = load_run_document(Path(args.run))
     gate, source = _gate_settings(args, current, _run_file(Path(args.run)))
     location = Path(args.baseline) if args.baseline else baseline_location(gate, reports_folder_of(Path(args.run)))
@@ -355,10 +413,10 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if args.junit:
         atomic_write_text(Path(args.junit), junit_xml(report))
     if empty:
-        print(f"gate FAILED: {empty}", file=sys.stderr)
+        say(f"gate FAILED: {empty}", file=sys.stderr)
         return 2
-    print(f"gate settings: {source}")
-    print(console_summary(report, ", ".join(files) or "pass --markdown FILE or --junit FILE", CONSOLE_LINES - 1))
+    say(f"gate settings: {source}")
+    say(console_summary(report, ", ".join(files) or "pass --markdown FILE or --junit FILE", CONSOLE_LINES - 1))
     return 0 if report.passed else 1
 
 
@@ -390,7 +448,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     run = load_run_document(Path(args.run))
     gate, _ = _gate_settings(args, run, _run_file(Path(args.run)))
     out = Path(args.out) if args.out else baseline_location(gate, reports_folder_of(Path(args.run)))
-    _check_output_file(out)
+    _check_output_file(out, mine="baseline")
     document = baseline_document(run)
     if not document["candidates"]:
         raise InputError(args.run, "the run has no evaluated candidate to record")
@@ -398,7 +456,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         _refuse_other_stories(out, document)
     text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     atomic_write_text(out, text)
-    print(
+    say(
         f"baseline of {len(document['candidates']):,} candidates (run {document['run_id']}) -> {out} "
         f"({len(text.encode('utf-8')) / 1e6:.1f} MB)"
     )
@@ -413,8 +471,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         raise InputError(Path(str(exc)), "already exists: `harness init` never overwrites a file") from exc
     for path in written:
-        print(f"wrote {path}")
-    print("next: harness run && harness baseline (commit the baseline); then harness gate after each change")
+        say(f"wrote {path}")
+    say("next: harness run && harness baseline (commit the baseline); then harness gate after each change")
     return 0
 
 
@@ -546,14 +604,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:  # a setting that names no judge or model
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # already stopping: a second Ctrl-C must not cut it short
-        print(
+        say(
             "interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
             "so running again resumes",
             file=sys.stderr,

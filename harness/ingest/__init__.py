@@ -7,6 +7,8 @@ file per summariser output. A folder of reference files without a story.yaml is 
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 
 from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
@@ -68,9 +70,15 @@ def is_input_file(path: Path) -> bool:
     return not path.is_dir() and not path.name.startswith(".") and path.name.lower() not in IGNORED_NAMES
 
 
-def load_story_spec(story_dir: Path) -> dict:
-    """The story file, validated against its schema; a folder without one gets a spec from its files."""
+def load_story_spec(story_dir: Path, gold: Path | None = None) -> dict:
+    """The story file, validated against its schema; a folder without one gets a spec from its files. The
+    folder and its story file must lie inside `gold` (default: the folder itself) once links are resolved:
+    a story linked to a system folder, or a story.yaml linked to a system file, is refused, not published."""
     spec_path = story_dir / STORY_FILE
+    if gold is not None:
+        confined(story_dir, gold, story_dir)
+    if spec_path.is_symlink():
+        confined(spec_path, gold or story_dir, spec_path)
     if not spec_path.exists():
         files = sorted(p for p in story_dir.iterdir() if is_input_file(p))
         if not files:
@@ -109,7 +117,7 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
     story. Every file must lie inside the gold folder `gold` (default: the story's own folder). Key facts
     are the hand-written ones and those of the reference summaries, else derived (harness.keyfacts; kept in
     `facts_cache` when one is given)."""
-    spec = load_story_spec(story_dir)
+    spec = load_story_spec(story_dir, gold)
     origin = story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir
     references = []
     for index, ref in enumerate(spec["references"]):
@@ -126,8 +134,13 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
         KeyFact(f["id"], f["fact"], float(f.get("weight", 1.0)), list(f.get("must_mention", [])))
         for f in spec.get("key_facts", [])
     ]
-    ids = [f.fact_id for f in facts]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    for index, fact in enumerate(facts):
+        if not math.isfinite(fact.weight):  # .nan passes the schema's bounds (no comparison with NaN is true)
+            raise InputError(
+                story_dir / STORY_FILE, f"weight {fact.weight}: expected a finite number", f"key_facts/{index}/weight"
+            )
+    counts = Counter(f.fact_id for f in facts)  # linear: a story may list tens of thousands of facts
+    duplicates = sorted(i for i, n in counts.items() if n > 1)
     if duplicates:
         raise InputError(story_dir / STORY_FILE, f"duplicate key fact ids: {', '.join(duplicates)}", "key_facts")
     story_id = spec.get("id") or check_plain_name(story_dir.resolve().name, story_dir, "folder name")

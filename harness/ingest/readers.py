@@ -35,6 +35,31 @@ class _PlainYamlLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed", event.start_mark)
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+        """A key given twice is an error naming its line: PyYAML would keep the last one silently."""
+        seen: set = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # a list or mapping as a key: the schema refuses it with a clearer message
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key_node.value}' (each key may appear once)", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_timestamp(self, node):  # noqa: ANN001 - PyYAML's signature
+        """An impossible date (2026-02-30) is a YAML error at its line, not a ValueError from datetime."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid date '{node.value}': {exc}", node.start_mark
+            ) from exc
+
+
+_PlainYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _PlainYamlLoader.construct_yaml_timestamp)
+
 
 def nesting_depth(value: Any) -> int:
     """How deeply lists and mappings nest in `value`, counted without recursion."""
