@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -463,6 +464,43 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """Behavioural tests of one or more judges on the stories' own sentences (harness.probe)."""
+    from harness.ingest import find_story_dirs, load_story
+    from harness.probe import KINDS, build_probes, console_table, gate_failures, run_probes, summarise, write_outputs
+
+    config = _config(args)
+    kinds = tuple(args.kinds.split(",")) if args.kinds else tuple(KINDS)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise InputError("--kinds", f"unknown edit kind {', '.join(unknown)}: expected some of {', '.join(KINDS)}")
+    if args.max_sentences < 1:
+        raise InputError("--max-sentences", "expected a whole number of at least 1")
+    out = Path(args.out or Path(config.reports) / "probe")
+    _check_reports_folder(replace(config, reports=str(out)))
+    stories = [load_story(d, config.max_file_mb, Path(config.gold)) for d in find_story_dirs(Path(config.gold))]
+    probes, counts = build_probes(stories, kinds, args.max_sentences, args.seed)
+    empty = sorted({s.story_id for s in stories} - {p.story for p in probes})
+    for story in empty:
+        say(f"warning: story {story}: no sentence of 8 to 45 words to probe", file=sys.stderr)
+    if not probes:
+        raise InputError(config.gold, "no story has a sentence of 8 to 45 words to probe: nothing to test")
+    judges = args.judge or [config.judge]
+    rows = [row for judge in judges for row in run_probes(stories, probes, config, judge, progress=not args.quiet)]
+    summary = summarise(rows, counts)
+    settings = {"judges": judges, "kinds": list(kinds), "max_sentences": args.max_sentences, "seed": args.seed}
+    paths = write_outputs(out, rows, summary, settings)
+    say(console_table(summary))
+    say(
+        f"{len(probes):,} variants of {len({p.sentence_id for p in probes}):,} sentences per judge -> "
+        + ", ".join(map(str, paths))
+    )
+    failures = gate_failures(summary, config.gate.probe)
+    for failure in failures:
+        say(f"FAIL probe {failure}")
+    return 1 if failures else 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from harness.starter import write_starter
 
@@ -553,6 +591,23 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--markdown", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     gate.add_argument("--junit", help="write JUnit XML")
     gate.set_defaults(func=cmd_gate)
+    probe = sub.add_parser(
+        "probe",
+        parents=[common],
+        help="behavioural tests of a judge on the stories' own sentences (no labels needed)",
+        description="Take sentences from each story's references, make one-edit variants with a known effect "
+        "(negation, antonym, entity or role swap, number, date, quotation, another story's sentence: must be "
+        "caught; the original, a clause reorder, a synonym, a dropped modifier: must be accepted), judge each "
+        "through the normal pipeline, and report per judge and edit kind the rate with a 95% interval. "
+        "Writes probe.csv, probe.json and probe.html; exit 1 when a [gate.probe] minimum is not met.",
+    )
+    probe.add_argument("--gold", help="folder of stories (default: the config's)")
+    probe.add_argument("--judge", action="append", help="judge to probe; repeat to compare (default: the config's)")
+    probe.add_argument("--max-sentences", type=int, default=20, help="sentences per story (default 20)")
+    probe.add_argument("--seed", type=int, default=0, help="which sentences and edits (default 0)")
+    probe.add_argument("--kinds", help="comma-separated edit kinds (default: all)")
+    probe.add_argument("--out", help="output folder (default <reports>/probe)")
+    probe.set_defaults(func=cmd_probe)
     init = sub.add_parser(
         "init",
         help="write a starter harness.toml and a CI workflow that runs the gate",

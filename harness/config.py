@@ -36,6 +36,7 @@ class GateConfig:
     and how that comparison is made (harness.gate)."""
 
     thresholds: dict[str, float] = field(default_factory=dict)  # "min_faithfulness" -> 0.3
+    probe: dict[str, float] = field(default_factory=dict)  # "min_catch_negation" -> 0.8 (`harness probe`)
     stories: dict[str, dict[str, float]] = field(default_factory=dict)  # story -> thresholds
     systems: dict[str, dict[str, float]] = field(default_factory=dict)  # system -> thresholds
     tolerance: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
@@ -235,7 +236,7 @@ GATE_RANGES = {
     "bootstrap_samples": Range(100, 100_000, integer=True),  # fewer gives no interval; the resampling holds samples x n
     "seed": Range(0, integer=True),  # numpy refuses negative seeds
 }
-GATE_KEYS = ("thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", *GATE_RANGES)
+GATE_KEYS = ("thresholds", "story", "system", "tolerance", "baseline", "fail_on_missing", "probe", *GATE_RANGES)
 THRESHOLD = Range()
 TOLERANCE = Range(0)
 
@@ -279,6 +280,22 @@ def _metric_range(metric: str) -> Range:
     return Range(0, 1) if kind == SHARE else Range(0) if kind == COUNT else THRESHOLD
 
 
+def _check_probe(where: str, table: Any, path: Path) -> dict[str, float]:
+    """`min_catch_<kind>` for an edit the judge must catch, `min_accept_<kind>` for one it must accept
+    (harness.probe.KINDS), each a rate in [0, 1]."""
+    from harness.probe import MUST_ACCEPT, MUST_CATCH
+
+    allowed = [f"min_catch_{k}" for k in MUST_CATCH] + [f"min_accept_{k}" for k in MUST_ACCEPT]
+    minimums = {}
+    for key, value in _table(table, path, where).items():
+        if key not in allowed:
+            raise InputError(
+                path, f"unknown probe minimum '{key}': expected one of {', '.join(allowed)}", f"{where}.{key}"
+            )
+        minimums[key] = check_number(value, Range(0, 1), path, f"{where}.{key}")
+    return minimums
+
+
 def _check_tolerance(where: str, table: Any, path: Path) -> dict[str, float]:
     """The defaults, with the metrics the table names replaced."""
     tolerance = dict(DEFAULT_TOLERANCE)
@@ -309,6 +326,7 @@ def gate_config(table: Any, path: Path, where: str) -> GateConfig:
             for s, t in _table(table.get("system", {}), path, f"{where}.system").items()
         },
         tolerance=_check_tolerance(f"{where}.tolerance", table.get("tolerance", {}), path),
+        probe=_check_probe(f"{where}.probe", table.get("probe", {}), path),
     )
     if "baseline" in table:
         baseline = Path(check_text(table["baseline"], path, f"{where}.baseline"))

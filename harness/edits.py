@@ -21,7 +21,8 @@ from typing import Iterable
 AUXILIARIES = ("is are was were has have had will would can could should may might must does do did").split()
 _AUX = re.compile(r"\b(" + "|".join(AUXILIARIES) + r")\b(?!\s+(?:not|n't|never)\b)", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(\w+)\s+not\b|\b(\w+)n't\b|\bnever\b", re.IGNORECASE)
-_PAST = re.compile(r"\b([a-z]{3,}ed)\b")
+_PARTICIPLE = re.compile(r"\s+(been|[a-z]+(?:ed|en|wn|ne|id|ght|ung|ade|ept|ost|ent))\b")
+NUMBER_WORDS = "two three four five six seven eight nine ten eleven twelve".split()
 MONTHS = "January February March April May June July August September October November December".split()
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 SWAPPABLE = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LANGUAGE")
@@ -41,8 +42,9 @@ def negate(sentence: str) -> str | None:
             return sentence[: found.start()] + _case(stem, found.group(2)) + sentence[found.end() :]
         if found.group(1).lower() in AUXILIARIES:
             return _respace(sentence[: found.start()] + found.group(1) + sentence[found.end() :])
-    aux = _AUX.search(sentence)
-    if aux:
+    for aux in _AUX.finditer(sentence):
+        if aux.group(1).lower() in ("has", "have", "had") and not _PARTICIPLE.match(sentence[aux.end() :]):
+            continue  # "have members" is a main verb: "have not members" is no English
         return sentence[: aux.end()] + " not" + sentence[aux.end() :]
     return None
 
@@ -102,13 +104,14 @@ def swap_roles(doc) -> str | None:
         for first in ents:
             second = next((e for e in ents if e.start > first.start and e.text.lower() != first.text.lower()), None)
             if second is not None:
-                return (
+                swapped = (
                     sentence[: first.start_char]
                     + second.text
                     + sentence[first.end_char : second.start_char]
                     + first.text
                     + sentence[second.end_char :]
                 )
+                return _case(swapped, sentence) if first.start_char == 0 else swapped
     return None
 
 
@@ -116,7 +119,11 @@ def change_number(sentence: str, rng: random.Random) -> str | None:
     """Change one number that is not a year: scaled by a factor, or a small count moved by 1 to 3."""
     candidates = [m for m in _NUMBER.finditer(sentence) if not _YEAR.fullmatch(m.group(0))]
     if not candidates:
-        return None
+        word = re.search(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", sentence, re.IGNORECASE)
+        if not word:
+            return None
+        others = [w for w in NUMBER_WORDS if w != word.group(0).lower()]
+        return sentence[: word.start()] + _case(rng.choice(others), word.group(0)) + sentence[word.end() :]
     match = candidates[rng.randrange(len(candidates))]
     text = match.group(0)
     value = float(text.replace(",", ""))

@@ -55,6 +55,7 @@ def gate_settings(gate: GateConfig) -> dict[str, Any]:
     the folder the run was started in would name another file from elsewhere."""
     table: dict[str, Any] = {
         "thresholds": gate.thresholds,
+        "probe": gate.probe,
         "story": gate.stories,
         "system": gate.systems,
         "tolerance": gate.tolerance,

@@ -1,0 +1,155 @@
+"""`harness probe`: each edit kind on fixed sentences, the statistics, determinism, outputs and bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+from conftest import GOLD
+
+from harness import edits
+from harness.checks.names import nlp
+from harness.cli import main
+from harness.probe import (
+    KINDS,
+    MUST_ACCEPT,
+    MUST_CATCH,
+    Probe,
+    alter_quote,
+    build_probes,
+    drop_modifier,
+    gate_failures,
+    outcome,
+    reorder,
+    synonym,
+    wilson,
+)
+
+
+def test_negation_inserted_and_removed():
+    assert (
+        edits.negate("The government has released five prisoners.") == "The government has not released five prisoners."
+    )
+    assert edits.negate("Prisoners were freed on Thursday.") == "Prisoners were not freed on Thursday."
+    assert edits.negate("The talks did not succeed.") == "The talks did succeed."
+    assert edits.negate("They weren't freed.") == "They were freed."
+    assert edits.negate("He never agreed.") == "He always agreed."
+    assert edits.negate("Groups that have members in jail welcomed it.") is None  # main-verb "have": no edit
+
+
+def test_antonym_number_and_date():
+    table = {"increased": {"decreased"}}
+    assert edits.antonym("Arrests increased sharply.", table) == "Arrests decreased sharply."
+    assert edits.antonym("Nothing here.", table) is None
+    rng = random.Random(0)
+    changed = edits.change_number("Between 800 and 900 prisoners are held.", rng)
+    assert changed != "Between 800 and 900 prisoners are held." and changed.startswith("Between ")
+    assert edits.change_number("It happened in 2024.", rng) is None  # a year is a date, not a count
+    assert edits.change_number("Spain said five nationals were freed.", random.Random(1)).startswith("Spain said ")
+    assert edits.change_date("Since the 2024 election.", random.Random(0)) != "Since the 2024 election."
+    assert "Thursday" not in edits.change_date("Freed on Thursday.", random.Random(0))
+    assert edits.change_date("No date here.", rng) is None
+
+
+def test_entity_and_role_swaps():
+    pipeline = nlp()
+    doc = pipeline("Spain said five Spanish nationals were released by Venezuela.")
+    swapped = edits.swap_entity(doc, [("Italy", "GPE"), ("Spain", "GPE")], random.Random(0))
+    assert swapped in (
+        "Italy said five Spanish nationals were released by Venezuela.",
+        "Spain said five Spanish nationals were released by Italy.",
+    )
+    assert edits.swap_entity(pipeline("Prisoners were freed."), [("Italy", "GPE")], random.Random(0)) is None
+    assert edits.swap_roles(pipeline("Germany beat France in the final.")) == "France beat Germany in the final."
+    assert edits.swap_roles(pipeline("John Smith praised Maria Lopez.")) == "Maria Lopez praised John Smith."
+
+
+def test_meaning_preserving_edits():
+    assert (
+        reorder("The prisoners were freed after the talks ended.") == "After the talks ended, the prisoners were freed."
+    )
+    assert reorder("After the talks ended, prisoners were freed.") == "Prisoners were freed after the talks ended."
+    assert reorder("Prisoners were freed.") is None
+    assert synonym("Officials said the talks began.") == "Officials stated the talks began."
+    assert drop_modifier("San Miguel (a rights activist) was freed.") == "San Miguel was freed."
+    assert drop_modifier("The widely disputed vote.") == "The disputed vote."
+    assert drop_modifier("It was reportedly freed.") is None  # a hedge is meaning, not a modifier
+    quoted = alter_quote('He spoke of "national unity and peaceful coexistence".', ["prison"], random.Random(0))
+    assert quoted == 'He spoke of "national unity and peaceful prison".'
+
+
+def test_every_kind_is_documented_and_expects_one_thing():
+    assert set(MUST_CATCH) | set(MUST_ACCEPT) == set(KINDS) and not set(MUST_CATCH) & set(MUST_ACCEPT)
+    assert all(k.description and k.example for k in KINDS.values())
+
+
+def test_outcome_and_wilson_interval():
+    caught = Probe("s", "s/1", "negation", "a", "b")
+    assert outcome(caught, ["supported", "unsupported"]) and not outcome(caught, ["supported"])
+    kept = Probe("s", "s/1", "original", "a", "a")
+    assert outcome(kept, ["supported"]) and not outcome(kept, ["supported", "contradicted"]) and not outcome(kept, [])
+    low, high = wilson(9, 10)
+    assert 0.55 < low < 0.6 and 0.98 < high <= 1.0  # 0.596 and 0.982 by the formula
+    assert wilson(0, 10)[0] == 0.0 and wilson(0, 0) == (0.0, 1.0)
+
+
+def test_gate_minimums():
+    summary = [
+        {"judge": "j", "kind": "negation", "rate": 0.5},
+        {"judge": "j", "kind": "number", "rate": None},
+    ]
+    failures = gate_failures(summary, {"min_catch_negation": 0.8, "min_catch_number": 0.5})
+    assert any("negation rate 0.50 < min_catch_negation 0.8" in f for f in failures)
+    assert any("no number variant could be made" in f for f in failures)
+    assert gate_failures(summary, {"min_catch_negation": 0.4}) == []
+
+
+def test_probes_are_deterministic_for_a_seed(story):
+    first, counts = build_probes([story], tuple(KINDS), 6, seed=3)
+    again, _ = build_probes([story], tuple(KINDS), 6, seed=3)
+    other, _ = build_probes([story], tuple(KINDS), 6, seed=4)
+    assert [(p.kind, p.text) for p in first] == [(p.kind, p.text) for p in again]
+    assert [p.text for p in first] != [p.text for p in other]
+    assert counts["original"] == {"made": 6, "skipped": 0}
+    assert counts["other_story"] == {"made": 0, "skipped": 6}  # one story: skipped and counted, never faked
+    assert all(c["made"] + c["skipped"] == 6 for c in counts.values())
+
+
+def test_probe_command_on_the_example(tmp_path, capsys):
+    out = tmp_path / "probe"
+    code = main(["probe", "--quiet", "--max-sentences", "3", "--kinds", "original,negation,antonym", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "evidence       negation       caught" in printed
+    document = json.loads((out / "probe.json").read_text("utf-8"))
+    assert {r["kind"] for r in document["rates"]} == {"original", "negation", "antonym"}
+    assert (out / "probe.csv").read_text("utf-8").startswith("judge,story,sentence,kind,expect")
+    assert "<h1>Judge probe</h1>" in (out / "probe.html").read_text("utf-8")
+
+
+def test_probe_gate_minimum_fails_the_command(tmp_path, capsys):
+    config = tmp_path / "harness.toml"
+    config.write_text(f'[paths]\ngold = "{GOLD.parent}"\n[gate.probe]\nmin_accept_original = 1.01\n', "utf-8")
+    assert main(["probe", "--config", str(config), "--max-sentences", "2"]) == 2  # out of range: refused
+    assert "gate.probe.min_accept_original" in capsys.readouterr().err
+    config.write_text(f'[paths]\ngold = "{GOLD.parent}"\n[gate.probe]\nmin_catch_negation = 1.0\n', "utf-8")
+    out = tmp_path / "p"
+    code = main(
+        ["probe", "--config", str(config), "--quiet", "--max-sentences", "3", "--kinds", "negation", "--out", str(out)]
+    )
+    printed = capsys.readouterr().out
+    assert (code == 1) == ("FAIL probe evidence: negation rate" in printed)
+
+
+def test_bad_probe_input(tmp_path, capsys):
+    assert main(["probe", "--kinds", "negation,sarcasm", "--out", str(tmp_path / "o")]) == 2
+    assert "unknown edit kind sarcasm" in capsys.readouterr().err
+    gold = tmp_path / "gold" / "tiny"
+    gold.mkdir(parents=True)
+    (gold / "ref.txt").write_text("Too short.\n\nAlso short.\n", "utf-8")
+    assert main(["probe", "--gold", str(gold.parent), "--out", str(tmp_path / "o")]) == 2
+    assert "no story has a sentence of 8 to 45 words" in capsys.readouterr().err
+    shutil.copytree(GOLD, tmp_path / "gold2" / "s")
+    assert main(["probe", "--gold", str(tmp_path / "gold2"), "--judge", "oracle", "--out", str(tmp_path / "o")]) == 2
+    assert "oracle" in capsys.readouterr().err
