@@ -131,6 +131,7 @@ class Head:
     labels: tuple[str, ...]
     support: int | None = None
     contradiction: int | None = None
+    refute: int | None = None  # the contradiction class of a model with three or more: p(contradiction) for verdicts
 
     def probability(self, logits: np.ndarray) -> np.ndarray:
         logits = np.asarray(logits)
@@ -146,6 +147,14 @@ class Head:
         if self.contradiction is None:
             return p[:, self.support]
         return (p[:, self.support] - p[:, self.contradiction] + 1.0) / 2.0
+
+    def refutation(self, logits: np.ndarray) -> np.ndarray | None:
+        """p(contradiction) per pair, for a model with a contradiction class among three or more; else None."""
+        if self.refute is None:
+            return None
+        logits = np.asarray(logits)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (exp / exp.sum(axis=1, keepdims=True))[:, self.refute]
 
     def describe(self) -> str:
         """The head in words, for the cache key (another class or mode is another score) and for errors."""
@@ -195,7 +204,8 @@ def make_head(labels: list[str], model: str, label: str | None = None, nli: str 
                 f"cross-encoder '{model}': nli = \"entailment-minus-contradiction\" needs a contradiction "
                 f"label, and its labels are {shown}"
             )
-    return Head(tuple(str(x) for x in labels), support, contradiction)
+    refute = one(CONTRADICTION) if len(labels) >= 3 else None
+    return Head(tuple(str(x) for x in labels), support, contradiction, refute if refute != support else None)
 
 
 def read_labels(location: Path | str, backend: str, model: str) -> tuple[list[str], str]:
@@ -364,10 +374,19 @@ class CrossEncoder:
 
     def predict_pairs(self, pairs: list[tuple[str, str]], progress: bool = False) -> np.ndarray:
         """p(consistent) per (premise, claim); cached pairs are not recomputed."""
+        return self.predict_detail(pairs, progress)[0]
+
+    def predict_detail(
+        self, pairs: list[tuple[str, str]], progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(p(consistent), p(contradiction)) per (premise, claim); the second is None for a model without a
+        contradiction class among three or more. Both are cached (the second under its own key)."""
+        refutes = self.head.refute is not None
         keys = [self.key(p, c) for p, c in pairs]
-        known = self.cache.get_many(list(set(keys)))
+        wanted = list(set(keys)) + ([k + ":c" for k in set(keys)] if refutes else [])
+        known = self.cache.get_many(wanted)
         todo = sorted(
-            {k: pair for k, pair in zip(keys, pairs) if k not in known}.items(),
+            {k: pair for k, pair in zip(keys, pairs) if k not in known or (refutes and k + ":c" not in known)}.items(),
             key=lambda item: len(item[1][0]) + len(item[1][1]),
         )  # similar lengths: less padding
         fresh: dict[str, float] = {}
@@ -377,13 +396,19 @@ class CrossEncoder:
             range(0, len(todo), self.batch_size), disable=None if progress else True, unit="batch", desc="cross-encoder"
         ):
             part = todo[start : start + self.batch_size]
-            for (key, _), p in zip(part, self._run([pair for _, pair in part])):
+            logits = self._run([pair for _, pair in part])
+            refuted = self.head.refutation(logits)
+            for row, ((key, _), p) in enumerate(zip(part, self.head.probability(logits))):
                 fresh[key] = float(p)
+                if refuted is not None:
+                    fresh[key + ":c"] = float(refuted[row])
         self.cache.put_many(fresh)
         known.update(fresh)
-        return np.array([known[k] for k in keys], dtype=np.float32)
+        support = np.array([known[k] for k in keys], dtype=np.float32)
+        return support, (np.array([known[k + ":c"] for k in keys], dtype=np.float32) if refutes else None)
 
     def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """The model's logits (pairs x classes)."""
         if self.backend == "torch":
             import torch
 
@@ -398,7 +423,7 @@ class CrossEncoder:
             )
             with torch.inference_mode():
                 logits = model(**inputs).logits
-            return self.head.probability(logits.float().numpy())
+            return logits.float().numpy()
         session = self.load()
         encodings = _tokenizer(str(self.location)).encode_batch(pairs)
         width = max(len(e.ids) for e in encodings)
@@ -416,7 +441,7 @@ class CrossEncoder:
             batch["attention_mask"][row, : len(e.ids)] = e.attention_mask
             batch["token_type_ids"][row, : len(e.ids)] = e.type_ids
         wanted = {i.name for i in session.get_inputs()}  # e.g. DeBERTa exports take no token_type_ids
-        return self.head.probability(session.run(["logits"], {k: v for k, v in batch.items() if k in wanted})[0])
+        return session.run(["logits"], {k: v for k, v in batch.items() if k in wanted})[0]
 
 
 @lru_cache(maxsize=64)

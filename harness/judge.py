@@ -212,6 +212,7 @@ class CrossEncoderJudge(Judge):
         cache_dir: Path | None = None,
         label: str | None = None,
         nli: str = "entailment",
+        refute_threshold: float | None = None,
     ):
         from harness.crossencoder import SHIPPED, CrossEncoder
 
@@ -219,6 +220,12 @@ class CrossEncoderJudge(Judge):
             raise ValueError(f"judge option chunks = '{chunks}': expected 'evidence' or 'all'")
         self.encoder = CrossEncoder(model or SHIPPED, cache_dir, batch_size, label=label, nli=nli)
         self.threshold = threshold if threshold is not None else float(self.encoder.settings.get("threshold", 0.5))
+        # a model with a contradiction class calls a claim contradicted when some chunk refutes it this surely
+        self.refute_threshold = (
+            refute_threshold
+            if refute_threshold is not None
+            else float(self.encoder.settings.get("contradiction_threshold", 0.5))
+        )
         self.chunks = chunks
 
     def _story_chunks(self, sources: SourceFacts, budget: int) -> list[Chunk]:
@@ -254,17 +261,41 @@ class CrossEncoderJudge(Judge):
                     owners.append(i)
         return pairs, owners
 
-    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str]]:
+    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str, float | None]]:
+        """(p_support, reason, p_refuted): the best support over the claim's chunks and, for a model with a
+        contradiction class, the strongest refutation over them (None otherwise)."""
         pairs, owners = self.pairs(claims, evidence, sources)
+        support, refuted = self.encoder.predict_detail(pairs)
         best: dict[int, float] = {}
+        worst: dict[int, float] = {}
         read: dict[int, int] = {}
-        for owner, p in zip(owners, self.encoder.predict_pairs(pairs)):
-            best[owner] = max(best.get(owner, 0.0), float(p))
+        for n, owner in enumerate(owners):
+            best[owner] = max(best.get(owner, 0.0), float(support[n]))
+            if refuted is not None:
+                worst[owner] = max(worst.get(owner, 0.0), float(refuted[n]))
             read[owner] = read.get(owner, 0) + 1
         return [
-            (best.get(i, 0.0), f"cross-encoder p = {best.get(i, 0.0):.2f}, best of {read.get(i, 0)} chunk(s)")
+            (
+                best.get(i, 0.0),
+                f"cross-encoder p = {best.get(i, 0.0):.2f}, best of {read.get(i, 0)} chunk(s)"
+                + (f"; p(contradiction) = {worst.get(i, 0.0):.2f}" if refuted is not None else ""),
+                worst.get(i, 0.0) if refuted is not None else None,
+            )
             for i in range(len(claims))
         ]
+
+    def verdict(self, assessment, checks: list[CheckResult]) -> Judgement:
+        """The decisive checks first (`decide`); then a claim no chunk supports is contradicted when a chunk
+        refutes it (p(contradiction) at or above `refute_threshold`), else unsupported."""
+        p, reason, refuted = assessment
+        judgement = decide(p, checks, self.threshold, reason)
+        if (
+            judgement.verdict == UNSUPPORTED
+            and not decisive_failure(checks)
+            and (refuted or 0.0) >= self.refute_threshold
+        ):
+            return Judgement(CONTRADICTED, judgement.p_support, checks, reason + ": the model reads a refutation")
+        return judgement
 
 
 def llm_judge(**options) -> Judge:

@@ -232,3 +232,31 @@ def test_an_onnx_folder_reads_its_config_labels(tmp_path):
     (folder / "config.json").write_text(json.dumps({**settings, "id2label": {"0": "a", "1": "b", "2": "c"}}))
     with pytest.raises(ValueError, match="'a', 'b', 'c'"):
         CrossEncoder(str(folder), None)
+
+
+@pytest.mark.parametrize("labels", [NLI, NLI[::-1]])
+def test_a_contradiction_class_makes_contradicted_verdicts(labels, tmp_path, tokenizer_files):
+    """A three-way model's p(contradiction), read from the class its config names, is cached beside p(support)
+    and drives `contradicted` when no chunk supports the claim; below the refute threshold it is unsupported."""
+    from harness.checks import CheckResult
+    from harness.judge import CONTRADICTED, SUPPORTED, UNSUPPORTED, make_judge
+
+    model = tiny_model("bert", labels)
+    folder = save(model, tmp_path / "m", tokenizer_files)
+    encoder = CrossEncoder(str(folder), tmp_path / "cache")
+    support, refuted = encoder.predict_detail(PAIRS)
+    direct = direct_probabilities(model, tokenizer_files)
+    assert support == pytest.approx(direct[:, labels.index("entailment")], abs=1e-5)
+    assert refuted == pytest.approx(direct[:, labels.index("contradiction")], abs=1e-5)
+    again = CrossEncoder(str(folder), tmp_path / "cache")
+    again._run = None  # a second read must come from the cache alone
+    cached_support, cached_refuted = again.predict_detail(PAIRS)
+    assert cached_support == pytest.approx(support) and cached_refuted == pytest.approx(refuted)
+
+    judge = make_judge("crossencoder", Config(consistency_model=str(folder), cache=str(tmp_path / "c")))
+    passing = [CheckResult("number", "pass", "")]
+    assert judge.verdict((0.9, "r", 0.8), passing).verdict == SUPPORTED  # a supporting chunk wins
+    assert judge.verdict((0.2, "r", 0.8), passing).verdict == CONTRADICTED
+    assert judge.verdict((0.2, "r", 0.3), passing).verdict == UNSUPPORTED
+    one_logit = save(tiny_model("bert", ["LABEL_0"]), tmp_path / "one", tokenizer_files)
+    assert CrossEncoder(str(one_logit), None).predict_detail(PAIRS)[1] is None  # no contradiction class
