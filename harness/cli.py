@@ -64,7 +64,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in err:
         say(line, file=sys.stderr)
     say("\n".join(out))
+    failed, attempted = judge_failures(result.judge_usage)
+    if attempted and failed / attempted > JUDGE_FAILURE_LIMIT:
+        say(
+            f"error: the {result.judge} judge failed on {failed:,} of {attempted:,} claims ({failed / attempted:.0%}, "
+            f"more than {JUDGE_FAILURE_LIMIT:.0%}): see `reason` in {folder / 'claims.csv'}",
+            file=sys.stderr,
+        )
+        return 2
     return 2 if any(not r.ok for r in result.results) else 0
+
+
+JUDGE_FAILURE_LIMIT = 0.10  # a run whose judge failed on more than this share of claims exits 2
+
+
+def judge_failures(usage: dict[str, int]) -> tuple[int, int]:
+    """(claims the judge failed on, claims it was asked about) from an LLM judge's usage counts (0, 0 otherwise)."""
+    return usage.get("errors", 0), usage.get("requests", 0) + usage.get("cached", 0)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

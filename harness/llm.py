@@ -14,25 +14,33 @@ override the model (judge.decide), as for every judge.
 Why it is built this way:
 - every reply is cached in SQLite by sha256 of (base_url, model, request), so a re-run sends nothing and
   costs nothing; failed requests are never cached;
-- requests run concurrently (`max_concurrency`) with a timeout and retries with exponential backoff on
-  429, 5xx and dropped connections, because hosted endpoints rate-limit and local ones queue;
-- the endpoint is checked when the judge is built (GET {base_url}/models): an unreachable URL or a refused
-  key is one line naming the URL before any candidate is read, not one error per claim;
+- requests run concurrently (`max_concurrency`), each within `timeout` seconds of wall-clock time for all of
+  it (connect, headers, body: a server trickling one byte at a time cannot hold the run), with retries and
+  exponential backoff on transient failures only (429, 5xx, timeouts, dropped or cut connections, a garbled
+  status line), because hosted endpoints rate-limit and local ones queue; a 4xx is an answer, not asked again;
+- a reply is read up to MAX_REPLY_BYTES (a verdict is a few hundred bytes): a server cannot fill the memory;
+- redirects are followed only within the same origin (scheme, host, port): the key is never sent elsewhere;
+- the endpoint is checked when the judge is built (GET {base_url}/models, or where a server does not serve
+  that route a one-token chat request): an unreachable URL or a refused key is one line naming the URL
+  before any candidate is read, not one error per claim;
 - the API key is read from the environment variable `api_key_env` names, sent only as
   `Authorization: Bearer`, and kept out of every cache, report, error and repr;
 - a reply that cannot be read is that claim's error (verdict unsupported, the reply quoted in the reason),
-  never a crash of the run.
+  never a crash of the run, and never cached: the next run asks again; `claims_failed` and
+  `claims_attempted` let the caller refuse a run whose judge mostly failed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import math
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -43,7 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from harness.cache import SqliteCache
 from harness.checks import DECISIVE, FAIL, SourceFacts
@@ -79,7 +87,13 @@ RESPONSE_FORMAT = {
     },
 }
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+NO_MODELS_ROUTE = {404, 405, 501}  # servers that speak chat completions but list no models
+REFUSED_KEY = {401, 403}
 MAX_QUOTED = 300  # characters of a reply or error body quoted in a reason
+MAX_REPLY_BYTES = 1 << 20  # a verdict is a few hundred bytes; a model list a few kB
+MAX_ERROR_BYTES = 4096  # of an error reply: read only to quote its start
+READ_CHUNK = 64 << 10
+MAX_RETRY_AFTER = 60.0  # seconds: a server's Retry-After beyond this is not honoured
 
 
 class _Secret:
@@ -105,7 +119,200 @@ class _Secret:
 
 
 class RequestFailed(Exception):
-    """A chat request that failed for good (after retries): that claim's judgement is an error."""
+    """A request that failed: after retries, that claim's judgement is an error. `transient` failures
+    (timeouts, dropped or cut connections, a garbled reply, 429, 5xx) are worth another try; the others
+    (a 4xx, a refused redirect, a reply too large or not JSON) would fail the same way again. `status` is the
+    HTTP status when the server answered one; `retry_after` the wait it asked for, in seconds."""
+
+    def __init__(
+        self, message: str, transient: bool = False, status: int | None = None, retry_after: float | None = None
+    ):
+        super().__init__(message)
+        self.transient, self.status, self.retry_after = transient, status, retry_after
+
+
+# --- HTTP transport --------------------------------------------------------------------------------------
+# urllib, for its proxy and TLS handling, with three things it does not do: a wall-clock deadline for a whole
+# exchange, a cap on the reply's size, and no redirect that would carry the key to another origin.
+
+
+class _Deadline:
+    """The wall-clock limit of one exchange (connect, request, headers, body, redirects). A socket timeout
+    alone is no deadline: it restarts with every byte, so a server trickling a byte a second is never timed
+    out. Here each connect and read gets the time left as its timeout, and at the deadline a timer shuts the
+    exchange's sockets, which also ends http.client's own reading of the status line and headers, a loop no
+    deadline check reaches."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def error(self) -> RequestFailed:
+        return RequestFailed(f"no complete reply within {self.seconds:g} s", transient=True)
+
+    def left(self) -> float:
+        """Seconds left, else the deadline's RequestFailed."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise self.error()
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """A socket of this exchange: shut at the deadline (at once if that has passed)."""
+        with self._lock:
+            self._sockets.append(sock)
+        if self.expired():
+            self._expire()
+
+    def arm(self) -> None:
+        """Before a read: no blocked read may outlast the deadline."""
+        left = self.left()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:
+                sock.settimeout(left)
+            except OSError:
+                pass  # closed already
+
+    def _expire(self) -> None:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:  # the plain socket's shutdown, also for TLS: it ends a read blocked in another thread
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+class _Watched:
+    """Mixed into http.client's connections: connect within the time left, then have the deadline watch
+    the socket."""
+
+    deadline: _Deadline
+
+    def connect(self) -> None:
+        self.timeout = self.deadline.left()
+        super().connect()  # type: ignore[misc]
+        self.deadline.watch(self.sock)  # type: ignore[attr-defined]
+
+
+class _WatchedHTTPConnection(_Watched, http.client.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_connection_factory(_WatchedHTTPConnection, self.deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_connection_factory(_WatchedHTTPSConnection, self.deadline), req)
+
+
+def _connection_factory(cls: type, deadline: _Deadline) -> Callable[..., http.client.HTTPConnection]:
+    def build(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        connection = cls(host, **kwargs)
+        connection.deadline = deadline
+        return connection
+
+    return build
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib copies every header, the key among them, to wherever a redirect points: only a redirect to the
+    same scheme, host and port is followed (by urllib's own rules); any other is that request's error."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if _origin(newurl) == _origin(req.full_url):
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+        fp.close()
+        raise RequestFailed(
+            f"redirects (HTTP {code}) to {newurl}: not followed, as the API key would go with it "
+            "(set base_url to the address that answers)",
+            status=code,
+        )
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_SameOriginRedirects(), _HTTPHandler(deadline), _HTTPSHandler(deadline))
+
+
+def _read_body(response: http.client.HTTPResponse, deadline: _Deadline, cap: int, truncate: bool = False) -> bytes:
+    """The body, a chunk at a time within the deadline. More than `cap` bytes is RequestFailed after reading
+    at most cap + 1 (the rest is never read), or with `truncate` the first `cap`. A body cut short of its
+    Content-Length is http.client's IncompleteRead (its own reads in chunks say nothing)."""
+    declared = response.getheader("Content-Length", "")
+    if not truncate and declared.strip().isdigit() and int(declared) > cap:
+        raise RequestFailed(f"reply larger than {cap} bytes ({int(declared)} declared)", status=response.status)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= cap:
+        deadline.arm()
+        chunk = response.read1(min(READ_CHUNK, cap + 1 - size))
+        if not chunk:
+            if response.length:  # bytes still due: the server closed mid-body
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    if truncate:
+        return b"".join(chunks)[:cap]
+    raise RequestFailed(f"reply larger than {cap} bytes", status=response.status)
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    return min(MAX_RETRY_AFTER, float(value)) if value and value.strip().isdigit() else None
+
+
+def _transport_failure(exc: BaseException) -> tuple[str, bool]:
+    """(what happened, whether it is worth another try) for a failure below HTTP statuses."""
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        exc = exc.reason
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"the connection closed mid-reply ({len(exc.partial)} bytes read, {exc.expected} more expected)", True
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without a reply", True
+    if isinstance(exc, http.client.BadStatusLine):
+        return f"malformed status line {str(exc.line).strip()[:80]!r}", True
+    if isinstance(exc, http.client.HTTPException):
+        return f"malformed HTTP reply ({type(exc).__name__}: {str(exc)[:80]})", True
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"{type(exc).__name__}: {exc}", False  # a certificate is no better a second later
+    if isinstance(exc, urllib.error.URLError):
+        return f"URLError: {exc.reason}", False  # e.g. an unknown URL scheme in a redirect
+    return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__), True
 
 
 @dataclass
@@ -144,7 +351,8 @@ class ReplyCache(SqliteCache):
                 or (isinstance(reply.verdict_p, dict) and set(reply.verdict_p) <= set(LLM_VERDICTS))
             )
         )
-        return reply if ok else None
+        # an unreadable reply stored by an older version is asked again, not a verdict for good
+        return reply if ok and readable(reply) else None
 
     def put(self, key: str, reply: Reply) -> None:
         self.write(
@@ -173,6 +381,11 @@ def parse_verdict(content: str) -> tuple[str, str] | None:
     if cut and cut.group(1).lower() in LLM_VERDICTS:
         return cut.group(1).lower(), "(reply cut short)"
     return None
+
+
+def readable(reply: Reply | Exception) -> bool:
+    """A reply with a verdict: the only kind the cache keeps, so that a failure is never a verdict for good."""
+    return isinstance(reply, Reply) and parse_verdict(reply.content) is not None
 
 
 def verdict_probabilities(logprobs: Any) -> dict[str, float] | None:
@@ -294,10 +507,27 @@ class LLMJudge(Judge):
     def __repr__(self) -> str:
         return f"LLMJudge(base_url={self.base_url!r}, model={self.model!r}, key={self._key!r})"
 
+    # --- how much of the judging failed: a judge failing on every claim must not pass for a clean run ------
+
+    @property
+    def claims_attempted(self) -> int:
+        """Claims judged so far (each sent once, retries aside, or read from the cache)."""
+        return self.usage["requests"] + self.usage["cached"]
+
+    @property
+    def claims_failed(self) -> int:
+        """Claims whose request failed or whose reply had no verdict: error judgements, `unsupported`."""
+        return self.usage["errors"]
+
+    def failure_share(self) -> float:
+        """claims_failed / claims_attempted (0 before any claim)."""
+        return self.claims_failed / self.claims_attempted if self.claims_attempted else 0.0
+
     # --- HTTP ----------------------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, body: dict | None, timeout: float) -> dict:
-        """One HTTP exchange; the JSON answer, or urllib's HTTPError / URLError / a timeout."""
+        """One HTTP exchange, all of it within `timeout` seconds: the JSON object answered, else
+        RequestFailed (see there for which failures are transient)."""
         data = json.dumps(body).encode() if body is not None else None
         headers = {
             "Accept": "application/json",
@@ -305,66 +535,105 @@ class LLMJudge(Judge):
             **({"Content-Type": "application/json"} if data else {}),
         }
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer = json.loads(response.read().decode("utf-8"))
+        deadline = _Deadline(timeout)
+        try:
+            with _opener(deadline).open(request) as response:
+                payload, status = _read_body(response, deadline, MAX_REPLY_BYTES), response.status
+            if deadline.expired():  # the timer shut the socket: what was read may be cut short
+                raise deadline.error()
+        except RequestFailed as exc:
+            raise self._failed(str(exc), exc.transient, exc.status, exc.retry_after) from None
+        except urllib.error.HTTPError as exc:
+            raise self._status_failure(exc, deadline) from None
+        except (OSError, http.client.HTTPException) as exc:
+            if deadline.expired() or isinstance(exc, TimeoutError):
+                raise deadline.error() from None
+            raise self._failed(*_transport_failure(exc)) from None
+        finally:
+            deadline.cancel()
+        try:
+            answer = json.loads(payload.decode("utf-8"))
+        except ValueError:
+            answer = None
         if not isinstance(answer, dict):
-            raise ValueError("the answer is not a JSON object")
+            quoted = " ".join(payload.decode("utf-8", "replace").split())[:MAX_QUOTED]
+            raise self._failed(f"the answer is not a JSON object: {quoted!r}", status=status)
         return answer
 
+    def _failed(
+        self, message: str, transient: bool = False, status: int | None = None, retry_after: float | None = None
+    ) -> RequestFailed:
+        """RequestFailed without the key (some servers echo it back in what is quoted)."""
+        return RequestFailed(self._key.scrub(message), transient, status, retry_after)
+
+    def _status_failure(self, exc: urllib.error.HTTPError, deadline: _Deadline) -> RequestFailed:
+        """An HTTP error status, the start of the server's text quoted; transient for 429 and 5xx."""
+        text = ""
+        if exc.fp is not None:
+            try:
+                text = _read_body(exc.fp, deadline, MAX_ERROR_BYTES, truncate=True).decode("utf-8", "replace")
+            except (RequestFailed, OSError, http.client.HTTPException, AttributeError):
+                pass  # the body is only quoted
+        quoted = " ".join(text.split())[:MAX_QUOTED]
+        return self._failed(
+            f"HTTP {exc.code}" + (f": {quoted}" if quoted else ""),
+            exc.code in RETRY_STATUSES,
+            exc.code,
+            _retry_after(exc.headers),
+        )
+
     def _with_retries(self, method: str, url: str, body: dict | None, timeout: float, retries: int) -> dict:
-        """`_send`, again after 429, 5xx, a dropped connection or a timeout, waiting backoff * 2^attempt
-        (or the server's Retry-After, up to 60 s) between tries."""
+        """`_send`, again after a transient failure, waiting backoff * 2^attempt (or the server's Retry-After,
+        up to MAX_RETRY_AFTER) between tries. Anything else (a 400, 401, 404...) would fail the same way again."""
         for attempt in range(retries + 1):
             try:
                 return self._send(method, url, body, timeout)
-            except urllib.error.HTTPError as exc:
-                if exc.code not in RETRY_STATUSES or attempt == retries:
+            except RequestFailed as exc:
+                if not exc.transient or attempt == retries:
                     raise
-                wait = self.backoff * 2**attempt
-                after = exc.headers.get("Retry-After") if exc.headers else None
-                if after and after.strip().isdigit():
-                    wait = min(60.0, float(after))
-            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError):
-                if attempt == retries:
-                    raise
-                wait = self.backoff * 2**attempt
+                wait = exc.retry_after if exc.retry_after is not None else self.backoff * 2**attempt
             time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _describe(self, exc: BaseException) -> str:
-        """An HTTP failure in a few words, the server's text quoted short and without the key."""
-        if isinstance(exc, urllib.error.HTTPError):
-            try:
-                text = exc.read().decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001 - the body is only quoted
-                text = ""
-            return self._key.scrub(
-                f"HTTP {exc.code}" + (f": {' '.join(text.split())[:MAX_QUOTED]}" if text.strip() else "")
-            )
-        reason = getattr(exc, "reason", None) or exc
-        return self._key.scrub(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
-
     def preflight(self) -> None:
         """GET {base_url}/models, so an unreachable endpoint or a refused key stops the run before any
-        candidate is read, in one line naming the URL."""
+        candidate is read, in one line naming the URL. Many servers speak chat completions without serving
+        /models (404, 405, 501): for those a one-token chat request asks the same questions."""
         url = f"{self.base_url}/models"
         try:
             self._with_retries("GET", url, None, min(self.timeout, 15.0), min(self.retries, 2))
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                whose = "the API key" if self._key.header() else "a request without an API key (set api_key_env)"
-                raise ValueError(f"judge llm: {url} refused {whose} ({self._describe(exc)})") from None
-            raise ValueError(
-                f"judge llm: {url} is not an OpenAI-compatible API ({self._describe(exc)}; "
-                "base_url usually ends in /v1)"
-            ) from None
-        except ValueError as exc:  # an answer that is not JSON
-            raise ValueError(
-                f"judge llm: {url} is not an OpenAI-compatible API (its answer is not a JSON object: "
-                f"{self._describe(exc)})"
-            ) from None
-        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as exc:
-            raise ValueError(f"judge llm: cannot reach {url} ({self._describe(exc)})") from None
+        except RequestFailed as exc:
+            if exc.status not in NO_MODELS_ROUTE:
+                raise self._preflight_error(url, exc) from None
+            self._probe_chat(exc)
+
+    def _probe_chat(self, models_failure: RequestFailed) -> None:
+        """A chat request of one token, shaped as every claim's: refused when the key is refused, the route
+        is missing too or the endpoint cannot be reached; any other answer (a reply, a 400 about an option,
+        a 5xx) shows the route is there, and the claims' own requests say the rest. Not cached or counted."""
+        url = f"{self.base_url}/chat/completions"
+        body = {**self.request(self._messages(["(a check that the endpoint answers)"], "It answers.")), "max_tokens": 1}
+        try:
+            self._with_retries("POST", url, body, self.timeout, min(self.retries, 2))
+        except RequestFailed as exc:
+            if exc.status in NO_MODELS_ROUTE:
+                raise ValueError(
+                    f"judge llm: {self.base_url} is not an OpenAI-compatible API ({self.base_url}/models: "
+                    f"{models_failure}; {url}: {exc}; base_url usually ends in /v1)"
+                ) from None
+            if exc.status is None or exc.status in REFUSED_KEY or 300 <= exc.status < 400:
+                raise self._preflight_error(url, exc) from None
+
+    def _preflight_error(self, url: str, exc: RequestFailed) -> ValueError:
+        """One line naming the URL: a refused key, an endpoint out of reach, or not the API expected."""
+        if exc.status in REFUSED_KEY:
+            whose = "the API key" if self._key.header() else "a request without an API key (set api_key_env)"
+            return ValueError(f"judge llm: {url} refused {whose} ({exc})")
+        if exc.status is None:
+            return ValueError(f"judge llm: cannot reach {url} ({exc})")
+        if 300 <= exc.status < 400:
+            return ValueError(f"judge llm: {url} {exc}")
+        return ValueError(f"judge llm: {url} is not an OpenAI-compatible API ({exc}; base_url usually ends in /v1)")
 
     # --- one claim ---------------------------------------------------------------------------------
 
@@ -374,8 +643,12 @@ class LLMJudge(Judge):
             texts = [" ".join(sources.sentences[start:end]) for start, end in sources.document_runs()]
         else:
             texts = [e.passage.text for e in evidence]
+        return self._messages(texts, claim.match_text)
+
+    @staticmethod
+    def _messages(texts: list[str], claim: str) -> list[dict[str, str]]:
         numbered = "\n".join(f"[{i}] {t}" for i, t in enumerate(texts, 1)) or "(no source text)"
-        user = f"Source:\n{numbered}\n\nClaim: {claim.match_text}\n\nIs the claim supported by the source? Answer with the JSON object."
+        user = f"Source:\n{numbered}\n\nClaim: {claim}\n\nIs the claim supported by the source? Answer with the JSON object."
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
     def request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
@@ -399,10 +672,11 @@ class LLMJudge(Judge):
         it touches no SQLite: `judge` reads and writes the cache."""
         with self._lock:
             self.usage["requests"] += 1
+        url = f"{self.base_url}/chat/completions"
         try:
-            answer = self._with_retries("POST", f"{self.base_url}/chat/completions", body, self.timeout, self.retries)
-        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, ValueError) as exc:
-            raise RequestFailed(f"{self.base_url}/chat/completions: {self._describe(exc)}") from None
+            answer = self._with_retries("POST", url, body, self.timeout, self.retries)
+        except RequestFailed as exc:
+            raise RequestFailed(f"{url}: {exc}", exc.transient, exc.status) from None
         try:
             choice = answer["choices"][0]
             content = choice["message"].get("content") or ""
@@ -467,7 +741,7 @@ class LLMJudge(Judge):
         with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
             fresh = dict(zip(missing, pool.map(fetch, missing)))
         for i, reply in fresh.items():
-            if isinstance(reply, Reply):  # a failed request is asked again next time
+            if readable(reply):  # a failed request or an unreadable reply is asked again next time
                 self.cache.put(keys[i], reply)
         replies.update(fresh)
         return [replies[i] for i in todo]

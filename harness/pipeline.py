@@ -228,13 +228,17 @@ def evaluate_story(
         if progress is not None:
             progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
         if result is None:
+            errors_before = getattr(judge, "usage", {}).get("errors", 0)
             try:
                 evaluator = evaluator or StoryEvaluator(story, embedder, judge, config)
                 result = evaluator.evaluate(doc)
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
                 result = CandidateResult(story.story_id, doc, doc.path, error=problem)
-            if cache and result.ok:  # outside the try: a cache that cannot be written is a warning, not an error
+            judge_failed = getattr(judge, "usage", {}).get("errors", 0) > errors_before
+            # outside the try: a cache that cannot be written is a warning, not an error; a candidate the judge
+            # failed on is asked again next run (a transient error must not become a permanent verdict)
+            if cache and result.ok and not judge_failed:
                 cache.put(key, result)
         results.append(result)
         if progress is not None:
