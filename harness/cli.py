@@ -680,6 +680,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a setting that names no judge or model
         say(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk or a folder that cannot be written: the reports were not (half) written
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"error: {where}{exc.strerror or exc}: nothing was written (reports/latest is unchanged)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as stop:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # already stopping: a second Ctrl-C must not cut it short
         say(

@@ -139,3 +139,36 @@ def test_a_threshold_outside_the_metric_range_is_refused(project, capsys):
     assert main(["validate", "--config", "harness.toml"]) == 2
     err = capsys.readouterr().err
     assert "gate.thresholds.min_faithfulness" in err and "[0, 1]" in err
+
+
+def test_a_run_killed_with_sigkill_leaves_nothing_the_next_run_keeps(tmp_path):
+    import subprocess
+    import sys
+
+    from harness.report import remove_abandoned, reserve_run_folder
+
+    reports = tmp_path / "reports"
+    folder = reserve_run_folder(reports, "killed")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (reports / ".killed.pid").write_text(dead.stdout.strip(), "utf-8")  # as if that process had reserved it
+    (reports / ".tmp-killed-abc").mkdir()  # and died while writing
+    live = reserve_run_folder(reports, "running")  # this process: alive, never touched
+    remove_abandoned(reports)
+    assert not folder.exists() and not (reports / ".tmp-killed-abc").exists() and not (reports / ".killed.pid").exists()
+    assert live.exists() and (reports / ".running.pid").exists()
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_run_folder(project, capsys, monkeypatch):
+    import errno
+
+    import harness.report
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(harness.report, "_write_files", full)
+    assert main(["run", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+    reports = project / "reports"
+    assert [p.name for p in reports.iterdir()] == []  # no half-written run, no reserved folder, no owner file

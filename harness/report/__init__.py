@@ -74,6 +74,7 @@ def reserve_run_folder(out_dir: Path, run_id: str | None = None) -> Path:
         raise InputError(out_dir, f"cannot create the reports folder: {exc.strerror or exc}") from exc
     if not out_dir.is_dir():
         raise InputError(out_dir, "the reports folder is not a folder")
+    remove_abandoned(out_dir)
     for attempt in range(100):
         name = check_run_id(run_id) if run_id is not None else new_run_id() + (f"-{attempt}" if attempt else "")
         folder = out_dir / name
@@ -89,6 +90,7 @@ def reserve_run_folder(out_dir: Path, run_id: str | None = None) -> Path:
             raise InputError(out_dir, f"cannot write to the reports folder: {exc.strerror or exc}") from exc
     else:
         raise InputError(out_dir, "could not find a free run folder name")
+    _owner_file(folder).write_text(str(os.getpid()), "utf-8")  # beside it: the folder itself must stay empty
     try:  # a read-only or full disk is found now, not after the whole evaluation
         probe = folder / ".write-probe"
         probe.write_bytes(b"x" * 4096)
@@ -101,10 +103,42 @@ def reserve_run_folder(out_dir: Path, run_id: str | None = None) -> Path:
 
 def release_run_folder(folder: Path) -> None:
     """Give back a reserved folder that holds nothing (rmdir never removes anything inside)."""
+    _owner_file(folder).unlink(missing_ok=True)
     try:
         folder.rmdir()
     except OSError:
         pass
+
+
+def _owner_file(folder: Path) -> Path:
+    """`.<run-id>.pid` beside a reserved run folder: the process that reserved it, until its reports are in."""
+    return folder.parent / f".{folder.name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is another user's
+        return True
+    return True
+
+
+def remove_abandoned(out_dir: Path) -> None:
+    """Remove what a run killed with SIGKILL left: its reserved run folder (still empty) and its temporary
+    folders, found through owner files whose process is gone. A live run's reservation is left alone."""
+    for owner in out_dir.glob(".*.pid"):
+        try:
+            pid = int(owner.read_text("utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        name = owner.name[1:-4]
+        for tmp in out_dir.glob(f".tmp-{name}-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        release_run_folder(out_dir / name)
 
 
 def _json_default(value: Any) -> Any:
@@ -169,6 +203,7 @@ def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None, fold
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes an owner-only folder
         _write_all(run, tmp, final.name, gate, final.parent)
         os.rename(tmp, final)  # replaces the reserved folder only while it is still empty
+        _owner_file(final).unlink(missing_ok=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # interrupted or failed: leave no half-written run behind
         release_run_folder(final)
