@@ -311,7 +311,10 @@ OUTPUT_SIGNATURES = {
         "<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"harness-gate\"",
         '<testsuite name="harness-gate"',
     ),
-    "baseline": ('{\n "format": "harness-baseline/',),
+    "baseline": ('"format": "harness-baseline/',),
+    "probe.csv": ("judge,story,sentence,kind,expect",),
+    "probe.json": ('"settings": {',),
+    "probe.html": ("<title>harness probe</title>",),
 }
 
 
@@ -416,6 +419,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     for option, path, kind in (("--markdown", args.markdown, "markdown"), ("--junit", args.junit, "junit")):
         if path:
             _check_output_file(Path(path), option, mine=kind)
+    if args.markdown and args.junit and Path(args.markdown).resolve() == Path(args.junit).resolve():
+        raise InputError(args.junit, "--markdown and --junit name the same file: one would replace the other")
     current = load_run_document(Path(args.run))
     gate, source = _gate_settings(args, current, _run_file(Path(args.run)))
     location = Path(args.baseline) if args.baseline else baseline_location(gate, reports_folder_of(Path(args.run)))
@@ -494,6 +499,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         raise InputError("--max-sentences", "expected a whole number of at least 1")
     out = Path(args.out or Path(config.reports) / "probe")
     _check_reports_folder(replace(config, reports=str(out)))
+    for name in ("probe.csv", "probe.json", "probe.html"):
+        _check_output_file(out / name, "--out", mine=name)
     stories = [load_story(d, config.max_file_mb, Path(config.gold)) for d in find_story_dirs(Path(config.gold))]
     probes, counts = build_probes(stories, kinds, args.max_sentences, args.seed)
     empty = sorted({s.story_id for s in stories} - {p.story for p in probes})
@@ -520,14 +527,30 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from harness.starter import write_starter
 
-    try:
-        written = write_starter(Path(args.folder), args.gold, args.candidates, args.pip_spec)
-    except FileExistsError as exc:
-        raise InputError(Path(str(exc)), "already exists: `harness init` never overwrites a file") from exc
+    written, kept = write_starter(Path(args.folder), args.gold, args.candidates, _pip_spec(args))
+    for path in kept:
+        say(f"kept {path}: it exists, and `harness init` never overwrites a file", file=sys.stderr)
     for path in written:
         say(f"wrote {path}")
+    if not written:
+        return 2
     say("next: harness run && harness baseline (commit the baseline); then harness gate after each change")
     return 0
+
+
+def _pip_spec(args: argparse.Namespace) -> str:
+    """How the CI workflow installs the harness: --pip-spec, else `-e .` when FOLDER is the harness's own
+    checkout. There is no safe default otherwise: `harness` on PyPI is another project."""
+    if args.pip_spec:
+        return args.pip_spec
+    project = Path(args.folder) / "pyproject.toml"
+    if project.is_file() and re.search(r'(?m)^name\s*=\s*"harness"', project.read_text("utf-8", "replace")):
+        return "-e ."
+    raise InputError(
+        "--pip-spec",
+        "say how CI installs the harness: a path, a git URL (git+https://...) or a wheel; "
+        "the PyPI name `harness` is another project",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -635,8 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--candidates", default="candidates", help="the candidate summaries' folder (default candidates)")
     init.add_argument(
         "--pip-spec",
-        default="harness",
-        help="what the workflow pip-installs: a package, path or git URL (default harness)",
+        help="what the workflow pip-installs: a path, git URL or wheel (default: -e . in the harness's own checkout)",
     )
     init.set_defaults(func=cmd_init)
     baseline = sub.add_parser(
@@ -682,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:  # a full disk or a folder that cannot be written: the reports were not (half) written
         where = f"{exc.filename}: " if exc.filename else ""
-        say(f"error: {where}{exc.strerror or exc}: nothing was written (reports/latest is unchanged)", file=sys.stderr)
+        say(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # already stopping: a second Ctrl-C must not cut it short

@@ -343,10 +343,18 @@ class GateReport:
     no_key_facts: list[str] = field(default_factory=list)  # stories whose candidates cannot have coverage
     not_applied: list[str] = field(default_factory=list)  # the thresholds therefore not applied to them
     no_summary: list[str] = field(default_factory=list)  # candidates held to a reference-summary threshold without one
+    unknown_tables: list[str] = field(
+        default_factory=list
+    )  # [gate.story.X] / [gate.system.X] naming nothing in the run
 
     def warnings(self, limit: int | None = SHOWN) -> list[str]:
         """What the gate could not judge, for every output (a metric not applicable is no failure)."""
         found = [coverage_warning(self.no_key_facts, self.not_applied, limit)] if self.no_key_facts else []
+        if self.unknown_tables:
+            found.append(
+                f"{', '.join(self.unknown_tables)} name no story or system of this run: their thresholds apply to "
+                "nothing (a typo?)"
+            )
         if self.no_summary:
             found.append(
                 f"{len(self.no_summary):,} candidates' stories declare no reference summary ({listed(self.no_summary, limit)}): "
@@ -525,8 +533,18 @@ def evaluate_gate(
             checks.append(
                 GateCheck("candidate", name, "missing", not gate.fail_on_missing, "in the baseline but not in this run")
             )
+    unknown = [f"[gate.story.{s}]" for s in sorted(gate.stories) if s not in {r["story"] for r in records}]
+    unknown += [f"[gate.system.{s}]" for s in sorted(gate.systems) if s not in {r["system"] for r in records}]
     return GateReport(
-        checks, matched, new, missing, baseline_name, sorted(no_key_facts), sorted(not_applied), sorted(no_summary)
+        checks,
+        matched,
+        new,
+        missing,
+        baseline_name,
+        sorted(no_key_facts),
+        sorted(not_applied),
+        sorted(no_summary),
+        unknown,
     )
 
 
@@ -664,8 +682,10 @@ def markdown(report: GateReport) -> str:
     """Every check (failing first; the passing ones folded away), every failing claim, and every new and
     missing candidate: the full list the console summary points to."""
 
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+    def cell(text: str) -> str:  # control characters shown as escapes: a file name must not drive a terminal
+        return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\n", " ")).replace(
+            "|", "\\|"
+        )
 
     def table(checks: list[GateCheck]) -> list[str]:
         return ["| result | scope | name | check | detail |", "|---|---|---|---|---|"] + [

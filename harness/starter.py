@@ -3,6 +3,9 @@ that runs the gate, so a new project is gated in minutes. Files that exist are n
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 from pathlib import Path
 
 from harness.config import DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
@@ -10,16 +13,32 @@ from harness.config import DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
 WORKFLOW = Path(".github/workflows/summary-gate.yml")
 
 
+SAFE_TEXT = re.compile(r"^[^\x00-\x1f\x7f]+$")  # one line, no control characters
+
+
+def plain_value(value: str, option: str) -> str:
+    """A command-line value written into a file: one line with no control characters, else a ValueError."""
+    if not SAFE_TEXT.match(value):
+        raise ValueError(f"{option} {value!r}: expected one line of text without control characters")
+    return value
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's for one-line text)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def starter_config(gold: str, candidates: str) -> str:
     """The starter harness.toml. The defaults it quotes come from harness.config, so they cannot drift."""
     defaults = GateConfig()
+    gold, candidates = toml_string(plain_value(gold, "--gold")), toml_string(plain_value(candidates, "--candidates"))
     tolerance = "\n".join(f"# {metric} = {value:g}" for metric, value in DEFAULT_TOLERANCE.items())
     return f"""# harness.toml, written by `harness init`. Every key is optional; relative paths are resolved against
 # this file's folder. `harness validate` checks it; `harness run --help` lists what each command reads.
 
 [paths]
-gold = "{gold}"               # <gold>/<story>/story.yaml + reference files (or one folder of references)
-candidates = "{candidates}"   # <candidates>/<story>/<candidate files> (or flat, with one story)
+gold = {gold}               # <gold>/<story>/story.yaml + reference files (or one folder of references)
+candidates = {candidates}   # <candidates>/<story>/<candidate files> (or flat, with one story)
 reports = "reports"           # reports/<run-id>/ and reports/latest
 
 [judge]
@@ -28,7 +47,9 @@ name = "evidence"             # evidence | calibrated | crossencoder | llm (see 
 [gate]
 # `harness gate` fails (exit 1) when a check fails; the built-in checks need no settings:
 #   - a candidate that could not be read, or that yields no scorable claim, fails;
-#   - against the baseline, a candidate that gains a contradicted claim fails (tolerance contradicted = 0).
+#   - against the baseline, a candidate fails when it gains a contradicted or unsupported claim or an
+#     artefact, or when its faithfulness, consistency or weighted coverage drops by more than 0.05
+#     (the [gate.tolerance] defaults below).
 # With neither a baseline nor a threshold there is nothing to check: exit 2 (--no-baseline runs the
 # built-in checks alone).
 # baseline = "reports/baseline/baseline.json"   # the default: where `harness baseline` records
@@ -76,7 +97,7 @@ jobs:
         # torch's CPU build first keeps the install small; then the harness as `harness init --pip-spec` named it
         run: |
           pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-          pip install "{pip_spec}"
+          pip install {" ".join(shlex.quote(part) for part in shlex.split(plain_value(pip_spec, "--pip-spec")))}
       - name: evaluate
         run: harness run --quiet
       - name: gate
@@ -92,14 +113,23 @@ jobs:
 """
 
 
-def write_starter(folder: Path, gold: str, candidates: str, pip_spec: str) -> list[Path]:
-    """Write the starter files into `folder`; refuse (FileExistsError naming it) when one exists."""
+def write_starter(folder: Path, gold: str, candidates: str, pip_spec: str) -> tuple[list[Path], list[Path]]:
+    """Write the starter files that do not exist yet into `folder`: (written, kept as they were). A path on the
+    way that is a symlink or not a folder is refused (ValueError): a linked .github would put the workflow
+    elsewhere."""
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: not a folder (harness init writes into a project folder)")
     files = {folder / "harness.toml": starter_config(gold, candidates), folder / WORKFLOW: starter_workflow(pip_spec)}
-    for path in files:
-        if path.exists() or path.is_symlink():
-            raise FileExistsError(path)
+    for parent in (folder / ".github", folder / ".github" / "workflows"):
+        if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
+            raise ValueError(f"{parent}: a link or a file, not a folder: refused")
+    written, kept = [], []
     for path, text in files.items():
+        if path.exists() or path.is_symlink():
+            kept.append(path)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8") as handle:  # "x": never replace a file made meanwhile
             handle.write(text)
-    return list(files)
+        written.append(path)
+    return written, kept

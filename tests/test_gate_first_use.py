@@ -89,14 +89,25 @@ def test_reference_summary_rouge_is_absent_without_one(run_result):
 
 
 def test_init_writes_starter_files_once(tmp_path, capsys):
-    assert main(["init", str(tmp_path)]) == 0
+    assert main(["init", str(tmp_path)]) == 2  # no way to know how CI installs the harness: said, not guessed
+    assert "--pip-spec" in capsys.readouterr().err and not (tmp_path / "harness.toml").exists()
+    assert main(["init", str(tmp_path), "--pip-spec", "git+https://example.org/h.git $(id)"]) == 0
     config = (tmp_path / "harness.toml").read_text("utf-8")
     workflow = (tmp_path / ".github/workflows/summary-gate.yml").read_text("utf-8")
     assert "# min_faithfulness" in config and "# unsupported = 0" in config and "[gate.tolerance]" in config
     assert "harness gate" in workflow and "harness run" in workflow
+    assert "pip install git+https://example.org/h.git '$(id)'" in workflow  # quoted for the shell
     assert main(["validate", "--config", str(tmp_path / "harness.toml")]) in (0, 2)  # parses: errors are folders
     assert "unknown key" not in capsys.readouterr().err
     before = (tmp_path / "harness.toml").read_text("utf-8")
-    assert main(["init", str(tmp_path)]) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert main(["init", str(tmp_path), "--pip-spec", "x"]) == 2
+    assert "never overwrites" in capsys.readouterr().err
     assert (tmp_path / "harness.toml").read_text("utf-8") == before
+    (tmp_path / ".github/workflows/summary-gate.yml").unlink()
+    assert main(["init", str(tmp_path), "--pip-spec", "x"]) == 0  # the missing workflow alone is written
+    assert (tmp_path / "harness.toml").read_text("utf-8") == before
+    other = tmp_path / "other"
+    other.mkdir()
+    assert main(["init", str(other), "--pip-spec", "x\n  - run: echo pwned"]) == 2
+    assert main(["init", str(other), "--pip-spec", "x", "--gold", 'g"\nbaseline = "x']) == 2
+    assert "control characters" in capsys.readouterr().err and not (other / "harness.toml").exists()

@@ -172,3 +172,38 @@ def test_a_full_disk_is_one_line_and_leaves_no_run_folder(project, capsys, monke
     assert "No space left on device" in err and "Traceback" not in err
     reports = project / "reports"
     assert [p.name for p in reports.iterdir()] == []  # no half-written run, no reserved folder, no owner file
+
+
+def test_probe_never_overwrites_files_it_did_not_write(tmp_path, capsys):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "probe.csv").write_text("important data\n", "utf-8")
+    assert main(["probe", "--max-sentences", "1", "--out", str(foreign)]) == 2
+    assert "not a file --out writes" in capsys.readouterr().err
+    assert (foreign / "probe.csv").read_text("utf-8") == "important data\n"
+
+
+def test_gate_warns_of_story_and_system_tables_that_match_nothing_and_one_file_for_two_outputs(project, capsys):
+    from harness.config import GateConfig
+    from harness.gate import evaluate_gate
+
+    record = {"story": "s", "id": "a", "system": "x", "status": "ok", "error": None, "claims": []}
+    record["metrics"] = {"faithfulness": 1.0, "scored_claims": 1, "key_facts": 0}
+    gate = GateConfig(thresholds={"min_faithfulness": 0.5}, stories={"typo": {"min_faithfulness": 0.9}})
+    gate.systems = {"digets": {"max_contradicted": 0}}
+    report = evaluate_gate(
+        {"stories": [{"id": "s", "candidates": [{**record, "path": "a.txt", "id": "a"}]}]}, None, gate
+    )
+    assert any("[gate.story.typo], [gate.system.digets] name no story or system" in w for w in report.warnings())
+    reports = project / "reports" / "r"
+    reports.mkdir(parents=True)
+    (reports / "run.json").write_text('{"stories": []}', "utf-8")
+    assert main(["gate", "--run", str(reports), "--markdown", "same.out", "--junit", "same.out"]) == 2
+    assert "name the same file" in capsys.readouterr().err
+
+
+def test_a_quoted_impossible_date_is_refused(project, capsys):
+    spec = _spec(project)
+    spec.write_text(spec.read_text("utf-8").replace('date: "2026-01-09"', 'date: "2026-02-30"'), "utf-8")
+    code, err = _validate(capsys)
+    assert code == 2 and "invalid date '2026-02-30'" in err and "story.yaml: date" in err

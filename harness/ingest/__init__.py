@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
@@ -91,6 +92,11 @@ def load_story_spec(story_dir: Path, gold: Path | None = None) -> dict:
     spec = load_yaml(decode(spec_path), spec_path)
     if isinstance(spec, dict) and hasattr(spec.get("date"), "isoformat"):
         spec["date"] = spec["date"].isoformat()
+    if isinstance(spec, dict) and isinstance(spec.get("date"), str):
+        try:  # the schema checks the shape; "2026-02-30" has the shape of a date and is none
+            date.fromisoformat(spec["date"])
+        except ValueError as exc:
+            raise InputError(spec_path, f"invalid date '{spec['date']}': {exc}", "date") from exc
     problems = schema_problems(spec, "story")
     if problems:
         field, message = problems[0]
