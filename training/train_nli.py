@@ -274,30 +274,15 @@ def export(checkpoint: Path, out: Path, work: Path, max_length: int) -> dict:
     largest probability difference between the float and the int8 model on the e-SNLI-style sample below."""
     import shutil
 
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from harness.crossencoder import CHUNK_BUDGET, CrossEncoder, base_model_path
+    from harness.crossencoder import CHUNK_BUDGET, CrossEncoder, base_model_path, export_int8_onnx
 
     tokenizer = AutoTokenizer.from_pretrained(str(checkpoint))
     model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint)).eval()
-    sample = encode(tokenizer, [{"premise": "A premise.", "hypothesis": "A claim."}], max_length)
-    work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    float_path = work / "model-float.onnx"
-    torch.onnx.export(
-        model,
-        (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-        str(float_path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logits"],
-        dynamic_axes={k: {0: "batch", 1: "length"} for k in ("input_ids", "attention_mask", "token_type_ids")}
-        | {"logits": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
-    quantize_dynamic(str(float_path), str(out / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+    sample = encode(tokenizer, [{"premise": "A premise.", "hypothesis": "A claim."}], max_length)
+    export_int8_onnx(model, sample, out / "model.onnx", work)
     shutil.copy(base_model_path() / "tokenizer.json", out / "tokenizer.json")
     settings = {
         "name": "harness-nli-minilm",
