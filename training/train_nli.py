@@ -391,7 +391,7 @@ def write_card(checkpoint: Path, out: Path) -> None:
         )
     lines.append("")
     for title, name in (
-        ("Meta-evaluation", "meta_eval.md"),
+        ("Meta-evaluation", "meta_eval_nli.md"),
         ("One-edit probes on news text", "probe_news.md"),
     ):
         path = ROOT / "benchmarks/results" / name
