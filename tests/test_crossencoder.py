@@ -171,3 +171,19 @@ def test_scorer_prepares_each_summary_once_and_keeps_order(tmp_path, monkeypatch
     assert prepared == summaries
     alone = [scorer.score_one(s, c) for s, c in zip(sources, summaries)]
     assert scores == pytest.approx(alone) and scores[0] != scores[1]
+
+
+def test_shipped_nli_model_reads_entailment_and_contradiction(tmp_path, monkeypatch):
+    """harness-nli-minilm (training/train_nli.py) loads offline with its three classes named in its config, ranks
+    a supported claim above its perturbed twin for most of the 16 story pairs (14 here; int8 kernels differ
+    between CPUs, hence the margin), and gives the twins more p(contradiction) than the supported claims."""
+    from harness.crossencoder import NLI_SHIPPED
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = CrossEncoder(NLI_SHIPPED, tmp_path)
+    assert model.backend == "onnx" and model.head.labels == ("entailment", "neutral", "contradiction")
+    assert (model.head.support, model.head.refute) == (0, 2)
+    support, refuted = model.predict_detail([(t["premise"], c) for t in TWINS for c in (t["supported"], t["twin"])])
+    ranked = sum(support[2 * i] > support[2 * i + 1] for i in range(len(TWINS)))
+    assert ranked >= MIN_TWINS_RANKED, ranked
+    assert refuted[1::2].mean() > refuted[::2].mean() + 0.1
