@@ -311,7 +311,6 @@ OUTPUT_SIGNATURES = {
         "<?xml version='1.0' encoding='UTF-8'?>\n<testsuite name=\"harness-gate\"",
         '<testsuite name="harness-gate"',
     ),
-    "baseline": ('"format": "harness-baseline/',),
     "probe.csv": ("judge,story,sentence,kind,expect",),
     "probe.json": ('"settings": {',),
     "probe.html": ("<title>harness probe</title>",),
@@ -446,14 +445,19 @@ def _refuse_other_stories(out: Path, document: dict[str, Any]) -> None:
     """A baseline of the same stories is replaced (re-recording is the point), one of other stories never
     unasked: a run of other inputs, made in this repository's folder, once overwrote the committed example
     baseline with a 2.3 MB file."""
-    from harness.gate import listed, load_run_document, stories_of
+    from harness.gate import BASELINE_FORMAT, listed, load_run_document, stories_of
 
     try:
-        old = stories_of(load_run_document(out))
+        existing = load_run_document(out)
     except InputError as exc:
         raise InputError(
             out, f"exists and is not a baseline the harness can read ({exc.problem}): pass --force to replace it"
         ) from exc
+    if existing.get("format") != BASELINE_FORMAT:  # a run's run.json is readable, and no baseline
+        raise InputError(
+            out, "exists and is not a baseline the harness can read (it is a run.json): pass --force to replace it"
+        )
+    old = stories_of(existing)
     new = stories_of(document)
     if old != new:
         raise InputError(
@@ -470,7 +474,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     run = load_run_document(Path(args.run))
     gate, _ = _gate_settings(args, run, _run_file(Path(args.run)))
     out = Path(args.out) if args.out else baseline_location(gate, reports_folder_of(Path(args.run)))
-    _check_output_file(out, mine="baseline")
+    _check_output_file(out)
     document = baseline_document(run)
     if not document["candidates"]:
         raise InputError(args.run, "the run has no evaluated candidate to record")

@@ -278,3 +278,12 @@ def test_example_story_output_still_lists_every_candidate(real_run, tmp_path):
         f"venezuela-prisoners/{c}" for c in ("digest", "rewrite", "takeaways")
     ]
     assert not err and out[-1] == f"reports: {tmp_path}"
+
+
+def test_baseline_never_replaces_a_run_json_unasked(real_run, tmp_path, capsys):
+    run = write_json(tmp_path / "run.json", synthetic_run(real_run, 2, 2))
+    (tmp_path / "none.toml").write_text("", "utf-8")
+    before = run.read_text("utf-8")
+    assert main(["baseline", "--run", str(run), "--out", str(run), "--config", str(tmp_path / "none.toml")]) == 2
+    assert "is not a baseline the harness can read (it is a run.json)" in capsys.readouterr().err
+    assert run.read_text("utf-8") == before
