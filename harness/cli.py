@@ -405,7 +405,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
         baseline_location,
         console_summary,
         evaluate_gate,
-        has_thresholds,
         junit_xml,
         load_baseline,
         load_run_document,
@@ -426,7 +425,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     # a baseline named on the command line or in the settings must exist; the default one is used when present
     required = bool(args.baseline or gate.baseline)
     baseline = None if args.no_baseline else load_baseline(location, required=required)
-    empty = None if baseline is not None or args.no_baseline or has_thresholds(gate) else nothing_to_check(location)
+    empty = None if args.no_baseline else nothing_to_check(gate, baseline, location)
     report = evaluate_gate(current, baseline, gate, str(location) if baseline is not None else None, empty)
     files = [f for f in (args.markdown, args.junit) if f]
     if args.markdown:
@@ -622,7 +621,8 @@ def build_parser() -> argparse.ArgumentParser:
         + " The baseline: --baseline F, else none with --no-baseline, else the settings' [gate] baseline, else "
         "baseline/baseline.json in the run's reports folder when it exists (the file `harness baseline` writes)."
         " Built in, with no settings: a candidate that could not be read or has no scorable claim fails, and so"
-        " does one that gains a contradicted claim against the baseline. With neither a baseline nor a threshold"
+        " does one that gains a contradicted or unsupported claim or an artefact against the baseline, or loses"
+        " more than the [gate.tolerance] defaults. With neither a baseline nor a threshold"
         " there is nothing to check: exit 2, unless --no-baseline asks for the built-in checks alone.",
     )
     gate.add_argument("--run", default="reports/latest", help="run folder or run.json (default reports/latest)")

@@ -83,11 +83,14 @@ def has_thresholds(gate: GateConfig) -> bool:
     return bool(gate.thresholds or any(gate.stories.values()) or any(gate.systems.values()))
 
 
-def nothing_to_check(location: Path) -> str:
-    """The one line a gate with neither baseline nor thresholds prints (it fails: it would pass everything)."""
+def nothing_to_check(gate: GateConfig, baseline: dict[str, Any] | None, location: Path | str | None) -> str | None:
+    """The one line a gate with neither a baseline nor a threshold fails with (it would pass everything), or
+    None when there is something to check. `harness gate`, run.json's gate section and the pytest plugin all ask here."""
+    if baseline is not None or has_thresholds(gate):
+        return None
     return (
-        f"nothing to check: no baseline at {location} and no [gate.thresholds]; record a baseline of a good run "
-        "with `harness baseline`, or set thresholds (`harness init` writes a starter harness.toml); "
+        f"nothing to check: no baseline at {location or '(none)'} and no [gate.thresholds]; record a baseline of a "
+        "good run with `harness baseline`, or set thresholds (`harness init` writes a starter harness.toml); "
         "--no-baseline runs only the built-in checks"
     )
 
@@ -790,7 +793,7 @@ def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path | None
             "failures": [],
             "settings": settings,
         }
-    empty = nothing_to_check(location or "(none)") if baseline is None and not has_thresholds(gate) else None
+    empty = nothing_to_check(gate, baseline, location)
     report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
     section: dict[str, Any] = {
         "passed": report.passed,

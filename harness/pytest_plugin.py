@@ -54,7 +54,7 @@ class HarnessConfigFile(pytest.File):
         fails the `baseline` test with a message naming the file (never an internal error, never one
         failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
-            from harness.gate import baseline_location, evaluate_gate, has_thresholds, load_baseline, nothing_to_check
+            from harness.gate import baseline_location, evaluate_gate, load_baseline, nothing_to_check
             from harness.pipeline import run
             from harness.report import write_reports
 
@@ -66,7 +66,7 @@ class HarnessConfigFile(pytest.File):
                 baseline = load_baseline(location)
             except InputError as exc:
                 baseline, self._baseline_error = None, exc
-            empty = nothing_to_check(location) if baseline is None and not has_thresholds(gate) else None
+            empty = nothing_to_check(gate, baseline, location)
             self._report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
         return self._report
 

@@ -32,6 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from train_crossencoder import length_batches  # noqa: E402 - training/ is on sys.path when run as a script
+
 from harness import edits  # noqa: E402
 
 LABELS = ("entailment", "neutral", "contradiction")
@@ -86,18 +88,6 @@ def encode(tokenizer, batch: list[dict], max_length: int):
         padding=True,
         return_tensors="pt",
     )
-
-
-def length_batches(pairs: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
-    """Shuffled batches of similar length (less padding on CPU), in shuffled order."""
-    order = pairs[:]
-    rng.shuffle(order)
-    batches = []
-    for start in range(0, len(order), batch_size * 50):
-        pool = sorted(order[start : start + batch_size * 50], key=lambda p: len(p["premise"]) + len(p["hypothesis"]))
-        batches += [pool[i : i + batch_size] for i in range(0, len(pool), batch_size)]
-    rng.shuffle(batches)
-    return batches
 
 
 def loss_of(logits, batch: list[dict]):
@@ -187,13 +177,13 @@ def train_stage(model, tokenizer, stream: list[dict], args, name: str, state: di
     for _ in range(done):  # replay the schedule and the data order up to the checkpoint
         schedule.step()
         if not batches:
-            batches = length_batches(stream, args.batch_size, rng)
+            batches = length_batches(stream, args.batch_size, rng, "hypothesis")
         batches.pop()
     started, window = time.perf_counter(), []
     model.train()
     for step in range(done + 1, steps + 1):
         if not batches:
-            batches = length_batches(stream, args.batch_size, rng)
+            batches = length_batches(stream, args.batch_size, rng, "hypothesis")
         batch = batches.pop()
         # float32: bf16 autocast measured 25x slower on this CPU (no native bf16), not faster
         logits = model(**encode(tokenizer, batch, args.max_length)).logits
@@ -471,17 +461,14 @@ def main() -> None:
             "data": data,
         }
     )
-    if state.get("nli_done", 0) < args.nli_steps:
-        train_stage(model, tokenizer, nli, args, "nli", state)
-        state["eval_nli"] = evaluate(model, tokenizer, args.nli, args.max_length, args.eval_per_file, args.seed)
-        save(model, tokenizer, args.work / "nli", state)
     rng = random.Random(args.seed)
     count = int(len(edits) / args.edit_share * (1 - args.edit_share))
     mix = rng.sample(nli, min(count, len(nli))) + edits
-    if state.get("mix_done", 0) < args.mix_steps:
-        train_stage(model, tokenizer, mix, args, "mix", state)
-        state["eval_mix"] = evaluate(model, tokenizer, args.nli, args.max_length, args.eval_per_file, args.seed)
-        save(model, tokenizer, args.work / "mix", state)
+    for name, steps, stream in (("nli", args.nli_steps, nli), ("mix", args.mix_steps, mix)):
+        if state.get(f"{name}_done", 0) < steps:
+            train_stage(model, tokenizer, stream, args, name, state)
+            state[f"eval_{name}"] = evaluate(model, tokenizer, args.nli, args.max_length, args.eval_per_file, args.seed)
+            save(model, tokenizer, args.work / name, state)
     print(json.dumps({"train_minutes": round(state["seconds"] / 60, 1)}), flush=True)
 
 
