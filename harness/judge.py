@@ -32,10 +32,8 @@ from harness.checks.names import prefetch_entities
 from harness.chunks import Chunk, chunk_sentences
 from harness.claims import Claim
 from harness.evidence import Evidence
+from harness.registry import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED
 from harness.text import content_tokens
-
-SUPPORTED, CONTRADICTED, UNSUPPORTED, ARTEFACT = "supported", "contradicted", "unsupported", "artefact"
-VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED, ARTEFACT)
 
 
 @dataclass

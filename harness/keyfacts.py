@@ -126,7 +126,7 @@ def derived_facts_key(references: list[Document], limit: int) -> str:
     import hashlib
     import json
 
-    from harness.cache import code_fingerprint
+    from harness.store import code_fingerprint
 
     payload = [
         code_fingerprint(),
@@ -150,8 +150,8 @@ def judged_coverage(
     from harness.checks import SourceFacts
     from harness.claims import Claim
     from harness.evidence import EvidenceIndex
-    from harness.judge import SUPPORTED
     from harness.metrics import FactMatch
+    from harness.registry import SUPPORTED
 
     if not facts:
         return []

@@ -53,11 +53,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from harness.cache import SqliteCache
 from harness.checks import DECISIVE, FAIL, SourceFacts
 from harness.claims import Claim
 from harness.evidence import Evidence
-from harness.judge import CONTRADICTED, SUPPORTED, UNSUPPORTED, Judge, Judgement, decide
+from harness.judge import Judge, Judgement, decide
+from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
+from harness.store import SqliteCache
 
 LLM_VERDICTS = (SUPPORTED, CONTRADICTED, UNSUPPORTED)
 # p_support for a bare verdict (no log-probabilities): confident but never certain, ordered as the verdicts are.

@@ -24,9 +24,10 @@ from harness.document import HAND_WRITTEN, Document, InputError, KeyFact, Story
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import Evidence, EvidenceIndex, reference_passages
 from harness.ingest import load_stories
-from harness.judge import CONTRADICTED, Judge, Judgement, soft_minimum
+from harness.judge import Judge, Judgement, soft_minimum
 from harness.keyfacts import judged_coverage
 from harness.models import Models, load_models
+from harness.registry import CONTRADICTED
 
 
 @dataclass

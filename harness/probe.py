@@ -21,42 +21,8 @@ from typing import Any, Callable
 from harness import edits
 from harness.config import Config
 from harness.document import Story
-from harness.judge import SUPPORTED
-from harness.metrics import FAILING
+from harness.registry import CAUGHT, FAILING, KINDS, SUPPORTED
 from harness.text import split_sentences, words
-
-CAUGHT, ACCEPTED = "caught", "accepted"  # what each kind expects of the judge
-
-
-@dataclass(frozen=True)
-class Kind:
-    expect: str  # CAUGHT or ACCEPTED
-    description: str
-    example: str  # before -> after, as the README shows it
-
-
-KINDS: dict[str, Kind] = {
-    "original": Kind(ACCEPTED, "the source sentence itself", "unchanged"),
-    "reorder": Kind(
-        ACCEPTED,
-        "a leading or trailing clause moved to the other end",
-        "X was freed after talks. -> After talks, X was freed.",
-    ),
-    "synonym": Kind(ACCEPTED, "one word for a synonym from a fixed list", "said -> stated"),
-    "drop_modifier": Kind(
-        ACCEPTED, "a parenthetical or an -ly adverb dropped", "X (a critic) was freed. -> X was freed."
-    ),
-    "negation": Kind(CAUGHT, "a negation inserted or removed", "was freed -> was not freed"),
-    "antonym": Kind(CAUGHT, "one word for its WordNet antonym", "increased -> decreased"),
-    "entity": Kind(CAUGHT, "a named entity for another of the same kind from the story", "Spain -> Italy"),
-    "roles": Kind(CAUGHT, "two entities of one kind exchange places", "A beat B -> B beat A"),
-    "number": Kind(CAUGHT, "a number changed", "five -> 5 stays; 800 -> 1200"),
-    "date": Kind(CAUGHT, "a year, month or weekday changed", "2024 -> 2026, Thursday -> Monday"),
-    "quote": Kind(CAUGHT, "one word of a quotation replaced", '"a gesture of peace" -> "a gesture of war"'),
-    "other_story": Kind(CAUGHT, "a sentence from another story added", "needs two or more stories"),
-}
-MUST_CATCH = tuple(k for k, v in KINDS.items() if v.expect == CAUGHT)
-MUST_ACCEPT = tuple(k for k, v in KINDS.items() if v.expect == ACCEPTED)
 
 SYNONYMS = {
     "said": "stated",

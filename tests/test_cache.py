@@ -14,16 +14,7 @@ import numpy as np
 import pytest
 
 import harness.cache as cache_module
-from harness.cache import (
-    NotCacheable,
-    ResultCache,
-    candidate_key,
-    code_fingerprint,
-    from_plain,
-    open_cache_db,
-    story_key,
-    to_plain,
-)
+from harness.cache import NotCacheable, ResultCache, candidate_key, from_plain, story_key, to_plain
 from harness.claims import Claim
 from harness.config import Config
 from harness.crossencoder import PairCache
@@ -32,6 +23,7 @@ from harness.ingest import load_stories
 from harness.judge import Judgement
 from harness.pipeline import CandidateResult, run
 from harness.report.tables import candidate_rows, claim_rows
+from harness.store import code_fingerprint, open_cache_db
 
 GARBAGE = b"this is not an SQLite file \x00\xff" * 300
 

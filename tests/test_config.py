@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from harness.config import GATE_KEYS, RANGES, SECTIONS, Config, GateConfig, load_config
 from harness.document import InputError
-from harness.metrics import GATED
+from harness.registry import GATED
 
 
 @contextmanager

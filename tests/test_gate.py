@@ -30,8 +30,8 @@ from harness.gate import (
     load_run_document,
     markdown,
 )
-from harness.metrics import GATED
 from harness.pipeline import run
+from harness.registry import GATED
 from harness.report import write_reports
 
 pytest_plugins = ["pytester"]

@@ -239,7 +239,8 @@ def test_a_contradiction_class_makes_contradicted_verdicts(labels, tmp_path, tok
     """A three-way model's p(contradiction), read from the class its config names, is cached beside p(support)
     and drives `contradicted` when no chunk supports the claim; below the refute threshold it is unsupported."""
     from harness.checks import CheckResult
-    from harness.judge import CONTRADICTED, SUPPORTED, UNSUPPORTED, make_judge
+    from harness.judge import make_judge
+    from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
     model = tiny_model("bert", labels)
     folder = save(model, tmp_path / "m", tokenizer_files)

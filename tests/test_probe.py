@@ -12,9 +12,6 @@ from harness import edits
 from harness.checks.names import nlp
 from harness.cli import main
 from harness.probe import (
-    KINDS,
-    MUST_ACCEPT,
-    MUST_CATCH,
     Probe,
     alter_quote,
     build_probes,
@@ -25,6 +22,7 @@ from harness.probe import (
     synonym,
     wilson,
 )
+from harness.registry import KINDS, MUST_ACCEPT, MUST_CATCH
 
 
 def test_negation_inserted_and_removed():

@@ -11,9 +11,9 @@ from conftest import ROOT
 import harness.gate
 from harness import config as config_module
 from harness.config import DEFAULT_BASELINE, DEFAULT_TOLERANCE, Config, GateConfig, load_config
-from harness.ingest import MAX_FILE_MB
-from harness.judge import VERDICTS
-from harness.metrics import (
+from harness.files import MAX_FILE_MB
+from harness.metrics import rouge_metrics
+from harness.registry import (
     COUNT,
     FAILING,
     GATED,
@@ -23,9 +23,9 @@ from harness.metrics import (
     NEEDS_KEY_FACTS,
     SCORE,
     SHARE,
+    VERDICTS,
     formatted,
     in_registry_order,
-    rouge_metrics,
 )
 from harness.report.html import CHART_METRICS, TABLE_METRICS
 

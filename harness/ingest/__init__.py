@@ -13,13 +13,12 @@ from datetime import date
 from pathlib import Path
 
 from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
-from harness.files import read_regular_file
+from harness.files import MAX_FILE_MB, read_regular_file
 from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml, read_json
 from harness.ingest.schema import schema_problems
 from harness.keyfacts import story_key_facts
 
 STORY_FILE = "story.yaml"
-MAX_FILE_MB = 2.0  # one input file; a larger one is an error, never silently truncated
 IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
 
 

@@ -247,7 +247,7 @@ def spreadsheet_safe(value: Any) -> Any:
 def whole_counts(candidates: pd.DataFrame) -> pd.DataFrame:
     """Count metrics as whole numbers even beside an error row's empty cells (pandas would make the column
     float and write 23.0)."""
-    from harness.metrics import COUNT, METRICS
+    from harness.registry import COUNT, METRICS
 
     counts = [name for name, metric in METRICS.items() if metric.kind == COUNT and name in candidates.columns]
     return candidates.astype(dict.fromkeys(counts, "Int64"))

@@ -17,8 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from harness.judge import ARTEFACT, CONTRADICTED, UNSUPPORTED, VERDICTS
-from harness.metrics import FAILING, METRICS, formatted
+from harness.registry import ARTEFACT, CONTRADICTED, FAILING, METRICS, UNSUPPORTED, VERDICTS, formatted
 from harness.text import STOPWORDS, fold, stem
 
 # Which registry metrics the page shows, in its order; their labels and formats are the registry's.

@@ -8,7 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from harness.metrics import METRICS, aggregate_systems, in_registry_order
+from harness.metrics import aggregate_systems
+from harness.registry import METRICS, in_registry_order
 
 PACKAGES = [
     "harness",
