@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from harness.config import Config
+from harness.config import SCORING_FIELDS, Config
 from harness.document import Document, Story
 from harness.store import SqliteCache, code_fingerprint
 
@@ -35,16 +35,6 @@ FORMAT = 2  # how results are stored; part of every story key, so rows of anothe
 # 2: a dataclass is a list of its init fields in order (1 was a dict by field name, rebuilt by a walk of the
 #    type hints per value: 10 ms a candidate); each type's decoder is now built once, then only checks values.
 
-SCORING_FIELDS = (
-    "embedding_model",
-    "consistency_model",
-    "top_k",
-    "lexical_weight",
-    "judge",
-    "judge_options",
-    "coverage_threshold",
-    "summary_sharpness",
-)
 
 
 def story_key(story: Story, config: Config) -> str:

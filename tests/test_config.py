@@ -14,7 +14,8 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.config import GATE_KEYS, RANGES, SECTIONS, Config, GateConfig, load_config
+from harness.config import RANGES, SECTIONS, Config, load_config
+from harness.config.gate_settings import GATE_KEYS, GateConfig
 from harness.document import InputError
 from harness.registry import GATED
 

@@ -184,7 +184,7 @@ def test_probe_never_overwrites_files_it_did_not_write(tmp_path, capsys):
 
 
 def test_gate_warns_of_story_and_system_tables_that_match_nothing_and_one_file_for_two_outputs(project, capsys):
-    from harness.config import GateConfig
+    from harness.config.gate_settings import GateConfig
     from harness.gate import evaluate_gate
 
     record = {"story": "s", "id": "a", "system": "x", "status": "ok", "error": None, "claims": []}

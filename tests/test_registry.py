@@ -10,7 +10,8 @@ from conftest import ROOT
 
 import harness.gate
 from harness import config as config_module
-from harness.config import DEFAULT_BASELINE, DEFAULT_TOLERANCE, Config, GateConfig, load_config
+from harness.config import Config, load_config
+from harness.config.gate_settings import DEFAULT_BASELINE, DEFAULT_TOLERANCE, GateConfig
 from harness.files import MAX_FILE_MB
 from harness.metrics import rouge_metrics
 from harness.registry import (
