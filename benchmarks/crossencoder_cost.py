@@ -42,7 +42,7 @@ def story_pairs() -> list[tuple[str, str]]:
     from harness.embeddings import Embedder
     from harness.ingest import load_stories
     from harness.judge import make_judge
-    from harness.pipeline import StoryEvaluator
+    from harness.evaluator import StoryEvaluator
 
     config = Config(judge="crossencoder", cache=str(ROOT / ".cache/harness"))
     stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")

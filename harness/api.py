@@ -81,7 +81,7 @@ class Evaluator:
         Each source and the summary is a str (the text itself), a pathlib.Path (a file, read as `harness run`
         reads it) or a Document. `key_facts` are the facts coverage looks for (none: coverage is not
         measured); `story_date` (YYYY-MM-DD) anchors relative dates. Raises ValueError without sources."""
-        from harness.pipeline import StoryEvaluator
+        from harness.evaluator import StoryEvaluator
         from harness.report.tables import claim_document
 
         story = Story("api", "api", story_date, _sources(sources), _key_facts(key_facts))

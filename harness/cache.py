@@ -28,13 +28,12 @@ from typing import Any, Callable
 import numpy as np
 
 from harness.config import SCORING_FIELDS, Config
-from harness.document import Document, Story
+from harness.document import HAND_WRITTEN, Document, Story
 from harness.store import SqliteCache, code_fingerprint
 
 FORMAT = 2  # how results are stored; part of every story key, so rows of another format are misses
 # 2: a dataclass is a list of its init fields in order (1 was a dict by field name, rebuilt by a walk of the
 #    type hints per value: 10 ms a candidate); each type's decoder is now built once, then only checks values.
-
 
 
 def story_key(story: Story, config: Config) -> str:
@@ -45,7 +44,9 @@ def story_key(story: Story, config: Config) -> str:
         "date": story.date,
         "story": story.story_id,
         "references": [(r.doc_id, r.text) for r in story.references],
-        "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention, f.kind) for f in story.key_facts],
+        # the hand-written facts: the others follow from the summaries, the references and the code, all in the
+        # key, so the key is the same before and after harness.keyfacts completes them
+        "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention) for f in story.key_facts if f.kind == HAND_WRITTEN],
         "summaries": [(s.doc_id, s.text) for s in story.summaries],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

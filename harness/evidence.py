@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.claims import Claim
+from harness.config import Config
 from harness.document import CONTENT_KINDS, Document
 from harness.embeddings import Embedder
 from harness.text import content_tokens, sentence_spans
@@ -53,7 +54,7 @@ def reference_passages(references: list[Document]) -> list[Passage]:
 class EvidenceIndex:
     """The embedded passages of one story, searched once per claim."""
 
-    def __init__(self, references: list[Document], embedder: Embedder, top_k: int = 3, lexical_weight: float = 0.35):
+    def __init__(self, references: list[Document], embedder: Embedder, top_k: int, lexical_weight: float):
         self.passages = reference_passages(references)
         self.embedder = embedder
         self.top_k = top_k
@@ -84,3 +85,9 @@ class EvidenceIndex:
 
     def search(self, claims: list[Claim]) -> list[list[Evidence]]:
         return self.search_texts([c.match_text for c in claims])
+
+
+def build_index(documents: list[Document], embedder: Embedder, config: Config) -> EvidenceIndex:
+    """The evidence index of `documents` with the run's settings: the one way the pipeline, the pair scorer
+    and key-fact coverage (whose source is the candidate) build one."""
+    return EvidenceIndex(documents, embedder, config.top_k, config.lexical_weight)

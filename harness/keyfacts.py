@@ -1,26 +1,32 @@
 """Key facts for stories nobody wrote them for: from reference summaries, or derived from the articles.
 
+A step of its own after ingest (which reads the hand-written facts) and claims (whose splitting turns a
+reference summary into facts); the pipeline runs it per story in the worker that evaluates the story, so a
+run with many stories derives their facts in parallel. Coverage, which judges the facts against a
+candidate, is a metric (harness.coverage).
+
 Coverage needs a list of what a good summary must carry. Hand-written `key_facts` in story.yaml are best and
 always win. A story may name reference summaries instead (`summaries:` in story.yaml): each sentence of
 them becomes a fact. With neither, facts are derived from the articles: the sentences that score highest on
 lead position, centrality among the story's sentences (TF-IDF cosine, no model needed, so `validate` and
 `harness key-facts` show them), agreement across sources and names or numbers, without near-repeats.
 
-Hand-written facts are matched to claims as before (harness.metrics.key_fact_coverage). Facts from
-references and derived facts are judged in reverse: the candidate is the source and the fact is the claim,
-with the same evidence search, checks and judge, so a fact with another number is not covered. Such a fact
-is `covered` when judged supported, and adds the judge's p_support to weighted coverage: the expected share
-of the facts the candidate states (a graded credit ranks summaries better than a yes/no).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 
-from harness.document import DERIVED, HAND_WRITTEN, REFERENCE, Document, KeyFact
+from harness.claims import split_claims
+from harness.document import DERIVED, HAND_WRITTEN, REFERENCE, Document, KeyFact, Story
+from harness.evidence import reference_passages
+from harness.store import SqliteCache, code_fingerprint
 from harness.text import content_tokens, words
 
 MAX_DERIVED = 20  # derived facts per story, at most
@@ -33,8 +39,6 @@ SPECIFIC = re.compile(r"\d|(?<=\s)[A-ZÀ-Ý][\w’'-]+")
 
 def reference_facts(summaries: list[Document]) -> list[KeyFact]:
     """One fact per sentence of each reference summary (tokenised text detokenised), weight 1."""
-    from harness.claims import split_claims
-
     facts = []
     for n, doc in enumerate(summaries, start=1):
         claims = [c for c in split_claims(doc) if not c.is_artefact]
@@ -63,8 +67,6 @@ def _scale(values: np.ndarray) -> np.ndarray:
 def derive_key_facts(references: list[Document], limit: int = MAX_DERIVED) -> list[KeyFact]:
     """The most salient, mutually distinct sentences of the references (at most `limit`, and one per
     WORDS_PER_FACT words), weighted 1 to 3 by salience."""
-    from harness.evidence import reference_passages
-
     passages = [p for p in reference_passages(references) if MIN_WORDS <= len(words(p.text)) <= MAX_WORDS]
     limit = min(limit, max(1, round(sum(len(words(r.content_text)) for r in references) / WORDS_PER_FACT)))
     if not passages or limit <= 0:
@@ -123,11 +125,6 @@ def story_key_facts(
 
 def derived_facts_key(references: list[Document], limit: int) -> str:
     """What derived facts depend on: the code, the limit and each reference's text and blocks."""
-    import hashlib
-    import json
-
-    from harness.store import code_fingerprint
-
     payload = [
         code_fingerprint(),
         limit,
@@ -136,44 +133,14 @@ def derived_facts_key(references: list[Document], limit: int) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
+def with_key_facts(story: Story, cache: SqliteCache | None = None) -> Story:
+    """The story with its complete key facts: its hand-written ones (as ingest read them), those of its
+    reference summaries, else derived. Idempotent: the facts it adds are never read as hand-written."""
+    hand_written = [f for f in story.key_facts if f.kind == HAND_WRITTEN]
+    return replace(story, key_facts=story_key_facts(hand_written, story.summaries, story.references, cache=cache))
+
+
 def kinds(facts: list[KeyFact]) -> list[str]:
     """Which kinds of key facts a story uses, in a fixed order."""
     present = {f.kind for f in facts}
     return [kind for kind in (HAND_WRITTEN, REFERENCE, DERIVED) if kind in present]
-
-
-def judged_coverage(
-    facts: list[KeyFact], candidate: Document, claims: list, story_date: str | None, embedder, judge, config
-) -> list:
-    """Each fact judged against the candidate as its only source: covered when the judge finds it supported
-    there. The match names the candidate claim that holds the fact's best evidence."""
-    from harness.checks import SourceFacts
-    from harness.claims import Claim
-    from harness.evidence import EvidenceIndex
-    from harness.metrics import FactMatch
-    from harness.registry import SUPPORTED
-
-    if not facts:
-        return []
-    index = EvidenceIndex([candidate], embedder, config.top_k, config.lexical_weight)
-    sources = SourceFacts([p.text for p in index.passages], story_date, documents=[p.source for p in index.passages])
-    as_claims = [
-        Claim(f.fact_id, "", candidate.doc_id, candidate.system, f.text, 0, len(f.text), "paragraph", f.kind)
-        for f in facts
-    ]
-    evidence = index.search(as_claims)
-    matches = []
-    for fact, found, judgement in zip(facts, evidence, judge.judge(as_claims, evidence, sources)):
-        holder = next((c for c in claims if found and c.start <= found[0].passage.start < c.end), None)
-        p = round(float(judgement.p_support or 0.0), 4)
-        matches.append(
-            FactMatch(
-                fact.fact_id,
-                judgement.verdict == SUPPORTED,
-                holder.claim_id if holder else "",
-                holder.text if holder else "",
-                p,
-                credit=p,
-            )
-        )
-    return matches

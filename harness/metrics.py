@@ -2,26 +2,21 @@
 
 - faithfulness: share of scored (non-artefact) claims judged supported;
 - verdict counts and mean `p_support`;
-- key-fact coverage: which facts a candidate carries (best claim by blended evidence score, above a
-  threshold, containing every `must_mention` term) and the weighted share covered;
+- key-fact coverage is computed in harness.coverage;
 - ROUGE-1/2/Lsum F1 against each reference (rouge-score's tokenizer and numbers, counted in numpy and once per
   reference; sentences split by the harness for Lsum);
 - semantic similarity: cosine between the centroids of candidate claims and reference sentences;
 - extractive fragment coverage, density and compression (Grusky et al., 2018);
 - length in words, sentences and claims.
 
-`METRICS` is the one list of what a candidate is scored on: each metric's name, label, direction and
-format. The gate (which metrics it can hold to a threshold, which way is worse), the reports (column order,
-labels, per-system sums or means) and the pipeline read it, so a new metric is added here and computed by
-the pipeline, nowhere else.
+What a candidate is scored on (each metric's name, label, direction and format) is the registry's
+(harness.registry.METRICS); a new metric is added there and computed here.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from statistics import mean
 from typing import Any
@@ -29,10 +24,9 @@ from typing import Any
 import numpy as np
 
 from harness.claims import Claim
-from harness.document import KeyFact
 from harness.judge import Judgement
 from harness.registry import ARTEFACT, METRICS, ROUGE_TYPES, SUPPORTED, VERDICTS, rouge_name, summary_rouge_name
-from harness.text import lexical_support, split_sentences, words
+from harness.text import split_sentences, words
 
 # ---- the metrics --------------------------------------------------------------------------------------
 
@@ -200,76 +194,6 @@ def centroid_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
         return None
     ca, cb = a.mean(axis=0), b.mean(axis=0)
     return float(ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb)))
-
-
-def mentions_all(text: str, terms: list[str]) -> bool:
-    """Every term occurs in the text, ignoring case and accents. 'a|b' accepts either; a term of four or
-    more letters matches as a word prefix ('releas' matches 'releasing'), a shorter one as a whole word."""
-    folded = " ".join(words(text))
-
-    def found(alternative: str) -> bool:
-        term = " ".join(words(alternative))
-        tail = "" if len(term) >= 4 else r"\b"
-        return bool(term) and re.search(rf"\b{re.escape(term)}{tail}", folded) is not None
-
-    return all(any(found(alt) for alt in term.split("|")) for term in terms)
-
-
-@dataclass
-class FactMatch:
-    fact_id: str
-    covered: bool
-    claim_id: str
-    claim: str
-    score: float
-    credit: float | None = None  # what the fact adds to weighted coverage; None: 1 if covered, else 0
-
-    @property
-    def value(self) -> float:
-        return float(self.covered) if self.credit is None else self.credit
-
-
-def key_fact_coverage(
-    facts: list[KeyFact],
-    claims: list[Claim],
-    similarity: np.ndarray,
-    threshold: float,
-    lexical_weight: float,
-    refuted: set[int] = frozenset(),
-) -> list[FactMatch]:
-    """Match each key fact to its best claim; `similarity` is facts x claims cosine. Claims whose indices are
-    in `refuted` (judged contradicted by the sources) never cover a fact: "fishermen supported the plan" is
-    close in words to "fishermen opposed the plan" but says the opposite."""
-    content = [i for i, c in enumerate(claims) if not c.is_artefact and i not in refuted]
-    matches = []
-    for f_index, fact in enumerate(facts):
-        best: tuple[float, int] | None = None
-        for c_index in content:
-            claim = claims[c_index]
-            if fact.must_mention and not mentions_all(claim.match_text, fact.must_mention):
-                continue
-            lexical = lexical_support(fact.text, claim.match_text)
-            score = (1 - lexical_weight) * float(similarity[f_index, c_index]) + lexical_weight * lexical
-            if best is None or score > best[0]:
-                best = (score, c_index)
-        if best is None:
-            matches.append(FactMatch(fact.fact_id, False, "", "", 0.0))
-        else:
-            claim = claims[best[1]]
-            matches.append(FactMatch(fact.fact_id, best[0] >= threshold, claim.claim_id, claim.text, round(best[0], 4)))
-    return matches
-
-
-def coverage_metrics(facts: list[KeyFact], matches: list[FactMatch]) -> dict[str, Any]:
-    if not facts:
-        return {"key_facts": 0, "key_facts_covered": None, "coverage": None, "weighted_coverage": None}
-    covered = [f for f, m in zip(facts, matches) if m.covered]
-    return {
-        "key_facts": len(facts),
-        "key_facts_covered": len(covered),
-        "coverage": len(covered) / len(facts),
-        "weighted_coverage": sum(f.weight * m.value for f, m in zip(facts, matches)) / sum(f.weight for f in facts),
-    }
 
 
 def length_metrics(summary: str, claims: list[Claim]) -> dict[str, int]:

@@ -226,7 +226,7 @@ def run_probes(
     from tqdm import tqdm
 
     from harness.models import load_models
-    from harness.pipeline import StoryEvaluator
+    from harness.evaluator import StoryEvaluator
     from harness.scorer import as_document
 
     models = load_models(replace(config, judge=judge))

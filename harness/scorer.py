@@ -22,7 +22,7 @@ from harness.checks import SourceFacts
 from harness.claims import Claim, no_scorable_claim, split_claims
 from harness.config import Config, api_config
 from harness.document import Document
-from harness.evidence import Evidence, EvidenceIndex
+from harness.evidence import Evidence, EvidenceIndex, build_index
 from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
 from harness.ingest.readers import lone_surrogate
@@ -92,7 +92,7 @@ class ConsistencyScorer:
         reference = as_document(source, "source")
         key = (reference.format, reference.text)
         if self._source is None or self._source.key != key:
-            index = EvidenceIndex([reference], self.embedder, self.config.top_k, self.config.lexical_weight)
+            index = build_index([reference], self.embedder, self.config)
             facts = SourceFacts([p.text for p in index.passages], documents=[p.source for p in index.passages])
             self._source = SourceIndex(key, index, facts)
         return self._source

@@ -21,7 +21,8 @@ from harness.crossencoder import PairCache
 from harness.embeddings import Embedder, EmbeddingCache, declared_dimension
 from harness.ingest import load_stories
 from harness.judge import Judgement
-from harness.pipeline import CandidateResult, run
+from harness.pipeline import run
+from harness.results import CandidateResult
 from harness.report.tables import candidate_rows, claim_rows
 from harness.store import code_fingerprint, open_cache_db
 

@@ -17,7 +17,7 @@ def test_every_reference_sentence_is_a_passage(story):
 
 
 def test_retrieval_finds_the_source_sentence(story, embedder):
-    index = EvidenceIndex(story.references, embedder, top_k=3)
+    index = EvidenceIndex(story.references, embedder, top_k=3, lexical_weight=0.35)
     queries = {
         "Human rights organizations estimate that Venezuela holds between 800 and 1,000 political prisoners.": "between 800 and 900 political prisoners",
         "Spain's foreign ministry confirmed the release of five Spanish nationals.": "five of its nationals",
@@ -69,7 +69,7 @@ def test_hub_id_is_passed_through_and_bad_folder_rejected(tmp_path):
 
 
 def test_evidence_for_unrelated_text_scores_low(embedder):
-    index = EvidenceIndex([text_document("r", "The central bank raised interest rates by half a point.")], embedder)
+    index = EvidenceIndex([text_document("r", "The central bank raised interest rates by half a point.")], embedder, 3, 0.35)
     [[best]] = [e[:1] for e in index.search_texts(["The football team won the cup final on penalties."])]
     [[good]] = [e[:1] for e in index.search_texts(["The central bank raised rates by half a point."])]
     assert good.score > 0.8 > 0.4 > best.score

@@ -8,11 +8,11 @@ import shutil
 import pytest
 from conftest import GOLD
 
-from harness import metrics as m
 from harness.claims import Claim
+from harness.coverage import key_fact_coverage
 from harness.document import DERIVED, HAND_WRITTEN, REFERENCE
 from harness.ingest import load_story
-from harness.keyfacts import derive_key_facts, kinds
+from harness.keyfacts import derive_key_facts, kinds, with_key_facts
 
 
 def _story_without_key_facts(tmp_path, summary: str | None = None):
@@ -29,12 +29,14 @@ def _story_without_key_facts(tmp_path, summary: str | None = None):
 
 def test_each_story_says_which_kind_of_key_facts_it_used(tmp_path, story):
     assert kinds(story.key_facts) == [HAND_WRITTEN]
-    derived = load_story(_story_without_key_facts(tmp_path / "a"))
+    assert load_story(_story_without_key_facts(tmp_path / "a")).key_facts == []  # ingest reads, never derives
+    derived = with_key_facts(load_story(_story_without_key_facts(tmp_path / "a")))
+    assert with_key_facts(derived) == derived  # completing twice adds nothing
     assert kinds(derived.key_facts) == [DERIVED] and all(f.fact_id.startswith("d") for f in derived.key_facts)
     highlights = (
         "venezuela 's government began releasing political prisoners\nspain said five of its nationals were freed\n"
     )
-    referenced = load_story(_story_without_key_facts(tmp_path / "b", highlights))
+    referenced = with_key_facts(load_story(_story_without_key_facts(tmp_path / "b", highlights)))
     assert kinds(referenced.key_facts) == [REFERENCE]
     assert [f.text for f in referenced.key_facts] == [
         "venezuela's government began releasing political prisoners",
@@ -49,7 +51,7 @@ def test_derived_facts_recover_most_hand_written_ones(story, embedder):
     assert all(1.0 <= f.weight <= 3.0 for f in derived)
     claims = [Claim(f.fact_id, "s", "d", "d", f.text, 0, len(f.text), "paragraph", "body") for f in derived]
     similarity = embedder.encode([f.text for f in story.key_facts]) @ embedder.encode([c.text for c in claims]).T
-    matches = m.key_fact_coverage(story.key_facts, claims, similarity, 0.55, 0.35)
+    matches = key_fact_coverage(story.key_facts, claims, similarity, 0.55, 0.35)
     assert sum(x.covered for x in matches) >= 12, [x.fact_id for x in matches if not x.covered]
 
 

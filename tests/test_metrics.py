@@ -8,17 +8,8 @@ from hypothesis import strategies as st
 from harness.claims import Claim
 from harness.document import KeyFact
 from harness.judge import Judgement, soft_minimum
-from harness.metrics import (
-    aggregate_systems,
-    centroid_similarity,
-    claim_metrics,
-    coverage_metrics,
-    extractive_metrics,
-    fragments,
-    key_fact_coverage,
-    mentions_all,
-    rouge,
-)
+from harness.metrics import aggregate_systems, centroid_similarity, claim_metrics, extractive_metrics, fragments, rouge
+from harness.coverage import coverage_metrics, key_fact_coverage, mentions_all
 
 
 def test_rouge_hand_computed():

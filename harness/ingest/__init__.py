@@ -16,7 +16,6 @@ from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story
 from harness.files import MAX_FILE_MB, read_regular_file
 from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml, read_json
 from harness.ingest.schema import schema_problems
-from harness.keyfacts import story_key_facts
 
 STORY_FILE = "story.yaml"
 IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
@@ -117,11 +116,11 @@ def _named_file(
     return read_document(path, max_mb=max_mb)
 
 
-def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None = None, facts_cache=None) -> Story:
+def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None = None) -> Story:
     """References, reference summaries and key facts of one story; a missing or unreadable file fails the
-    story. Every file must lie inside the gold folder `gold` (default: the story's own folder). Key facts
-    are the hand-written ones and those of the reference summaries, else derived (harness.keyfacts; kept in
-    `facts_cache` when one is given)."""
+    story. Every file must lie inside the gold folder `gold` (default: the story's own folder). Its key facts
+    are the hand-written ones: those of its reference summaries, or derived ones, are added by
+    harness.keyfacts.with_key_facts, a step of its own after ingest."""
     spec = load_story_spec(story_dir, gold)
     origin = story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir
     references = []
@@ -154,7 +153,7 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
         spec["title"],
         spec.get("date"),
         references,
-        story_key_facts(facts, summaries, references, cache=facts_cache),
+        facts,
         summaries=summaries,
     )
 
@@ -194,11 +193,8 @@ def read_candidate(path: Path, root: Path, max_mb: float) -> Document:
     return read_document(confined(path, root, path), max_mb=max_mb)
 
 
-def load_stories(
-    gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB, facts_cache=None
-) -> tuple[list[Story], list[InputError]]:
-    """Every story with its candidates. A bad story or candidate is an error, never the end of the run.
-    `facts_cache`: a harness.cache.ResultCache for derived key facts (a run passes its own)."""
+def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> tuple[list[Story], list[InputError]]:
+    """Every story with its candidates. A bad story or candidate is an error, never the end of the run."""
     stories: list[Story] = []
     errors: list[InputError] = []
     story_dirs = find_story_dirs(gold)
@@ -207,7 +203,7 @@ def load_stories(
         errors.append(InputError(candidates, "candidates folder does not exist"))
     for story_dir in story_dirs:
         try:
-            story = load_story(story_dir, max_mb, gold, facts_cache)
+            story = load_story(story_dir, max_mb, gold)
             if story.story_id in first_dir:
                 raise InputError(
                     story_dir / STORY_FILE,

@@ -1,0 +1,120 @@
+"""Running stories in parallel: local worker processes (the default for more than one story) or a Ray
+cluster. Each worker builds its models and caches once (`open_context`) and evaluates whole stories
+(`evaluate_story`); the results come back in story order, identical to a single process's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from tqdm import tqdm
+
+from harness.config import Config
+from harness.document import Story
+from harness.evaluator import RunContext, StoryOutcome, evaluate_story, open_context
+
+BACKENDS = ("local", "ray")
+
+
+def default_workers(stories: int) -> int:
+    """One process per CPU core, never more than there are stories (a story is the unit of work)."""
+    return max(1, min(os.cpu_count() or 1, stories))
+
+
+def ray_results(stories: list[Story], config: Config, use_cache: bool) -> Iterator[tuple[Story, StoryOutcome]]:
+    """Yield (story, outcome) as Ray tasks finish, one task per story, in story order.
+
+    Connects to the cluster named by RAY_ADDRESS (e.g. after `ray start --head`, or "auto"), else starts
+    a local instance. Every node needs the harness installed; each keeps its own caches under
+    `config.cache` unless that path is on a shared file system."""
+    import ray  # optional and heavy: only a run with backend="ray" needs it
+
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        ray.init(
+            address=address or None,
+            include_dashboard=False,
+            log_to_driver=False,
+            ignore_reinit_error=True,
+            **({} if address else {"num_cpus": os.cpu_count()}),
+        )
+    task = ray.remote(num_cpus=1)(_ray_task)
+    refs = [task.remote(story, config, use_cache) for story in stories]
+    for story, ref in zip(stories, refs):
+        yield story, ray.get(ref)
+
+
+def _ray_task(story: Story, config: Config, use_cache: bool) -> StoryOutcome:
+    """One story on a Ray worker, with models built for it (a story is far more work than the load)."""
+    return evaluate_story(story, config, open_context(config, use_cache))
+
+
+_WORKER: RunContext | None = None  # a worker process's models and caches, built by _start_worker
+
+
+def _start_worker(config: Config, use_cache: bool, workers: int) -> None:
+    """A local worker process builds its models once, for every story it is given. The model runtimes'
+    threads split the cores between the workers instead of each starting one per core (that made two
+    workers slower)."""
+    global _WORKER
+    # Ctrl-C reaches every process of the terminal's group: the run's own process decides what stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # progress bars in a worker (the model libraries' own) would create a cross-process lock that a worker
+    # stopped by Ctrl-C leaves behind, and Python warns about it at exit; a worker's bars need no such lock
+    tqdm.set_lock(threading.RLock())
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    os.environ["HARNESS_THREADS"] = str(threads)  # read by the ONNX sessions (harness.embeddings, crossencoder)
+    if "torch" in sys.modules:  # a model that runs on torch (a user's hub model) was imported
+        sys.modules["torch"].set_num_threads(threads)
+    _WORKER = open_context(config, use_cache)
+
+
+def _worker_task(story: Story, config: Config) -> StoryOutcome:
+    return evaluate_story(story, config, _WORKER)
+
+
+def process_results(
+    stories: list[Story], config: Config, use_cache: bool, workers: int
+) -> Iterator[tuple[Story, StoryOutcome]]:
+    """Yield (story, outcome) from `workers` local processes, in story order.
+
+    On Ctrl-C, SIGTERM or any error the queued stories are cancelled and the workers stopped at once:
+    waiting for the stories they hold would keep an interrupted run alive for minutes."""
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(config, use_cache, workers),
+    )
+    try:
+        futures = [pool.submit(_worker_task, story, config) for story in stories]
+        for story, future in zip(stories, futures):
+            yield story, future.result()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the worker processes (their finished stories are cached)."""
+    try:  # a second Ctrl-C while stopping must not leave workers behind
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        previous = None
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        for child in multiprocessing.active_children():
+            child.join(timeout=10)
+        pool.shutdown(wait=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
