@@ -11,7 +11,8 @@ from typing import Any, Iterator
 import pytest
 
 from harness.report import write_reports
-from harness.report.html import marked, marked_html, render_html, short_summary
+from harness.report.html import render_html, short_summary
+from harness.report.marking import marked, marked_html
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

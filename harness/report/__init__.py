@@ -22,6 +22,8 @@ from typing import Any, Iterator
 import pandas as pd
 
 from harness.document import InputError, check_plain_name
+from harness.gate import gate_section
+from harness.registry import COUNT, METRICS
 from harness.report.html import render_html
 from harness.report.jsontext import dumps_indented
 from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
@@ -192,24 +194,32 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(run, out_dir: Path, run_id: str | None = None, gate=None, folder: Path | None = None) -> Path:
-    """Write every report of a run; returns the run folder. `folder` is one reserved earlier with
-    `reserve_run_folder` (else one is reserved now). The reports are written into a unique hidden
-    temporary folder that replaces the empty reserved one in one rename. With a GateConfig, report.html
-    and run.json also carry the gate's result and the change against its baseline."""
-    final = folder or reserve_run_folder(out_dir, run_id)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+def write_reports(run, reports: Path, run_id: str | None = None, gate=None) -> Path:
+    """Reserve a run folder in `reports` and write every report of `run` into it; returns the folder."""
+    folder = reserve_run_folder(reports, run_id)
+    write_run(run, folder, gate)
+    return folder
+
+
+def write_run(run, folder: Path, gate=None) -> dict[str, Any]:
+    """Write every report of a run into `folder`, reserved earlier with `reserve_run_folder`; returns the run
+    document run.json holds (built once, in memory, for every report and for the caller). The reports are
+    written into a unique hidden temporary folder that replaces the empty reserved one in one rename, and
+    `latest` then points at it. With a GateConfig, report.html and run.json also carry the gate's result
+    and the change against its baseline."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{folder.name}-", dir=folder.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes an owner-only folder
-        _write_all(run, tmp, final.name, gate, final.parent)
-        os.rename(tmp, final)  # replaces the reserved folder only while it is still empty
-        _owner_file(final).unlink(missing_ok=True)
+        with gc_paused():  # millions of short-lived, acyclic objects: collecting while building took a third
+            document = _write_files(run, tmp, folder.name, gate, folder.parent)
+        os.rename(tmp, folder)  # replaces the reserved folder only while it is still empty
+        _owner_file(folder).unlink(missing_ok=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # interrupted or failed: leave no half-written run behind
-        release_run_folder(final)
+        release_run_folder(folder)
         raise
-    _point_latest(final.parent, final.name)
-    return final
+    _point_latest(folder.parent, folder.name)
+    return document
 
 
 @contextmanager
@@ -226,13 +236,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _write_all(run, tmp: Path, run_id: str, gate, reports: Path) -> None:
-    """Every report into `tmp`, with the cycle collector paused: the reports are millions of short-lived,
-    acyclic objects, and collecting while they were built took a third of the time."""
-    with gc_paused():
-        _write_files(run, tmp, run_id, gate, reports)
-
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
 
 
@@ -247,8 +250,6 @@ def spreadsheet_safe(value: Any) -> Any:
 def whole_counts(candidates: pd.DataFrame) -> pd.DataFrame:
     """Count metrics as whole numbers even beside an error row's empty cells (pandas would make the column
     float and write 23.0)."""
-    from harness.registry import COUNT, METRICS
-
     counts = [name for name, metric in METRICS.items() if metric.kind == COUNT and name in candidates.columns]
     return candidates.astype(dict.fromkeys(counts, "Int64"))
 
@@ -257,20 +258,18 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.map(spreadsheet_safe).to_csv(path, index=False)
 
 
-def _write_files(run, tmp: Path, run_id: str, gate, reports: Path) -> None:
-    claims = pd.DataFrame(claim_rows(run), columns=CLAIM_COLUMNS)
-    candidates = whole_counts(pd.DataFrame(candidate_rows(run)))
-    systems = pd.DataFrame(system_rows(run))
-    write_csv(claims, tmp / "claims.csv")
-    write_csv(candidates, tmp / "candidates.csv")
-    write_csv(systems, tmp / "systems.csv")
-    document = _clean(run_document(run, run_id))
+def _write_files(run, tmp: Path, run_id: str, gate, reports: Path) -> dict[str, Any]:
+    """Every report into `tmp`, all from one run document; returns it."""
+    raw = run_document(run, run_id)
+    write_csv(pd.DataFrame(claim_rows(raw), columns=CLAIM_COLUMNS), tmp / "claims.csv")
+    write_csv(whole_counts(pd.DataFrame(candidate_rows(run))), tmp / "candidates.csv")
+    write_csv(pd.DataFrame(system_rows(run)), tmp / "systems.csv")
+    document = _clean(raw)
     if gate is not None:
-        from harness.gate import gate_section
-
         document["gate"] = _clean(gate_section(document, gate, reports))
     (tmp / "run.json").write_text(dumps_indented(document, _json_default), "utf-8")
     (tmp / "report.html").write_text(render_html(document), "utf-8")
+    return document
 
 
 def _point_latest(out_dir: Path, run_id: str) -> None:

