@@ -130,10 +130,11 @@ def workload_texts(data: Path) -> list[str]:
     from harness.document import HAND_WRITTEN
     from harness.evidence import reference_passages
     from harness.ingest import load_stories
+    from harness.keyfacts import with_key_facts
 
     stories, _ = load_stories(data / "gold", data / "candidates")
     texts: list[str] = []
-    for story in stories:
+    for story in map(with_key_facts, stories):
         texts += [p.text for p in reference_passages(story.references)] + [f.text for f in story.key_facts]
         judged = any(f.kind != HAND_WRITTEN for f in story.key_facts)
         for doc in story.candidates:

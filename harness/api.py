@@ -17,7 +17,9 @@ from typing import Any
 
 from harness.config import Config, api_config
 from harness.document import Document, KeyFact, Story
+from harness.evaluator import StoryEvaluator
 from harness.models import Models, load_models
+from harness.report.tables import claim_document
 from harness.scorer import as_document
 
 FAILING = ("contradicted", "unsupported")  # the verdicts a faithful summary has none of
@@ -81,9 +83,6 @@ class Evaluator:
         Each source and the summary is a str (the text itself), a pathlib.Path (a file, read as `harness run`
         reads it) or a Document. `key_facts` are the facts coverage looks for (none: coverage is not
         measured); `story_date` (YYYY-MM-DD) anchors relative dates. Raises ValueError without sources."""
-        from harness.evaluator import StoryEvaluator
-        from harness.report.tables import claim_document
-
         story = Story("api", "api", story_date, _sources(sources), _key_facts(key_facts))
         result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(as_document(summary, "summary"))
         claims = [claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)]

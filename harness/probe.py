@@ -19,9 +19,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness import edits
+from harness.checks.meaning import antonym_table
+from harness.checks.names import nlp
 from harness.config import Config
 from harness.document import Story
+from harness.evaluator import StoryEvaluator
+from harness.models import load_models
 from harness.registry import CAUGHT, FAILING, KINDS, SUPPORTED
+from harness.report import atomic_write_text, spreadsheet_safe
+from harness.scorer import as_document
 from harness.text import split_sentences, words
 
 SYNONYMS = {
@@ -171,9 +177,6 @@ def build_probes(
 ) -> tuple[list[Probe], dict[str, dict[str, int]]]:
     """The probes of every story (at most `max_sentences` sentences each, chosen by `seed`) and, per kind,
     how many were made and how many skipped because the edit could not be made on the sentence."""
-    from harness.checks.meaning import antonym_table
-    from harness.checks.names import nlp
-
     table = antonym_table()
     pipeline = nlp()
     counts = {k: {"made": 0, "skipped": 0} for k in kinds}
@@ -224,10 +227,6 @@ def run_probes(
 ) -> list[dict[str, Any]]:
     """Each probe through the normal pipeline (claims, evidence, checks, `judge`) against its story."""
     from tqdm import tqdm
-
-    from harness.models import load_models
-    from harness.evaluator import StoryEvaluator
-    from harness.scorer import as_document
 
     models = load_models(replace(config, judge=judge))
     evaluators = {s.story_id: StoryEvaluator(s, models.embedder, models.judge, config) for s in stories}
@@ -309,8 +308,6 @@ def write_outputs(
     import json
 
     import pandas as pd
-
-    from harness.report import atomic_write_text, spreadsheet_safe
 
     out.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(rows).map(spreadsheet_safe)

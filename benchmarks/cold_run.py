@@ -1,0 +1,113 @@
+"""A whole `harness run`, cold and warm, against the embedding floor, measured side by side in one run.
+
+    .venv/bin/python benchmarks/cold_run.py [--repeats 3] [--sizes 100,1000] [--workdir /tmp/harness-cold]
+
+The workload is benchmarks/scale.py's (stories of three ~800-word references, 20 candidates each, no
+hand-written key facts, so every story's facts are derived). For each size and repetition, in a fresh
+process each, in this order:
+- floor: a process that starts Python, loads the run's embedding model (harness.embeddings.Embedder, no
+  cache) and embeds every distinct text the run embeds, once, in one call; the least any run must do;
+- cold: `harness run` with empty caches (models loaded, key facts derived, every claim checked and judged,
+  every report written);
+- warm: the same run again on the caches the cold run filled.
+The table gives the median of the repetitions of each (machines like this one are noisy), the ratio of the
+medians, and the peak resident memory of the run's own process and of its largest worker. Writes
+benchmarks/results/cold_run.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import publish  # benchmarks/common.py: a script's folder is on sys.path
+from scale import generate, measure, subset, workload_texts
+
+FLOOR = (
+    "import sys; from harness.config import Config; from harness.embeddings import Embedder; "
+    "texts = sys.stdin.read().split('\\x00'); Embedder(Config().embedding_model).encode(texts)"
+)
+
+
+def embedding_floor(texts: list[str]) -> float:
+    """Wall seconds of a fresh process that loads the embedding model and embeds `texts` once."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR], input="\x00".join(texts), text=True, check=True)
+    return time.perf_counter() - started
+
+
+def one_size(workdir: Path, size: int, per_story: int, repeats: int) -> dict:
+    """Floor, cold and warm `repeats` times for the first `size` candidates of the generated workload."""
+    data = workdir / f"n{size}"
+    subset(workdir / "data", data, max(1, size // per_story))
+    texts = workload_texts(data)
+    floors, colds, warms = [], [], []
+    for repeat in range(repeats):
+        cache = workdir / f"cache{size}-{repeat}"
+        shutil.rmtree(cache, ignore_errors=True)
+        floors.append(embedding_floor(texts))
+        colds.append(measure(data, cache, workdir / f"reports{size}", None))
+        warms.append(measure(data, cache, workdir / f"reports{size}", None))
+        print(
+            f"{size} candidates, repetition {repeat + 1}: floor {floors[-1]:.1f} s, cold {colds[-1]['wall']:.1f} s, "
+            f"warm {warms[-1]['wall']:.1f} s",
+            file=sys.stderr,
+        )
+    return {
+        "size": size,
+        "claims": colds[0]["claims"],
+        "texts": len(texts),
+        "floor": statistics.median(floors),
+        "cold": statistics.median(c["wall"] for c in colds),
+        "warm": statistics.median(w["wall"] for w in warms),
+        "main_mb": max(c["rss_mb"] for c in colds),
+        "worker_mb": max(c["child_mb"] for c in colds),
+        "repeats": repeats,
+    }
+
+
+def table(rows: list[dict], per_story: int) -> str:
+    lines = [
+        "# Cold run against the embedding floor",
+        "",
+        f"Command: `.venv/bin/python benchmarks/cold_run.py` ({os.cpu_count()}-core CPU; {per_story} candidates per "
+        "story; default settings and judge; workers: the default, one per core). Each time is the median of the "
+        "repetitions, each repetition a fresh process; the floor loads the embedding model and embeds every "
+        "distinct text of the run once. Peak memory is the largest over the cold repetitions.",
+        "",
+        "| candidates | claims | texts embedded | repetitions | floor s | cold s | cold / floor | warm s "
+        "| cold / warm | peak MB (main + largest worker) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['claims']} | {r['texts']} | {r['repeats']} | {r['floor']:.1f} | {r['cold']:.1f} | "
+            f"{r['cold'] / r['floor']:.2f}x | {r['warm']:.2f} | {r['cold'] / r['warm']:.1f}x | "
+            f"{r['main_mb']:.0f} + {r['worker_mb']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000", help="candidate counts (default 100,1000)")
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions of the first size (others: 1)")
+    parser.add_argument("--per-story", type=int, default=20)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/harness-cold"))
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/cold_run.md")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    generate(args.workdir / "data", max(sizes) // args.per_story, args.per_story)
+    rows = [one_size(args.workdir, size, args.per_story, args.repeats if i == 0 else 1) for i, size in enumerate(sizes)]
+    publish(table(rows, args.per_story), args.out)
+
+
+if __name__ == "__main__":
+    main()
