@@ -41,7 +41,7 @@ def story_pairs() -> list[tuple[str, str]]:
     from harness.config import Config
     from harness.embeddings import Embedder
     from harness.ingest import load_stories
-    from harness.judge import make_judge
+    from harness.judges import make_judge
     from harness.evaluator import StoryEvaluator
 
     config = Config(judge="crossencoder", cache=str(ROOT / ".cache/harness"))
@@ -64,7 +64,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/crossencoder_cost.md")
     args = parser.parse_args()
-    from harness.crossencoder import CrossEncoder, shipped_model_path
+    from harness.crossencoder import CrossEncoder
+    from harness.crossencoder.model_files import shipped_model_path
 
     probe = json.loads(
         subprocess.run([sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True, cwd=ROOT)

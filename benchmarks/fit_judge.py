@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 from common import summedits  # benchmarks/common.py: a script's folder is on sys.path
 
+from harness.agreement import best_threshold
 from harness.config import Config
-from harness.judge import FEATURES, soft_minimum
-from harness.metaeval import best_threshold
+from harness.judges.base import soft_minimum
+from harness.judges.calibrated import FEATURES
 from harness.scorer import ConsistencyScorer
 
 GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical"}  # higher = better supported

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/llm_judge.py --bench ../shared/bench [--sample 1] [--out /tmp/harness-llm-meta-eval]
 
-Starts `llama-server` from the `llm` extra on 127.0.0.1 (harness.llm.packaged_llama_server), writes a config
+Starts `llama-server` from the `llm` extra on 127.0.0.1 (tests/llm_server.py, the tests' launcher), writes a config
 with `[judge] name = "llm"` pointing at it, and runs `harness meta-eval` on at most `--sample` rows per (cut,
 origin, label) of summedits_all.jsonl: with 1, 32 rows. The 270M model is far too small to judge consistency;
 this measures the plumbing and the cost per claim, whatever it scores. Prints the meta-evaluation table.
@@ -11,10 +11,14 @@ this measures the plumbing and the cost per claim, whatever it scores. Prints th
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the server launcher lives with the tests
+
+from llm_server import packaged_llama_server
+
 from harness.config import load_config
-from harness.llm import packaged_llama_server
 from harness.metaeval import markdown, run_meta_eval
 
 

@@ -27,7 +27,7 @@ from harness.claims import split_claims
 from harness.config import Config
 from harness.embeddings import Embedder
 from harness.ingest import load_stories
-from harness.judge import make_judge
+from harness.judges import make_judge
 from harness.evaluator import StoryEvaluator
 from harness.scorer import ConsistencyScorer, text_document
 from harness.text import forget_splits

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.checks import SourceFacts
+from harness.checks.base import SourceFacts
 from harness.claims import Claim
 from harness.document import Document, KeyFact
 from harness.evidence import build_index

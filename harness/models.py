@@ -13,7 +13,8 @@ from pathlib import Path
 
 from harness.config import Config
 from harness.embeddings import Embedder
-from harness.judge import Judge, make_judge
+from harness.judges import make_judge
+from harness.judges.base import Judge
 
 
 @dataclass

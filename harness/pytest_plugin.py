@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.api import Evaluator
+from harness.config import load_config
 from harness.document import InputError
+from harness.gate.documents import load_baseline
+from harness.gate.evaluation import evaluate_gate
+from harness.gate.settings import baseline_location, nothing_to_check
+from harness.ingest import load_stories
+from harness.pipeline import run
+from harness.report import write_reports
 
 
 class HarnessGateFailure(Exception):
@@ -28,9 +36,6 @@ class HarnessConfigFile(pytest.File):
     _baseline_error: InputError | None = None
 
     def collect(self):
-        from harness.config import load_config
-        from harness.ingest import load_stories
-
         self.config_obj = load_config(self.path)
         stories, errors = load_stories(
             Path(self.config_obj.gold), Path(self.config_obj.candidates), self.config_obj.max_file_mb
@@ -54,10 +59,6 @@ class HarnessConfigFile(pytest.File):
         fails the `baseline` test with a message naming the file (never an internal error, never one
         failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
-            from harness.gate import baseline_location, evaluate_gate, load_baseline, nothing_to_check
-            from harness.pipeline import run
-            from harness.report import write_reports
-
             gate = self.config_obj.gate
             folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
             current = json.loads((folder / "run.json").read_text("utf-8"))
@@ -111,8 +112,5 @@ def pytest_collect_file(file_path: Path, parent):
 def harness_evaluator(pytestconfig):
     """A loaded Evaluator: `harness_evaluator.evaluate(sources, summary)` -> Evaluation. It follows the
     project's `harness.toml` (models, judge, cache) when the pytest root folder has one, else the API defaults."""
-    from harness.api import Evaluator
-    from harness.config import load_config
-
     settings = Path(pytestconfig.rootpath) / "harness.toml"
     return Evaluator(load_config(settings) if settings.is_file() else None)

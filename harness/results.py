@@ -11,7 +11,7 @@ from harness.config import Config
 from harness.coverage import FactMatch
 from harness.document import Document, InputError, Story
 from harness.evidence import Evidence
-from harness.judge import Judgement
+from harness.judges.base import Judgement
 
 
 @dataclass

@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 from tqdm import tqdm
 
-from harness.checks import SourceFacts
+from harness.checks import run_checks
+from harness.checks.base import SourceFacts
 from harness.claims import Claim, no_scorable_claim, split_claims
 from harness.config import Config, api_config
 from harness.document import Document
@@ -26,7 +27,9 @@ from harness.evidence import Evidence, EvidenceIndex, build_index
 from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
 from harness.ingest.readers import lone_surrogate
-from harness.judge import decisive_failure, soft_minimum
+from harness.judges.base import decisive_failure, soft_minimum
+from harness.judges.calibrated import claim_features
+from harness.judges.crossencoder import CrossEncoderJudge
 from harness.models import Models, load_models
 
 
@@ -117,9 +120,6 @@ class ConsistencyScorer:
 
     def claim_features(self, source: str | Path | Document, summary: str | Path | Document) -> list[dict[str, float]]:
         """Per non-artefact claim: the calibrated judge's features (what benchmarks/fit_judge.py fits on)."""
-        from harness.checks import run_checks
-        from harness.judge import claim_features
-
         claims, evidence, sources = self.prepare(source, summary)
         rows = []
         for claim, ev in zip(claims, evidence):
@@ -132,8 +132,6 @@ class ConsistencyScorer:
         """For the `crossencoder` judge: send every (chunk, claim) pair of a block of prepared summaries to the
         model in one call, so a torch model batches them; scoring each summary afterwards reads the pair cache.
         Other judges have nothing to warm."""
-        from harness.judge import CrossEncoderJudge
-
         if not isinstance(self.judge, CrossEncoderJudge):
             return
         pairs = [pair for item in prepared for pair in self.judge.pairs(*item)[0]]

@@ -8,7 +8,8 @@ import re
 import shlex
 from pathlib import Path
 
-from harness.config import DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
+from harness.config import Config
+from harness.config.gate_settings import BASELINE_IN_REPORTS, DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
 
 WORKFLOW = Path(".github/workflows/summary-gate.yml")
 
@@ -32,6 +33,8 @@ def starter_config(gold: str, candidates: str) -> str:
     """The starter harness.toml. The defaults it quotes come from harness.config, so they cannot drift."""
     defaults = GateConfig()
     gold, candidates = toml_string(plain_value(gold, "--gold")), toml_string(plain_value(candidates, "--candidates"))
+    reports = Config().reports
+    baseline = toml_string((Path(reports) / BASELINE_IN_REPORTS).as_posix())
     tolerance = "\n".join(f"# {metric} = {value:g}" for metric, value in DEFAULT_TOLERANCE.items())
     return f"""# harness.toml, written by `harness init`. Every key is optional; relative paths are resolved against
 # this file's folder. `harness validate` checks it; `harness run --help` lists what each command reads.
@@ -39,7 +42,7 @@ def starter_config(gold: str, candidates: str) -> str:
 [paths]
 gold = {gold}               # <gold>/<story>/story.yaml + reference files (or one folder of references)
 candidates = {candidates}   # <candidates>/<story>/<candidate files> (or flat, with one story)
-reports = "reports"           # reports/<run-id>/ and reports/latest
+reports = {toml_string(reports)}           # {reports}/<run-id>/ and {reports}/latest
 
 [judge]
 name = "evidence"             # evidence | calibrated | crossencoder | llm (see the README's judge section)
@@ -52,7 +55,7 @@ name = "evidence"             # evidence | calibrated | crossencoder | llm (see 
 #     (the [gate.tolerance] defaults below).
 # With neither a baseline nor a threshold there is nothing to check: exit 2 (--no-baseline runs the
 # built-in checks alone).
-# baseline = "reports/baseline/baseline.json"   # the default: where `harness baseline` records
+# baseline = {baseline}   # the default: where `harness baseline` records
 # fail_on_missing = {str(defaults.fail_on_missing).lower()}    # a baseline candidate absent from the run fails
 # bootstrap_samples = {defaults.bootstrap_samples}      # paired bootstrap for system-level regressions ({GATE_RANGES["bootstrap_samples"].describe()})
 # seed = {defaults.seed}                      # the bootstrap's seed
@@ -80,9 +83,11 @@ name = "evidence"             # evidence | calibrated | crossencoder | llm (see 
 
 
 def starter_workflow(pip_spec: str) -> str:
-    """A GitHub Actions workflow: install, run, gate against the committed baseline, publish the reports."""
+    """A GitHub Actions workflow: install, run, gate against the committed baseline, publish the reports (in
+    the starter config's reports folder, the default one)."""
+    reports = Config().reports
     return f"""# Written by `harness init`: evaluate the candidates and gate them on every push and pull request.
-# Record the baseline once (`harness run && harness baseline`) and commit reports/baseline/baseline.json.
+# Record the baseline once (`harness run && harness baseline`) and commit {(Path(reports) / BASELINE_IN_REPORTS).as_posix()}.
 name: summary-gate
 on: [push, pull_request]
 jobs:
@@ -101,15 +106,15 @@ jobs:
       - name: evaluate
         run: harness run --quiet
       - name: gate
-        run: harness gate --markdown "$GITHUB_STEP_SUMMARY" --junit reports/gate.xml
+        run: harness gate --markdown "$GITHUB_STEP_SUMMARY" --junit {reports}/gate.xml
       - name: keep the reports
         if: always()
         uses: actions/upload-artifact@v4
         with:
           name: summary-reports
           path: |
-            reports/latest/
-            reports/gate.xml
+            {reports}/latest/
+            {reports}/gate.xml
 """
 
 

@@ -1,8 +1,14 @@
-"""Shared fixtures: the example story, one embedder per session, one pipeline run per session."""
+"""Shared fixtures: the example story, one embedder per session, one pipeline run per session. And the two test
+lanes: `pytest -m "not slow"` (make test-fast) leaves out the tests marked slow here, `pytest` (make test) runs
+everything."""
 
 from __future__ import annotations
 
+import inspect
+from functools import cache
 from pathlib import Path
+from types import CodeType
+from typing import Callable, Iterator
 
 import pytest
 
@@ -78,3 +84,93 @@ def api_cache(tmp_path_factory):
         os.environ.pop("HARNESS_CACHE", None)
     else:
         os.environ["HARNESS_CACHE"] = previous
+
+
+# --- test lanes ---------------------------------------------------------------------------------------------
+# A test is slow when its code, a fixture it uses, or a function of its module that either calls holds one of
+# these: each costs a fresh process that loads the models, a browser or a model server.
+SLOW_SIGNS = {
+    '"harness.cli"': "starts the harness command in a new process (python -m harness.cli)",
+    "sync_playwright": "drives Chromium through Playwright",
+    "llama_server": "starts llama-server with Gemma 3 270M",
+}
+# Slow for what they compute in this process: measured with `pytest --durations=0` on 2 shared cores.
+SLOW_TESTS = {
+    "tests/test_workers.py": "worker processes and Ray, 42 to 58 s each",
+    "tests/test_crossencoder.py::test_a_missing_model_names_itself": "imports transformers to look for it, 23 s",
+    "tests/test_hostile_round2.py::test_many_key_facts_are_checked_in_linear_time": "7 s",
+}
+FAST_LANE_LIMIT = 10.0  # seconds: an unmarked test slower than this is named at the end of the run
+SLOW_NODES = pytest.StashKey[set[str]]()
+STALE_ENTRIES = pytest.StashKey[list[str]]()
+
+
+def _code_names(code: CodeType) -> Iterator[str]:
+    """The global names a function's code uses, its comprehensions' and inner functions' included."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            yield from _code_names(constant)
+
+
+@cache
+def _sources(function: Callable) -> str:
+    """The source of `function` and of the module-level functions it names: a test's helpers, one level down."""
+    helpers = [function.__globals__.get(name) for name in set(_code_names(function.__code__))]
+    found = []
+    for each in [function, *(h for h in helpers if inspect.isfunction(h) and h is not function)]:
+        try:
+            found.append(inspect.getsource(each))
+        except (OSError, TypeError):  # built without a source file
+            continue
+    return "\n".join(found)
+
+
+def _listed(nodeid: str, entry: str) -> bool:
+    return nodeid == entry or nodeid.startswith((f"{entry}::", f"{entry}["))
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    if any(_listed(item.nodeid, entry) for entry in SLOW_TESTS):
+        return True
+    function = getattr(item, "function", None)
+    if function is None:  # not a Python test function (the gate tests collected from harness.toml)
+        return False
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+    functions = [function, *(definition.func for defined in definitions for definition in defined)]
+    return any(sign in _sources(f) for f in functions for sign in SLOW_SIGNS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow tests; note SLOW_TESTS entries whose file was collected but which match no test."""
+    slow = [item for item in items if _is_slow(item)]
+    for item in slow:
+        item.add_marker(pytest.mark.slow)
+    config.stash[SLOW_NODES] = {item.nodeid for item in slow}
+    files = {item.nodeid.split("::")[0] for item in items}
+    config.stash[STALE_ENTRIES] = [
+        entry
+        for entry in SLOW_TESTS
+        if entry.split("::")[0] in files and not any(_listed(item.nodeid, entry) for item in items)
+    ]
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Name what would keep the fast lane fast: unmarked tests over FAST_LANE_LIMIT, stale SLOW_TESTS entries."""
+    slow = config.stash.get(SLOW_NODES, set())
+    seconds: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) in ("setup", "call") and report.nodeid not in slow:
+                seconds[report.nodeid] = seconds.get(report.nodeid, 0.0) + report.duration
+    over = sorted(((s, n) for n, s in seconds.items() if s > FAST_LANE_LIMIT), reverse=True)
+    stale = config.stash.get(STALE_ENTRIES, [])
+    if over or stale:
+        terminalreporter.write_sep("=", "test lanes (tests/conftest.py)")
+    for spent, nodeid in over:
+        terminalreporter.write_line(f"{spent:.1f} s in the fast lane, over {FAST_LANE_LIMIT:.0f} s: {nodeid}")
+    if over:
+        terminalreporter.write_line("mark each slow: list it in SLOW_TESTS with its time, or find its sign")
+    for entry in stale:
+        terminalreporter.write_line(f"SLOW_TESTS names {entry}, which matches no test: remove or rename it")

@@ -20,7 +20,7 @@ from harness.config import Config
 from harness.crossencoder import PairCache
 from harness.embeddings import Embedder, EmbeddingCache, declared_dimension
 from harness.ingest import load_stories
-from harness.judge import Judgement
+from harness.judges.base import Judgement
 from harness.pipeline import run
 from harness.results import CandidateResult
 from harness.report.tables import candidate_rows, claim_rows

@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, SourceFacts, dates, numbers, quotes
+from harness.checks import dates, names, negation, numbers, quotes, roles
+from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, SourceFacts
 
 SOURCES = [
     "Prisoners' rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
@@ -104,9 +105,6 @@ def test_quotes(sources, claim, status, kind):
 def test_check_label_format(sources):
     result = numbers.check("Between 800 and 1,000 political prisoners are held.", sources)
     assert result.label() == "number:800 and 1,000 vs 800 and 900"
-
-
-from harness.checks import names, negation  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -252,8 +250,6 @@ def test_quote_attribution(sources, claim, status, kind):
     if status == FAIL:
         assert "attributed to Delcy Rodríguez vs Alfredo Romero" in result.reason
 
-
-from harness.checks import roles  # noqa: E402
 
 ROLE_SOURCES = SourceFacts(
     [

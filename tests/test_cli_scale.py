@@ -12,8 +12,11 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
+from harness.cli.run_commands import run_summary
 from harness.config import load_config
-from harness.gate import BASELINE_FORMAT, baseline_document, gate_settings
+from harness.gate.documents import baseline_document
+from harness.gate.schema import BASELINE_FORMAT
+from harness.gate.settings import gate_settings
 from harness.report import write_reports
 
 MAX_LINES = 30  # what the tests allow a console summary (the code aims at 25)
@@ -271,8 +274,6 @@ def test_baseline_refuses_other_stories_unless_forced(real_run, tmp_path, capsys
 
 def test_example_story_output_still_lists_every_candidate(real_run, tmp_path):
     """Three candidates fit the screen: each gets its line, as before."""
-    from harness.cli import run_summary
-
     out, err = run_summary(real_run, tmp_path)
     assert [line.split()[0] for line in out[1:4]] == [
         f"venezuela-prisoners/{c}" for c in ("digest", "rewrite", "takeaways")

@@ -12,7 +12,8 @@ import pytest
 
 from harness.chunks import chunk_sentences
 from harness.config import Config
-from harness.crossencoder import SHIPPED, CrossEncoder, shipped_model_path
+from harness.crossencoder import CrossEncoder
+from harness.crossencoder.model_files import SHIPPED, shipped_model_path
 
 DATA = Path(__file__).parent / "data"
 TWINS = json.loads((DATA / "story_twins.json").read_text("utf-8"))["twins"]
@@ -101,7 +102,7 @@ def test_a_transformers_model_folder_runs_with_torch(tmp_path):
     """The torch path a user's own fine-tuned model takes, on a tiny model made here (no download)."""
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from harness.crossencoder import base_model_path
+    from harness.crossencoder.model_files import base_model_path
 
     tiny = BertForSequenceClassification(
         BertConfig(
@@ -128,8 +129,8 @@ def test_a_missing_model_names_itself(monkeypatch):
 
 def test_crossencoder_judge_on_the_story(story, embedder, tmp_path):
     from harness.claims import split_claims
-    from harness.judge import make_judge
-    from harness.pipeline import StoryEvaluator
+    from harness.evaluator import StoryEvaluator
+    from harness.judges import make_judge
     from harness.scorer import text_document
 
     config = Config(judge="crossencoder", cache=str(tmp_path))
@@ -177,7 +178,7 @@ def test_shipped_nli_model_reads_entailment_and_contradiction(tmp_path, monkeypa
     """harness-nli-minilm (training/train_nli.py) loads offline with its three classes named in its config, ranks
     a supported claim above its perturbed twin for most of the 16 story pairs (14 here; int8 kernels differ
     between CPUs, hence the margin), and gives the twins more p(contradiction) than the supported claims."""
-    from harness.crossencoder import NLI_SHIPPED
+    from harness.crossencoder.model_files import NLI_SHIPPED
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model = CrossEncoder(NLI_SHIPPED, tmp_path)

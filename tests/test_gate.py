@@ -12,24 +12,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_config import no_hang
 
-import harness.gate
+import harness.gate.documents
 from harness.cli import main
 from harness.config import load_config
+from harness.config.gate_settings import GateConfig
 from harness.document import InputError
-from harness.gate import (
-    BASELINE_FORMAT,
-    GateConfig,
-    GateReport,
-    baseline_deltas,
-    baseline_document,
-    bootstrap_interval,
-    console_summary,
-    evaluate_gate,
-    gate_section,
-    junit_xml,
-    load_run_document,
-    markdown,
-)
+from harness.gate import gate_section
+from harness.gate.documents import baseline_document, load_baseline, load_run_document
+from harness.gate.evaluation import baseline_deltas, bootstrap_interval, evaluate_gate
+from harness.gate.render import console_summary, junit_xml, markdown
+from harness.gate.results import GateReport
+from harness.gate.schema import BASELINE_FORMAT
+from harness.gate.settings import gate_settings, recorded_gate_config
 from harness.pipeline import run
 from harness.registry import GATED
 from harness.report import write_reports
@@ -368,7 +362,7 @@ def test_unreadable_run_files(tmp_path, content, problem):
 def test_run_files_are_size_bounded_and_must_be_regular(tmp_path, monkeypatch):
     path = tmp_path / "run.json"
     path.write_text(json.dumps(run_doc(run_candidate())), "utf-8")
-    monkeypatch.setattr(harness.gate, "MAX_JSON_BYTES", 100)
+    monkeypatch.setattr(harness.gate.documents, "MAX_JSON_BYTES", 100)
     with pytest.raises(InputError, match="over the 0.0001 MB limit"):
         load_run_document(path)
     fifo = tmp_path / "fifo.json"
@@ -668,8 +662,6 @@ def test_junit_is_valid_xml_with_control_characters_in_claims():
 
 
 def test_load_baseline_is_the_one_loader(tmp_path):
-    from harness.gate import load_baseline
-
     assert load_baseline(None) is None and load_baseline("") is None
     assert load_baseline(tmp_path / "none.json") is None  # configured but never recorded: thresholds only
     with pytest.raises(InputError, match="baseline not found"):
@@ -681,12 +673,9 @@ def test_load_baseline_is_the_one_loader(tmp_path):
     assert err.value.path == str(corrupt)
     corrupt.write_text(json.dumps(doc(record("s", "a", "x"))), "utf-8")
     assert load_baseline(corrupt)["candidates"][0]["id"] == "a"
-    import inspect
-
-    from harness import cli, pytest_plugin
-
-    for module in (cli, pytest_plugin, harness.gate):  # nobody else decides whether a baseline exists
-        assert "load_run_document(Path(gate.baseline))" not in inspect.getsource(module)
+    sources = [*(ROOT / "harness/cli").glob("*.py"), *(ROOT / "harness/gate").glob("*.py")]
+    for path in [*sources, ROOT / "harness/pytest_plugin.py"]:  # nobody else decides whether a baseline exists
+        assert "load_run_document(Path(gate.baseline))" not in path.read_text("utf-8"), path
 
 
 def test_console_summary_fits_a_screen_and_shows_small_runs_whole():
@@ -713,8 +702,6 @@ def test_console_summary_fits_a_screen_and_shows_small_runs_whole():
 
 
 def test_gate_settings_round_trip_through_run_json(tmp_path):
-    from harness.gate import gate_settings, recorded_gate_config
-
     config = tmp_path / "harness.toml"
     config.write_text(
         "[gate]\nbaseline = 'b/baseline.json'\nfail_on_missing = false\nseed = 3\n"
@@ -768,3 +755,20 @@ def test_pytest_plugin_names_a_corrupt_baseline(pytester, config):
     text = result.stdout.str()
     assert "INTERNALERROR" not in text and "harness.toml::baseline FAILED" in text
     assert f"the baseline cannot be read: {pytester.path / 'reports/baseline/baseline.json'}: invalid JSON" in text
+
+
+def test_gate_and_baseline_read_the_latest_run_of_the_configured_reports_folder(
+    run_result, tmp_path, monkeypatch, capsys
+):
+    """Without --run, `harness baseline` and `harness gate` read <reports>/latest of the settings, never a
+    hard-coded reports/latest."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "harness.toml").write_text('[paths]\nreports = "out"\n', "utf-8")
+    write_reports(run_result, tmp_path / "out", "first")
+    assert main(["baseline"]) == 0
+    assert "-> out/baseline/baseline.json" in capsys.readouterr().out
+    assert not (tmp_path / "reports").exists()
+    assert main(["gate"]) == 0
+    assert "baseline out/baseline/baseline.json: 3 matched" in capsys.readouterr().out
+    assert main(["gate", "--config", str(tmp_path / "harness.toml")]) == 0  # a named config's folder, absolute
+    assert f"baseline {tmp_path / 'out/baseline/baseline.json'}: 3 matched" in capsys.readouterr().out

@@ -12,7 +12,8 @@ import pytest
 from conftest import CANDIDATES, GOLD
 
 from harness.claims import MAX_CLAIM_WORDS, split_claims
-from harness.cli import main, terminal_safe
+from harness.cli import main
+from harness.cli.console import terminal_safe
 from harness.document import Block, Document
 from harness.ingest import load_stories, load_story
 
@@ -185,7 +186,7 @@ def test_probe_never_overwrites_files_it_did_not_write(tmp_path, capsys):
 
 def test_gate_warns_of_story_and_system_tables_that_match_nothing_and_one_file_for_two_outputs(project, capsys):
     from harness.config.gate_settings import GateConfig
-    from harness.gate import evaluate_gate
+    from harness.gate.evaluation import evaluate_gate
 
     record = {"story": "s", "id": "a", "system": "x", "status": "ok", "error": None, "claims": []}
     record["metrics"] = {"faithfulness": 1.0, "scored_claims": 1, "key_facts": 0}

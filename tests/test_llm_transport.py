@@ -11,10 +11,13 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_llm_judge import KEY, RULES, FakeOpenAI, inputs, verdict
+from fake_openai import KEY, RULES, FakeOpenAI, inputs, verdict, write_run_inputs
 
-from harness.judge import EvidenceJudge
-from harness.llm import MAX_REPLY_BYTES, LLMJudge, Reply, ReplyCache
+from harness.cli import main
+from harness.judges.evidence import EvidenceJudge
+from harness.judges.llm import LLMJudge
+from harness.llm.replies import Reply, ReplyCache
+from harness.llm.transport import MAX_REPLY_BYTES
 
 MODELS = {"object": "list", "data": [{"id": "m"}]}
 ONE_CLAIM = "Five Spanish prisoners were released."
@@ -122,7 +125,9 @@ def models_then(post: Callable[[BaseHTTPRequestHandler], None]) -> Callable[[Bas
 
 
 def judge_one(url: str, key: str, tmp_path, **options) -> tuple[LLMJudge, list]:
-    judge = LLMJudge(url, "m", key, cache_dir=tmp_path / "llm", **{"backoff": 0.01, **options})
+    judge = LLMJudge(
+        base_url=url, model="m", api_key_env=key, cache_dir=tmp_path / "llm", **{"backoff": 0.01, **options}
+    )
     return judge, judge.judge(*inputs(ONE_CLAIM))
 
 
@@ -166,7 +171,7 @@ def test_a_redirect_to_another_origin_never_carries_the_key(method, code, key, t
         stub = serve(stubs, respond)
         if method == "GET":  # the preflight
             with pytest.raises(ValueError) as caught:
-                LLMJudge(stub.url, "m", key, cache_dir=tmp_path / "llm", backoff=0.01)
+                LLMJudge(base_url=stub.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm", backoff=0.01)
             message = str(caught.value)
             assert f"{stub.url}/models redirects (HTTP {code}) to {elsewhere.url}/models: not followed" in message
         else:
@@ -187,7 +192,7 @@ def test_a_redirect_within_the_origin_is_followed(key, tmp_path, stubs):
             send(handler, 200, MODELS)
 
     stub = serve(stubs, respond)
-    LLMJudge(stub.url, "m", key, cache_dir=tmp_path / "llm")
+    LLMJudge(base_url=stub.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm")
     assert [r["path"] for r in stub.requests] == ["/v1/models", "/v1/models/"]
     assert stub.requests[1]["headers"]["Authorization"] == f"Bearer {KEY}"
 
@@ -223,7 +228,7 @@ def test_a_huge_model_list_fails_the_preflight(key, stubs):
     big = {"object": "list", "data": [{"id": "m" * 1000} for _ in range(2 * MAX_REPLY_BYTES // 1000)]}
     stub = serve(stubs, lambda handler: send(handler, 200, big))
     with pytest.raises(ValueError, match=f"reply larger than {MAX_REPLY_BYTES} bytes"):
-        LLMJudge(stub.url, "m", key, backoff=0.01)
+        LLMJudge(base_url=stub.url, model="m", api_key_env=key, backoff=0.01)
 
 
 # --- 4. only readable replies are cached ----------------------------------------------------------------
@@ -258,7 +263,7 @@ def test_a_judge_failing_on_every_claim_says_so(key, tmp_path):
     server = FakeOpenAI(RULES)
     server.script = {word: [500] * 10 for word in ("Five", "Madrid", "Caracas", "seven")}
     try:
-        judge = LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm", retries=0)
+        judge = LLMJudge(base_url=server.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm", retries=0)
         judgements = judge.judge(*inputs())
     finally:
         server.stop()
@@ -269,9 +274,9 @@ def test_a_judge_failing_on_every_claim_says_so(key, tmp_path):
 def test_a_healthy_judge_reports_no_failure(key, tmp_path):
     server = FakeOpenAI(RULES)
     try:
-        judge = LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm")
+        judge = LLMJudge(base_url=server.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm")
         judge.judge(*inputs())
-        again = LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm")
+        again = LLMJudge(base_url=server.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm")
         again.judge(*inputs())
     finally:
         server.stop()
@@ -286,7 +291,7 @@ def test_a_healthy_judge_reports_no_failure(key, tmp_path):
 def test_a_malformed_status_line_at_the_preflight_is_one_line(status_line, key, stubs):
     stub = serve(stubs, lambda handler: handler.wfile.write(status_line + b"\r\n"))
     with pytest.raises(ValueError) as caught:
-        LLMJudge(stub.url, "m", key, backoff=0.01)
+        LLMJudge(base_url=stub.url, model="m", api_key_env=key, backoff=0.01)
     message = str(caught.value)
     assert f"cannot reach {stub.url}/models (malformed status line" in message and "\n" not in message
     assert stub.count("GET") == 3  # transient: retried (the preflight tries at most 3 times)
@@ -347,7 +352,7 @@ def test_a_4xx_on_a_claim_is_not_asked_again(status, key, tmp_path):
 def test_a_server_without_a_models_route_is_accepted(status, key, tmp_path):
     server = FakeOpenAI(RULES, models_status=status)
     try:
-        judge = LLMJudge(server.url, "m", key, cache_dir=tmp_path / "llm")
+        judge = LLMJudge(base_url=server.url, model="m", api_key_env=key, cache_dir=tmp_path / "llm")
         judgements = judge.judge(*inputs())
     finally:
         server.stop()
@@ -360,7 +365,7 @@ def test_a_server_without_a_models_route_is_accepted(status, key, tmp_path):
 def test_a_server_serving_neither_route_is_refused(key, stubs):
     stub = serve(stubs, lambda handler: send(handler, 404, {"error": f"no such route; key {KEY}"}))
     with pytest.raises(ValueError) as caught:
-        LLMJudge(stub.url, "m", key, backoff=0.01)
+        LLMJudge(base_url=stub.url, model="m", api_key_env=key, backoff=0.01)
     message = str(caught.value)
     assert f"{stub.url} is not an OpenAI-compatible API" in message and "base_url usually ends in /v1" in message
     assert KEY not in message and "\n" not in message
@@ -372,17 +377,13 @@ def test_a_refused_key_at_the_chat_probe_is_named(key, stubs):
 
     stub = serve(stubs, respond)
     with pytest.raises(ValueError, match=f"{stub.url}/chat/completions refused the API key \\(HTTP 401"):
-        LLMJudge(stub.url, "m", key, backoff=0.01)
+        LLMJudge(base_url=stub.url, model="m", api_key_env=key, backoff=0.01)
     assert stub.count("POST") == 1  # a 401 is not asked again
 
 
 def test_a_run_whose_judge_fails_on_most_claims_exits_2_and_is_not_cached(key, tmp_path, capsys):
     """`harness run` with a judge that answers 500 to every claim: exit 2 naming the share, and the candidate's
     result is not cached, so the next run (the server healthy again) asks again and exits 0."""
-    from test_llm_judge import write_run_inputs
-
-    from harness.cli import main
-
     server = FakeOpenAI(RULES)
     try:
         server.script = {word: [500] * 50 for word in ("Five", "Madrid", "Caracas", "seven", "the", "The")}

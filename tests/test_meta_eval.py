@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import GOLD
 
-from harness import metaeval
+from harness import agreement, metaeval
 from harness.cli import main
 
 BBC = (GOLD / "000_27ceb510760b8103.txt").read_text("utf-8").split("---", 2)[-1]  # without its front matter
@@ -164,14 +164,14 @@ def test_a_missing_label_is_named(tmp_path, capsys):
 
 def test_statistics_by_hand():
     scores, labels = [0.9, 0.5, 0.5, 0.1], [1, 1, 0, 0]
-    assert metaeval.roc_auc(scores, labels) == pytest.approx(_auc_by_hand(scores, labels)) == 0.875
-    assert metaeval.roc_auc(scores, [1, 1, 1, 1]) is None
-    assert metaeval.balanced_accuracy_at(scores, labels, 0.5) == 0.75
-    threshold, accuracy = metaeval.best_threshold([0.9, 0.6, 0.5, 0.1], labels)
+    assert agreement.roc_auc(scores, labels) == pytest.approx(_auc_by_hand(scores, labels)) == 0.875
+    assert agreement.roc_auc(scores, [1, 1, 1, 1]) is None
+    assert agreement.balanced_accuracy_at(scores, labels, 0.5) == 0.75
+    threshold, accuracy = agreement.best_threshold([0.9, 0.6, 0.5, 0.1], labels)
     assert threshold == pytest.approx(0.55) and accuracy == 1.0  # halfway between the last 1 and the first 0
-    assert metaeval.best_threshold(scores, [0, 0, 0, 0]) is None
-    assert metaeval.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1) and metaeval.spearman([1, 1], [1, 2]) is None
-    assert metaeval.kendall([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(2 / 3)
+    assert agreement.best_threshold(scores, [0, 0, 0, 0]) is None
+    assert agreement.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1) and agreement.spearman([1, 1], [1, 2]) is None
+    assert agreement.kendall([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(2 / 3)
     assert metaeval.overlap_baseline("The council met on Monday.", "The council met on Friday.") == pytest.approx(2 / 3)
     assert metaeval.overlap_baseline("Anything.", "It was.") is None
 
@@ -181,10 +181,10 @@ def test_statistics_agree_with_scipy_and_scikit_learn():
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(0)
     scores, human, labels = np.round(rng.random(300), 1), np.round(rng.random(300) * 4, 1), rng.integers(0, 2, 300)
-    assert metaeval.roc_auc(scores, labels) == pytest.approx(metrics.roc_auc_score(labels, scores))
-    assert metaeval.spearman(scores, human) == pytest.approx(stats.spearmanr(scores, human).statistic)
-    assert metaeval.kendall(scores, human, block=7) == pytest.approx(stats.kendalltau(scores, human).statistic)
-    assert metaeval.balanced_accuracy_at(scores, labels, 0.45) == pytest.approx(
+    assert agreement.roc_auc(scores, labels) == pytest.approx(metrics.roc_auc_score(labels, scores))
+    assert agreement.spearman(scores, human) == pytest.approx(stats.spearmanr(scores, human).statistic)
+    assert agreement.kendall(scores, human, block=7) == pytest.approx(stats.kendalltau(scores, human).statistic)
+    assert agreement.balanced_accuracy_at(scores, labels, 0.45) == pytest.approx(
         metrics.balanced_accuracy_score(labels, scores >= 0.45)
     )
 

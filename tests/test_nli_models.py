@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from harness.config import Config
-from harness.crossencoder import CrossEncoder, base_model_path, make_head, shipped_model_path
+from harness.crossencoder import CrossEncoder
+from harness.crossencoder.head import make_head
+from harness.crossencoder.model_files import base_model_path, shipped_model_path
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -184,7 +186,7 @@ def test_an_unknown_label_set_fails_when_the_judge_is_built(tmp_path, tokenizer_
 
 
 def test_judge_options_reach_the_model_and_the_cache_key(tmp_path, tokenizer_files):
-    from harness.judge import make_judge
+    from harness.judges import make_judge
 
     folder = save(tiny_model("deberta", NLI[::-1]), tmp_path / "nli", tokenizer_files)
     plain = make_judge("crossencoder", Config(consistency_model=str(folder), cache=str(tmp_path / "c")))
@@ -238,8 +240,8 @@ def test_an_onnx_folder_reads_its_config_labels(tmp_path):
 def test_a_contradiction_class_makes_contradicted_verdicts(labels, tmp_path, tokenizer_files):
     """A three-way model's p(contradiction), read from the class its config names, is cached beside p(support)
     and drives `contradicted` when no chunk supports the claim; below the refute threshold it is unsupported."""
-    from harness.checks import CheckResult
-    from harness.judge import make_judge
+    from harness.checks.base import CheckResult
+    from harness.judges import make_judge
     from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
     model = tiny_model("bert", labels)

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from harness.checks import FAIL, SourceFacts, run_checks
+from harness.checks import run_checks
+from harness.checks.base import FAIL, SourceFacts
 from harness.claims import split_claims
 from harness.ingest import read_document
 from harness.scorer import text_document

@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.checks import SourceFacts, dates, numbers, quotes, roles
+from harness.checks import dates, numbers, quotes, roles
+from harness.checks.base import SourceFacts
 from harness.claims import split_claims
 from harness.ingest.blocks import lines_to_blocks
 from harness.scorer import text_document

@@ -34,7 +34,7 @@ import numpy as np
 
 from harness.chunks import Chunk, chunk_sentences
 from harness.claims import split_claims
-from harness.crossencoder import CHUNK_BUDGET, base_model_path, piece_counter
+from harness.crossencoder.model_files import CHUNK_BUDGET, base_model_path, piece_counter
 from harness.document import CONTENT_KINDS
 from harness.ingest import read_document
 from harness.scorer import text_document

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.crossencoder import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path
+from harness.crossencoder.model_files import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,7 +87,7 @@ def metrics(probs: np.ndarray, pairs: list[dict]) -> dict:
 
 def export_onnx(model, tokenizer, folder: Path, work: Path) -> None:
     """The trained model as int8 ONNX into `folder` (harness.crossencoder.export_int8_onnx)."""
-    from harness.crossencoder import export_int8_onnx
+    from harness.crossencoder.export import export_int8_onnx
 
     sample = encode(tokenizer, [{"premise": "A premise.", "claim": "A claim."}])
     export_int8_onnx(model, sample, folder / "model.onnx", work)

@@ -266,7 +266,9 @@ def export(checkpoint: Path, out: Path, work: Path, max_length: int) -> dict:
 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from harness.crossencoder import CHUNK_BUDGET, CrossEncoder, base_model_path, export_int8_onnx
+    from harness.crossencoder import CrossEncoder
+    from harness.crossencoder.export import export_int8_onnx
+    from harness.crossencoder.model_files import CHUNK_BUDGET, base_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(str(checkpoint))
     model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint)).eval()
@@ -440,7 +442,7 @@ def main() -> None:
         (args.evaluate / "eval.json").write_text(json.dumps(result, indent=2), "utf-8")
         return
 
-    from harness.crossencoder import base_model_path
+    from harness.crossencoder.model_files import base_model_path
 
     nli, edits, data = build_data(args)
     print(json.dumps({"data": data}), flush=True)

@@ -1,90 +1,73 @@
 """Precise fact checks: each compares a claim with the story's sources and says pass, fail or n/a.
 
-A failure is either a `conflict` (the sources state something incompatible: a different number for the
-same thing, another day of the same month, a misquotation) or `missing` (the sources never state it).
-The judge turns conflicts into `contradicted` and missing facts into `unsupported`.
+The registry. Every module of this package that declares a module-level `CHECK` (a
+harness.checks.base.Check) is a check; the modules are found when the package is imported, so a new check
+is one new file here (plus its tests) and nothing else:
+
+    # harness/checks/units.py
+    from harness.checks.base import PASS, Check, CheckName, CheckResult, SourceFacts
+
+    def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+        return [CheckResult("unit", PASS)]
+
+    CHECK = Check(order=55, names=(CheckName("unit", decisive=False),), run=run)
+
+`order` places its results in every claim's list (and the `checks` column of claims.csv); `decisive` says
+whether a failure decides the verdict alone (DECISIVE); `feature` names the calibrated judge's feature
+group it counts in (harness.judges.calibrated; a group the fitted model does not know is simply not one of
+its features). Modules without `CHECK` (base, align) are helpers. A check module imports only
+harness.checks.base and other check modules, never this package, so importing it runs no cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
 
-PASS, FAIL, NA = "pass", "fail", "n/a"
-CONFLICT, MISSING = "conflict", "missing"
-
-
-@dataclass
-class CheckResult:
-    check: str
-    status: str
-    reason: str = ""
-    kind: str = ""  # CONFLICT or MISSING when status == FAIL
-    explanation: str = ""  # the failure in plain words, for people reading the report
-
-    def label(self) -> str:
-        """The `checks` column form: `number:800 and 1,000 vs 800 and 900`."""
-        return f"{self.check}:{self.reason}"
+from harness.checks.base import Check, CheckResult, SourceFacts
 
 
-@dataclass
-class SourceFacts:
-    """What the checks need from a story's references, extracted once per story."""
-
-    sentences: list[str]
-    story_date: str | None = None
-    extra: dict = field(default_factory=dict)
-    documents: list[str] = field(default_factory=list)  # the reference each sentence comes from
-
-    def document_runs(self) -> list[tuple[int, int]]:
-        """(start, end) sentence ranges of each reference, so chunks never join two documents."""
-        labels = self.documents or [""] * len(self.sentences)
-        runs, start = [], 0
-        for i in range(1, len(labels) + 1):
-            if i == len(labels) or labels[i] != labels[start]:
-                runs.append((start, i))
-                start = i
-        return runs
-
-    def cached(self, name: str, compute):
-        """What a check derives from the sources (their numbers, dates, words), computed once per story."""
-        if name not in self.extra:
-            self.extra[name] = compute()
-        return self.extra[name]
+def discover() -> tuple[Check, ...]:
+    """The `CHECK` of every module of this package, in `order`. Two checks in one place, or two modules
+    giving one name, is a programming error, raised at import."""
+    found: dict[int, tuple[str, Check]] = {}
+    names: dict[str, str] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        check = getattr(module, "CHECK", None)
+        if not isinstance(check, Check):
+            continue
+        if check.order in found:
+            raise ValueError(f"checks {found[check.order][0]} and {module_info.name} both take order {check.order}")
+        found[check.order] = (module_info.name, check)
+        for entry in check.names:
+            if entry.name in names:
+                raise ValueError(f"checks {names[entry.name]} and {module_info.name} both give '{entry.name}'")
+            names[entry.name] = module_info.name
+    return tuple(check for _, (_, check) in sorted(found.items()))
 
 
-# Checks precise enough to decide a verdict on their own; the others are features the judge weighs.
-DECISIVE = (
-    "number",
-    "date",
-    "quote",
-    "role",
-    "antonym",
-    "reporting",
-    "modality",
-    "substitution",
-    "swap",
-    "attribution",
-)
+CHECKS = discover()
+# Checks precise enough to decide a verdict on their own; the others are features the judges weigh.
+DECISIVE = tuple(entry.name for check in CHECKS for entry in check.names if entry.decisive)
+# Each check name -> the calibrated judge's feature group it counts in.
+FEATURE_GROUPS = {entry.name: entry.group for check in CHECKS for entry in check.names}
+
+
+def run_checks(claim: str, sources: SourceFacts, evidence: str | None = None) -> list[CheckResult]:
+    """Every check on one claim; `evidence` is the best evidence passage (for the negation and meaning checks)."""
+    return [result for check in CHECKS for result in check.run(claim, sources, evidence)]
+
+
+def prefetch(texts: list[str]) -> None:
+    """Let the checks batch what they will need for these texts (NER in one pass) before they run one by one."""
+    for check in CHECKS:
+        if check.prefetch is not None:
+            check.prefetch(texts)
 
 
 def forget_memory() -> None:
     """Empty what the checks remember per process (entities, aligned words): benchmarks time cold runs."""
-    from harness.checks import align, names
-
-    names.forget_entities()
-    align.forget_tokens()
-
-
-def run_checks(claim: str, sources: SourceFacts, evidence: str | None = None) -> list[CheckResult]:
-    """Every check on one claim; `evidence` is the best evidence passage (for the negation check)."""
-    from harness.checks import dates, meaning, names, negation, numbers, quotes, roles
-
-    return [
-        numbers.check(claim, sources),
-        dates.check(claim, sources),
-        quotes.check(claim, sources),
-        roles.check(claim, sources),
-        names.check(claim, sources),
-        negation.check(claim, evidence),
-        *meaning.check(claim, sources, evidence),
-    ]
+    for check in CHECKS:
+        if check.forget is not None:
+            check.forget()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
+from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 
 MONTHS = [
     "january",
@@ -185,3 +185,10 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
             f"{', '.join(sorted(w.title() for w in known)) or 'no weekday'}).",
         )
     return CheckResult("date", PASS)
+
+
+def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    return [check(claim, sources)]
+
+
+CHECK = Check(order=20, names=(CheckName("date", decisive=True),), run=run)

@@ -7,23 +7,20 @@ when the two are the same statement (most of the claim's content words are in th
 - modality: a certainty replaces a hedge ("will definitely" for "was expected to", "certain" for "unclear");
 - substitution: a name replaces another name in the same place (a title or an act moved to someone else);
   two names that trade places are a swap;
-- attribution: "X said <content>" where no source sentence near X holds that content (an invented or
-  misattributed paraphrase; quotations are the quote check's);
-- novel: content words found nowhere in any source (advisory: paraphrase uses new words too).
-The antonym table is derived from WordNet 3.0 (harness/data/antonyms.json, built by training/build_antonyms.py).
+- swap: subject and object of the same verb exchanged ("Maduro captured the United States").
+Each is decisive, and all count as one feature group ("meaning") of the calibrated judge, as does the
+attribution check (harness.checks.attribution). The antonym table is derived from WordNet 3.0 (harness/data/antonyms.json, built by training/build_antonyms.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
 
-from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
-from harness.checks.align import Alignment, Word, align, tokens
-from harness.text import STOPWORDS, lexical_support
+from harness.checks.align import Alignment, Word, align, forget_tokens, tokens
+from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 
 DENIAL = frozenset(
     "deny denied denies denying reject rejected rejects refute refuted refutes dispute disputed disputes "
@@ -45,17 +42,7 @@ HEDGE = frozenset(
     "appeared appears apparently likely unlikely thought probably plans planned hoped hopes possible "
     "considering proposed suggested".split()
 )
-REPORTING = r"said|says|told|claimed|argued|stated|added|warned|insisted|announced|explained|noted"
-SPEAKER_FIRST = re.compile(
-    rf"^(?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING}) (?:that )?(?P<content>.+)$"
-)
-SPEAKER_LAST = re.compile(
-    rf"^(?P<content>.+?),? (?P<speaker>[A-ZÀ-Ý][\w’'-]+(?: [A-ZÀ-Ý][\w’'-]+)*) (?:{REPORTING})\W*$"
-)
-QUOTE_MARKS = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
 MAX_EDIT_WORDS = 3  # an antonym edit replaces a short span with a short span
-ATTRIBUTED = 0.5  # lexical support the reported content needs in the sentences around its speaker
-NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
 
 
 # Opposite acts that WordNet does not list as antonyms but news summaries reverse ("approved" -> "rejected").
@@ -336,74 +323,27 @@ def check_swap(alignment: Alignment, sources: SourceFacts) -> CheckResult:
     return CheckResult("swap", PASS)
 
 
-def check_attribution(claim: str, sources: SourceFacts) -> CheckResult:
-    """An unquoted "X said <content>": the content must be in a source sentence within one of a mention of X."""
-    from harness.checks.names import name_words
-
-    if QUOTE_MARKS.search(claim):
-        return CheckResult("attribution", NA)
-    match = SPEAKER_FIRST.match(claim) or SPEAKER_LAST.match(claim)
-    if not match:
-        return CheckResult("attribution", NA)
-    speaker, content = match.group("speaker"), match.group("content")
-    surname = (name_words(speaker) or [""])[-1]
-    if surname in STOPWORDS or len(surname) < 2:
-        return CheckResult("attribution", NA)  # "Many said ...", "They said ...": no named speaker
-    folded = sources.cached("sentence_name_words", lambda: [f" {' '.join(name_words(s))} " for s in sources.sentences])
-    mentions = [i for i, words in enumerate(folded) if f" {surname} " in words]
-    if not mentions or not lexical_support(content, content):
-        return CheckResult("attribution", NA)  # a speaker the sources never name is the name check's
-    near = max(lexical_support(content, " ".join(sources.sentences[max(0, i - 1) : i + 2])) for i in mentions)
-    if near >= ATTRIBUTED:
-        return CheckResult("attribution", PASS)
-    anywhere = max(lexical_support(content, s) for s in sources.sentences)
-    if anywhere >= 0.7:
-        return CheckResult(
-            "attribution",
-            FAIL,
-            f"words attributed to {speaker} are someone else's",
-            CONFLICT,
-            f"The sources say this, but not {speaker}: no sentence near a mention of {speaker} holds it.",
-        )
-    return CheckResult(
-        "attribution",
-        FAIL,
-        f"no source has {speaker} saying this",
-        MISSING,
-        f"The claim reports {speaker} saying something no source attributes to {speaker}.",
-    )
-
-
-def check_novel(claim: str, sources: SourceFacts) -> CheckResult:
-    """Content words found in no source at all (whole-document support)."""
-    vocabulary = sources.cached("all_keys", lambda: {w.key for s in sources.sentences for w in tokens(s)})
-    content = [w for w in tokens(claim) if w.is_content]
-    new = list(dict.fromkeys(w.text for w in content if w.key not in vocabulary))
-    if not content:
-        return CheckResult("novel", NA)
-    if len(new) >= NOVEL_MIN and len(new) / len(content) >= NOVEL_SHARE:
-        shown = ", ".join(new[:6])
-        return CheckResult(
-            "novel",
-            FAIL,
-            f"{len(new)} of {len(content)} content words in no source: {shown}",
-            MISSING,
-            f"These words appear in no source: {shown}.",
-        )
-    return CheckResult("novel", PASS)
+ALIGNED = ("antonym", "reporting", "modality", "substitution", "swap")  # what `check` returns, in order
+MEANING = "meaning"  # the calibrated judge's one feature group for these and the attribution check
 
 
 def check(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
-    """Every meaning check of one claim against its best evidence sentence."""
-    if evidence:
-        alignment = align(claim, evidence)
-        aligned = [
-            check_antonym(alignment),
-            check_reporting(alignment),
-            check_modality(alignment),
-            check_substitution(alignment, sources),
-            check_swap(alignment, sources),
-        ]
-    else:
-        aligned = [CheckResult(name, NA) for name in ("antonym", "reporting", "modality", "substitution", "swap")]
-    return aligned + [check_attribution(claim, sources), check_novel(claim, sources)]
+    """Every meaning check of one claim against its best evidence sentence (n/a without one)."""
+    if not evidence:
+        return [CheckResult(name, NA) for name in ALIGNED]
+    alignment = align(claim, evidence)
+    return [
+        check_antonym(alignment),
+        check_reporting(alignment),
+        check_modality(alignment),
+        check_substitution(alignment, sources),
+        check_swap(alignment, sources),
+    ]
+
+
+CHECK = Check(
+    order=70,
+    names=tuple(CheckName(name, decisive=True, feature=MEANING) for name in ALIGNED),
+    run=check,
+    forget=forget_tokens,
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from harness.checks import FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
+from harness.checks.base import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.text import words
 
 ENTITY_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
@@ -89,3 +89,10 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
                 "name", FAIL, f"{entity} ({label}) not in sources", MISSING, f"No source names {entity}."
             )
     return CheckResult("name", PASS)
+
+
+def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    return [check(claim, sources)]
+
+
+CHECK = Check(order=50, names=(CheckName("name"),), run=run, prefetch=prefetch_entities, forget=forget_entities)

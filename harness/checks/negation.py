@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from harness.checks import CONFLICT, FAIL, NA, PASS, CheckResult
+from harness.checks.base import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.text import lexical_support
 
 NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n[’']t\b", re.I)
@@ -27,3 +27,10 @@ def check(claim: str, evidence: str | None) -> CheckResult:
         return CheckResult("negation", PASS)
     which = "the claim negates what the source affirms" if a else "the source negates what the claim affirms"
     return CheckResult("negation", FAIL, which, CONFLICT, f"Polarity differs: {which}.")
+
+
+def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    return [check(claim, evidence)]
+
+
+CHECK = Check(order=60, names=(CheckName("negation"),), run=run)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
+from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.dates import DAY_MONTH, MONTH_DAY, RELATIVE
 from harness.text import STOPWORDS, fold, stem
 
 UNITS = {
@@ -124,8 +125,6 @@ def mentions(text: str) -> list[Mention]:
 def _blank_dates(text: str) -> str:
     """Hide day-of-month numbers ("January 28") and relative days ("five days after") from the number
     check, keeping offsets: the date check owns them."""
-    from harness.checks.dates import DAY_MONTH, MONTH_DAY, RELATIVE
-
     for pattern in (MONTH_DAY, DAY_MONTH, RELATIVE):
         text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     return text
@@ -182,3 +181,10 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
             f"No source states the number {mention.text}.",
         )
     return CheckResult("number", PASS)
+
+
+def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    return [check(claim, sources)]
+
+
+CHECK = Check(order=10, names=(CheckName("number", decisive=True),), run=run)

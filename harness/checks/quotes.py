@@ -13,7 +13,8 @@ import re
 from collections import Counter
 from difflib import SequenceMatcher
 
-from harness.checks import CONFLICT, FAIL, MISSING, NA, PASS, CheckResult, SourceFacts
+from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.names import entities, name_words
 from harness.text import words
 
 QUOTE = re.compile(r"\"([^\"]{2,}?)\"|“([^”]{2,}?)”|‘([^’]{2,}?)’(?!\w)|(?<!\w)'([^']{2,}?)'(?!\w)")
@@ -62,8 +63,6 @@ def _best_sentence(
 def _attribution(claim: str, quote: str, index: int, sources: SourceFacts) -> CheckResult | None:
     """A conflict when the claim's speaker is not the person the source quotes; None when consistent
     or undecidable (no named speaker in the claim, or no named person near the quote in the source)."""
-    from harness.checks.names import entities, name_words
-
     speakers = [e for e, label in entities(QUOTE.sub(" ", claim)) if label == "PERSON"]
     if not speakers:
         return None
@@ -118,3 +117,10 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
             f"The quoted words \u201c{quote}\u201d appear in no source.",
         )
     return CheckResult("quote", PASS)
+
+
+def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    return [check(claim, sources)]
+
+
+CHECK = Check(order=30, names=(CheckName("quote", decisive=True),), run=run)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from harness.checks import CONFLICT, FAIL, NA, PASS, CheckResult, SourceFacts
+from harness.checks.base import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.names import entities, name_words
 
 ROLE_WORDS = (
     r"head|director|president|leader|chief|chair(?:man|woman|person)?|founder|spokes(?:man|woman|person)|"
@@ -28,22 +29,16 @@ def roles(text: str) -> list[tuple[str, str, str]]:
 
 
 def _org_key(org: str) -> str:
-    from harness.checks.names import name_words
-
     return " ".join(w for w in name_words(org) if w not in ("the", "venezuela", "s"))
 
 
 def _same_person(a: str, b: str) -> bool:
     """Same surname, and the same first name when both give one ("Delcy Rodríguez" is not "Jorge Rodríguez")."""
-    from harness.checks.names import name_words
-
     x, y = name_words(a), name_words(b)
     return bool(x and y) and x[-1] == y[-1] and (len(x) == 1 or len(y) == 1 or x[0] == y[0])
 
 
 def check(claim: str, sources: SourceFacts) -> CheckResult:
-    from harness.checks.names import entities, name_words
-
     claimed = roles(claim)
     if not claimed:
         return CheckResult("role", NA)
@@ -80,3 +75,10 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
                 f"The claim makes {person} the {role} of {org}; the sources give that role to {holders[0]}.",
             )
     return CheckResult("role", PASS)
+
+
+def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    return [check(claim, sources)]
+
+
+CHECK = Check(order=40, names=(CheckName("role", decisive=True),), run=run)

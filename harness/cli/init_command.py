@@ -1,0 +1,59 @@
+"""`harness init`: the starter harness.toml and CI workflow (harness.starter) written into a project folder."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from harness.cli.console import say
+from harness.document import InputError
+from harness.starter import write_starter
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    written, kept = write_starter(Path(args.folder), args.gold, args.candidates, _pip_spec(args))
+    for path in kept:
+        say(f"kept {path}: it exists, and `harness init` never overwrites a file", file=sys.stderr)
+    for path in written:
+        say(f"wrote {path}")
+    if not written:
+        return 2
+    say("next: harness run && harness baseline (commit the baseline); then harness gate after each change")
+    return 0
+
+
+def _pip_spec(args: argparse.Namespace) -> str:
+    """How the CI workflow installs the harness: --pip-spec, else `-e .` when FOLDER is the harness's own
+    checkout. There is no safe default otherwise: `harness` on PyPI is another project."""
+    if args.pip_spec:
+        return args.pip_spec
+    project = Path(args.folder) / "pyproject.toml"
+    if project.is_file() and re.search(r'(?m)^name\s*=\s*"harness"', project.read_text("utf-8", "replace")):
+        return "-e ."
+    raise InputError(
+        "--pip-spec",
+        "say how CI installs the harness: a path, a git URL (git+https://...) or a wheel; "
+        "the PyPI name `harness` is another project",
+    )
+
+
+def add_init_parser(sub: argparse._SubParsersAction) -> None:
+    """`init` takes no --config: it writes one."""
+    parser = sub.add_parser(
+        "init",
+        help="write a starter harness.toml and a CI workflow that runs the gate",
+        description="Write harness.toml (every gate setting, commented) and .github/workflows/summary-gate.yml "
+        "into FOLDER; an existing file is never overwritten (exit 2).",
+    )
+    parser.add_argument("folder", nargs="?", default=".", help="project folder (default: the current one)")
+    parser.add_argument("--gold", default="gold", help="the reference articles' folder (default gold)")
+    parser.add_argument(
+        "--candidates", default="candidates", help="the candidate summaries' folder (default candidates)"
+    )
+    parser.add_argument(
+        "--pip-spec",
+        help="what the workflow pip-installs: a path, git URL or wheel (default: -e . in the harness's own checkout)",
+    )
+    parser.set_defaults(func=cmd_init)

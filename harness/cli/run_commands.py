@@ -1,0 +1,206 @@
+"""`harness run` (evaluate and write the reports), `harness validate` (read every input, load no model) and
+`harness key-facts` (each story's key facts as story.yaml entries)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.cli.console import say
+from harness.cli.outputs import check_reports_folder
+from harness.cli.settings import command_config
+from harness.document import InputError
+from harness.gate.documents import candidate_records
+from harness.gate.render import CONSOLE_LINES, failure_rank
+from harness.gate.results import SHOWN, coverage_warning
+from harness.ingest import find_story_dirs, load_stories, load_story
+from harness.judges import check_judge
+from harness.keyfacts import kinds
+from harness.pipeline import run
+from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = command_config(args)
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", "expected a whole number of at least 1")
+    if args.run_id is not None:
+        check_run_id(args.run_id)
+    check_reports_folder(config)
+    folder = reserve_run_folder(Path(config.reports), args.run_id)
+    try:
+        result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
+    except BaseException:
+        release_run_folder(folder)
+        raise
+    folder = write_reports(result, Path(config.reports), gate=config.gate, folder=folder)
+    out, err = run_summary(json.loads((folder / "run.json").read_text("utf-8")), folder)
+    for line in err:
+        say(line, file=sys.stderr)
+    say("\n".join(out))
+    failed, attempted = judge_failures(result.judge_usage)
+    if attempted and failed / attempted > JUDGE_FAILURE_LIMIT:
+        say(
+            f"error: the {result.judge} judge failed on {failed:,} of {attempted:,} claims ({failed / attempted:.0%}, "
+            f"more than {JUDGE_FAILURE_LIMIT:.0%}): see `reason` in {folder / 'claims.csv'}",
+            file=sys.stderr,
+        )
+        return 2
+    return 2 if any(not r.ok for r in result.results) else 0
+
+
+JUDGE_FAILURE_LIMIT = 0.10  # a run whose judge failed on more than this share of claims exits 2
+
+
+def judge_failures(usage: dict[str, int]) -> tuple[int, int]:
+    """(claims the judge failed on, claims it was asked about) from an LLM judge's usage counts (0, 0 otherwise)."""
+    return usage.get("errors", 0), usage.get("requests", 0) + usage.get("cached", 0)
+
+
+def candidate_line(record: dict[str, Any], width: int = 12) -> str:
+    mt = record["metrics"]
+
+    def value(metric: str) -> str:
+        return "n/a" if mt.get(metric) is None else f"{mt[metric]:.2f}"
+
+    return (
+        f"  {record['story']}/{record['id']:<{width}} faithfulness {value('faithfulness')}  coverage "
+        f"{value('weighted_coverage')}  supported {mt['supported']}  contradicted {mt['contradicted']}  "
+        f"unsupported {mt['unsupported']}  artefact {mt['artefact']}"
+    )
+
+
+def run_summary(document: dict[str, Any], folder: Path, budget: int | None = None) -> tuple[list[str], list[str]]:
+    """What `harness run` prints, as (stdout lines, stderr lines): at most `budget` lines together whatever
+    the run size (1,600 candidates once printed 1,591 lines). Totals, warnings, the first errors, every
+    candidate while they fit else the worst few, the gate's result with its first failures, and where
+    the full lists are."""
+    budget = budget or CONSOLE_LINES
+    records = candidate_records(document)
+    ok = [r for r in records if r["status"] == "ok"]
+    errors, cache = document["errors"], document["cache"]
+    # plain numbers: benchmarks/scale.py and the robustness test read them from this line
+    out = [
+        f"{len(ok)} candidates evaluated, {sum(len(r['claims']) for r in ok)} claims, {len(errors)} errors in "
+        f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']} embeddings computed, "
+        f"{cache['embeddings_from_cache']} from cache, {cache['candidates_from_cache']} candidates from cache)"
+    ]
+    gate = document.get("gate") or {}
+    no_facts = [s["id"] for s in document["stories"] if not s["key_facts"]]
+    if no_facts:
+        out.append(f"warning: {coverage_warning(no_facts, gate.get('not_applied', []))}")
+    unscored = [f"{s['id']}/{c['id']}" for s in document["stories"] for c in s["candidates"] if c.get("warning")]
+    if unscored:
+        out.append(
+            f"warning: {len(unscored)} candidate(s) with no scorable claim ({', '.join(unscored[:SHOWN])}"
+            f"{', ...' if len(unscored) > SHOWN else ''}): see `warning` in {folder / 'candidates.csv'}"
+        )
+    err = [f"error: {e}" for e in errors[:SHOWN]]
+    if len(errors) > SHOWN:
+        err.append(f"error: ... and {len(errors) - SHOWN:,} more: every error is a row of {folder / 'candidates.csv'}")
+    tail = []
+    if gate:
+        failures = sorted(gate["failures"], key=lambda f: failure_rank(f["scope"], f["kind"]))
+        tail.append(gate["summary"])
+        tail += [f"  FAIL {f['scope']} {f['name']} {f['kind']}: {f['message']}" for f in failures[:SHOWN]]
+        if len(failures) > SHOWN:
+            tail.append(f"  ... and {len(failures) - SHOWN:,} more failing checks: harness gate --run {folder}")
+    tail.append(f"reports: {folder}")
+    room = budget - len(out) - len(err) - len(tail)
+    if len(ok) <= room:
+        out += [candidate_line(r) for r in ok]
+    else:
+        worst = sorted(
+            ok,
+            key=lambda r: (
+                r["metrics"].get("faithfulness") is not None,
+                r["metrics"].get("faithfulness") or 0.0,
+                -(r["metrics"].get("contradicted") or 0),
+            ),
+        )
+        out.append(f"worst {SHOWN} of {len(ok):,} candidates by faithfulness (every one: {folder / 'candidates.csv'}):")
+        out += [candidate_line(r) for r in worst[:SHOWN]]
+    return out + tail, err
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Read every input with the real readers and print every problem, without loading any model."""
+    config = command_config(args)  # the [gate] settings too: a bad one is exit 2 naming it
+    check_judge(config.judge, config.judge_options)
+    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
+    problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
+    for problem in problems:
+        say(f"error: {problem}", file=sys.stderr)
+    docs = sum(len(s.references) + len(s.candidates) for s in stories)
+    say(f"{len(stories)} stories, {docs} files read, {len(problems)} problems")
+    return 2 if problems else 0
+
+
+def cmd_key_facts(args: argparse.Namespace) -> int:
+    """Print each story's key facts as story.yaml `key_facts:` entries, with the kind they are (hand-written,
+    from reference summaries, derived), so derived ones can be reviewed, edited and pasted in. Loads no model."""
+    config = command_config(args)
+    gold = Path(config.gold)
+    story_dirs = [d for d in find_story_dirs(gold) if not args.story or d.name == args.story]
+    if not story_dirs:
+        raise InputError(gold, f"no story folder named '{args.story}'", "--story")
+    for story_dir in story_dirs:
+        story = load_story(story_dir, config.max_file_mb, gold)
+        entries = [
+            {
+                "id": f.fact_id,
+                "fact": f.text,
+                "weight": f.weight,
+                **({"must_mention": f.must_mention} if f.must_mention else {}),
+            }
+            for f in story.key_facts
+        ]
+        say(f"# {story.story_id}: {len(entries)} key facts ({', '.join(kinds(story.key_facts)) or 'none'})")
+        say(yaml.safe_dump({"key_facts": entries}, allow_unicode=True, sort_keys=False, width=120), end="")
+    return 0
+
+
+def add_run_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("run", parents=[common], help="evaluate candidates and write reports")
+    parser.add_argument("--gold", help="folder of stories, or one folder of reference files")
+    parser.add_argument("--candidates", help="folder of candidate files (per story sub-folders, or flat for one story)")
+    parser.add_argument("--out", help="reports folder (default: the settings' [paths] reports, else reports/)")
+    parser.add_argument("--run-id", help="name of the run folder (default: a UTC timestamp)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="evaluate every candidate again (embeddings stay cached)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="local processes to spread stories over (default: one per CPU core when there are several stories)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: one task per story on the cluster named by RAY_ADDRESS, else a local Ray instance",
+    )
+    parser.set_defaults(func=cmd_run)
+
+
+def add_validate_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("validate", parents=[common], help="check inputs against the schemas and readers")
+    parser.add_argument("--gold")
+    parser.add_argument("--candidates")
+    parser.set_defaults(func=cmd_validate)
+
+
+def add_key_facts_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "key-facts",
+        parents=[common],
+        help="print each story's key facts (hand-written, from reference summaries, or derived) as YAML",
+    )
+    parser.add_argument("--gold")
+    parser.add_argument("--story", help="only this story (folder name)")
+    parser.set_defaults(func=cmd_key_facts)
