@@ -5,7 +5,7 @@
     # the same with an older commit, checked out beside the repository and put first on the Python path
     git worktree add /tmp/before <commit>
     PYTHONPATH=/tmp/before .venv/bin/python benchmarks/same_output.py --summeval ... --out /tmp/before-out
-    # every difference as file, row and column; exit 1 when there is one
+    # every difference as file, row (the Nth record after the header) and column; exit 1 when there is one
     .venv/bin/python benchmarks/same_output.py --compare /tmp/before-out /tmp/after
 
 Two runs, each `python -m harness.cli run` in a fresh process with an empty cache, so no cached result can
@@ -17,7 +17,7 @@ hide a change:
 The inputs always come from this script's repository and the SummEval file, and both runs happen in one fixed
 work folder (--workdir, emptied first), so the `path` column names the same files whichever tree is measured.
 Only the harness package changes: `source.txt` in the output folder records which one ran (its location and
-git commit), the Python version and the CPU.
+git commit), the Python version and the CPU. The work folder is shared: run one at a time.
 
 Float outputs differ slightly from one CPU to another (the models' arithmetic), so byte identity is promised
 only between two folders written on the same machine; --compare warns when the CPUs differ. For the example

@@ -9,7 +9,6 @@ The `harness_evaluator` fixture gives hand-written tests a loaded `harness.api.E
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from harness.gate.evaluation import evaluate_gate
 from harness.gate.settings import baseline_location, nothing_to_check
 from harness.ingest import load_stories
 from harness.pipeline import run
-from harness.report import write_reports
+from harness.report import release_run_folder, reserve_run_folder, write_run
 
 
 class HarnessGateFailure(Exception):
@@ -60,8 +59,13 @@ class HarnessConfigFile(pytest.File):
         failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
             gate = self.config_obj.gate
-            folder = write_reports(run(self.config_obj, quiet=True), Path(self.config_obj.reports), gate=gate)
-            current = json.loads((folder / "run.json").read_text("utf-8"))
+            folder = reserve_run_folder(Path(self.config_obj.reports))
+            try:
+                result = run(self.config_obj, quiet=True)
+            except BaseException:
+                release_run_folder(folder)
+                raise
+            current = write_run(result, folder, gate=gate)
             location = baseline_location(gate, folder.parent)
             try:
                 baseline = load_baseline(location)

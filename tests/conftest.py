@@ -97,12 +97,14 @@ SLOW_SIGNS = {
 # Slow for what they compute in this process: measured with `pytest --durations=0` on 2 shared cores.
 SLOW_TESTS = {
     "tests/test_workers.py": "worker processes and Ray, 42 to 58 s each",
+    "tests/test_embeddings_onnx.py": "exports the embedder to ONNX and compares with sentence-transformers, 30 s",
     "tests/test_crossencoder.py::test_a_missing_model_names_itself": "imports transformers to look for it, 23 s",
     "tests/test_hostile_round2.py::test_many_key_facts_are_checked_in_linear_time": "7 s",
 }
 FAST_LANE_LIMIT = 10.0  # seconds: an unmarked test slower than this is named at the end of the run
 SLOW_NODES = pytest.StashKey[set[str]]()
 STALE_ENTRIES = pytest.StashKey[list[str]]()
+BUILDS_SHARED = pytest.StashKey[set[str]]()  # tests whose setup built a session fixture
 
 
 def _code_names(code: CodeType) -> Iterator[str]:
@@ -130,39 +132,58 @@ def _listed(nodeid: str, entry: str) -> bool:
     return nodeid == entry or nodeid.startswith((f"{entry}::", f"{entry}["))
 
 
+def _fixtures(item: pytest.Item) -> list[pytest.FixtureDef]:
+    """The definitions of every fixture a test uses, those the fixtures use included."""
+    info = getattr(item, "_fixtureinfo", None)  # absent on the gate tests collected from harness.toml
+    return [definition for defined in info.name2fixturedefs.values() for definition in defined] if info else []
+
+
 def _is_slow(item: pytest.Item) -> bool:
     if any(_listed(item.nodeid, entry) for entry in SLOW_TESTS):
         return True
     function = getattr(item, "function", None)
     if function is None:  # not a Python test function (the gate tests collected from harness.toml)
         return False
-    fixtures = getattr(item, "_fixtureinfo", None)
-    definitions = fixtures.name2fixturedefs.values() if fixtures else ()
-    functions = [function, *(definition.func for defined in definitions for definition in defined)]
+    functions = [function, *(definition.func for definition in _fixtures(item))]
     return any(sign in _sources(f) for f in functions for sign in SLOW_SIGNS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the slow tests; note SLOW_TESTS entries whose file was collected but which match no test."""
+    """Mark the slow tests; note SLOW_TESTS entries whose file is gone, or was collected and holds no such test."""
     slow = [item for item in items if _is_slow(item)]
     for item in slow:
         item.add_marker(pytest.mark.slow)
     config.stash[SLOW_NODES] = {item.nodeid for item in slow}
-    files = {item.nodeid.split("::")[0] for item in items}
-    config.stash[STALE_ENTRIES] = [
-        entry
-        for entry in SLOW_TESTS
-        if entry.split("::")[0] in files and not any(_listed(item.nodeid, entry) for item in items)
-    ]
+    config.stash[STALE_ENTRIES] = [entry for entry in SLOW_TESTS if _stale(entry, items, config.rootpath)]
 
 
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+def _stale(entry: str, items: list[pytest.Item], root: Path) -> bool:
+    """A SLOW_TESTS entry is stale when its file is gone, or was collected and holds no test it names (a file
+    left out of this run, e.g. `pytest tests/test_checks.py`, says nothing)."""
+    file = entry.split("::")[0]
+    if not (root / file).is_file():
+        return True
+    collected = [item for item in items if item.nodeid.split("::")[0] == file]
+    return bool(collected) and not any(_listed(item.nodeid, entry) for item in collected)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Note a test whose setup is about to build a session fixture (the example's run, the embedder): that time is
+    shared by every test after it, whichever comes first, so FAST_LANE_LIMIT counts only this test's call."""
+    if any(definition.scope == "session" and definition.cached_result is None for definition in _fixtures(item)):
+        item.config.stash.setdefault(BUILDS_SHARED, set()).add(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """Name what would keep the fast lane fast: unmarked tests over FAST_LANE_LIMIT, stale SLOW_TESTS entries."""
     slow = config.stash.get(SLOW_NODES, set())
+    shared = config.stash.get(BUILDS_SHARED, set())
     seconds: dict[str, float] = {}
     for reports in terminalreporter.stats.values():
         for report in reports:
-            if getattr(report, "when", None) in ("setup", "call") and report.nodeid not in slow:
+            when = getattr(report, "when", None)
+            if report.nodeid not in slow and (when == "call" or (when == "setup" and report.nodeid not in shared)):
                 seconds[report.nodeid] = seconds.get(report.nodeid, 0.0) + report.duration
     over = sorted(((s, n) for n, s in seconds.items() if s > FAST_LANE_LIMIT), reverse=True)
     stale = config.stash.get(STALE_ENTRIES, [])
@@ -171,6 +192,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for spent, nodeid in over:
         terminalreporter.write_line(f"{spent:.1f} s in the fast lane, over {FAST_LANE_LIMIT:.0f} s: {nodeid}")
     if over:
-        terminalreporter.write_line("mark each slow: list it in SLOW_TESTS with its time, or find its sign")
+        terminalreporter.write_line(
+            "mark each slow: list it in SLOW_TESTS with its time, or add its cause to SLOW_SIGNS"
+        )
     for entry in stale:
         terminalreporter.write_line(f"SLOW_TESTS names {entry}, which matches no test: remove or rename it")

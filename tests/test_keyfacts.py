@@ -29,8 +29,9 @@ def _story_without_key_facts(tmp_path, summary: str | None = None):
 
 def test_each_story_says_which_kind_of_key_facts_it_used(tmp_path, story):
     assert kinds(story.key_facts) == [HAND_WRITTEN]
-    assert load_story(_story_without_key_facts(tmp_path / "a")).key_facts == []  # ingest reads, never derives
-    derived = with_key_facts(load_story(_story_without_key_facts(tmp_path / "a")))
+    loaded = load_story(_story_without_key_facts(tmp_path / "a"))
+    assert loaded.key_facts == []  # ingest reads the hand-written facts; it never derives any
+    derived = with_key_facts(loaded)
     assert with_key_facts(derived) == derived  # completing twice adds nothing
     assert kinds(derived.key_facts) == [DERIVED] and all(f.fact_id.startswith("d") for f in derived.key_facts)
     highlights = (

@@ -67,7 +67,7 @@ def test_a_fully_cached_run_starts_no_worker(config, tmp_path, monkeypatch):
     def no_workers(*args):
         raise AssertionError("workers started for a fully cached run")
 
-    monkeypatch.setattr(pipeline, "_process_results", no_workers)
+    monkeypatch.setattr(pipeline, "process_results", no_workers)
     warm = run(settings, quiet=True, workers=2)
     assert warm.cache["candidates_from_cache"] == 6
     assert [(r.story, r.path, r.error, r.metrics) for r in warm.results] == [

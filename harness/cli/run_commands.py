@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from harness.gate.render import CONSOLE_LINES, failure_rank
 from harness.gate.results import SHOWN, coverage_warning
 from harness.ingest import find_story_dirs, load_stories, load_story
 from harness.judges import check_judge
-from harness.keyfacts import kinds
+from harness.keyfacts import kinds, with_key_facts
 from harness.pipeline import run
-from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_reports
+from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_run
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -38,8 +37,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BaseException:
         release_run_folder(folder)
         raise
-    folder = write_reports(result, Path(config.reports), gate=config.gate, folder=folder)
-    out, err = run_summary(json.loads((folder / "run.json").read_text("utf-8")), folder)
+    document = write_run(result, folder, gate=config.gate)
+    out, err = run_summary(document, folder)
     for line in err:
         say(line, file=sys.stderr)
     say("\n".join(out))
@@ -150,7 +149,7 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
     if not story_dirs:
         raise InputError(gold, f"no story folder named '{args.story}'", "--story")
     for story_dir in story_dirs:
-        story = load_story(story_dir, config.max_file_mb, gold)
+        story = with_key_facts(load_story(story_dir, config.max_file_mb, gold))
         entries = [
             {
                 "id": f.fact_id,

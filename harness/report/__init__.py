@@ -153,7 +153,8 @@ _KEPT = {str, int, bool, type(None)}  # values _clean returns as they are, witho
 
 
 def _clean(value: Any) -> Any:
-    """NaN is not JSON: write null instead."""
+    """The run document as JSON holds it, so the in-memory copy the CLI and the gate read equals run.json: NaN
+    becomes None (null), a tuple a list, a numpy number a Python one."""
     if type(value) is dict:
         return {k: v if type(v) in _KEPT else _clean(v) for k, v in value.items()}
     if type(value) is list:
@@ -162,8 +163,10 @@ def _clean(value: Any) -> Any:
         return None
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
+    if hasattr(value, "item"):  # a numpy scalar
+        return _clean(value.item())
     return value
 
 
