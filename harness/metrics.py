@@ -25,6 +25,7 @@ import numpy as np
 
 from harness.claims import Claim
 from harness.judges.base import Judgement
+from harness.lcs import summary_level_lcs
 from harness.registry import ARTEFACT, METRICS, ROUGE_TYPES, SUPPORTED, VERDICTS, rouge_name, summary_rouge_name
 from harness.text import split_sentences, words
 
@@ -115,8 +116,6 @@ def forget_memory() -> None:
 
 def rouge(candidate: str, reference: str) -> dict[str, float]:
     """F1 of ROUGE-1, ROUGE-2 and ROUGE-Lsum; Lsum needs one sentence per line."""
-    from harness.lcs import summary_level_lcs
-
     cand, ref = _sentence_lines(candidate), _sentence_lines(reference)
     scores = {name: _ngram_f1(ref, cand, n) for name, n in NGRAM_ORDERS.items()}
     scores["rougeLsum"] = summary_level_lcs(_lines(ref), _lines(cand)).fmeasure

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import DEFAULT_EMBEDDING_MODEL
+from harness.gate.results import coverage_warning
 from harness.metrics import aggregate_systems
 from harness.registry import METRICS, in_registry_order
 
@@ -226,8 +227,6 @@ def run_document(run, run_id: str) -> dict[str, Any]:
                 "candidates": candidates,
             }
         )
-    from harness.gate.results import coverage_warning
-
     no_key_facts = [s.story_id for s in run.stories if not s.key_facts]
     return {
         "run_id": run_id,
