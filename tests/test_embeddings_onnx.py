@@ -143,6 +143,33 @@ def test_a_process_with_the_export_imports_no_torch(warm_cache):
     assert "warning" not in done.stderr
 
 
+def test_processes_starting_together_export_once(tmp_path):
+    """The workers of a first run start at once: one exports (and so imports torch), the others wait for its
+    file, and every one reads a whole file."""
+    script = (
+        "import sys; from pathlib import Path; from harness.embeddings import Embedder; "
+        f"e = Embedder({SHIPPED!r}, Path(sys.argv[1])); assert e.encode([sys.argv[2]]).shape == (1, 384); "
+        "print(type(e.model).__name__, 'torch' in sys.modules)"
+    )
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path), f"Process {n} embeds."],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    outputs = [process.communicate(timeout=600) for process in started]
+    assert all(p.returncode == 0 for p in started), [err[-2000:] for _, err in outputs]
+    assert sorted(out.split() for out, _ in outputs) == [
+        ["OnnxSentenceEncoder", "False"],
+        ["OnnxSentenceEncoder", "True"],
+    ]
+    [folder] = (tmp_path / "onnx").iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "model.onnx"]
+
+
 def test_the_embedder_uses_the_export_and_its_cache_key_is_the_backends_own(warm_cache, reference):
     """The cache key names the model, not the backend: vectors cached by sentence-transformers are read by the
     ONNX embedder (they agree within MAX_DIFFERENCE) and users' caches stay valid."""

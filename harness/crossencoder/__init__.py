@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from tqdm import tqdm
 
 from harness.crossencoder.head import make_head, read_labels
 from harness.crossencoder.model_files import CHUNK_BUDGET, SHIPPED, file_digest, folder_digest, load_tokenizer, resolve
+from harness.onnx_embedder import default_threads
 from harness.store import SqliteCache
 
 
@@ -113,7 +113,7 @@ class CrossEncoder:
                 import onnxruntime as ort  # heavy: loaded only when a pair is not in the cache
 
                 options = ort.SessionOptions()
-                options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
+                options.intra_op_num_threads = self.threads or default_threads()
                 options.log_severity_level = 3
                 self._session = ort.InferenceSession(
                     str(Path(self.location) / "model.onnx"), options, providers=["CPUExecutionProvider"]
