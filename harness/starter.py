@@ -8,7 +8,7 @@ import re
 import shlex
 from pathlib import Path
 
-from harness.config import Config
+from harness.config import Config, documented_settings
 from harness.config.gate_settings import BASELINE_IN_REPORTS, DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
 
 WORKFLOW = Path(".github/workflows/summary-gate.yml")
@@ -44,9 +44,8 @@ gold = {gold}               # <gold>/<story>/story.yaml + reference files (or on
 candidates = {candidates}   # <candidates>/<story>/<candidate files> (or flat, with one story)
 reports = {toml_string(reports)}           # {reports}/<run-id>/ and {reports}/latest
 
-[judge]
-name = "evidence"             # evidence | calibrated | crossencoder | llm (see the README's judge section)
-
+# The other settings, with their defaults (uncomment a section and a key to change it):
+{documented_settings(skip=("gold", "candidates", "reports"))}
 [gate]
 # `harness gate` fails (exit 1) when a check fails; the built-in checks need no settings:
 #   - a candidate that could not be read, or that yields no scorable claim, fails;

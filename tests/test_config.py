@@ -216,3 +216,39 @@ def test_any_toml_config_loads_or_is_an_input_error(document):
             assert error.path == str(path) and error.problem
         else:
             assert isinstance(loaded, Config) and isinstance(loaded.gate, GateConfig)
+
+
+# ---- one settings table ---------------------------------------------------------------------------------
+
+
+def test_the_documented_settings_are_the_defaults(tmp_path):
+    """What `harness init` writes (commented out) reads back, uncommented, as the built-in defaults."""
+    from harness.config import SETTINGS, documented_settings
+
+    text = documented_settings(skip=("cache",)).replace("# [", "[")
+    text = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines())
+    path = tmp_path / "harness.toml"
+    path.write_text("[paths]\n" + text, "utf-8")
+    loaded, defaults = load_config(path), Config()
+    for setting in SETTINGS:
+        if setting.name != "cache" and not setting.path:
+            assert getattr(loaded, setting.name) == getattr(defaults, setting.name), setting.name
+
+
+def test_cli_help_and_cache_key_come_from_the_table():
+    from harness.config import SCORING_FIELDS, SETTINGS, settings_help
+
+    listed = settings_help()
+    assert all(f"{s.section}.{s.key} (" in listed for s in SETTINGS)
+    assert set(SCORING_FIELDS) == {s.name for s in SETTINGS if s.scoring} and "reports" not in SCORING_FIELDS
+    assert set(RANGES) == {s.name for s in SETTINGS if s.allowed is not None}
+
+
+def test_one_cache_location_rule(monkeypatch, tmp_path):
+    """The CLI without a config and the Python API cache in the same place; a config file names its own."""
+    from harness.config import api_config
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "shared"))
+    assert Config().cache == api_config().cache == str(tmp_path / "shared")
+    (tmp_path / "harness.toml").write_text('[paths]\ncache = "here"\n', "utf-8")
+    assert load_config(tmp_path / "harness.toml").cache == str(tmp_path / "here")

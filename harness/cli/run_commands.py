@@ -13,6 +13,7 @@ import yaml
 from harness.cli.console import say
 from harness.cli.outputs import check_reports_folder
 from harness.cli.settings import command_config
+from harness.config import settings_help
 from harness.document import InputError
 from harness.gate.documents import candidate_records
 from harness.gate.render import CONSOLE_LINES, failure_rank
@@ -165,7 +166,13 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
 
 
 def add_run_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("run", parents=[common], help="evaluate candidates and write reports")
+    parser = sub.add_parser(
+        "run",
+        parents=[common],
+        help="evaluate candidates and write reports",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--gold", help="folder of stories, or one folder of reference files")
     parser.add_argument("--candidates", help="folder of candidate files (per story sub-folders, or flat for one story)")
     parser.add_argument("--out", help="reports folder (default: the settings' [paths] reports, else reports/)")

@@ -102,7 +102,7 @@ SETTINGS = (
         NUMBER,
         True,
     ),
-    Setting("judge", "name", "judge", "evidence", "evidence | calibrated | crossencoder | llm", scoring=True),
+    Setting("judge", "name", "judge", "evidence", "the judge that decides verdicts (harness.judges)", scoring=True),
     Setting(
         "judge",
         "options",
@@ -173,21 +173,22 @@ def api_config() -> Config:
     return Config()
 
 
-def documented_settings() -> str:
-    """Every setting as harness.toml would state it, with its default and description: what `harness init`
-    writes, commented out, and what the README's configuration section shows."""
+def documented_settings(skip: tuple[str, ...] = ()) -> str:
+    """Every setting (but the names in `skip`) as harness.toml would state it, commented out, with its
+    default and description: what `harness init` writes below the paths it was given (a section with a
+    skipped setting is the caller's, so its heading is not repeated). A setting whose default depends on the
+    machine (the cache folder) is described, not written."""
     lines: list[str] = []
     for section, keys in SECTIONS.items():
-        lines.append(f"[{section}]")
-        for key, name in keys.items():
-            setting = BY_NAME[name]
+        shown_keys = [key for key, name in keys.items() if name not in skip]
+        if len(shown_keys) == len(keys):
+            lines.append(f"# [{section}]")
+        for key in shown_keys:
+            setting = BY_NAME[keys[key]]
             note = setting.description + (f"; {setting.allowed.describe()}" if setting.allowed else "")
-            if callable(setting.default):  # depends on the machine: stated, not written
-                lines.append(f"# {key} = ...   # {note}")
-            else:
-                lines.append(f"{key} = {_toml_value(setting.initial())}   # {note}")
-        lines.append("")
-    return "\n".join(lines)
+            value = "..." if callable(setting.default) else _toml_value(setting.initial())
+            lines.append(f"# {key} = {value}   # {note}")
+    return "\n".join(lines) + "\n"
 
 
 def _toml_value(value: Any) -> str:
