@@ -2,7 +2,7 @@
 
 Imported as `from common import ...`: running `python benchmarks/<name>.py` puts this folder first on
 `sys.path`, so no script edits it. Not importable as `benchmarks.common`, because pysbd installs a top-level
-package named `benchmarks`. The statistics live in the package (harness.metaeval), shared with `harness
+package named `benchmarks`. The statistics live in the package (harness.agreement), shared with `harness
 meta-eval`.
 """
 

