@@ -21,6 +21,7 @@ import math
 import sqlite3
 import types
 import typing
+from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -311,8 +312,10 @@ def decode(raw: Any, kind: Any) -> Any:
 class ResultCache(SqliteCache):
     """Whole results by key, stored as JSON and rebuilt as `kind` (e.g. CandidateResult)."""
 
+    FILE = "results.sqlite3"
+
     def __init__(self, folder: Path, kind: Any = Any):
-        super().__init__(folder / "results.sqlite3", "results", (("key", "TEXT PRIMARY KEY"), ("value", "BLOB")))
+        super().__init__(folder / self.FILE, "results", (("key", "TEXT PRIMARY KEY"), ("value", "BLOB")))
         self.kind = kind
         self.hits = 0
         self._skip_fsync()
@@ -335,6 +338,19 @@ class ResultCache(SqliteCache):
         if value is not None:
             self.hits += 1
         return value
+
+    @classmethod
+    def empty(cls, folder: Path) -> bool:
+        """Whether `folder` holds no stored result (no file, or no row): a cheap, read-only look before a run
+        opens the cache. A file that cannot be read counts as empty (opening it later says why)."""
+        path = folder / cls.FILE
+        if not path.is_file():
+            return True
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)) as db:
+                return db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is None
+        except sqlite3.Error:
+            return True
 
     def holds(self, keys: list[str]) -> bool:
         """Whether every key has a stored row (not decoded: `get` still validates each). A run uses it to

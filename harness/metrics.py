@@ -15,10 +15,15 @@ What a candidate is scored on (each metric's name, label, direction and format) 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from statistics import mean
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -37,9 +42,30 @@ class _MemoStemmer:
     recur across its sentences, its references and the story's other candidates."""
 
     def __init__(self):
-        from nltk.stem import porter
+        self.stem = lru_cache(maxsize=262144)(porter_module().PorterStemmer().stem)
 
-        self.stem = lru_cache(maxsize=262144)(porter.PorterStemmer().stem)
+
+def porter_module() -> ModuleType:
+    """`nltk.stem.porter`, imported without running `nltk/__init__.py` and `nltk/stem/__init__.py`, which load
+    NLTK's corpora readers, parsers and taggers: 1.6 s in every worker process for one stemmer. The two
+    packages stand in as bare namespaces while the module (and what it imports: nltk.redos, nltk.termsec,
+    nltk.stem.api) loads, and are removed after, so a later `import nltk` is the real, whole package."""
+    if "nltk.stem.porter" in sys.modules:
+        return sys.modules["nltk.stem.porter"]
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or "nltk" in sys.modules or not spec.submodule_search_locations:
+        return importlib.import_module("nltk.stem.porter")  # already whole, or laid out otherwise: as usual
+    folder = list(spec.submodule_search_locations)
+    stand_ins = {"nltk": folder, "nltk.stem": [str(Path(folder[0]) / "stem")]}
+    for name, path in stand_ins.items():
+        package = ModuleType(name)
+        package.__path__ = path
+        sys.modules[name] = package
+    try:
+        return importlib.import_module("nltk.stem.porter")
+    finally:
+        for name in stand_ins:
+            del sys.modules[name]
 
 
 class CachingTokenizer:

@@ -11,14 +11,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from harness.cache import candidate_key, story_key
+from harness.cache import ResultCache, candidate_key, story_key
 from harness.config import Config
-from harness.document import Story
+from harness.document import InputError, Story
 from harness.embeddings import resolve_model
 from harness.evaluator import RunContext, StoryOutcome, evaluate_story, open_context
-from harness.ingest import load_stories
+from harness.ingest import find_story_dirs, load_stories
 from harness.results import CandidateResult, RunResult
-from harness.workers import BACKENDS, default_workers, process_results, ray_results
+from harness.workers import BACKENDS, LocalWorkers, default_workers, ray_results
 
 
 def _fully_cached(story: Story, config: Config, context: RunContext) -> bool:
@@ -35,6 +35,52 @@ def _add_usage(total: dict[str, int], counts: dict) -> None:
         total[key] = total.get(key, 0) + value
 
 
+PARTS_PER_WORKER = 4  # a parallel run cuts stories into parts until each worker has about this many
+MIN_PART = 8  # candidates: a smaller part would cost more in story set-up than it saves in balance
+
+
+def story_parts(stories: list[Story], workers: int) -> list[tuple[Story, Story]]:
+    """(story, part) pairs that spread a few large stories evenly over the workers: each story cut into equal
+    runs of its candidates (the story's own errors go with the first), so 5 stories on 2 workers are not 3
+    stories against 2. With many stories each is one part. The parts' outcomes join back in order."""
+    wanted = -(-PARTS_PER_WORKER * workers // max(1, len(stories)))  # parts per story, rounded up
+    parts = []
+    for story in stories:
+        count = max(1, min(wanted, len(story.candidates) // MIN_PART))
+        size = -(-len(story.candidates) // count) if story.candidates else 0
+        for k in range(count):
+            chunk = story.candidates[k * size : (k + 1) * size]
+            parts.append((story, replace(story, candidates=chunk, errors=story.errors if k == 0 else [])))
+    return parts
+
+
+def _joined(outcomes: list[StoryOutcome]) -> StoryOutcome:
+    """One story's outcome from those of its parts, in order."""
+    counts: dict[str, Any] = {k: 0 for k in outcomes[0].counts if k != "judge_usage"}
+    usage: dict[str, int] = {}
+    for outcome in outcomes:
+        counts = {k: counts[k] + outcome.counts[k] for k in counts}
+        _add_usage(usage, outcome.counts)
+    results = [result for outcome in outcomes for result in outcome.results]
+    return StoryOutcome(outcomes[0].key_facts, results, {**counts, "judge_usage": usage})
+
+
+def _early_workers(config: Config, use_cache: bool, workers: int | None, backend: str) -> LocalWorkers | None:
+    """Worker processes started before the inputs are read, so their start-up (imports, models) overlaps the
+    run's own, when the run will most likely need them: several stories, and a result cache that is empty
+    (a first run) or not used. A run that finds it needs none stops them."""
+    if backend != "local" or (workers is not None and workers < 2):
+        return None
+    if use_cache and not ResultCache.empty(Path(config.cache) / "results"):
+        return None
+    try:
+        stories = len(find_story_dirs(Path(config.gold)))
+    except InputError:
+        return None  # reading the inputs reports it
+    count = default_workers(stories) if workers is None else workers
+    return LocalWorkers(config, use_cache, count) if stories > 1 and count > 1 else None
+
+
 def run(
     config: Config, quiet: bool = False, use_cache: bool = True, workers: int | None = None, backend: str = "local"
 ) -> RunResult:
@@ -45,6 +91,15 @@ def run(
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    early = _early_workers(config, use_cache, workers, backend)
+    try:
+        return _run(config, quiet, use_cache, workers, backend, early, started, timings)
+    finally:
+        if early is not None:
+            early.stop()  # a no-op once its results are in; at once on an error or Ctrl-C
+
+
+def _run(config, quiet, use_cache, workers, backend, early, started, timings) -> RunResult:
     # one judge for the run: a bad judge or endpoint fails before any work; this also opens (and if damaged,
     # sets aside) the cache files once, before workers share them
     context = open_context(config, use_cache)
@@ -53,25 +108,27 @@ def run(
     # stories whose every candidate is cached are read here: starting workers (each loading its models) for
     # them would cost more than reading them
     pending = [s for s in stories if not _fully_cached(s, config, context)]
-    workers = default_workers(len(pending)) if workers is None else workers
-    parallel = bool(pending) and (backend == "ray" or (workers > 1 and len(pending) > 1))
+    count = (early.count if early else default_workers(len(pending))) if workers is None else workers
+    parallel = bool(pending) and (backend == "ray" or (count > 1 and len(pending) > 1))
+    if early is not None and not parallel:
+        early.stop()
     t = time.perf_counter()
-    outcomes: dict[int, StoryOutcome] = {}
+    outcomes: dict[int, list[StoryOutcome]] = {}
     with tqdm(
         total=sum(len(s.candidates) for s in stories), desc="candidates", unit="cand", disable=quiet or None
     ) as bar:
         if parallel:
-            finished = (
-                ray_results(pending, config, use_cache)
-                if backend == "ray"
-                else process_results(pending, config, use_cache, workers)
-            )
-            for story, outcome in finished:
-                outcomes[id(story)] = outcome
-                bar.update(len(story.candidates))
+            parts = story_parts(pending, count)
+            if backend == "ray":
+                finished = ray_results([part for _, part in parts], config, use_cache)
+            else:
+                finished = (early or LocalWorkers(config, use_cache, count)).results([part for _, part in parts])
+            for (story, _), (part, outcome) in zip(parts, finished):
+                outcomes.setdefault(id(story), []).append(outcome)
+                bar.update(len(part.candidates))
         for story in stories:
             if id(story) not in outcomes:
-                outcomes[id(story)] = evaluate_story(story, config, context, bar)
+                outcomes[id(story)] = [evaluate_story(story, config, context, bar)]
     timings["evaluate_s"] = time.perf_counter() - t
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
@@ -79,7 +136,7 @@ def run(
     usage: dict[str, int] = {}
     completed = []
     for story in stories:  # in story order, whichever process evaluated it
-        outcome = outcomes[id(story)]
+        outcome = _joined(outcomes[id(story)])
         completed.append(replace(story, key_facts=outcome.key_facts))
         results.extend(outcome.results)
         cache = {k: cache[k] + outcome.counts[k] for k in cache}
@@ -87,6 +144,3 @@ def run(
     timings["total_s"] = time.perf_counter() - started
     model_id = resolve_model(config.embedding_model)[0]
     return RunResult(config, completed, results, errors, timings, cache, model_id, config.judge, usage)
-
-
-__all__ = ["run", "BACKENDS", "Any"]

@@ -79,27 +79,42 @@ def _worker_task(story: Story, config: Config) -> StoryOutcome:
     return evaluate_story(story, config, _WORKER)
 
 
-def process_results(
-    stories: list[Story], config: Config, use_cache: bool, workers: int
-) -> Iterator[tuple[Story, StoryOutcome]]:
-    """Yield (story, outcome) from `workers` local processes, in story order.
+def _ready() -> None:
+    """A task that does nothing: submitting one per worker makes the pool start them all at once."""
 
-    On Ctrl-C, SIGTERM or any error the queued stories are cancelled and the workers stopped at once:
-    waiting for the stories they hold would keep an interrupted run alive for minutes."""
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(config, use_cache, workers),
-    )
-    try:
-        futures = [pool.submit(_worker_task, story, config) for story in stories]
-        for story, future in zip(stories, futures):
-            yield story, future.result()
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown()
+
+class LocalWorkers:
+    """`workers` local processes that build their models as soon as they are created, so a run can create
+    them before it reads its inputs and their start-up (imports, models) overlaps its own."""
+
+    def __init__(self, config: Config, use_cache: bool, workers: int):
+        self.config, self.count = config, workers
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(config, use_cache, workers),
+        )
+        for _ in range(workers):  # the pool starts a process per task while none is idle: all of them, now
+            self.pool.submit(_ready)
+
+    def results(self, stories: list[Story]) -> Iterator[tuple[Story, StoryOutcome]]:
+        """Yield (story, outcome) for each story, in story order, then shut the workers down.
+
+        On Ctrl-C, SIGTERM or any error the queued stories are cancelled and the workers stopped at once:
+        waiting for the stories they hold would keep an interrupted run alive for minutes."""
+        try:
+            futures = [self.pool.submit(_worker_task, story, self.config) for story in stories]
+            for story, future in zip(stories, futures):
+                yield story, future.result()
+        except BaseException:
+            self.stop()
+            raise
+        self.pool.shutdown()
+
+    def stop(self) -> None:
+        """Stop the workers at once (a run that turned out to need none, or an interrupted one)."""
+        _stop_workers(self.pool)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

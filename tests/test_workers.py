@@ -3,9 +3,11 @@
 import shutil
 from dataclasses import replace
 
+import pytest
 from conftest import ROOT
 
-from harness.pipeline import run
+from harness import pipeline
+from harness.pipeline import run, story_parts
 
 
 def _two_stories(root):
@@ -21,10 +23,12 @@ def _two_stories(root):
     (root / "candidates/b/empty.txt").write_text("", "utf-8")
 
 
-def test_workers_match_a_single_process(config, tmp_path):
+@pytest.mark.parametrize("min_part", [8, 1], ids=["whole stories", "stories cut into parts"])
+def test_workers_match_a_single_process(config, tmp_path, monkeypatch, min_part):
     _two_stories(tmp_path)
     settings = replace(config, gold=str(tmp_path / "gold"), candidates=str(tmp_path / "candidates"))
     single = run(settings, quiet=True, use_cache=False)
+    monkeypatch.setattr(pipeline, "MIN_PART", min_part)  # 1: each candidate a part of its own
     parallel = run(settings, quiet=True, use_cache=False, workers=2)
     assert len(single.results) == len(parallel.results) == 7  # 2 x 3 candidates and one error row
     for a, b in zip(single.results, parallel.results):
@@ -55,9 +59,8 @@ def test_ray_backend_matches_local(config, tmp_path):
 
 
 def test_a_fully_cached_run_starts_no_worker(config, tmp_path, monkeypatch):
-    """A warm rerun reads every story in its own process: workers would only load models for nothing."""
-    from harness import pipeline
-
+    """A warm rerun reads every story in its own process: workers would only load models for nothing (a
+    first run on an empty cache starts them before reading its inputs; a warm one never does)."""
     _two_stories(tmp_path)
     settings = replace(
         config, gold=str(tmp_path / "gold"), candidates=str(tmp_path / "candidates"), cache=str(tmp_path / "cache")
@@ -67,9 +70,26 @@ def test_a_fully_cached_run_starts_no_worker(config, tmp_path, monkeypatch):
     def no_workers(*args):
         raise AssertionError("workers started for a fully cached run")
 
-    monkeypatch.setattr(pipeline, "process_results", no_workers)
+    monkeypatch.setattr(pipeline, "LocalWorkers", no_workers)
     warm = run(settings, quiet=True, workers=2)
     assert warm.cache["candidates_from_cache"] == 6
     assert [(r.story, r.path, r.error, r.metrics) for r in warm.results] == [
         (r.story, r.path, r.error, r.metrics) for r in cold.results
     ]
+
+
+def test_story_parts_spread_few_stories_and_keep_their_order():
+    from harness.document import InputError, Story
+
+    def story(name: str, n: int) -> Story:
+        return Story(name, name, None, [], candidates=list(range(n)), errors=[InputError(name, "bad")])
+
+    stories = [story("a", 20), story("b", 20), story("c", 5)]
+    parts = story_parts(stories, workers=2)
+    assert [s.story_id for s, _ in parts] == ["a", "a", "b", "b", "c"]  # parts of MIN_PART or more: c is one
+    for original in stories:
+        mine = [p for s, p in parts if s is original]
+        assert [c for p in mine for c in p.candidates] == original.candidates  # every candidate once, in order
+        assert [len(p.errors) for p in mine] == [1] + [0] * (len(mine) - 1)  # the story's errors once
+    many = [story(str(i), 20) for i in range(8)]
+    assert [(s, p.candidates) for s, p in story_parts(many, workers=2)] == [(s, s.candidates) for s in many]
