@@ -35,18 +35,19 @@ def _add_usage(total: dict[str, int], counts: dict) -> None:
         total[key] = total.get(key, 0) + value
 
 
-PARTS_PER_WORKER = 4  # a parallel run cuts stories into parts until each worker has about this many
 MIN_PART = 8  # candidates: a smaller part would cost more in story set-up than it saves in balance
 
 
 def story_parts(stories: list[Story], workers: int) -> list[tuple[Story, Story]]:
-    """(story, part) pairs that spread a few large stories evenly over the workers: each story cut into equal
-    runs of its candidates (the story's own errors go with the first), so 5 stories on 2 workers are not 3
-    stories against 2. With many stories each is one part. The parts' outcomes join back in order."""
-    wanted = -(-PARTS_PER_WORKER * workers // max(1, len(stories)))  # parts per story, rounded up
-    parts = []
-    for story in stories:
-        count = max(1, min(wanted, len(story.candidates) // MIN_PART))
+    """(story, part) pairs that keep `workers` processes busy to the end: whole stories while each worker
+    gets one more, and the stories left over (fewer than the workers) cut into equal runs of candidates (the
+    story's own errors go with its first part), so 5 stories on 2 workers are 2.5 against 2.5, not 3 against
+    2. A story cut in parts is set up by each process that gets one (its references embedded twice), so only
+    the leftovers are cut. The parts' outcomes join back in order."""
+    leftover = len(stories) % workers
+    parts = [(story, story) for story in stories[: len(stories) - leftover]]
+    for story in stories[len(stories) - leftover :]:
+        count = max(1, min(workers, len(story.candidates) // MIN_PART))
         size = -(-len(story.candidates) // count) if story.candidates else 0
         for k in range(count):
             chunk = story.candidates[k * size : (k + 1) * size]
@@ -109,7 +110,8 @@ def _run(config, quiet, use_cache, workers, backend, early, started, timings) ->
     # them would cost more than reading them
     pending = [s for s in stories if not _fully_cached(s, config, context)]
     count = (early.count if early else default_workers(len(pending))) if workers is None else workers
-    parallel = bool(pending) and (backend == "ray" or (count > 1 and len(pending) > 1))
+    parts = story_parts(pending, count) if count > 1 else [(s, s) for s in pending]
+    parallel = bool(pending) and (backend == "ray" or len(parts) > 1)
     if early is not None and not parallel:
         early.stop()
     t = time.perf_counter()
@@ -118,7 +120,6 @@ def _run(config, quiet, use_cache, workers, backend, early, started, timings) ->
         total=sum(len(s.candidates) for s in stories), desc="candidates", unit="cand", disable=quiet or None
     ) as bar:
         if parallel:
-            parts = story_parts(pending, count)
             if backend == "ray":
                 finished = ray_results([part for _, part in parts], config, use_cache)
             else:

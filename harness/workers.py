@@ -79,6 +79,20 @@ def _worker_task(story: Story, config: Config) -> StoryOutcome:
     return evaluate_story(story, config, _WORKER)
 
 
+PRELOAD = "harness.worker_preload"  # what the fork server loads once for every worker
+
+
+def _start_method() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fork server that has loaded what they need (PRELOAD), where the platform has
+    one (Linux, macOS); else each is a fresh interpreter that imports and loads it all itself. Never a plain
+    fork of the run's own process: its threads (progress bar, SQLite, a model's) do not survive a fork."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])
+    return context
+
+
 def _ready() -> None:
     """A task that does nothing: submitting one per worker makes the pool start them all at once."""
 
@@ -91,12 +105,14 @@ class LocalWorkers:
         self.config, self.count = config, workers
         self.pool = ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=_start_method(),
             initializer=_start_worker,
             initargs=(config, use_cache, workers),
         )
-        for _ in range(workers):  # the pool starts a process per task while none is idle: all of them, now
-            self.pool.submit(_ready)
+        # the pool starts a process per task while none is idle: one task each starts all of them, now; from a
+        # thread, since the first start waits for the fork server to load PRELOAD, and the run goes on meanwhile
+        self._starting = threading.Thread(target=lambda: [self.pool.submit(_ready) for _ in range(workers)])
+        self._starting.start()
 
     def results(self, stories: list[Story]) -> Iterator[tuple[Story, StoryOutcome]]:
         """Yield (story, outcome) for each story, in story order, then shut the workers down.
@@ -104,6 +120,7 @@ class LocalWorkers:
         On Ctrl-C, SIGTERM or any error the queued stories are cancelled and the workers stopped at once:
         waiting for the stories they hold would keep an interrupted run alive for minutes."""
         try:
+            self._starting.join()
             futures = [self.pool.submit(_worker_task, story, self.config) for story in stories]
             for story, future in zip(stories, futures):
                 yield story, future.result()
@@ -114,6 +131,7 @@ class LocalWorkers:
 
     def stop(self) -> None:
         """Stop the workers at once (a run that turned out to need none, or an interrupted one)."""
+        self._starting.join()
         _stop_workers(self.pool)
 
 

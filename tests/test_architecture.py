@@ -22,7 +22,7 @@ LAYERS = (
     ("checks", ("checks",)),
     ("judges", ("crossencoder", "llm", "judges", "models")),
     ("metrics", ("metrics", "coverage", "agreement", "results")),
-    ("evaluation", ("cache", "evaluator", "workers", "pipeline", "scorer")),
+    ("evaluation", ("cache", "evaluator", "worker_preload", "workers", "pipeline", "scorer")),
     ("reports and gate", ("gate", "report")),
     ("entry points", ("api", "probe", "metaeval", "starter", "cli", "pytest_plugin", "__init__")),
 )

@@ -23,13 +23,13 @@ def _two_stories(root):
     (root / "candidates/b/empty.txt").write_text("", "utf-8")
 
 
-@pytest.mark.parametrize("min_part", [8, 1], ids=["whole stories", "stories cut into parts"])
-def test_workers_match_a_single_process(config, tmp_path, monkeypatch, min_part):
+@pytest.mark.parametrize(("min_part", "workers"), [(8, 2), (1, 3)], ids=["whole stories", "stories cut in parts"])
+def test_workers_match_a_single_process(config, tmp_path, monkeypatch, min_part, workers):
     _two_stories(tmp_path)
     settings = replace(config, gold=str(tmp_path / "gold"), candidates=str(tmp_path / "candidates"))
     single = run(settings, quiet=True, use_cache=False)
-    monkeypatch.setattr(pipeline, "MIN_PART", min_part)  # 1: each candidate a part of its own
-    parallel = run(settings, quiet=True, use_cache=False, workers=2)
+    monkeypatch.setattr(pipeline, "MIN_PART", min_part)  # 1 with 3 workers: both stories cut in 3 parts
+    parallel = run(settings, quiet=True, use_cache=False, workers=workers)
     assert len(single.results) == len(parallel.results) == 7  # 2 x 3 candidates and one error row
     for a, b in zip(single.results, parallel.results):
         assert (a.story, a.path, a.error) == (b.story, b.path, b.error)
@@ -84,9 +84,10 @@ def test_story_parts_spread_few_stories_and_keep_their_order():
     def story(name: str, n: int) -> Story:
         return Story(name, name, None, [], candidates=list(range(n)), errors=[InputError(name, "bad")])
 
-    stories = [story("a", 20), story("b", 20), story("c", 5)]
+    stories = [story("a", 20), story("b", 20), story("c", 20)]
     parts = story_parts(stories, workers=2)
-    assert [s.story_id for s, _ in parts] == ["a", "a", "b", "b", "c"]  # parts of MIN_PART or more: c is one
+    assert [s.story_id for s, _ in parts] == ["a", "b", "c", "c"]  # the leftover story is cut, the others whole
+    assert [s.story_id for s, _ in story_parts([*stories[:2], story("d", 5)], workers=2)] == ["a", "b", "d"]
     for original in stories:
         mine = [p for s, p in parts if s is original]
         assert [c for p in mine for c in p.candidates] == original.candidates  # every candidate once, in order

@@ -1,0 +1,16 @@
+"""What every local worker process needs before its first story, loaded once by the fork server that starts
+the workers (harness.workers): the package's modules, spaCy's NER pipeline and ROUGE's stemmer. Each worker is
+then a fork of a process that holds them rather than a fresh interpreter importing and loading them again
+(3.5 s a worker, measured), and the fork server does this while the run reads its inputs.
+
+Imported for its effect by the fork server only; nothing else imports it.
+"""
+
+from __future__ import annotations
+
+import harness.evaluator  # noqa: F401 - the whole evaluation path: every module a worker runs
+from harness.checks.names import nlp
+from harness.metrics import porter_module
+
+nlp()  # no threads start: forks of a process holding the loaded pipeline share its pages
+porter_module()
