@@ -7,9 +7,9 @@ import argparse
 from pathlib import Path
 
 from harness.config import Config, load_config
+from harness.report import LATEST
 
 DEFAULT_CONFIG = Path("harness.toml")
-LATEST = "latest"  # the link in the reports folder to the last finished run (harness.report makes it)
 
 
 def config_path(args: argparse.Namespace) -> Path | None:

@@ -51,7 +51,8 @@ CLAIM_COLUMNS = [
 ]
 
 
-RESERVED_RUN_IDS = {"latest", "baseline"}  # names the reports folder already uses for other things
+LATEST = "latest"  # the link in a reports folder to its newest finished run
+RESERVED_RUN_IDS = {LATEST, "baseline"}  # names the reports folder already uses for other things
 
 
 def new_run_id() -> str:
@@ -278,7 +279,7 @@ def _write_files(run, tmp: Path, run_id: str, gate, reports: Path) -> dict[str, 
 def _point_latest(out_dir: Path, run_id: str) -> None:
     """Swap `latest` to the new run in one rename; a real folder named `latest` is the user's and is
     left alone, with a warning."""
-    latest = out_dir / "latest"
+    latest = out_dir / LATEST
     if latest.exists() and not latest.is_symlink():
         print(f"warning: {latest} is not a link made by the harness; left unchanged", file=sys.stderr)
         return
