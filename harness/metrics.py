@@ -45,13 +45,12 @@ class _MemoStemmer:
         self.stem = lru_cache(maxsize=262144)(porter_module().PorterStemmer().stem)
 
 
+@lru_cache(maxsize=1)
 def porter_module() -> ModuleType:
     """`nltk.stem.porter`, imported without running `nltk/__init__.py` and `nltk/stem/__init__.py`, which load
     NLTK's corpora readers, parsers and taggers: 1.6 s in every worker process for one stemmer. The two
     packages stand in as bare namespaces while the module (and what it imports: nltk.redos, nltk.termsec,
     nltk.stem.api) loads, and are removed after, so a later `import nltk` is the real, whole package."""
-    if "nltk.stem.porter" in sys.modules:
-        return sys.modules["nltk.stem.porter"]
     spec = importlib.util.find_spec("nltk")
     if spec is None or "nltk" in sys.modules or not spec.submodule_search_locations:
         return importlib.import_module("nltk.stem.porter")  # already whole, or laid out otherwise: as usual
@@ -61,11 +60,12 @@ def porter_module() -> ModuleType:
         package = ModuleType(name)
         package.__path__ = path
         sys.modules[name] = package
+    before = set(sys.modules)
     try:
         return importlib.import_module("nltk.stem.porter")
-    finally:
-        for name in stand_ins:
-            del sys.modules[name]
+    finally:  # the stand-ins and what loaded under them leave: a later `import nltk` is whole and consistent
+        for name in set(sys.modules) - before | set(stand_ins):
+            sys.modules.pop(name, None)
 
 
 class CachingTokenizer:

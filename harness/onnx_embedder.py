@@ -204,10 +204,38 @@ def export(layout: Layout, target: Path) -> None:
         if not difference <= MAX_DIFFERENCE:
             raise ValueError(f"the exported model's vectors differ from torch's by {difference:.2g}")
         os.chmod(temporary, 0o644)  # mkstemp's file is private; a cache folder may be shared
+        _write_check(target, pool(expected, sample["attention_mask"]))
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def check_path(target: Path) -> Path:
+    """Beside an export: the torch model's vectors for SAMPLE, which the export must reproduce when read."""
+    return target.with_name(target.name + ".check.npy")
+
+
+def _write_check(target: Path, vectors: np.ndarray) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".npy.tmp", dir=target.parent)
+    with os.fdopen(handle, "wb") as out:
+        np.save(out, vectors.astype(np.float32))
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, check_path(target))
+
+
+def _reproduces_check(encoder: "OnnxSentenceEncoder", target: Path) -> bool:
+    """Whether an export read from the cache still gives the vectors torch gave when it was made: a cache
+    file is not trusted (a damaged or altered graph that onnxruntime still reads would otherwise embed
+    wrongly, and its vectors would be cached under the real model's name)."""
+    try:
+        expected = np.load(check_path(target), allow_pickle=False)
+    except (OSError, ValueError):
+        return False
+    sample = model_inputs(encoder.tokenizer, list(SAMPLE))
+    tokens = encoder.session.run(None, {k: v for k, v in sample.items() if k in encoder.wanted})[0]
+    produced = pool(tokens, sample["attention_mask"])
+    return produced.shape == expected.shape and bool(np.abs(produced - expected).max() <= MAX_DIFFERENCE)
 
 
 class OnnxSentenceEncoder:
@@ -271,9 +299,10 @@ def _read(target: Path, layout: Layout, threads: int) -> OnnxSentenceEncoder | N
     if not target.is_file():
         return None
     try:
-        return OnnxSentenceEncoder(target, layout, threads)
+        encoder = OnnxSentenceEncoder(target, layout, threads)
     except Exception:  # onnxruntime's own error types (InvalidProtobuf, Fail, ...)
         return None
+    return encoder if _reproduces_check(encoder, target) else None
 
 
 def _export_and_read(folder: Path, layout: Layout, target: Path, threads: int) -> OnnxSentenceEncoder | None:
@@ -284,6 +313,9 @@ def _export_and_read(folder: Path, layout: Layout, target: Path, threads: int) -
         with _exclusive(target.parent):
             encoder = _read(target, layout, threads)
             if encoder is None:
+                if fcntl is not None:  # the lock is held: a temporary file here is one an interrupted export left
+                    for stale in target.parent.glob(".*.tmp"):
+                        stale.unlink(missing_ok=True)
                 export(layout, target)
                 encoder = OnnxSentenceEncoder(target, layout, threads)
         return encoder

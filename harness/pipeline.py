@@ -78,7 +78,7 @@ def _early_workers(config: Config, use_cache: bool, workers: int | None, backend
         stories = len(find_story_dirs(Path(config.gold)))
     except InputError:
         return None  # reading the inputs reports it
-    count = default_workers(stories) if workers is None else workers
+    count = default_workers(stories) if workers is None else min(workers, stories)  # never more than stories
     return LocalWorkers(config, use_cache, count) if stories > 1 and count > 1 else None
 
 
@@ -123,7 +123,8 @@ def _run(config, quiet, use_cache, workers, backend, early, started, timings) ->
             if backend == "ray":
                 finished = ray_results([part for _, part in parts], config, use_cache)
             else:
-                finished = (early or LocalWorkers(config, use_cache, count)).results([part for _, part in parts])
+                pool = early or LocalWorkers(config, use_cache, min(count, len(parts)))  # no idle process
+                finished = pool.results([part for _, part in parts])
             for (story, _), (part, outcome) in zip(parts, finished):
                 outcomes.setdefault(id(story), []).append(outcome)
                 bar.update(len(part.candidates))

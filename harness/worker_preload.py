@@ -8,9 +8,14 @@ Imported for its effect by the fork server only; nothing else imports it.
 
 from __future__ import annotations
 
-import harness.evaluator  # noqa: F401 - the whole evaluation path: every module a worker runs
-from harness.checks.names import nlp
-from harness.metrics import porter_module
+import signal
 
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle; the fork server must not die of it
+
+import harness.evaluator  # noqa: E402, F401 - the whole evaluation path: every module a worker runs
+from harness.checks.names import nlp, own_process  # noqa: E402
+from harness.metrics import porter_module  # noqa: E402
+
+own_process()
 nlp()  # no threads start: forks of a process holding the loaded pipeline share its pages
 porter_module()

@@ -93,6 +93,22 @@ def _start_method() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _start_all(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Start every worker. The fork server starts as `python -c`, which puts the current folder first on its
+    path: a `harness/` or `tqdm.py` there would be imported instead of the installed one, so it starts with
+    PYTHONSAFEPATH (its workers are its forks and inherit its path)."""
+    safe = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        for _ in range(workers):  # the pool starts a process per task while none is idle: all of them
+            pool.submit(_ready)
+    finally:
+        if safe is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = safe
+
+
 def _ready() -> None:
     """A task that does nothing: submitting one per worker makes the pool start them all at once."""
 
@@ -109,9 +125,8 @@ class LocalWorkers:
             initializer=_start_worker,
             initargs=(config, use_cache, workers),
         )
-        # the pool starts a process per task while none is idle: one task each starts all of them, now; from a
-        # thread, since the first start waits for the fork server to load PRELOAD, and the run goes on meanwhile
-        self._starting = threading.Thread(target=lambda: [self.pool.submit(_ready) for _ in range(workers)])
+        # from a thread, since the first start waits for the fork server to load PRELOAD; the run goes on
+        self._starting = threading.Thread(target=_start_all, args=(self.pool, workers))
         self._starting.start()
 
     def results(self, stories: list[Story]) -> Iterator[tuple[Story, StoryOutcome]]:

@@ -106,7 +106,8 @@ def _assert_close(vectors: np.ndarray, reference: np.ndarray) -> None:
 
 def test_the_export_is_written_once_and_whole(warm_cache):
     [folder] = (warm_cache / "onnx").iterdir()
-    assert [p.name for p in folder.iterdir()] == ["model.onnx"]  # no temporary file left beside it
+    # no temporary file left beside it; the torch vectors the export is checked against when read
+    assert sorted(p.name for p in folder.iterdir()) == ["model.onnx", "model.onnx.check.npy"]
     assert folder.name.startswith("model-") and (folder / "model.onnx").stat().st_size > 80_000_000
 
 
@@ -167,7 +168,7 @@ def test_processes_starting_together_export_once(tmp_path):
         ["OnnxSentenceEncoder", "True"],
     ]
     [folder] = (tmp_path / "onnx").iterdir()
-    assert sorted(p.name for p in folder.iterdir()) == [".lock", "model.onnx"]
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "model.onnx", "model.onnx.check.npy"]
 
 
 def test_the_embedder_uses_the_export_and_its_cache_key_is_the_backends_own(warm_cache, reference):
@@ -259,3 +260,30 @@ def test_a_failed_export_falls_back_with_a_warning(shipped_folder, tmp_path, mon
     assert load_encoder(shipped_folder, "test-failing@1", True, tmp_path) is None
     message = capsys.readouterr().err
     assert "ONNX export failed (cannot trace this model)" in message and "tensor" not in message
+
+
+def test_an_export_that_no_longer_gives_its_vectors_is_made_again(shipped_folder, warm_cache, tmp_path, monkeypatch):
+    """A graph onnxruntime still reads but that embeds otherwise (a damaged or altered weight) is caught by the
+    torch vectors stored beside it at export, and made again; a temporary file an interrupted export left
+    behind is removed then."""
+    from harness.onnx_embedder import check_path
+
+    model_id = "test-altered@1"  # an identity no other test loaded, so the process holds no session for it
+    target = export_path(tmp_path, model_id, shipped_folder, pinned=True)
+    target.parent.mkdir(parents=True)
+    [good] = (warm_cache / "onnx").glob("*/model.onnx")
+    shutil.copyfile(good, target)
+    np.save(check_path(target), np.load(check_path(good)) + 0.01)  # what the file would give if it were altered
+    stale = target.parent / ".model-interrupted.onnx.tmp"
+    stale.write_bytes(b"half an export")
+    exports = []
+
+    def remake(layout, path):
+        exports.append(path)
+        shutil.copyfile(good, path)
+        shutil.copyfile(check_path(good), check_path(path))
+
+    monkeypatch.setattr("harness.onnx_embedder.export", remake)
+    loaded = load_encoder(shipped_folder, model_id, True, tmp_path, threads=1)
+    assert isinstance(loaded, OnnxSentenceEncoder) and exports == [target]
+    assert not stale.exists()

@@ -94,3 +94,20 @@ def test_story_parts_spread_few_stories_and_keep_their_order():
         assert [len(p.errors) for p in mine] == [1] + [0] * (len(mine) - 1)  # the story's errors once
     many = [story(str(i), 20) for i in range(8)]
     assert [(s, p.candidates) for s, p in story_parts(many, workers=2)] == [(s, s.candidates) for s in many]
+
+
+def test_workers_ignore_a_harness_package_in_the_current_folder(tmp_path):
+    """The fork server starts as `python -c`, which would put the current folder first on its path: a
+    `harness/` there must not replace the installed package in the workers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _two_stories(tmp_path)
+    (tmp_path / "harness").mkdir()
+    (tmp_path / "harness" / "__init__.py").write_text('raise SystemExit("the folder\'s harness was imported")\n')
+    command = [str(Path(sys.executable).parent / "harness"), "run", "--quiet", "--workers", "2", "--no-cache"]
+    (tmp_path / "harness.toml").write_text(f'[paths]\ncache = "{tmp_path / "cache"}"\n', "utf-8")
+    done = subprocess.run([*command, "--config", "harness.toml"], cwd=tmp_path, capture_output=True, text=True)
+    assert "6 candidates evaluated" in done.stdout, done.stderr[-2000:]
+    assert "folder's harness" not in done.stderr

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 
+from harness.checks.names import own_process
 from harness.cli.console import say
 from harness.cli.gate_commands import add_baseline_parser, add_gate_parser
 from harness.cli.init_command import add_init_parser
@@ -55,6 +56,7 @@ def _terminate(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    own_process()  # the `harness` command's process is the harness's own: spaCy may skip torch
     # the model libraries' bars ("Loading weights") too, read when they are imported: not with --quiet, and not
     # into a log file (the run's own bar already hides itself when stderr is not a terminal)
     if getattr(args, "quiet", False) or not sys.stderr.isatty():

@@ -28,8 +28,10 @@ def user_cache_dir() -> str:
     Python API): $HARNESS_CACHE, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache) + /harness; never
     the caller's working directory."""
     if os.environ.get("HARNESS_CACHE"):
-        return os.environ["HARNESS_CACHE"]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return os.path.abspath(os.path.expanduser(os.environ["HARNESS_CACHE"]))  # the same folder wherever read
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG specification: a relative value is invalid and ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "harness")
 
 
@@ -51,6 +53,12 @@ class Setting:
     kind: str = TEXT  # TEXT: a non-empty string; NUMBER: checked against `allowed`; TABLE: a TOML table
     scoring: bool = False  # changes scores, so a cached result made with another value is a miss
     path: bool = False  # a folder, resolved against the config file's folder
+    usual_value: Any = None  # how the documentation states a default that depends on the machine
+
+    @property
+    def usual(self) -> Any:
+        """The default as the documentation states it."""
+        return self.usual_value if callable(self.default) else self.initial()
 
     def initial(self) -> Any:
         """The default as a fresh value (a table is never shared between configs)."""
@@ -74,6 +82,7 @@ SETTINGS = (
         user_cache_dir,
         "embeddings, model outputs and results (SQLite); default $HARNESS_CACHE, else ~/.cache/harness",
         path=True,
+        usual_value="~/.cache/harness",
     ),
     Setting(
         "models",
@@ -176,8 +185,8 @@ def api_config() -> Config:
 def documented_settings(skip: tuple[str, ...] = ()) -> str:
     """Every setting (but the names in `skip`) as harness.toml would state it, commented out, with its
     default and description: what `harness init` writes below the paths it was given (a section with a
-    skipped setting is the caller's, so its heading is not repeated). A setting whose default depends on the
-    machine (the cache folder) is described, not written."""
+    skipped setting is the caller's, so its heading is not repeated). A default that depends on the machine
+    (the cache folder) is written as it usually is."""
     lines: list[str] = []
     for section, keys in SECTIONS.items():
         shown_keys = [key for key, name in keys.items() if name not in skip]
@@ -186,7 +195,7 @@ def documented_settings(skip: tuple[str, ...] = ()) -> str:
         for key in shown_keys:
             setting = BY_NAME[keys[key]]
             note = setting.description + (f"; {setting.allowed.describe()}" if setting.allowed else "")
-            value = "..." if callable(setting.default) else _toml_value(setting.initial())
+            value = _toml_value(setting.usual)
             lines.append(f"# {key} = {value}   # {note}")
     return "\n".join(lines) + "\n"
 
@@ -203,7 +212,7 @@ def settings_help() -> str:
     """The settings as the CLI's help lists them: `section.key (default): description`."""
     rows = []
     for s in SETTINGS:
-        default = "see description" if callable(s.default) else _toml_value(s.initial())
+        default = _toml_value(s.usual)
         rows.append(f"  {s.section}.{s.key} ({default}): {s.description}")
     return "settings (harness.toml):\n" + "\n".join(rows)
 
@@ -227,7 +236,7 @@ def load_config(path: Path | None) -> Config:
             _read_section(config, section, values, path)
     base = path.parent
     for name in (s.name for s in SETTINGS if s.path):
-        value = Path(getattr(config, name))
+        value = Path(getattr(config, name)).expanduser()  # "~/x" is the user's, as in a shell
         setattr(config, name, str(value if value.is_absolute() else base / value))
     if config.consistency_model.startswith("."):  # a model folder named relative to the config file
         config.consistency_model = str(base / config.consistency_model)
