@@ -772,3 +772,14 @@ def test_gate_and_baseline_read_the_latest_run_of_the_configured_reports_folder(
     assert "baseline out/baseline/baseline.json: 3 matched" in capsys.readouterr().out
     assert main(["gate", "--config", str(tmp_path / "harness.toml")]) == 0  # a named config's folder, absolute
     assert f"baseline {tmp_path / 'out/baseline/baseline.json'}: 3 matched" in capsys.readouterr().out
+
+
+def test_gaining_an_artefact_fails_by_default():
+    """The built-in regression check the help and the README state: an artefact more than the baseline (a
+    chatbot leftover, a field dump) fails with no [gate.tolerance] setting at all."""
+    baseline = doc(record("s", "a", "x", artefact=0), record("s", "b", "x", artefact=1))
+    current = doc(record("s", "a", "x", artefact=1), record("s", "b", "x", artefact=1))
+    report = evaluate_gate(current, baseline, gate(), "base")
+    assert ("candidate", "s/a", "regression") in failed(report)
+    assert ("candidate", "s/b", "regression") not in failed(report)
+    assert "artefact 0 -> 1" in next(c.message for c in report.failures() if c.name == "s/a")

@@ -13,13 +13,15 @@ from harness.registry import COUNT, GATED, METRICS, MUST_ACCEPT, MUST_CATCH, SHA
 
 BASELINE_IN_REPORTS = Path("baseline/baseline.json")  # the baseline's place in a reports folder, unless configured
 DEFAULT_BASELINE = Path("reports") / BASELINE_IN_REPORTS  # so with the default reports folder
-# a candidate may not gain a contradicted or an unsupported claim against its baseline (the built-in regression check)
+# a candidate may not gain a contradicted or unsupported claim or an artefact against its baseline, nor lose more
+# than 0.05 of these scores (the built-in regression check)
 DEFAULT_TOLERANCE = {
     "faithfulness": 0.05,
     "consistency": 0.05,
     "weighted_coverage": 0.05,
     "contradicted": 0,
     "unsupported": 0,
+    "artefact": 0,  # a chatbot leftover or a field dump would hide a false statement from the judge
 }
 
 
