@@ -100,6 +100,7 @@ SLOW_TESTS = {
     "tests/test_embeddings_onnx.py": "exports the embedder to ONNX and compares with sentence-transformers, 30 s",
     "tests/test_crossencoder.py::test_a_missing_model_names_itself": "imports transformers to look for it, 23 s",
     "tests/test_hostile_round2.py::test_many_key_facts_are_checked_in_linear_time": "7 s",
+    "tests/test_llm_judge.py::test_harness_run_with_the_llm_judge": "a whole run through a fake server, 12 s",
 }
 FAST_LANE_LIMIT = 10.0  # seconds: an unmarked test slower than this is named at the end of the run
 SLOW_NODES = pytest.StashKey[set[str]]()

@@ -252,3 +252,13 @@ def test_one_cache_location_rule(monkeypatch, tmp_path):
     assert Config().cache == api_config().cache == str(tmp_path / "shared")
     (tmp_path / "harness.toml").write_text('[paths]\ncache = "here"\n', "utf-8")
     assert load_config(tmp_path / "harness.toml").cache == str(tmp_path / "here")
+
+
+def test_a_bad_judge_setting_names_the_config_file(tmp_path, capsys):
+    from harness.cli import main
+
+    (tmp_path / "harness.toml").write_text('[judge]\nname = "nope"\n', "utf-8")
+    for command in ("validate", "run"):
+        assert main([command, "--config", str(tmp_path / "harness.toml"), "--quiet"]) == 2
+        error = capsys.readouterr().err
+        assert f"{tmp_path / 'harness.toml'}: judge: unknown judge 'nope'" in error, error

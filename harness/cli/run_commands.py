@@ -13,7 +13,7 @@ import yaml
 from harness.cli.console import say
 from harness.cli.outputs import check_reports_folder
 from harness.cli.settings import command_config
-from harness.config import settings_help
+from harness.config import Config, settings_help
 from harness.document import InputError
 from harness.gate.documents import candidate_records
 from harness.gate.render import CONSOLE_LINES, failure_rank
@@ -25,8 +25,18 @@ from harness.pipeline import run
 from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_run
 
 
+def checked_judge_settings(config: Config) -> None:
+    """The `[judge]` name and options, checked before any work; a bad one is an InputError naming the config
+    file (a typo there is the user's to find in one line)."""
+    try:
+        check_judge(config.judge, config.judge_options)
+    except ValueError as exc:
+        raise InputError(config.source, str(exc), "judge") from exc
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = command_config(args)
+    checked_judge_settings(config)
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
     if args.run_id is not None:
@@ -131,7 +141,7 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
 def cmd_validate(args: argparse.Namespace) -> int:
     """Read every input with the real readers and print every problem, without loading any model."""
     config = command_config(args)  # the [gate] settings too: a bad one is exit 2 naming it
-    check_judge(config.judge, config.judge_options)
+    checked_judge_settings(config)
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
     for problem in problems:
