@@ -173,10 +173,14 @@ def _batch_starts(cached: list, size: int) -> dict[int, list[int]]:
     return {todo[k]: todo[k : k + size] for k in range(0, len(todo), size)}
 
 
+CACHE_COUNTS = ("embeddings_computed", "embeddings_from_cache", "candidates_from_cache")  # run.json `cache`
+
+
 @dataclass
 class StoryOutcome:
     """What evaluating one story gives back to the run: its key facts (derived where the story has none of
-    its own), a result per candidate, and counters of cache use and judge requests."""
+    its own), a result per candidate, and counters: CACHE_COUNTS, and `judge_usage` (an LLM judge's requests
+    and tokens)."""
 
     key_facts: list[KeyFact]
     results: list[CandidateResult]
@@ -218,10 +222,7 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
         results.append(result)
         if progress is not None:
             progress.update(1)
-    counts = {
-        "embeddings_computed": embedder.computed - before[0],
-        "embeddings_from_cache": embedder.cached_hits - before[1],
-        "candidates_from_cache": (cache.hits if cache else 0) - before[2],
-        "judge_usage": {k: v - usage_before.get(k, 0) for k, v in getattr(judge, "usage", {}).items()},
-    }
+    after = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
+    counts: dict[str, Any] = {name: now - then for name, now, then in zip(CACHE_COUNTS, after, before)}
+    counts["judge_usage"] = {k: v - usage_before.get(k, 0) for k, v in getattr(judge, "usage", {}).items()}
     return StoryOutcome(story.key_facts, results, counts)

@@ -5,6 +5,7 @@ checks and judge -> metrics, the stories spread over worker processes (harness.w
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from harness.cache import ResultCache, candidate_key, story_key
 from harness.config import Config
 from harness.document import InputError, Story
 from harness.embeddings import resolve_model
-from harness.evaluator import RunContext, StoryOutcome, evaluate_story, open_context
+from harness.evaluator import CACHE_COUNTS, RunContext, StoryOutcome, evaluate_story, open_context
 from harness.ingest import find_story_dirs, load_stories
 from harness.results import CandidateResult, RunResult
 from harness.workers import BACKENDS, LocalWorkers, default_workers, ray_results
@@ -30,9 +31,14 @@ def _fully_cached(story: Story, config: Config, context: RunContext) -> bool:
     return context.results.holds([candidate_key(story_hash, doc) for doc in story.candidates])
 
 
-def _add_usage(total: dict[str, int], counts: dict) -> None:
-    for key, value in counts.get("judge_usage", {}).items():
-        total[key] = total.get(key, 0) + value
+def summed_counts(counts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counters of several stories, or parts of one, added up: each of CACHE_COUNTS, and the judge's usage key
+    by key (an LLM judge's requests and tokens)."""
+    usage: dict[str, int] = {}
+    for each in counts:
+        for key, value in each["judge_usage"].items():
+            usage[key] = usage.get(key, 0) + value
+    return {**{name: sum(each[name] for each in counts) for name in CACHE_COUNTS}, "judge_usage": usage}
 
 
 MIN_PART = 8  # candidates: a smaller part would cost more in story set-up than it saves in balance
@@ -57,13 +63,8 @@ def story_parts(stories: list[Story], workers: int) -> list[tuple[Story, Story]]
 
 def _joined(outcomes: list[StoryOutcome]) -> StoryOutcome:
     """One story's outcome from those of its parts, in order."""
-    counts: dict[str, Any] = {k: 0 for k in outcomes[0].counts if k != "judge_usage"}
-    usage: dict[str, int] = {}
-    for outcome in outcomes:
-        counts = {k: counts[k] + outcome.counts[k] for k in counts}
-        _add_usage(usage, outcome.counts)
     results = [result for outcome in outcomes for result in outcome.results]
-    return StoryOutcome(outcomes[0].key_facts, results, {**counts, "judge_usage": usage})
+    return StoryOutcome(outcomes[0].key_facts, results, summed_counts([o.counts for o in outcomes]))
 
 
 def _early_workers(config: Config, use_cache: bool, workers: int | None, backend: str) -> LocalWorkers | None:
@@ -92,57 +93,45 @@ def run(
     config = replace(config, cache=str(Path(config.cache).resolve()))  # workers may run elsewhere
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    early = _early_workers(config, use_cache, workers, backend)
-    try:
-        return _run(config, quiet, use_cache, workers, backend, early, started, timings)
-    finally:
-        if early is not None:
-            early.stop()  # a no-op once its results are in; at once on an error or Ctrl-C
-
-
-def _run(config, quiet, use_cache, workers, backend, early, started, timings) -> RunResult:
-    # one judge for the run: a bad judge or endpoint fails before any work; this also opens (and if damaged,
-    # sets aside) the cache files once, before workers share them
-    context = open_context(config, use_cache)
-    stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
-    timings["ingest_s"] = time.perf_counter() - started
-    # stories whose every candidate is cached are read here: starting workers (each loading its models) for
-    # them would cost more than reading them
-    pending = [s for s in stories if not _fully_cached(s, config, context)]
-    count = (early.count if early else default_workers(len(pending))) if workers is None else workers
-    parts = story_parts(pending, count) if count > 1 else [(s, s) for s in pending]
-    parallel = bool(pending) and (backend == "ray" or len(parts) > 1)
-    if early is not None and not parallel:
-        early.stop()
-    t = time.perf_counter()
-    outcomes: dict[int, list[StoryOutcome]] = {}
-    with tqdm(
-        total=sum(len(s.candidates) for s in stories), desc="candidates", unit="cand", disable=quiet or None
-    ) as bar:
-        if parallel:
-            if backend == "ray":
-                finished = ray_results([part for _, part in parts], config, use_cache)
-            else:
-                pool = early or LocalWorkers(config, use_cache, min(count, len(parts)))  # no idle process
-                finished = pool.results([part for _, part in parts])
-            for (story, _), (part, outcome) in zip(parts, finished):
-                outcomes.setdefault(id(story), []).append(outcome)
-                bar.update(len(part.candidates))
-        for story in stories:
-            if id(story) not in outcomes:
-                outcomes[id(story)] = [evaluate_story(story, config, context, bar)]
+    # started workers are stopped on leaving, whatever happens: a no-op once their results are in
+    with _early_workers(config, use_cache, workers, backend) or nullcontext() as early:
+        # one judge for the run: a bad judge or endpoint fails before any work; this also opens (and if
+        # damaged, sets aside) the cache files once, before workers share them
+        context = open_context(config, use_cache)
+        stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
+        timings["ingest_s"] = time.perf_counter() - started
+        # stories whose every candidate is cached are read here: starting workers (each loading its models)
+        # for them would cost more than reading them
+        pending = [s for s in stories if not _fully_cached(s, config, context)]
+        count = (early.count if early else default_workers(len(pending))) if workers is None else workers
+        parts = story_parts(pending, count) if count > 1 else [(s, s) for s in pending]
+        parallel = bool(pending) and (backend == "ray" or len(parts) > 1)
+        if early is not None and not parallel:
+            early.stop()
+        t = time.perf_counter()
+        outcomes: dict[int, list[StoryOutcome]] = {}
+        total = sum(len(s.candidates) for s in stories)
+        with tqdm(total=total, desc="candidates", unit="cand", disable=quiet or None) as bar:
+            if parallel:
+                if backend == "ray":
+                    finished = ray_results([part for _, part in parts], config, use_cache)
+                else:
+                    pool = early or LocalWorkers(config, use_cache, min(count, len(parts)))  # no idle process
+                    finished = pool.results([part for _, part in parts])
+                for (story, _), (part, outcome) in zip(parts, finished):
+                    outcomes.setdefault(id(story), []).append(outcome)
+                    bar.update(len(part.candidates))
+            for story in stories:
+                if id(story) not in outcomes:
+                    outcomes[id(story)] = [evaluate_story(story, config, context, bar)]
     timings["evaluate_s"] = time.perf_counter() - t
+    joined = [_joined(outcomes[id(story)]) for story in stories]  # in story order, whoever evaluated it
+    completed = [replace(story, key_facts=outcome.key_facts) for story, outcome in zip(stories, joined)]
     # story-level and folder-level errors become error rows too, so the reports show every problem
     results = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
-    cache = {"embeddings_computed": 0, "embeddings_from_cache": 0, "candidates_from_cache": 0}
-    usage: dict[str, int] = {}
-    completed = []
-    for story in stories:  # in story order, whichever process evaluated it
-        outcome = _joined(outcomes[id(story)])
-        completed.append(replace(story, key_facts=outcome.key_facts))
-        results.extend(outcome.results)
-        cache = {k: cache[k] + outcome.counts[k] for k in cache}
-        _add_usage(usage, outcome.counts)
+    results += [result for outcome in joined for result in outcome.results]
+    counts = summed_counts([outcome.counts for outcome in joined])
+    usage = counts.pop("judge_usage")
     timings["total_s"] = time.perf_counter() - started
     model_id = resolve_model(config.embedding_model)[0]
-    return RunResult(config, completed, results, errors, timings, cache, model_id, config.judge, usage)
+    return RunResult(config, completed, results, errors, timings, counts, model_id, config.judge, usage)

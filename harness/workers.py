@@ -149,6 +149,12 @@ class LocalWorkers:
         self._starting.join()
         _stop_workers(self.pool)
 
+    def __enter__(self) -> LocalWorkers:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()  # a no-op once the results are in; at once on an error or Ctrl-C
+
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and terminate the worker processes (their finished stories are cached)."""

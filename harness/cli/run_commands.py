@@ -23,6 +23,7 @@ from harness.judges import check_judge
 from harness.keyfacts import kinds, with_key_facts
 from harness.pipeline import run
 from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_run
+from harness.workers import BACKENDS
 
 
 def checked_judge_settings(config: Config) -> None:
@@ -197,7 +198,7 @@ def add_run_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPar
     )
     parser.add_argument(
         "--backend",
-        choices=["local", "ray"],
+        choices=BACKENDS,
         default="local",
         help="ray: one task per story on the cluster named by RAY_ADDRESS, else a local Ray instance",
     )
