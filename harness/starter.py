@@ -3,12 +3,11 @@ that runs the gate, so a new project is gated in minutes. Files that exist are n
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from pathlib import Path
 
-from harness.config import Config, documented_settings
+from harness.config import Config, documented_settings, toml_value
 from harness.config.gate_settings import BASELINE_IN_REPORTS, DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
 
 WORKFLOW = Path(".github/workflows/summary-gate.yml")
@@ -24,17 +23,12 @@ def plain_value(value: str, option: str) -> str:
     return value
 
 
-def toml_string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's for one-line text)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
 def starter_config(gold: str, candidates: str) -> str:
     """The starter harness.toml. The defaults it quotes come from harness.config, so they cannot drift."""
     defaults = GateConfig()
-    gold, candidates = toml_string(plain_value(gold, "--gold")), toml_string(plain_value(candidates, "--candidates"))
+    gold, candidates = toml_value(plain_value(gold, "--gold")), toml_value(plain_value(candidates, "--candidates"))
     reports = Config().reports
-    baseline = toml_string((Path(reports) / BASELINE_IN_REPORTS).as_posix())
+    baseline = toml_value((Path(reports) / BASELINE_IN_REPORTS).as_posix())
     tolerance = "\n".join(f"# {metric} = {value:g}" for metric, value in DEFAULT_TOLERANCE.items())
     return f"""# harness.toml, written by `harness init`. Every key is optional; relative paths are resolved against
 # this file's folder. `harness validate` checks it; `harness run --help` lists what each command reads.
@@ -42,7 +36,7 @@ def starter_config(gold: str, candidates: str) -> str:
 [paths]
 gold = {gold}               # <gold>/<story>/story.yaml + reference files (or one folder of references)
 candidates = {candidates}   # <candidates>/<story>/<candidate files> (or flat, with one story)
-reports = {toml_string(reports)}           # {reports}/<run-id>/ and {reports}/latest
+reports = {toml_value(reports)}           # {reports}/<run-id>/ and {reports}/latest
 
 # The other settings, with their defaults (uncomment a section and a key to change it):
 {documented_settings(skip=("gold", "candidates", "reports"))}

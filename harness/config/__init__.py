@@ -12,6 +12,7 @@ InputError naming the file and the `section.key`.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass, field, make_dataclass
 from pathlib import Path
@@ -195,16 +196,18 @@ def documented_settings(skip: tuple[str, ...] = ()) -> str:
         for key in shown_keys:
             setting = BY_NAME[keys[key]]
             note = setting.description + (f"; {setting.allowed.describe()}" if setting.allowed else "")
-            value = _toml_value(setting.usual)
+            value = toml_value(setting.usual)
             lines.append(f"# {key} = {value}   # {note}")
     return "\n".join(lines) + "\n"
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A value as harness.toml writes it; a string as a TOML basic string, whose escapes are JSON's for
+    one-line text (what `harness init` writes, the settings' defaults and the paths it is given)."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
     return repr(value).lower() if isinstance(value, bool) else repr(value)
 
 
@@ -212,7 +215,7 @@ def settings_help() -> str:
     """The settings as the CLI's help lists them: `section.key (default): description`."""
     rows = []
     for s in SETTINGS:
-        default = _toml_value(s.usual)
+        default = toml_value(s.usual)
         rows.append(f"  {s.section}.{s.key} ({default}): {s.description}")
     return "settings (harness.toml):\n" + "\n".join(rows)
 
