@@ -102,7 +102,7 @@ def judged_coverage(
     if not facts:
         return []
     index = build_index([candidate], embedder, config)
-    sources = SourceFacts([p.text for p in index.passages], story_date, documents=[p.source for p in index.passages])
+    sources = SourceFacts.of_passages(index.passages, story_date)
     as_claims = [
         Claim(f.fact_id, "", candidate.doc_id, candidate.system, f.text, 0, len(f.text), "paragraph", f.kind)
         for f in facts

@@ -34,9 +34,7 @@ class StoryEvaluator:
     def __init__(self, story: Story, embedder: Embedder, judge: Judge, config: Config):
         self.story, self.embedder, self.judge, self.config = story, embedder, judge, config
         self.index = build_index(story.references, embedder, config)
-        self.sources = SourceFacts(
-            [p.text for p in self.index.passages], story.date, documents=[p.source for p in self.index.passages]
-        )
+        self.sources = SourceFacts.of_passages(self.index.passages, story.date)
         # hand-written facts are matched to claims; the others (reference, derived) are judged per candidate
         self.hand_facts = [f for f in story.key_facts if f.kind == HAND_WRITTEN]
         self.judged_facts = [f for f in story.key_facts if f.kind != HAND_WRITTEN]

@@ -96,7 +96,7 @@ class ConsistencyScorer:
         key = (reference.format, reference.text)
         if self._source is None or self._source.key != key:
             index = build_index([reference], self.embedder, self.config)
-            facts = SourceFacts([p.text for p in index.passages], documents=[p.source for p in index.passages])
+            facts = SourceFacts.of_passages(index.passages)
             self._source = SourceIndex(key, index, facts)
         return self._source
 

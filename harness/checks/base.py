@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from harness.evidence import Passage
+
 PASS, FAIL, NA = "pass", "fail", "n/a"
 CONFLICT, MISSING = "conflict", "missing"
 
@@ -36,6 +38,12 @@ class SourceFacts:
     story_date: str | None = None
     extra: dict = field(default_factory=dict)
     documents: list[str] = field(default_factory=list)  # the reference each sentence comes from
+
+    @classmethod
+    def of_passages(cls, passages: list[Passage], story_date: str | None = None) -> SourceFacts:
+        """The facts of an evidence index's passages (harness.evidence), each labelled with its document: the
+        one way the pipeline, the pair scorer and key-fact coverage build them."""
+        return cls([p.text for p in passages], story_date, documents=[p.source for p in passages])
 
     def document_runs(self) -> list[tuple[int, int]]:
         """(start, end) sentence ranges of each reference, so chunks never join two documents."""
