@@ -267,7 +267,7 @@ def _write_files(run, tmp: Path, run_id: str, gate, reports: Path) -> dict[str, 
     raw = run_document(run, run_id)
     write_csv(pd.DataFrame(claim_rows(raw), columns=CLAIM_COLUMNS), tmp / "claims.csv")
     write_csv(whole_counts(pd.DataFrame(candidate_rows(run))), tmp / "candidates.csv")
-    write_csv(pd.DataFrame(system_rows(run)), tmp / "systems.csv")
+    write_csv(pd.DataFrame(system_rows(raw)), tmp / "systems.csv")
     document = _clean(raw)
     if gate is not None:
         document["gate"] = _clean(gate_section(document, gate, reports))

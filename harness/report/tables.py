@@ -94,11 +94,12 @@ def _systems(run) -> list[dict[str, Any]]:
     return [{k: _r(v) for k, v in row.items()} for row in aggregate_systems(candidate_rows(run))]
 
 
-def system_rows(run) -> list[dict[str, Any]]:
-    """systems.csv: each aggregated column says what it is, `<metric>_total` (a sum over the system's
-    candidates) or `<metric>_mean` (a mean over them), so counts are never read as means."""
+def system_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """systems.csv, from the run document's per-system aggregates (`run_document`): each column says what it
+    is, `<metric>_total` (a sum over the system's candidates) or `<metric>_mean` (a mean over them), so counts
+    are never read as means."""
     keep = {"system", "candidates"}
-    return [{k if k in keep else _system_column(k): v for k, v in row.items()} for row in _systems(run)]
+    return [{k if k in keep else _system_column(k): v for k, v in row.items()} for row in document["systems"]]
 
 
 def _system_column(name: str) -> str:
