@@ -8,7 +8,7 @@ from harness.checks.base import CONFLICT, FAIL, MISSING, PASS, CheckResult, Sour
 from harness.claims import Claim
 from harness.config import Config
 from harness.judges import make_judge
-from harness.judges.base import decide
+from harness.judges.base import Assessment, decide
 from harness.judges.calibrated import FEATURES, CalibratedJudge, claim_features
 from harness.judges.crossencoder import CrossEncoderJudge
 from harness.judges.evidence import EvidenceJudge
@@ -38,11 +38,11 @@ def test_decisive_checks_override_and_advisory_ones_do_not():
     conflict = CheckResult("number", FAIL, "800 and 1,000 vs 800 and 900", CONFLICT)
     missing = CheckResult("quote", FAIL, '"x" not found in sources', MISSING)
     advisory = CheckResult("name", FAIL, "Marco Rubio (PERSON) not in sources", MISSING)
-    assert decide(0.9, [conflict], 0.5, "").verdict == "contradicted"
-    assert decide(0.9, [conflict], 0.5, "").p_support == pytest.approx(0.09)
-    assert decide(0.9, [missing], 0.5, "").verdict == "unsupported"
-    assert decide(0.9, [advisory, CheckResult("date", PASS)], 0.5, "").verdict == "supported"
-    assert decide(0.4, [], 0.5, "").verdict == "unsupported"
+    assert decide(Assessment(0.9, ""), [conflict], 0.5).verdict == "contradicted"
+    assert decide(Assessment(0.9, ""), [conflict], 0.5).p_support == pytest.approx(0.09)
+    assert decide(Assessment(0.9, ""), [missing], 0.5).verdict == "unsupported"
+    assert decide(Assessment(0.9, ""), [advisory, CheckResult("date", PASS)], 0.5).verdict == "supported"
+    assert decide(Assessment(0.4, ""), [], 0.5).verdict == "unsupported"
 
 
 def test_judges_by_name():

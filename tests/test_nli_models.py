@@ -242,6 +242,7 @@ def test_a_contradiction_class_makes_contradicted_verdicts(labels, tmp_path, tok
     and drives `contradicted` when no chunk supports the claim; below the refute threshold it is unsupported."""
     from harness.checks.base import CheckResult
     from harness.judges import make_judge
+    from harness.judges.base import Assessment
     from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
     model = tiny_model("bert", labels)
@@ -258,8 +259,8 @@ def test_a_contradiction_class_makes_contradicted_verdicts(labels, tmp_path, tok
 
     judge = make_judge("crossencoder", Config(consistency_model=str(folder), cache=str(tmp_path / "c")))
     passing = [CheckResult("number", "pass", "")]
-    assert judge.verdict((0.9, "r", 0.8), passing).verdict == SUPPORTED  # a supporting chunk wins
-    assert judge.verdict((0.2, "r", 0.8), passing).verdict == CONTRADICTED
-    assert judge.verdict((0.2, "r", 0.3), passing).verdict == UNSUPPORTED
+    assert judge.verdict(Assessment(0.9, "r", p_refuted=0.8), passing).verdict == SUPPORTED  # support wins
+    assert judge.verdict(Assessment(0.2, "r", p_refuted=0.8), passing).verdict == CONTRADICTED
+    assert judge.verdict(Assessment(0.2, "r", p_refuted=0.3), passing).verdict == UNSUPPORTED
     one_logit = save(tiny_model("bert", ["LABEL_0"]), tmp_path / "one", tokenizer_files)
     assert CrossEncoder(str(one_logit), None).predict_detail(PAIRS)[1] is None  # no contradiction class

@@ -123,7 +123,7 @@ def test_a_new_judge_is_one_file(add_module, monkeypatch):
         harness.judges,
         "length",
         """
-        from harness.judges.base import Judge
+        from harness.judges.base import Assessment, Judge
 
         class LengthJudge(Judge):
             name = "length"
@@ -132,7 +132,7 @@ def test_a_new_judge_is_one_file(add_module, monkeypatch):
                 self.words, self.threshold = words, threshold
 
             def assess(self, claims, evidence, checks, sources):
-                return [(1.0, "short") for _ in claims]
+                return [Assessment(1.0, "short") for _ in claims]
         """,
     )
     monkeypatch.setattr(harness.judges, "JUDGES", harness.judges.discover())

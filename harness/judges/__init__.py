@@ -14,7 +14,7 @@ overridden too). The modules are found when the package is imported, so a new ju
 (plus its tests) and nothing else:
 
     # harness/judges/length.py
-    from harness.judges.base import Judge
+    from harness.judges.base import Assessment, Judge
 
     class LengthJudge(Judge):
         name = "length"
@@ -23,7 +23,7 @@ overridden too). The modules are found when the package is imported, so a new ju
             self.words, self.threshold = words, threshold
 
         def assess(self, claims, evidence, checks, sources):
-            return [(min(1.0, self.words / len(c.text.split())), "short claims") for c in claims]
+            return [Assessment(min(1.0, self.words / len(c.text.split())), "short claims") for c in claims]
 
 - Its options are its `__init__` parameters: `check_judge` accepts exactly those (a typo in harness.toml is
   one clear line, from `harness validate` too), and `make_judge` passes them as keywords. A judge whose

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.checks import DECISIVE, prefetch, run_checks
@@ -21,12 +21,39 @@ from harness.evidence import Evidence
 from harness.registry import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """A judge's reading of one claim, before the checks have their say: what `Judge.assess` returns per claim.
+
+    `p_support` is the judge's probability that the sources back the claim; `reason` says why in words.
+    The rest is optional, each for the judges that have it:
+    - `p_refuted`: how surely the sources contradict the claim (a model with a contradiction class); at or above
+      the judge's `refute_threshold`, a claim it does not support is `contradicted` rather than `unsupported`;
+    - `verdict`: a verdict the judge names itself (an LLM's answer), used unless a decisive check overrules it;
+    - `error`: why the judge could not read the claim (a failed request, an unreadable reply): the claim is then
+      `unsupported` with the error in its reason, and the run counts it as a judge failure;
+    - `p_entailment`, `premise`: an NLI reader's best p(entailment) and the source text that gave it, shown in
+      claims.csv and the report so a verdict can be checked by eye.
+    """
+
+    p_support: float
+    reason: str
+    p_refuted: float | None = None
+    verdict: str | None = None
+    error: str | None = None
+    p_entailment: float | None = None
+    premise: str = ""
+
+
 @dataclass
 class Judgement:
     verdict: str
     p_support: float | None
     checks: list[CheckResult] = field(default_factory=list)
     reason: str = ""
+    p_entailment: float | None = None  # an NLI reader's p(entailment) at the premise that decided
+    p_contradiction: float | None = None  # its strongest p(contradiction) over the premises read
+    premise: str = ""  # that premise: a source sentence or two adjacent ones
 
     @property
     def failed_checks(self) -> list[CheckResult]:
@@ -50,6 +77,9 @@ class Judge:
 
     name = ""
     threshold = 0.5
+    refute_threshold = (
+        math.inf
+    )  # p_refuted at which an unsupported claim is contradicted: never, unless a judge reads it
 
     @classmethod
     def config_options(cls, config: Config) -> dict[str, Any]:
@@ -77,13 +107,19 @@ class Judge:
 
     def assess(
         self, claims: list[Claim], evidence: list[list[Evidence]], checks: list[list[CheckResult]], sources: SourceFacts
-    ) -> list:
-        """For each claim (never an artefact), in order: (p_support, reason), or what `verdict` reads."""
+    ) -> list[Assessment]:
+        """One Assessment per claim (never an artefact), in order."""
         raise NotImplementedError
 
-    def verdict(self, assessment, checks: list[CheckResult]) -> Judgement:
-        p, reason = assessment
-        return decide(p, checks, self.threshold, reason)
+    def verdict(self, assessment: Assessment, checks: list[CheckResult]) -> Judgement:
+        """The assessment and the checks as one judgement (`decide`), with what the judge read kept beside it."""
+        judgement = decide(assessment, checks, self.threshold, self.refute_threshold)
+        return replace(
+            judgement,
+            p_entailment=assessment.p_entailment,
+            p_contradiction=assessment.p_refuted,
+            premise=assessment.premise,
+        )
 
     def judge(self, claims: list[Claim], evidence: list[list[Evidence]], sources: SourceFacts) -> list[Judgement]:
         """One judgement per claim, in order."""
@@ -94,23 +130,47 @@ class Judge:
             for i in todo
         ]
         assessed = self.assess([claims[i] for i in todo], [evidence[i] for i in todo], checks, sources)
+        if len(assessed) != len(todo) or not all(isinstance(a, Assessment) for a in assessed):
+            raise TypeError(
+                f"judge '{self.name}': assess must return one harness.judges.base.Assessment per claim "
+                f"({len(todo)} claims), got {type(assessed).__name__} of {len(assessed)}: "
+                f"{sorted({type(a).__name__ for a in assessed})}"
+            )
         judgements: list[Judgement] = [artefact_judgement(c) for c in claims]
         for i, found, assessment in zip(todo, checks, assessed):
             judgements[i] = self.verdict(assessment, found)
         return judgements
 
 
-def decide(p: float, checks: list[CheckResult], threshold: float, reason: str) -> Judgement:
-    """Turn a support probability and the checks into a verdict. A decisive check (numbers, dates,
-    quotations) that finds a conflicting source statement makes the claim contradicted, one that finds a
-    detail no source states makes it unsupported; p_support is lowered to match. Advisory checks (names,
-    negation) only count through the judge's features."""
+def decide(
+    assessment: Assessment, checks: list[CheckResult], threshold: float, refute_threshold: float = math.inf
+) -> Judgement:
+    """Turn an assessment and the checks into a verdict. A decisive check (numbers, dates, quotations) that
+    finds a conflicting source statement makes the claim contradicted, one that finds a detail no source states
+    makes it unsupported; p_support is lowered to match. Advisory checks (names, negation) only count through
+    the judge's features. Then, in order: a judge's error makes the claim unsupported; a verdict the judge
+    named stands; a claim below `threshold` is contradicted when `p_refuted` reaches `refute_threshold`."""
+    p, reason = assessment.p_support, assessment.reason
     failure = decisive_failure(checks)
     if failure == CONFLICT:
-        return Judgement(CONTRADICTED, round(p * 0.1, 4), checks, "a fact check found a conflicting source statement")
+        why = "a fact check found a conflicting source statement"
+        return Judgement(CONTRADICTED, round(p * 0.1, 4), checks, _with_error(why, assessment.error))
     if failure == MISSING:
-        return Judgement(UNSUPPORTED, round(p * 0.3, 4), checks, "a fact check found a detail the sources never state")
-    return Judgement(SUPPORTED if p >= threshold else UNSUPPORTED, round(p, 4), checks, reason)
+        why = "a fact check found a detail the sources never state"
+        return Judgement(UNSUPPORTED, round(p * 0.3, 4), checks, _with_error(why, assessment.error))
+    if assessment.error:
+        return Judgement(UNSUPPORTED, round(p, 4), checks, assessment.error)
+    if assessment.verdict is not None:
+        return Judgement(assessment.verdict, round(p, 4), checks, reason)
+    if p >= threshold:
+        return Judgement(SUPPORTED, round(p, 4), checks, reason)
+    if (assessment.p_refuted or 0.0) >= refute_threshold:
+        return Judgement(CONTRADICTED, round(p, 4), checks, reason + ": the model reads a refutation")
+    return Judgement(UNSUPPORTED, round(p, 4), checks, reason)
+
+
+def _with_error(reason: str, error: str | None) -> str:
+    return f"{reason}; {error}" if error else reason
 
 
 def decisive_failure(checks: list[CheckResult]) -> str:

@@ -20,7 +20,7 @@ from harness.checks import FEATURE_GROUPS
 from harness.checks.base import FAIL, CheckResult, SourceFacts
 from harness.claims import Claim
 from harness.evidence import Evidence
-from harness.judges.base import Judge
+from harness.judges.base import Assessment, Judge
 from harness.text import content_tokens
 
 EVIDENCE_FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_share", "novel_names")
@@ -75,6 +75,6 @@ class CalibratedJudge(Judge):
         z = self.intercept + sum(w * features[f] for w, f in zip(self.weights, self.features))
         return 1.0 / (1.0 + math.exp(-z))
 
-    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str]]:
+    def assess(self, claims, evidence, checks, sources) -> list[Assessment]:
         ps = [self.probability(claim_features(c, ev, ch, sources)) for c, ev, ch in zip(claims, evidence, checks)]
-        return [(p, f"calibrated p = {p:.2f}") for p in ps]
+        return [Assessment(p, f"calibrated p = {p:.2f}") for p in ps]

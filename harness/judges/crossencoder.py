@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.checks.base import CheckResult, SourceFacts
+from harness.checks.base import SourceFacts
 from harness.chunks import Chunk, chunk_sentences
 from harness.claims import Claim
 from harness.config import Config
 from harness.crossencoder import CrossEncoder
 from harness.crossencoder.model_files import SHIPPED
 from harness.evidence import Evidence
-from harness.judges.base import Judge, Judgement, decide, decisive_failure
-from harness.registry import CONTRADICTED, UNSUPPORTED
+from harness.judges.base import Assessment, Judge
 
 
 class CrossEncoderJudge(Judge):
@@ -92,9 +91,10 @@ class CrossEncoderJudge(Judge):
                     owners.append(i)
         return pairs, owners
 
-    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str, float | None]]:
-        """(p_support, reason, p_refuted): the best support over the claim's chunks and, for a model with a
-        contradiction class, the strongest refutation over them (None otherwise)."""
+    def assess(self, claims, evidence, checks, sources) -> list[Assessment]:
+        """The best support over the claim's chunks and, for a model with a contradiction class, the strongest
+        refutation over them (`p_refuted`; None otherwise): a claim no chunk supports is then contradicted when
+        a chunk refutes it at `refute_threshold` or above (`decide`)."""
         pairs, owners = self.pairs(claims, evidence, sources)
         support, refuted = self.encoder.predict_detail(pairs)
         best: dict[int, float] = {}
@@ -106,7 +106,7 @@ class CrossEncoderJudge(Judge):
                 worst[owner] = max(worst.get(owner, 0.0), float(refuted[n]))
             read[owner] = read.get(owner, 0) + 1
         return [
-            (
+            Assessment(
                 best.get(i, 0.0),
                 f"cross-encoder p = {best.get(i, 0.0):.2f}, best of {read.get(i, 0)} chunk(s)"
                 + (f"; p(contradiction) = {worst.get(i, 0.0):.2f}" if refuted is not None else ""),
@@ -114,16 +114,3 @@ class CrossEncoderJudge(Judge):
             )
             for i in range(len(claims))
         ]
-
-    def verdict(self, assessment, checks: list[CheckResult]) -> Judgement:
-        """The decisive checks first (`decide`); then a claim no chunk supports is contradicted when a chunk
-        refutes it (p(contradiction) at or above `refute_threshold`), else unsupported."""
-        p, reason, refuted = assessment
-        judgement = decide(p, checks, self.threshold, reason)
-        if (
-            judgement.verdict == UNSUPPORTED
-            and not decisive_failure(checks)
-            and (refuted or 0.0) >= self.refute_threshold
-        ):
-            return Judgement(CONTRADICTED, judgement.p_support, checks, reason + ": the model reads a refutation")
-        return judgement

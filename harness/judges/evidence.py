@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from harness.judges.base import Judge
+from harness.judges.base import Assessment, Judge
 
 
 class EvidenceJudge(Judge):
@@ -24,6 +24,6 @@ class EvidenceJudge(Judge):
     def probability(self, best_score: float) -> float:
         return 1.0 / (1.0 + math.exp(-(best_score - self.center) / self.slope))
 
-    def assess(self, claims, evidence, checks, sources) -> list[tuple[float, str]]:
+    def assess(self, claims, evidence, checks, sources) -> list[Assessment]:
         best = [ev[0].score if ev else 0.0 for ev in evidence]
-        return [(self.probability(b), f"best evidence score {b:.2f}") for b in best]
+        return [Assessment(self.probability(b), f"best evidence score {b:.2f}") for b in best]

@@ -32,11 +32,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness.checks.base import CheckResult, SourceFacts
+from harness.checks.base import SourceFacts
 from harness.claims import Claim
 from harness.config import Config
 from harness.evidence import Evidence
-from harness.judges.base import Judge, Judgement, decide, decisive_failure
+from harness.judges.base import Assessment, Judge
 from harness.llm.endpoint import Endpoint
 from harness.llm.options import OPTION_NAMES, checked_options
 from harness.llm.prompt import chat_messages, parse_verdict, request_body
@@ -144,9 +144,10 @@ class LLMJudge(Judge):
                 self.usage[k] += v
         return reply
 
-    def verdict(self, reply: Reply | Exception, checks: list[CheckResult]) -> Judgement:
-        """The model's verdict and p_support, unless a decisive check says otherwise (`decide`); a failed
-        request or an unreadable reply is an error judgement: unsupported, the reason quoting it."""
+    def read_reply(self, reply: Reply | Exception) -> Assessment:
+        """The model's verdict and p_support as an Assessment (the decisive checks still overrule it: `decide`);
+        a failed request or an unreadable reply is the claim's error (unsupported, the reason quoting it),
+        counted in `usage["errors"]`."""
         parsed = parse_verdict(reply.content) if isinstance(reply, Reply) else None
         if parsed is None:
             with self._lock:
@@ -156,10 +157,7 @@ class LLMJudge(Judge):
                 if isinstance(reply, Exception)
                 else f"judge reply could not be parsed: {' '.join(reply.content.split())[:MAX_QUOTED]!r}"
             )
-            judgement = decide(VERDICT_P[UNSUPPORTED], checks, 1.0, what)
-            if judgement.reason != what:
-                judgement.reason = f"{judgement.reason}; {what}"
-            return judgement
+            return Assessment(VERDICT_P[UNSUPPORTED], what, error=what)
         verdict, explanation = parsed
         p = reply.verdict_p[SUPPORTED] if reply.verdict_p else VERDICT_P[verdict]
         reason = (
@@ -167,12 +165,12 @@ class LLMJudge(Judge):
             + (f", p = {p:.2f} from log-probabilities" if reply.verdict_p else "")
             + (f": {' '.join(explanation.split())[:MAX_QUOTED]}" if explanation.strip() else "")
         )
-        if decisive_failure(checks):
-            return decide(p, checks, 0.5, reason)
-        return Judgement(verdict, round(p, 4), checks, reason)
+        return Assessment(p, reason, verdict=verdict)
 
-    def assess(self, claims: list[Claim], evidence: list[list[Evidence]], checks: list, sources: SourceFacts) -> list:
-        """Each claim's reply (or the exception of a request that failed), from the cache or the endpoint."""
+    def assess(
+        self, claims: list[Claim], evidence: list[list[Evidence]], checks: list, sources: SourceFacts
+    ) -> list[Assessment]:
+        """Each claim's reply (or the exception of a request that failed), from the cache or the endpoint, read."""
         todo = list(range(len(claims)))
         bodies = {i: self.request(self.messages(claims[i], evidence[i], sources)) for i in todo}
         keys = {i: reply_key(self.base_url, self.model, body) for i, body in bodies.items()}
@@ -196,4 +194,4 @@ class LLMJudge(Judge):
             if readable(reply):  # a failed request or an unreadable reply is asked again next time
                 self.cache.put(keys[i], reply)
         replies.update(fresh)
-        return [replies[i] for i in todo]
+        return [self.read_reply(replies[i]) for i in todo]

@@ -129,6 +129,10 @@ def claim_document(claim, evidence, judgement) -> dict[str, Any]:
         "verdict": judgement.verdict,
         "p_support": judgement.p_support,
         "reason": judgement.reason,
+        # what an NLI judge read: its p(entailment) at the premise that decided and its strongest p(contradiction)
+        "p_entailment": _r(judgement.p_entailment),
+        "p_contradiction": _r(judgement.p_contradiction),
+        "premise": judgement.premise,
         "checks": [
             {"check": c.check, "status": c.status, "kind": c.kind, "reason": c.reason, "explanation": c.explanation}
             for c in judgement.checks
@@ -174,6 +178,7 @@ def claim_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
                         "evidence_start": best["start"] if best else None,
                         "evidence_end": best["end"] if best else None,
                         "reason": claim["reason"],
+                        **{k: claim[k] for k in ("p_entailment", "p_contradiction", "premise")},
                     }
                 )
     return rows

@@ -1,0 +1,251 @@
+"""Fit the `nli` judge's combiner on development data and write harness/models/nli-combiner/.
+
+    .venv/bin/python benchmarks/fit_nli_judge.py --bench ../shared/bench --nli ../shared/nli [--edits 400]
+
+The combiner (harness.judges.nli) is a logistic regression over each claim's features: the NLI reader's
+p(entailment), p(contradiction) and margin at the sentence grain, the evidence similarity, novel words and one
+flag per check group. Development data only, never SummEdits `test` or SummEval:
+- SummEdits `val` rows (every domain), labelled by its annotators;
+- mismatched negatives: `--mismatched` consistent val summaries scored against another val document;
+- one-edit variants of `../shared/nli` premises (`docnli_fever_test`, Wikipedia, CC BY-SA 3.0; the shipped NLI
+  model never trained on that file): a sentence of a premise is a claim that the premise supports (label 1)
+  and one edit of it by harness.edits (negation, number, date, antonym, entity swapped for another the
+  premise names) a claim it does not (label 0), `--edits` premises in all.
+A summary is consistent only if all its claims are, so a summary's features take each claim feature at its
+worst (minimum of support features, maximum of failure features); the weights then score single claims. The
+threshold maximises balanced accuracy of the summary score over all fitted rows. Writes combiner.json (the
+weights, the data's sha256, the command, the time) and prints the fit's own measures; the card is
+MODEL_CARD.md beside it, with the meta-evaluation of benchmarks/meta_eval.py and benchmarks/probe_news.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from common import summedits  # benchmarks/common.py: a script's folder is on sys.path
+
+from harness.agreement import best_threshold
+from harness.checks import run_checks
+from harness.config import Config
+from harness.crossencoder import CrossEncoder
+from harness.crossencoder.model_files import NLI_SHIPPED
+from harness.judges.base import decisive_failure, soft_minimum
+from harness.judges.calibrated import FEATURES
+from harness.judges.nli import NLI_FEATURES, combiner_features
+from harness.judges.reader import NLIReader
+from harness.scorer import ConsistencyScorer
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "harness/models/nli-combiner"
+ALL_FEATURES = FEATURES + NLI_FEATURES
+GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical", "nli_entailment", "nli_margin"}
+EDIT_FILE = "docnli_fever_test.jsonl.gz"
+REFUTE_THRESHOLD = 0.5  # the shipped NLI model's own contradiction threshold (its config.json)
+
+
+def summary_features(claims: list[dict[str, float]]) -> list[float]:
+    if not claims:
+        return [0.0] * len(ALL_FEATURES)
+    return [min(c[f] for c in claims) if f in GOOD else max(c[f] for c in claims) for f in ALL_FEATURES]
+
+
+def summary_score(claims: list[dict], weights: np.ndarray, intercept: float) -> float:
+    """The summary score the judge gives: decisive checks lower p as `decide` does, then a soft minimum."""
+    ps = []
+    for c in claims:
+        p = 1 / (1 + math.exp(-(intercept + float(np.dot(weights, [c[f] for f in ALL_FEATURES])))))
+        ps.append(p * 0.1 if c["decisive"] == "conflict" else p * 0.3 if c["decisive"] == "missing" else p)
+    return soft_minimum(ps) if ps else 0.0
+
+
+class Featurizer:
+    """Claim features of (document, summary) rows: evidence and checks as the harness computes them, the
+    reader's outputs with the shipped NLI model; a block of rows goes to the model in one call."""
+
+    def __init__(self, work: Path):
+        self.scorer = ConsistencyScorer(Config(judge="evidence", cache=str(work)))
+        self.reader = NLIReader(CrossEncoder(NLI_SHIPPED, work / "crossencoder"))
+
+    def rows(self, pairs: list[tuple[str, str]]) -> list[list[dict]]:
+        out = []
+        for start in range(0, len(pairs), 64):
+            block = []
+            for document, summary in pairs[start : start + 64]:
+                claims, evidence, sources = self.scorer.prepare(document, summary)
+                kept = [(c, ev) for c, ev in zip(claims, evidence) if not c.is_artefact]
+                checks = [run_checks(c.match_text, sources, ev[0].passage.text if ev else None) for c, ev in kept]
+                premises = [self.reader.premise_texts(c.match_text, ev, sources) for c, ev in kept]
+                block.append((kept, checks, premises, sources))
+            readings = iter(
+                self.reader.read(
+                    [c.match_text for kept, *_ in block for c, _ in kept],
+                    [p for _, _, premises, _ in block for p in premises],
+                )
+            )
+            for kept, checks, _, sources in block:
+                claims = []
+                for (claim, ev), found in zip(kept, checks):
+                    features = combiner_features(claim, ev, found, sources, next(readings))
+                    claims.append({**features, "decisive": decisive_failure(found)})
+                out.append(claims)
+            print(f"  {min(start + 64, len(pairs))}/{len(pairs)} rows", file=sys.stderr, flush=True)
+        return out
+
+
+def edited_pairs(nli: Path, premises: int, seed: int) -> tuple[list[tuple[str, str, int, str]], dict[str, int]]:
+    """(document, claim, label, edit) rows: a sentence of a premise (1) and one edit of it (0)."""
+    from harness import edits
+    from harness.checks.names import nlp as load_ner
+    from harness.text import sentence_spans
+
+    nlp = load_ner()
+    table = json.loads((ROOT / "harness/data/antonyms.json").read_text("utf-8"))
+    rng = random.Random(seed)
+    rows = [json.loads(line) for line in gzip.open(nli / EDIT_FILE, "rt", encoding="utf-8")]
+    documents = sorted({r["premise"] for r in rows if len(r["premise"].split()) >= 40})
+    rng.shuffle(documents)
+    out: list[tuple[str, str, int, str]] = []
+    made: dict[str, int] = {}
+    for document in documents:
+        if len({d for d, *_ in out}) >= premises:
+            break
+        sentences = [document[s:e] for s, e in sentence_spans(document)][1:]  # the first holds the page title
+        sentences = [s for s in sentences if 8 <= len(s.split()) <= 40]
+        if not sentences:
+            continue
+        sentence = rng.choice(sentences)
+        doc = nlp(sentence)
+        entities = [(e.text, e.label_) for e in nlp(document).ents]
+        kinds = ["negation", "number", "date", "antonym", "entity"]
+        rng.shuffle(kinds)
+        for kind in kinds:
+            edited = {
+                "negation": lambda: edits.negate(sentence),
+                "number": lambda: edits.change_number(sentence, rng),
+                "date": lambda: edits.change_date(sentence, rng),
+                "antonym": lambda: edits.antonym(sentence, table),
+                "entity": lambda: edits.swap_entity(doc, entities, rng),
+            }[kind]()
+            if edited and edited != sentence:
+                out += [(document, sentence, 1, "original"), (document, edited, 0, kind)]
+                made[kind] = made.get(kind, 0) + 1
+                break
+    return out, made
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bench", type=Path, required=True, help="folder with summedits_all.jsonl")
+    parser.add_argument("--nli", type=Path, required=True, help=f"folder with {EDIT_FILE}")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/harness-fit-nli"), help="caches (outside the repo)")
+    parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    parser.add_argument("--mismatched", type=int, default=300)
+    parser.add_argument("--edits", type=int, default=400, help="premises of the NLI file to make edit pairs from")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    began = time.perf_counter()
+    featurizer = Featurizer(args.work)
+    val = [r for r in summedits(args.bench) if r["cut"] == "val"]
+    rng = np.random.default_rng(args.seed)
+    documents = sorted({r["document"] for r in val})
+    consistent = [r for r in val if r["label"] == 1]
+    mismatched = []
+    for index in rng.choice(len(consistent), size=min(args.mismatched, len(consistent)), replace=False):
+        row = consistent[index]
+        others = [d for d in documents if d != row["document"]]
+        mismatched.append((others[rng.integers(len(others))], row["summary"]))
+    edited, made = edited_pairs(args.nli, args.edits, args.seed)
+    print(f"rows: {len(val)} val, {len(mismatched)} mismatched, {len(edited)} edit pairs {made}", file=sys.stderr)
+
+    groups = {
+        "summedits_val": (featurizer.rows([(r["document"], r["summary"]) for r in val]), [r["label"] for r in val]),
+        "mismatched": (featurizer.rows(mismatched), [0] * len(mismatched)),
+        "nli_edits": (featurizer.rows([(d, c) for d, c, _, _ in edited]), [label for _, _, label, _ in edited]),
+    }
+    per_row = [claims for rows, _ in groups.values() for claims in rows]
+    y = np.array([label for _, labels in groups.values() for label in labels])
+    X = np.array([summary_features(claims) for claims in per_row])
+    model = LogisticRegression(C=args.C, class_weight="balanced", max_iter=5000).fit(X, y)
+    weights, intercept = model.coef_[0], float(model.intercept_[0])
+    scores = [summary_score(claims, weights, intercept) for claims in per_row]
+    threshold, fit_bacc = best_threshold(scores, list(y))
+    measures = {}
+    start = 0
+    for name, (rows, labels) in groups.items():
+        part = scores[start : start + len(rows)]
+        start += len(rows)
+        if len(set(labels)) == 2:
+            measures[name] = {"roc_auc": round(float(roc_auc_score(labels, part)), 4), "rows": len(rows)}
+        else:
+            measures[name] = {"below_threshold": round(float(np.mean([s < threshold for s in part])), 4)}
+    edits_rows = groups["nli_edits"][0]
+    for kind in sorted(made):
+        caught = [
+            summary_score(claims, weights, intercept) < threshold
+            for claims, (_, _, _, k) in zip(edits_rows, edited)
+            if k == kind
+        ]
+        measures[f"nli_edits:{kind}"] = {"caught": round(float(np.mean(caught)), 4), "n": len(caught)}
+    originals = [
+        summary_score(claims, weights, intercept) >= threshold
+        for claims, (_, _, _, k) in zip(edits_rows, edited)
+        if k == "original"
+    ]
+    measures["nli_edits:original"] = {"accepted": round(float(np.mean(originals)), 4), "n": len(originals)}
+    params = {
+        "what": "logistic regression over claim features (harness.judges.nli): combined p_support of the nli judge",
+        "model": NLI_SHIPPED,
+        "reading": {"regime": "sentences", "premises": 2},
+        "features": list(ALL_FEATURES),
+        "coefficients": {f: round(float(w), 6) for f, w in zip(ALL_FEATURES, weights)},
+        "intercept": round(intercept, 6),
+        "threshold": round(float(threshold), 6),
+        "refute_threshold": REFUTE_THRESHOLD,
+        "fitted_on": {
+            "summedits_val": {"rows": len(val), "file": "summedits_all.jsonl", "cut": "val"},
+            "mismatched_negatives": len(mismatched),
+            "nli_edit_pairs": {"rows": len(edited), "premises": len(edited) // 2, "edits": made, "file": EDIT_FILE},
+            "sha256": {
+                "summedits_all.jsonl": sha256(args.bench / "summedits_all.jsonl"),
+                EDIT_FILE: sha256(args.nli / EDIT_FILE),
+            },
+            "seed": args.seed,
+        },
+        "fit": {
+            "C": args.C,
+            "class_weight": "balanced",
+            "sklearn": __import__("sklearn").__version__,
+            "date": date.today().isoformat(),
+            "seconds": round(time.perf_counter() - began, 1),
+            "command": "python benchmarks/fit_nli_judge.py --bench ../shared/bench --nli ../shared/nli"
+            + (f" --edits {args.edits}" if args.edits != 400 else ""),
+        },
+        "fit_measures": {"balanced_accuracy_all_rows": round(float(fit_bacc), 4), **measures},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "combiner.json").write_text(json.dumps(params, indent=2) + "\n", "utf-8")
+    print(json.dumps({k: params[k] for k in ("coefficients", "intercept", "threshold", "fit_measures")}, indent=2))
+    print(f"-> {args.out / 'combiner.json'}")
+
+
+if __name__ == "__main__":
+    main()

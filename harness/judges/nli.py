@@ -1,0 +1,176 @@
+"""The NLI judge: an NLI model reads each claim sentence by sentence (harness.judges.reader), and one learned,
+calibrated combination of what it read, the evidence and the checks gives `p_support` and the verdict.
+
+    [judge]
+    name = "nli"
+    options = { model = "harness-nli-minilm", reading = "sentences", premises = 2 }
+
+Why a combination: the model alone misses what the checks see (a number or a name the sources never give)
+and the checks alone miss what the model sees (a negated or reversed statement, a fact joined to the wrong
+subject); each is weak where the other is strong. The combiner is a logistic regression over
+`COMBINER_FEATURES`: the reader's p(entailment) and p(contradiction), the evidence similarity, the share of
+novel words and one flag per check group. Its weights are fitted on development data only (SummEdits `val`
+and one-edit variants of `../shared/nli` premises, never SummEdits `test` or SummEval) by
+`benchmarks/fit_nli_judge.py`, and shipped with their card in harness/models/nli-combiner/. A model other
+than the one the combiner was fitted for is read as it is: `p_support` is its p(entailment).
+
+The decisive checks overrule everything (`decide`). An advisory flag that the model confirms is not
+overlooked: a claim whose negation or name check failed and which no premise entails (p(entailment) below
+`CONFIRMS`) is never `supported`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.checks.base import FAIL, CheckResult, SourceFacts
+from harness.config import Config
+from harness.crossencoder import CrossEncoder
+from harness.crossencoder.model_files import NLI_SHIPPED
+from harness.judges.base import Assessment, Judge, Judgement
+from harness.judges.calibrated import FEATURES, claim_features
+from harness.judges.reader import NLIReader, Reading
+from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
+
+COMBINER_FILE = "models/nli-combiner/combiner.json"  # in the package
+NLI_FEATURES = ("nli_entailment", "nli_contradiction", "nli_margin")
+ADVISORY_FLAGS = ("negation", "name")  # flags that count only when the model does not entail the claim
+CONFIRMS = 0.5  # p(entailment) below which the model is taken to agree with a raised advisory flag
+
+
+def reading_features(reading: Reading) -> dict[str, float]:
+    """The reader's outputs as combiner features, each in [0, 1]."""
+    contradiction = reading.p_contradiction or 0.0
+    return {
+        "nli_entailment": reading.p_entailment,
+        "nli_contradiction": contradiction,
+        "nli_margin": (reading.p_entailment - contradiction + 1) / 2,
+    }
+
+
+class Combiner:
+    """A fitted logistic regression over named features: its JSON holds `features`, `coefficients`,
+    `intercept`, `threshold` (the verdict's), `refute_threshold` and `model` (the NLI model it was fitted for)."""
+
+    def __init__(self, params: dict[str, Any], source: str):
+        try:
+            self.features = tuple(params["features"])
+            self.weights = [float(params["coefficients"][f]) for f in self.features]
+            self.intercept = float(params["intercept"])
+            self.threshold = float(params["threshold"])
+            self.refute_threshold = float(params["refute_threshold"])
+            self.model = str(params["model"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: not a combiner file ({type(exc).__name__}: {exc})") from exc
+        self.params = params
+
+    @classmethod
+    def load(cls, path: str | None = None) -> Combiner:
+        """The shipped combiner, or the one in the JSON file `path`."""
+        if path:
+            try:
+                text = Path(path).read_text("utf-8")
+            except OSError as exc:
+                raise ValueError(f"judge nli: combiner {path}: {exc.strerror or exc}") from exc
+            return cls(json.loads(text), path)
+        return cls(json.loads(resources.files("harness").joinpath(COMBINER_FILE).read_text("utf-8")), COMBINER_FILE)
+
+    def check_features(self, known: tuple[str, ...]) -> None:
+        unknown = [f for f in self.features if f not in known]
+        if unknown:
+            raise ValueError(
+                f"judge nli: the combiner weighs {', '.join(unknown)}, which nothing computes any longer; "
+                "refit it (benchmarks/fit_nli_judge.py)"
+            )
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(w * features[f] for w, f in zip(self.weights, self.features))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def combiner_features(
+    claim, evidence, checks: list[CheckResult], sources: SourceFacts, reading: Reading
+) -> dict[str, float]:
+    """Everything the combiner may weigh for one claim: the calibrated judge's evidence and check features and
+    the reader's outputs."""
+    return {**claim_features(claim, evidence, checks, sources), **reading_features(reading)}
+
+
+class NLIJudge(Judge):
+    """An NLI model reads each claim against single source sentences and windows of two; a fitted combiner
+    turns that, the evidence and the checks into `p_support`. See the module docstring."""
+
+    name = "nli"
+
+    @classmethod
+    def config_options(cls, config: Config) -> dict[str, Any]:
+        """A cache folder for the model's (premise, claim) scores, shared with the crossencoder judge's."""
+        return {"cache_dir": Path(config.cache) / "crossencoder"}
+
+    def __init__(
+        self,
+        model: str = NLI_SHIPPED,
+        reading: str = "sentences",
+        premises: int = 2,
+        combiner: str | None = None,
+        threshold: float | None = None,
+        refute_threshold: float | None = None,
+        label: str | None = None,
+        cache_dir: Path | None = None,
+    ):
+        self.encoder = CrossEncoder(model, cache_dir, label=label, nli="entailment")
+        self.reader = NLIReader(self.encoder, reading, premises)
+        fitted = Combiner.load(combiner)
+        # weights fitted for one model mean nothing for another: a user's model is read as it is, unless they
+        # fitted a combiner for it and name it
+        self.combiner = fitted if combiner or fitted.model == model else None
+        if self.combiner is not None:
+            self.combiner.check_features(FEATURES + NLI_FEATURES)
+        default = self.combiner.threshold if self.combiner else 0.5
+        self.threshold = threshold if threshold is not None else default
+        default_refute = self.combiner.refute_threshold if self.combiner else 0.5
+        self.refute_threshold = refute_threshold if refute_threshold is not None else default_refute
+
+    def assess(self, claims, evidence, checks, sources) -> list[Assessment]:
+        premises = [self.reader.premise_texts(c.match_text, ev, sources) for c, ev in zip(claims, evidence)]
+        readings = self.reader.read([c.match_text for c in claims], premises)
+        out = []
+        for claim, ev, found, reading in zip(claims, evidence, checks, readings):
+            read = f"NLI p(entailment) {reading.p_entailment:.2f}, best of {reading.premises_read} premise(s)"
+            if reading.p_contradiction is not None:
+                read += f", p(contradiction) {reading.p_contradiction:.2f}"
+            if self.combiner is not None:
+                p = self.combiner.probability(combiner_features(claim, ev, found, sources, reading))
+                read = f"combined p = {p:.2f} ({read})"
+            else:
+                p = reading.p_entailment
+            out.append(
+                Assessment(
+                    p,
+                    read,
+                    p_refuted=reading.p_contradiction,
+                    p_entailment=reading.p_entailment,
+                    premise=reading.premise,
+                )
+            )
+        return out
+
+    def verdict(self, assessment: Assessment, checks: list[CheckResult]) -> Judgement:
+        """`decide`, then: a claim an advisory check flagged (negation, a name) and the model does not entail
+        is not supported; contradicted when the model reads a refutation, else unsupported."""
+        judgement = super().verdict(assessment, checks)
+        flagged = [c.check for c in checks if c.status == FAIL and c.check in ADVISORY_FLAGS]
+        if judgement.verdict != SUPPORTED or not flagged or (assessment.p_entailment or 0.0) >= CONFIRMS:
+            return judgement
+        refuted = (assessment.p_refuted or 0.0) >= self.refute_threshold
+        return replace(
+            judgement,
+            verdict=CONTRADICTED if refuted else UNSUPPORTED,
+            p_support=round(min(judgement.p_support or 0.0, self.threshold * 0.99), 4),
+            reason=f"{judgement.reason}; the {' and '.join(flagged)} check's flag, confirmed by the model",
+        )

@@ -1,0 +1,172 @@
+"""The `nli` judge: the sentence-level reader (which premises, which one decided), the fitted combiner, the
+verdict rules, the pair cache, and any model read the same way (tiny models the tests build)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.checks.base import FAIL, PASS, CheckResult, SourceFacts
+from harness.config import Config
+from harness.crossencoder import CrossEncoder
+from harness.crossencoder.model_files import NLI_SHIPPED
+from harness.evidence import Evidence, Passage
+from harness.judges import make_judge
+from harness.judges.base import Assessment
+from harness.judges.nli import COMBINER_FILE, NLI_FEATURES, Combiner, NLIJudge
+from harness.judges.reader import NLIReader, sentence_windows
+from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
+from harness.scorer import ConsistencyScorer
+
+SOURCE = (
+    "Venezuela released 80 political prisoners on Friday. "
+    "The releases followed talks with the United States. "
+    "Officials said more would follow in the coming weeks. "
+    "The opposition called the move a first step."
+)
+
+
+def evidence_at(*indices: int) -> list[Evidence]:
+    return [Evidence(Passage("a", f"s{i}", 0, 1, i), 0.9, 0.9, 0.9) for i in indices]
+
+
+def test_windows_are_each_sentence_then_its_neighbours_never_across_documents():
+    runs = [(0, 3), (3, 5)]  # document a: sentences 0-2, document b: 3-4
+    assert sentence_windows([1], runs) == [(1, 1), (0, 1), (1, 2)]
+    assert sentence_windows([2], runs) == [(2, 2), (1, 2)]  # sentence 3 is another document's
+    assert sentence_windows([3, 2], runs) == [(3, 3), (3, 4), (2, 2), (1, 2)]
+    assert sentence_windows([0, 0], runs) == [(0, 0), (0, 1)]  # no repeats
+
+
+def test_the_reader_reads_the_evidence_sentences_and_windows_and_keeps_the_premise_that_decided(tmp_path):
+    sentences = [
+        "Venezuela released 80 political prisoners on Friday.",
+        "The releases followed talks with the United States.",
+        "Officials said more would follow in the coming weeks.",
+    ]
+    sources = SourceFacts(sentences, documents=["a"] * 3)
+    reader = NLIReader(CrossEncoder(NLI_SHIPPED, tmp_path), premises=1)
+    premises = reader.premise_texts("Venezuela freed 80 prisoners.", evidence_at(0, 2), sources)
+    assert premises == [sentences[0], " ".join(sentences[:2])]  # premises=1: the best evidence sentence only
+    reading = reader.read(["Venezuela released 80 political prisoners on Friday."], [premises])[0]
+    assert reading.premise in premises and reading.premises_read == 2
+    assert reading.p_entailment > 0.8 and reading.p_contradiction is not None and reading.p_contradiction < 0.2
+    negated = reader.read(["Venezuela did not release any political prisoners."], [premises])[0]
+    assert negated.p_entailment < 0.5 < negated.p_contradiction
+    assert reader.read(["Anything."], [[]])[0].p_entailment == 0.0  # no evidence: nothing entails it
+
+
+def test_reading_regimes_and_premises_are_checked(tmp_path):
+    encoder = CrossEncoder(NLI_SHIPPED, tmp_path)
+    with pytest.raises(ValueError, match="reading = 'words': expected one of sentences, chunks"):
+        NLIReader(encoder, "words")
+    with pytest.raises(ValueError, match="premises = 0"):
+        NLIReader(encoder, premises=0)
+    with pytest.raises(ValueError, match="takes no option 'premise'"):
+        make_judge("nli", premise=2)
+
+
+def test_the_chunks_regime_reads_runs_of_sentences_holding_the_evidence(tmp_path):
+    sentences = [f"Sentence number {i} says something about the budget of the town." for i in range(40)]
+    sources = SourceFacts(sentences, documents=["a"] * 40)
+    reader = NLIReader(CrossEncoder(NLI_SHIPPED, tmp_path), "chunks", premises=1)
+    premises = reader.premise_texts("The town has a budget.", evidence_at(25), sources)
+    assert premises and all(sentences[25] in p for p in premises)
+    assert all(len(p.split()) > 40 for p in premises)  # several sentences per premise, not one
+    assert max(reader.encoder.count(p) for p in premises) <= 400
+
+
+def scorer(tmp_path, **options) -> ConsistencyScorer:
+    return ConsistencyScorer(Config(judge="nli", judge_options=options, cache=str(tmp_path / "cache")))
+
+
+def test_the_shipped_judge_supports_a_stated_fact_and_catches_a_negation(tmp_path):
+    judge_scorer = scorer(tmp_path)
+    original = judge_scorer.judge.judge(*judge_scorer.prepare(SOURCE, "The releases followed talks with the United States."))
+    negated = judge_scorer.judge.judge(
+        *judge_scorer.prepare(SOURCE, "The releases did not follow talks with the United States.")
+    )
+    assert original[0].verdict == SUPPORTED and original[0].premise.startswith("The releases followed")
+    assert negated[0].verdict in (CONTRADICTED, UNSUPPORTED)
+    assert negated[0].p_support < original[0].p_support
+    assert negated[0].p_contradiction is not None and negated[0].p_contradiction > original[0].p_contradiction
+
+
+def test_a_warm_run_computes_no_pair(tmp_path):
+    first = scorer(tmp_path)
+    score = first.score_one(SOURCE, "Officials said more would follow.")
+    again = scorer(tmp_path)
+    again.judge.encoder._run = None  # any pair not in the cache would now fail
+    assert again.score_one(SOURCE, "Officials said more would follow.") == pytest.approx(score)
+
+
+def flagged(check: str) -> list[CheckResult]:
+    return [CheckResult(check, FAIL, "", "flagged"), CheckResult("number", PASS)]
+
+
+def test_an_advisory_flag_the_model_confirms_is_never_supported(tmp_path):
+    judge = NLIJudge(cache_dir=tmp_path)
+    confirmed = judge.verdict(Assessment(0.9, "r", p_refuted=0.7, p_entailment=0.2), flagged("negation"))
+    assert confirmed.verdict == CONTRADICTED and confirmed.p_support < judge.threshold
+    assert "negation check's flag, confirmed by the model" in confirmed.reason
+    weak = judge.verdict(Assessment(0.9, "r", p_refuted=0.1, p_entailment=0.2), flagged("name"))
+    assert weak.verdict == UNSUPPORTED
+    entailed = judge.verdict(Assessment(0.9, "r", p_refuted=0.1, p_entailment=0.9), flagged("negation"))
+    assert entailed.verdict == SUPPORTED  # the model reads the claim as stated: the flag was a false alarm
+    assert judge.verdict(Assessment(0.9, "r", p_entailment=0.1), []).verdict == SUPPORTED  # no flag raised
+
+
+def test_the_shipped_combiner_is_fitted_for_the_shipped_model_and_weighs_the_reader():
+    combiner = Combiner.load()
+    assert combiner.model == NLI_SHIPPED
+    assert set(NLI_FEATURES) <= set(combiner.features)
+    assert combiner.params["coefficients"]["nli_entailment"] > 0  # more entailment, more support
+    fitted = json.dumps(combiner.params["fitted_on"])
+    assert "val" in fitted and "test" not in fitted.replace("docnli_fever_test", "")  # never a benchmark's test
+    low = dict.fromkeys(combiner.features, 0.0)
+    high = {**low, "nli_entailment": 1.0, "nli_margin": 1.0, "best_score": 1.0, "best_cosine": 1.0}
+    assert combiner.probability(high) > combiner.probability(low)
+
+
+def test_a_bad_combiner_file_is_one_clear_error(tmp_path):
+    broken = tmp_path / "c.json"
+    broken.write_text(json.dumps({"features": ["x"]}))
+    with pytest.raises(ValueError, match="not a combiner file"):
+        NLIJudge(combiner=str(broken), cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="combiner .*missing.json"):
+        NLIJudge(combiner=str(tmp_path / "missing.json"), cache_dir=tmp_path)
+    unknown = json.loads(json.dumps(Combiner.load().params))
+    unknown["features"].append("gone")
+    unknown["coefficients"]["gone"] = 1.0
+    (tmp_path / "u.json").write_text(json.dumps(unknown))
+    with pytest.raises(ValueError, match="weighs gone"):
+        NLIJudge(combiner=str(tmp_path / "u.json"), cache_dir=tmp_path)
+
+
+def test_any_nli_model_is_read_sentence_by_sentence_without_the_shipped_combiner(tmp_path):
+    pytest.importorskip("transformers")
+    from test_nli_models import save, tiny_model
+
+    import transformers
+
+    from harness.crossencoder.model_files import base_model_path
+
+    tokenizer = tmp_path / "tok"
+    transformers.AutoTokenizer.from_pretrained(str(base_model_path())).save_pretrained(tokenizer)
+    folder = save(tiny_model("bert", ["entailment", "neutral", "contradiction"]), tmp_path / "m", tokenizer)
+    judge_scorer = scorer(tmp_path, model=str(folder))
+    assert judge_scorer.judge.combiner is None and judge_scorer.judge.threshold == 0.5
+    judgements = judge_scorer.judge.judge(*judge_scorer.prepare(SOURCE, "Officials said more would follow."))
+    direct = judge_scorer.judge.encoder.predict_detail([(judgements[0].premise, "Officials said more would follow.")])
+    assert judgements[0].p_entailment == pytest.approx(float(direct[0][0]), abs=1e-4)
+    assert judgements[0].p_support == pytest.approx(judgements[0].p_entailment, abs=1e-4)  # read as it is
+    chunked = scorer(tmp_path, model=str(folder), reading="chunks")
+    assert chunked.judge.judge(*chunked.prepare(SOURCE, "Officials said more would follow."))[0].premise
+
+
+def test_the_combiner_ships_in_the_package():
+    from importlib import resources
+
+    assert resources.files("harness").joinpath(COMBINER_FILE).is_file()
+    assert resources.files("harness").joinpath("models/nli-combiner/MODEL_CARD.md").is_file()
