@@ -94,7 +94,9 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for judge, cold, warm, rejudged, before, after in measured:
-        lines.append(f"| {judge} | {cold:.0f} | {cold / base:.2f}x | {warm:.1f} | {rejudged:.0f} | {before:,} / {after:,} |")
+        lines.append(
+            f"| {judge} | {cold:.0f} | {cold / base:.2f}x | {warm:.1f} | {rejudged:.0f} | {before:,} / {after:,} |"
+        )
     publish("\n".join(lines) + "\n", args.out)
 
 

@@ -83,7 +83,9 @@ def scorer(tmp_path, **options) -> ConsistencyScorer:
 
 def test_the_shipped_judge_supports_a_stated_fact_and_catches_a_negation(tmp_path):
     judge_scorer = scorer(tmp_path)
-    original = judge_scorer.judge.judge(*judge_scorer.prepare(SOURCE, "The releases followed talks with the United States."))
+    original = judge_scorer.judge.judge(
+        *judge_scorer.prepare(SOURCE, "The releases followed talks with the United States.")
+    )
     negated = judge_scorer.judge.judge(
         *judge_scorer.prepare(SOURCE, "The releases did not follow talks with the United States.")
     )
@@ -146,9 +148,8 @@ def test_a_bad_combiner_file_is_one_clear_error(tmp_path):
 
 def test_any_nli_model_is_read_sentence_by_sentence_without_the_shipped_combiner(tmp_path):
     pytest.importorskip("transformers")
-    from test_nli_models import save, tiny_model
-
     import transformers
+    from test_nli_models import save, tiny_model
 
     from harness.crossencoder.model_files import base_model_path
 
