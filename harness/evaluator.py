@@ -191,7 +191,7 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
     story = with_key_facts(story, context.facts)
     embedder, judge, cache = context.models.embedder, context.models.judge, context.results
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
-    usage_before = dict(getattr(judge, "usage", {}))
+    usage_before = judge.usage.counts()
     results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
     story_hash = story_key(story, config)
     keys = [candidate_key(story_hash, doc) for doc in story.candidates]
@@ -205,14 +205,14 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
         if progress is not None:
             progress.set_postfix_str(f"{story.story_id}/{doc.doc_id}")
         if result is None:
-            errors_before = getattr(judge, "usage", {}).get("errors", 0)
+            errors_before = judge.usage.errors
             try:
                 evaluator = evaluator or StoryEvaluator(story, embedder, judge, config)
                 result = evaluator.evaluate(doc)
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
                 result = CandidateResult(story.story_id, doc, doc.path, error=problem)
-            judge_failed = getattr(judge, "usage", {}).get("errors", 0) > errors_before
+            judge_failed = judge.usage.errors > errors_before
             # outside the try: a cache that cannot be written is a warning, not an error; a candidate the judge
             # failed on is asked again next run (a transient error must not become a permanent verdict)
             if cache and result.ok and not judge_failed:
@@ -222,5 +222,5 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
             progress.update(1)
     after = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
     counts: dict[str, Any] = {name: now - then for name, now, then in zip(CACHE_COUNTS, after, before)}
-    counts["judge_usage"] = {k: v - usage_before.get(k, 0) for k, v in getattr(judge, "usage", {}).items()}
+    counts["judge_usage"] = judge.usage.since(usage_before)
     return StoryOutcome(story.key_facts, results, counts)

@@ -348,8 +348,8 @@ def run_meta_eval(
             "embeddings_from_cache": scorer.embedder.cached_hits,
         },
     }
-    if getattr(scorer.judge, "usage", None):
-        result["llm_usage"] = dict(scorer.judge.usage)
+    if any(scorer.judge.usage.counts().values()):
+        result["llm_usage"] = scorer.judge.usage.counts()
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "meta_eval.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     atomic_write_text(out / "meta_eval.md", markdown(result))

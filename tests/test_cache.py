@@ -184,15 +184,16 @@ def test_the_storage_format_is_part_of_the_key(story, monkeypatch):
 
 
 def test_dataclasses_are_stored_as_lists_and_checked_field_by_field():
-    judgement = Judgement("supported", 0.5, [], "because")
-    assert to_plain(judgement) == ["supported", 0.5, [], "because"]
-    assert from_plain(["supported", 0.5, [], "because"], Judgement) == judgement
-    assert from_plain(["supported", None, [], ""], Judgement).p_support is None
+    judgement = Judgement("supported", 0.5, [], "because", 0.9, None, "premise")
+    assert to_plain(judgement) == ["supported", 0.5, [], "because", 0.9, None, "premise"]
+    assert from_plain(["supported", 0.5, [], "because", 0.9, None, "premise"], Judgement) == judgement
+    assert from_plain(["supported", None, [], "", None, None, ""], Judgement).p_support is None
     for bad in (
-        ["supported", "0.5", [], ""],  # a string for a float
-        ["supported", True, [], ""],  # a bool for a float
-        ["supported", 0.5, [], ""] + [""],  # one field too many
-        ["supported", 0.5, [{"check": "x"}], ""],  # a check that is not a CheckResult
+        ["supported", "0.5", [], "", None, None, ""],  # a string for a float
+        ["supported", True, [], "", None, None, ""],  # a bool for a float
+        ["supported", 0.5, [], "", None, None, ""] + [""],  # one field too many
+        ["supported", 0.5, [], ""],  # fields missing (a result stored before the NLI reader's fields)
+        ["supported", 0.5, [{"check": "x"}], "", None, None, ""],  # a check that is not a CheckResult
         {"verdict": "supported", "p_support": 0.5, "checks": [], "reason": ""},  # format 1
     ):
         with pytest.raises(NotCacheable):

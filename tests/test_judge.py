@@ -48,8 +48,8 @@ def test_decisive_checks_override_and_advisory_ones_do_not():
 def test_judges_by_name():
     assert isinstance(make_judge("evidence"), EvidenceJudge)
     assert isinstance(make_judge("calibrated"), CalibratedJudge)
-    with pytest.raises(ValueError, match="unknown judge 'nli'"):
-        make_judge("nli")
+    with pytest.raises(ValueError, match="unknown judge 'mnli'"):
+        make_judge("mnli")
 
 
 def test_crossencoder_judge_takes_the_configured_model_and_cache(tmp_path):

@@ -63,7 +63,7 @@ def test_one_request_per_claim_with_the_bearer_key_and_the_verdicts_applied(fake
     # the model says supported, the number check finds "seven vs five": the decisive check wins
     assert got[3][0] == "contradicted" and "number:seven vs five" in [c.label() for c in judgements[3].failed_checks]
     assert judgements[0].reason == "LLM: supported: because"
-    assert judge.usage == {
+    assert judge.usage.counts() == {
         "requests": 4,
         "cached": 0,
         "errors": 0,
@@ -83,7 +83,7 @@ def test_a_second_run_sends_nothing(fake, key, tmp_path):
     second = again.judge(claims, evidence, sources)
     assert sent == 4 and len(fake.posts()) == 4
     assert [(j.verdict, j.p_support, j.reason) for j in second] == [(j.verdict, j.p_support, j.reason) for j in first]
-    assert again.usage["requests"] == 0 and again.usage["cached"] == 4
+    assert again.usage.requests == 0 and again.usage.cached == 4
     other_model = LLMJudge(base_url=fake.url, model="another-model", api_key_env=key, cache_dir=tmp_path / "llm")
     other_model.judge(claims[:1], evidence[:1], sources)
     assert len(fake.posts()) == 5  # the cache key holds the model
@@ -121,7 +121,7 @@ def test_malformed_replies_are_error_judgements_not_crashes(key, tmp_path):
     assert judgements[0].reason == "judge reply could not be parsed: 'Sure! The claim looks fine to me.'"
     assert judgements[1].verdict == "unsupported" and "could not be parsed" in judgements[1].reason
     assert judgements[2].verdict == "supported"  # prose, a code fence and case variants are read
-    assert judge.usage["errors"] == 2
+    assert judge.usage.errors == 2
 
 
 def test_429_then_200_is_retried(fake, key, tmp_path):
@@ -316,13 +316,13 @@ def test_end_to_end_against_llama_server_with_gemma(llama_server, tmp_path):
         f"llama-server + Gemma 3 270M: {len(claims)} claims in {elapsed:.1f}s; "
         + "; ".join(f"{j.verdict} {j.p_support} ({j.reason[:60]})" for j in judgements)
     )
-    assert judge.usage["requests"] == 3 and judge.usage["errors"] == 0 and judge.usage["completion_tokens"] > 0
+    assert judge.usage.requests == 3 and judge.usage.errors == 0 and judge.usage.completion_tokens > 0
     assert all(j.verdict in ("supported", "contradicted", "unsupported") and 0 <= j.p_support <= 1 for j in judgements)
     assert all(j.reason.startswith("LLM: ") for j in judgements[:2])
     assert judgements[2].verdict in ("contradicted", "unsupported")  # the number check decides, whatever the model says
     again = LLMJudge(base_url=llama_server, model="gemma-3-270m", cache_dir=tmp_path / "llm", max_tokens=64)
     assert [j.verdict for j in again.judge(claims, evidence, sources)] == [j.verdict for j in judgements]
-    assert again.usage["requests"] == 0 and again.usage["cached"] == 3
+    assert again.usage.requests == 0 and again.usage.cached == 3
 
 
 def test_a_llama_server_build_this_cpu_cannot_run_is_named(tmp_path, monkeypatch):

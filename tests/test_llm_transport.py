@@ -14,6 +14,7 @@ import pytest
 from fake_openai import KEY, RULES, FakeOpenAI, inputs, verdict, write_run_inputs
 
 from harness.cli import main
+from harness.judges.base import judge_failures
 from harness.judges.evidence import EvidenceJudge
 from harness.judges.llm import LLMJudge
 from harness.llm.replies import Reply, ReplyCache
@@ -151,7 +152,7 @@ def test_a_trickling_reply_is_cut_at_the_deadline_and_retried(trickled, key, tmp
     assert elapsed < 4.5  # two tries of 1 s each, not the server's 6 s a try
     assert stub.count("POST") == 2  # retried within the retry budget
     assert judgements[0].verdict == "unsupported" and "no complete reply within 1 s" in judgements[0].reason
-    assert judge.claims_failed == 1
+    assert judge.usage.errors == 1
 
 
 # --- 2. the key never follows a redirect to another origin ------------------------------------------------
@@ -241,10 +242,10 @@ def test_an_unreadable_reply_is_asked_again_on_the_next_run(key, tmp_path):
         assert "could not be parsed" in judgements[0].reason
         server.rules["Five"] = verdict("supported")
         second, judgements = judge_one(server.url, key, tmp_path)
-        assert len(server.posts()) == 2 and second.usage["cached"] == 0
+        assert len(server.posts()) == 2 and second.usage.cached == 0
         assert judgements[0].verdict == "supported"
         third, _ = judge_one(server.url, key, tmp_path)  # a readable reply is cached
-        assert len(server.posts()) == 2 and third.usage["cached"] == 1
+        assert len(server.posts()) == 2 and third.usage.cached == 1
     finally:
         server.stop()
 
@@ -268,7 +269,7 @@ def test_a_judge_failing_on_every_claim_says_so(key, tmp_path):
     finally:
         server.stop()
     assert all("judge request failed" in j.reason and "HTTP 500" in j.reason for j in judgements)
-    assert (judge.claims_attempted, judge.claims_failed, judge.failure_share()) == (4, 4, 1.0)
+    assert judge_failures(judge.usage.counts()) == (4, 4)  # failed on every claim it was asked about
 
 
 def test_a_healthy_judge_reports_no_failure(key, tmp_path):
@@ -280,8 +281,8 @@ def test_a_healthy_judge_reports_no_failure(key, tmp_path):
         again.judge(*inputs())
     finally:
         server.stop()
-    assert (judge.claims_attempted, judge.claims_failed, judge.failure_share()) == (4, 0, 0.0)
-    assert (again.claims_attempted, again.claims_failed) == (4, 0)  # from the cache, still counted
+    assert judge_failures(judge.usage.counts()) == (0, 4)
+    assert judge_failures(again.usage.counts()) == (0, 4)  # from the cache, still counted
 
 
 # --- 6. garbled and cut replies are clear, transient failures ---------------------------------------------
@@ -359,7 +360,7 @@ def test_a_server_without_a_models_route_is_accepted(status, key, tmp_path):
     probe, *claims = server.posts()  # one chat request of one token checks the route and the key
     assert probe["body"]["max_tokens"] == 1 and len(claims) == 4
     assert [j.verdict for j in judgements[:3]] == ["supported", "contradicted", "unsupported"]
-    assert judge.usage["requests"] == 4  # the probe is not a claim
+    assert judge.usage.requests == 4  # the probe is not a claim
 
 
 def test_a_server_serving_neither_route_is_refused(key, stubs):

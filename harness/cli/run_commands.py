@@ -20,6 +20,7 @@ from harness.gate.render import CONSOLE_LINES, failure_rank
 from harness.gate.results import SHOWN, coverage_warning
 from harness.ingest import find_story_dirs, load_stories, load_story
 from harness.judges import check_judge
+from harness.judges.base import judge_failures
 from harness.keyfacts import kinds, with_key_facts
 from harness.pipeline import run
 from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_run
@@ -66,11 +67,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 JUDGE_FAILURE_LIMIT = 0.10  # a run whose judge failed on more than this share of claims exits 2
-
-
-def judge_failures(usage: dict[str, int]) -> tuple[int, int]:
-    """(claims the judge failed on, claims it was asked about) from an LLM judge's usage counts (0, 0 otherwise)."""
-    return usage.get("errors", 0), usage.get("requests", 0) + usage.get("cached", 0)
 
 
 def candidate_line(record: dict[str, Any], width: int = 12) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from harness.checks import DECISIVE, prefetch, run_checks
@@ -43,6 +43,40 @@ class Assessment:
     error: str | None = None
     p_entailment: float | None = None
     premise: str = ""
+
+
+@dataclass
+class JudgeUsage:
+    """What a judge's work has cost, for run.json's `judge_usage` and the run's failure share: requests sent to a
+    model endpoint, answers read from the judge's cache instead, claims it could not read (a failed request, an
+    unreadable reply) and the endpoint's token counts. All zero for a judge that calls no endpoint."""
+
+    requests: int = 0
+    cached: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, counts: dict[str, int]) -> None:
+        """Add an endpoint's counts (its reply's `usage`); names this record does not keep are ignored."""
+        for name in USAGE_COUNTS:
+            setattr(self, name, getattr(self, name) + int(counts.get(name, 0)))
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in USAGE_COUNTS}
+
+    def since(self, before: dict[str, int]) -> dict[str, int]:
+        """The counts added after `before` (an earlier `counts()`)."""
+        return {name: value - before.get(name, 0) for name, value in self.counts().items()}
+
+
+USAGE_COUNTS = tuple(f.name for f in fields(JudgeUsage))  # run.json's `judge_usage` keys
+
+
+def judge_failures(usage: dict[str, int]) -> tuple[int, int]:
+    """(claims the judge failed on, claims it was asked about) from `judge_usage` counts."""
+    return usage.get("errors", 0), usage.get("requests", 0) + usage.get("cached", 0)
 
 
 @dataclass
@@ -80,6 +114,13 @@ class Judge:
     refute_threshold = (
         math.inf
     )  # p_refuted at which an unsupported claim is contradicted: never, unless a judge reads it
+
+    @property
+    def usage(self) -> JudgeUsage:
+        """What this judge's work has cost so far; made on first use, so a judge's `__init__` owes nothing."""
+        if "_usage" not in self.__dict__:
+            self.__dict__["_usage"] = JudgeUsage()
+        return self.__dict__["_usage"]
 
     @classmethod
     def config_options(cls, config: Config) -> dict[str, Any]:

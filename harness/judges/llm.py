@@ -80,15 +80,6 @@ class LLMJudge(Judge):
         self.endpoint = Endpoint(self.base_url, key, settings["timeout"], settings["retries"], settings["backoff"])
         self.cache = ReplyCache(cache_dir)
         self._lock = threading.Lock()
-        # what this judge cost, for run.json: requests sent, replies from the cache, tokens, claims in error
-        self.usage = {
-            "requests": 0,
-            "cached": 0,
-            "errors": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-            "total_tokens": 0,
-        }
         self.endpoint.preflight({**self.request(chat_messages(*PROBE)), "max_tokens": 1})
 
     @classmethod
@@ -103,22 +94,6 @@ class LLMJudge(Judge):
 
     def __repr__(self) -> str:
         return f"LLMJudge(base_url={self.base_url!r}, model={self.model!r}, key={self.endpoint.key!r})"
-
-    # --- how much of the judging failed: a judge failing on every claim must not pass for a clean run ------
-
-    @property
-    def claims_attempted(self) -> int:
-        """Claims judged so far (each sent once, retries aside, or read from the cache)."""
-        return self.usage["requests"] + self.usage["cached"]
-
-    @property
-    def claims_failed(self) -> int:
-        """Claims whose request failed or whose reply had no verdict: error judgements, `unsupported`."""
-        return self.usage["errors"]
-
-    def failure_share(self) -> float:
-        """claims_failed / claims_attempted (0 before any claim)."""
-        return self.claims_failed / self.claims_attempted if self.claims_attempted else 0.0
 
     # --- one claim ---------------------------------------------------------------------------------
 
@@ -137,21 +112,20 @@ class LLMJudge(Judge):
         """One chat request (with retries) and what is kept of its answer. Runs in the request threads, so
         it touches no SQLite: `assess` reads and writes the cache."""
         with self._lock:
-            self.usage["requests"] += 1
+            self.usage.requests += 1
         reply = read_completion(self.endpoint.chat(body), self.endpoint.key.scrub)
         with self._lock:
-            for k, v in reply.usage.items():
-                self.usage[k] += v
+            self.usage.add(reply.usage)
         return reply
 
     def read_reply(self, reply: Reply | Exception) -> Assessment:
         """The model's verdict and p_support as an Assessment (the decisive checks still overrule it: `decide`);
         a failed request or an unreadable reply is the claim's error (unsupported, the reason quoting it),
-        counted in `usage["errors"]`."""
+        counted in `usage.errors`."""
         parsed = parse_verdict(reply.content) if isinstance(reply, Reply) else None
         if parsed is None:
             with self._lock:
-                self.usage["errors"] += 1
+                self.usage.errors += 1
             what = (
                 f"judge request failed: {reply}"
                 if isinstance(reply, Exception)
@@ -179,7 +153,7 @@ class LLMJudge(Judge):
             cached = self.cache.get(keys[i])
             if cached is not None:
                 replies[i] = cached
-        self.usage["cached"] += len(replies)
+        self.usage.cached += len(replies)
         missing = [i for i in todo if i not in replies]
 
         def fetch(i: int) -> Reply | Exception:
