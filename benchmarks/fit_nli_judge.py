@@ -7,13 +7,20 @@ p(entailment), p(contradiction) and margin at the sentence grain, the evidence s
 flag per check group. Development data only, never SummEdits `test` or SummEval:
 - SummEdits `val` rows (every domain), labelled by its annotators;
 - mismatched negatives: `--mismatched` consistent val summaries scored against another val document;
+- on-topic negatives: `--removed` consistent val summaries scored against their own document with the two best
+  evidence sentences of each claim deleted (the document still discusses the subject but no longer states it:
+  what an invented detail looks like, which SummEdits' one-edit pairs never show);
+- `--hypotheses` labelled pairs of the same NLI file (its `hypothesis` against its `premise`: entailment 1,
+  not_entailment 0), half of each label;
 - one-edit variants of `../shared/nli` premises (`docnli_fever_test`, Wikipedia, CC BY-SA 3.0; the shipped NLI
   model never trained on that file): a sentence of a premise is a claim that the premise supports (label 1)
   and one edit of it by harness.edits (negation, number, date, antonym, entity swapped for another the
   premise names) a claim it does not (label 0), `--edits` premises in all.
 A summary is consistent only if all its claims are, so a summary's features take each claim feature at its
 worst (minimum of support features, maximum of failure features); the weights then score single claims. The
-threshold maximises balanced accuracy of the summary score over all fitted rows. Writes combiner.json (the
+threshold maximises balanced accuracy of the summary score over all fitted rows; the refute threshold
+(p(contradiction) at which a claim below the threshold is `contradicted`, not `unsupported`) is the lowest that
+at most 1% of the claims of consistent val rows reach. Writes combiner.json (the
 weights, the data's sha256, the command, the time) and prints the fit's own measures; the card is
 MODEL_CARD.md beside it, with the meta-evaluation of benchmarks/meta_eval.py and benchmarks/probe_news.py.
 """
@@ -49,8 +56,19 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "harness/models/nli-combiner"
 ALL_FEATURES = FEATURES + NLI_FEATURES
 GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical", "nli_entailment", "nli_margin"}
-EDIT_FILE = "docnli_fever_test.jsonl.gz"
-REFUTE_THRESHOLD = 0.5  # the shipped NLI model's own contradiction threshold (its config.json)
+EDIT_FILE = "docnli_fever_test.jsonl.gz"  # Wikipedia premises the shipped NLI model never trained on
+FALSE_REFUTATIONS = 0.01  # the share of consistent val rows' claims the refute threshold may call refuted
+
+
+def refute_threshold(claims: list[dict]) -> float:
+    """The lowest p(contradiction), in steps of 0.05, that at most FALSE_REFUTATIONS of these claims (all of
+    consistent rows) reach: the model's contradiction class is loosely calibrated (a verbatim copy of a source
+    sentence can read 0.5), so a claim is called contradicted by it only where consistent claims almost never are."""
+    values = np.array([c["nli_contradiction"] for c in claims])
+    for step in range(10, 20):
+        if np.mean(values >= step / 20) <= FALSE_REFUTATIONS:
+            return step / 20
+    return 1.0
 
 
 def summary_features(claims: list[dict[str, float]]) -> list[float]:
@@ -100,6 +118,38 @@ class Featurizer:
                 out.append(claims)
             print(f"  {min(start + 64, len(pairs))}/{len(pairs)} rows", file=sys.stderr, flush=True)
         return out
+
+
+def hypothesis_pairs(nli: Path, count: int, seed: int, skip: set[str]) -> list[tuple[str, str, int]]:
+    """(premise, hypothesis, label) rows of the NLI file, half entailed, never on a premise in `skip`."""
+    rng = random.Random(seed + 1)
+    rows = [json.loads(line) for line in gzip.open(nli / EDIT_FILE, "rt", encoding="utf-8")]
+    rows = [r for r in rows if r["premise"] not in skip and len(r["premise"].split()) >= 40]
+    rng.shuffle(rows)
+    out = []
+    for label, wanted in ((1, "entailment"), (0, "not_entailment")):
+        out += [(r["premise"], r["hypothesis"], label) for r in rows if r["label"] == wanted][: count // 2]
+    return out
+
+
+def without_evidence(featurizer: Featurizer, document: str, summary: str, per_claim: int = 2) -> str:
+    """The document with the best `per_claim` evidence sentences of every claim deleted."""
+    evidence = featurizer.scorer.prepare(document, summary).evidence
+    passages = featurizer.scorer.index_of(document).passages
+    drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
+    return "\n".join(p.text for p in passages if p.index not in drop)
+
+
+def cached_rows(featurizer: Featurizer, work: Path, name: str, pairs: list[tuple[str, str]]) -> list[list[dict]]:
+    """Claim features of `pairs`, kept in `work` by a hash of the pairs and the code's features, so a refit
+    with other settings recomputes only the groups that changed."""
+    key = hashlib.sha256(json.dumps([pairs, ALL_FEATURES]).encode()).hexdigest()[:16]
+    path = work / f"features-{name}-{key}.json"
+    if path.exists():
+        return json.loads(path.read_text("utf-8"))
+    rows = featurizer.rows(pairs)
+    path.write_text(json.dumps(rows), "utf-8")
+    return rows
 
 
 def edited_pairs(nli: Path, premises: int, seed: int) -> tuple[list[tuple[str, str, int, str]], dict[str, int]]:
@@ -155,7 +205,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/harness-fit-nli"), help="caches (outside the repo)")
     parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     parser.add_argument("--mismatched", type=int, default=300)
+    parser.add_argument("--removed", type=int, default=300)
     parser.add_argument("--edits", type=int, default=400, help="premises of the NLI file to make edit pairs from")
+    parser.add_argument("--hypotheses", type=int, default=400, help="labelled pairs of the NLI file")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -173,13 +225,30 @@ def main() -> None:
         row = consistent[index]
         others = [d for d in documents if d != row["document"]]
         mismatched.append((others[rng.integers(len(others))], row["summary"]))
+    removed = []
+    for index in rng.choice(len(consistent), size=min(args.removed, len(consistent)), replace=False):
+        row = consistent[index]
+        without = without_evidence(featurizer, row["document"], row["summary"])
+        if without:
+            removed.append((without, row["summary"]))
     edited, made = edited_pairs(args.nli, args.edits, args.seed)
-    print(f"rows: {len(val)} val, {len(mismatched)} mismatched, {len(edited)} edit pairs {made}", file=sys.stderr)
+    hypotheses = hypothesis_pairs(args.nli, args.hypotheses, args.seed, {d for d, *_ in edited})
+    print(
+        f"rows: {len(val)} val, {len(mismatched)} mismatched, {len(removed)} evidence removed, "
+        f"{len(edited)} edit pairs {made}, {len(hypotheses)} NLI hypotheses",
+        file=sys.stderr,
+    )
+    work = args.work
+
+    def group(name: str, pairs: list[tuple[str, str]], labels: list[int]) -> tuple[list[list[dict]], list[int]]:
+        return cached_rows(featurizer, work, name, pairs), labels
 
     groups = {
-        "summedits_val": (featurizer.rows([(r["document"], r["summary"]) for r in val]), [r["label"] for r in val]),
-        "mismatched": (featurizer.rows(mismatched), [0] * len(mismatched)),
-        "nli_edits": (featurizer.rows([(d, c) for d, c, _, _ in edited]), [label for _, _, label, _ in edited]),
+        "summedits_val": group("val", [(r["document"], r["summary"]) for r in val], [r["label"] for r in val]),
+        "mismatched": group("mismatched", mismatched, [0] * len(mismatched)),
+        "evidence_removed": group("removed", removed, [0] * len(removed)),
+        "nli_edits": group("edits", [(d, c) for d, c, _, _ in edited], [label for _, _, label, _ in edited]),
+        "nli_hypotheses": group("hypotheses", [(d, h) for d, h, _ in hypotheses], [y for *_, y in hypotheses]),
     }
     per_row = [claims for rows, _ in groups.values() for claims in rows]
     y = np.array([label for _, labels in groups.values() for label in labels])
@@ -219,10 +288,19 @@ def main() -> None:
         "coefficients": {f: round(float(w), 6) for f, w in zip(ALL_FEATURES, weights)},
         "intercept": round(intercept, 6),
         "threshold": round(float(threshold), 6),
-        "refute_threshold": REFUTE_THRESHOLD,
+        "refute_threshold": refute_threshold(
+            [
+                c
+                for claims, label in zip(groups["summedits_val"][0], groups["summedits_val"][1])
+                if label
+                for c in claims
+            ]
+        ),
         "fitted_on": {
             "summedits_val": {"rows": len(val), "file": "summedits_all.jsonl", "cut": "val"},
             "mismatched_negatives": len(mismatched),
+            "evidence_removed_negatives": len(removed),
+            "nli_hypotheses": {"rows": len(hypotheses), "file": EDIT_FILE},
             "nli_edit_pairs": {"rows": len(edited), "premises": len(edited) // 2, "edits": made, "file": EDIT_FILE},
             "sha256": {
                 "summedits_all.jsonl": sha256(args.bench / "summedits_all.jsonl"),
@@ -237,7 +315,11 @@ def main() -> None:
             "date": date.today().isoformat(),
             "seconds": round(time.perf_counter() - began, 1),
             "command": "python benchmarks/fit_nli_judge.py --bench ../shared/bench --nli ../shared/nli"
-            + (f" --edits {args.edits}" if args.edits != 400 else ""),
+            + "".join(
+                f" --{name} {getattr(args, name)}"
+                for name, default in (("mismatched", 300), ("removed", 300), ("edits", 400), ("hypotheses", 400))
+                if getattr(args, name) != default
+            ),
         },
         "fit_measures": {"balanced_accuracy_all_rows": round(float(fit_bacc), 4), **measures},
     }

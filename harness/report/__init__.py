@@ -48,6 +48,9 @@ CLAIM_COLUMNS = [
     "evidence_start",
     "evidence_end",
     "reason",
+    "p_entailment",  # an NLI judge's p(entailment) at the premise that decided (empty for other judges)
+    "p_contradiction",  # its strongest p(contradiction) over the premises it read
+    "premise",  # the source sentence, or two adjacent ones, that decided
 ]
 
 
