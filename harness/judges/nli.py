@@ -38,18 +38,21 @@ from harness.judges.reader import NLIReader, Reading
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 COMBINER_FILE = "models/nli-combiner/combiner.json"  # in the package
-NLI_FEATURES = ("nli_entailment", "nli_contradiction", "nli_margin")
+NLI_FEATURES = ("nli_entailment", "nli_window_entailment", "nli_contradiction", "nli_margin")
 ADVISORY_FLAGS = ("negation", "name")  # flags that count only when the model does not entail the claim
 CONFIRMS = 0.5  # p(entailment) below which the model is taken to agree with a raised advisory flag
 
 
 def reading_features(reading: Reading) -> dict[str, float]:
-    """The reader's outputs as combiner features, each in [0, 1]."""
+    """The reader's outputs as combiner features, each in [0, 1]: the best single sentence's p(entailment), the
+    best window's (the single sentence's when no window was read), the strongest p(contradiction), and
+    SummaC's margin (e - c + 1) / 2 at the single sentences."""
     contradiction = reading.p_contradiction or 0.0
     return {
-        "nli_entailment": reading.p_entailment,
+        "nli_entailment": reading.p_sentence,
+        "nli_window_entailment": reading.p_window if reading.p_window is not None else reading.p_sentence,
         "nli_contradiction": contradiction,
-        "nli_margin": (reading.p_entailment - contradiction + 1) / 2,
+        "nli_margin": (reading.p_sentence - contradiction + 1) / 2,
     }
 
 
