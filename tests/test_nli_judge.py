@@ -15,7 +15,7 @@ from harness.evidence import Evidence, Passage
 from harness.judges import make_judge
 from harness.judges.base import Assessment
 from harness.judges.nli import COMBINER_FILE, NLI_FEATURES, Combiner, NLIJudge
-from harness.judges.reader import NLIReader, sentence_windows
+from harness.judges.reader import WINDOW_BELOW, NLIReader, Premises, sentence_windows
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 from harness.scorer import ConsistencyScorer
 
@@ -48,13 +48,19 @@ def test_the_reader_reads_the_evidence_sentences_and_windows_and_keeps_the_premi
     sources = SourceFacts(sentences, documents=["a"] * 3)
     reader = NLIReader(CrossEncoder(NLI_SHIPPED, tmp_path), premises=1)
     premises = reader.premise_texts("Venezuela freed 80 prisoners.", evidence_at(0, 2), sources)
-    assert premises == [sentences[0], " ".join(sentences[:2])]  # premises=1: the best evidence sentence only
-    reading = reader.read(["Venezuela released 80 political prisoners on Friday."], [premises])[0]
-    assert reading.premise in premises and reading.premises_read == 2
-    assert reading.p_entailment > 0.8 and reading.p_contradiction is not None and reading.p_contradiction < 0.2
+    assert premises == Premises([sentences[0]], [" ".join(sentences[:2])])  # premises=1: the best evidence only
+    stated = reader.read(["Venezuela released 80 political prisoners on Friday."], [premises])[0]
+    assert stated.premise == sentences[0] and stated.premises_read == 1  # entailed: no window is read
+    assert stated.p_entailment > 0.8 and stated.p_contradiction is not None and stated.p_contradiction < 0.2
+    assert stated.p_sentence == stated.p_entailment and stated.p_window is None
+    across = "Venezuela released 80 political prisoners after talks with the United States."
+    joined = reader.read([across], [premises])[0]
+    if joined.p_sentence < WINDOW_BELOW:  # no single sentence states it: the window of two is read as well
+        assert joined.premises_read == 2 and joined.p_window is not None
+        assert joined.p_entailment == max(joined.p_sentence, joined.p_window)
     negated = reader.read(["Venezuela did not release any political prisoners."], [premises])[0]
-    assert negated.p_entailment < 0.5 < negated.p_contradiction
-    assert reader.read(["Anything."], [[]])[0].p_entailment == 0.0  # no evidence: nothing entails it
+    assert negated.p_entailment < 0.5 < negated.p_contradiction and negated.premises_read == 2
+    assert reader.read(["Anything."], [Premises([], [])])[0].p_entailment == 0.0  # no evidence: nothing entails it
 
 
 def test_reading_regimes_and_premises_are_checked(tmp_path):
@@ -72,9 +78,9 @@ def test_the_chunks_regime_reads_runs_of_sentences_holding_the_evidence(tmp_path
     sources = SourceFacts(sentences, documents=["a"] * 40)
     reader = NLIReader(CrossEncoder(NLI_SHIPPED, tmp_path), "chunks", premises=1)
     premises = reader.premise_texts("The town has a budget.", evidence_at(25), sources)
-    assert premises and all(sentences[25] in p for p in premises)
-    assert all(len(p.split()) > 40 for p in premises)  # several sentences per premise, not one
-    assert max(reader.encoder.count(p) for p in premises) <= 400
+    assert premises.first and all(sentences[25] in p for p in premises.first) and not premises.windows
+    assert all(len(p.split()) > 40 for p in premises.first)  # several sentences per premise, not one
+    assert max(reader.encoder.count(p) for p in premises.first) <= 400
 
 
 def scorer(tmp_path, **options) -> ConsistencyScorer:
@@ -109,10 +115,11 @@ def flagged(check: str) -> list[CheckResult]:
 
 def test_an_advisory_flag_the_model_confirms_is_never_supported(tmp_path):
     judge = NLIJudge(cache_dir=tmp_path)
-    confirmed = judge.verdict(Assessment(0.9, "r", p_refuted=0.7, p_entailment=0.2), flagged("negation"))
+    refuting = judge.refute_threshold
+    confirmed = judge.verdict(Assessment(0.9, "r", p_refuted=refuting, p_entailment=0.2), flagged("negation"))
     assert confirmed.verdict == CONTRADICTED and confirmed.p_support < judge.threshold
     assert "negation check's flag, confirmed by the model" in confirmed.reason
-    weak = judge.verdict(Assessment(0.9, "r", p_refuted=0.1, p_entailment=0.2), flagged("name"))
+    weak = judge.verdict(Assessment(0.9, "r", p_refuted=refuting - 0.01, p_entailment=0.2), flagged("name"))
     assert weak.verdict == UNSUPPORTED
     entailed = judge.verdict(Assessment(0.9, "r", p_refuted=0.1, p_entailment=0.9), flagged("negation"))
     assert entailed.verdict == SUPPORTED  # the model reads the claim as stated: the flag was a false alarm
