@@ -148,6 +148,11 @@ def test_judge_options_are_the_constructor_less_what_the_config_supplies():
         check_judge("evidence", {"chunks": "all"})
     with pytest.raises(ValueError, match=r"judge 'crossencoder' takes no option 'cache_dir', 'model'"):
         check_judge("crossencoder", {"model": "x", "cache_dir": "y"})
-    with pytest.raises(ValueError, match="unknown judge 'nli': expected one of calibrated, crossencoder, evidence"):
-        make_judge("nli")
+    with pytest.raises(
+        ValueError, match="unknown judge 'mnli': expected one of calibrated, crossencoder, evidence, llm, nli"
+    ):
+        make_judge("mnli")
+    with pytest.raises(ValueError, match=r"judge 'nli' takes no option 'cache_dir'"):  # the config supplies it
+        check_judge("nli", {"cache_dir": "y"})
+    check_judge("nli", {"model": "x", "reading": "chunks", "premises": 3, "combiner": "c.json"})
     assert isinstance(make_judge("evidence", None, center=0.4), EvidenceJudge)
