@@ -9,7 +9,10 @@ meta-eval`.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+
+from harness.judges.base import soft_minimum
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -32,3 +35,30 @@ def publish(table: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(table, "utf-8")
     print(table)
+
+
+def summary_features(claims: list[dict[str, float]], features: tuple[str, ...], good: set[str]) -> list[float]:
+    """A summary's features for a judge fitted on summaries: each claim feature at its worst over the claims (the
+    minimum of those in `good`, higher = better supported; the maximum of the rest, failures)."""
+    if not claims:
+        return [0.0] * len(features)
+    return [min(c[f] for c in claims) if f in good else max(c[f] for c in claims) for f in features]
+
+
+def summary_score(claims: list[dict], features: tuple[str, ...], weights, intercept: float) -> float:
+    """The summary score a fitted judge gives: each claim's logistic p, lowered by a decisive check as
+    harness.judges.base.decide lowers it, then the soft minimum over the claims."""
+    ps = []
+    for c in claims:
+        p = 1 / (1 + math.exp(-(intercept + sum(float(w) * c[f] for w, f in zip(weights, features)))))
+        ps.append(p * 0.1 if c["decisive"] == "conflict" else p * 0.3 if c["decisive"] == "missing" else p)
+    return soft_minimum(ps) if ps else 0.0
+
+
+def without_evidence(scorer, document: str, summary: str, per_claim: int = 2) -> str:
+    """The document with the best `per_claim` evidence sentences of every claim of `summary` deleted (a
+    harness.scorer.ConsistencyScorer finds them): on topic, but no longer stating the claims."""
+    evidence = scorer.prepare(document, summary).evidence
+    passages = scorer.index_of(document).passages
+    drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
+    return "\n".join(p.text for p in passages if p.index not in drop)

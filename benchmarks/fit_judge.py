@@ -27,38 +27,19 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import summedits  # benchmarks/common.py: a script's folder is on sys.path
+from common import (  # benchmarks/common.py: a script's folder is on sys.path
+    summary_features,
+    summary_score,
+    summedits,
+    without_evidence,
+)
 
 from harness.agreement import best_threshold
 from harness.config import Config
-from harness.judges.base import soft_minimum
 from harness.judges.calibrated import FEATURES
 from harness.scorer import ConsistencyScorer
 
 GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical"}  # higher = better supported
-
-
-def summary_features(claims: list[dict[str, float]]) -> list[float]:
-    if not claims:
-        return [0.0] * len(FEATURES)
-    return [min(c[f] for c in claims) if f in GOOD else max(c[f] for c in claims) for f in FEATURES]
-
-
-def summary_score(claims: list[dict], weights: np.ndarray, intercept: float) -> float:
-    """The score the shipped judge gives: decisive checks lower p as judge.decide does, then a soft minimum."""
-    ps = []
-    for c in claims:
-        p = 1 / (1 + math.exp(-(intercept + float(np.dot(weights, [c[f] for f in FEATURES])))))
-        ps.append(p * 0.1 if c["decisive"] == "conflict" else p * 0.3 if c["decisive"] == "missing" else p)
-    return soft_minimum(ps) if ps else 0.0
-
-
-def without_evidence(scorer: ConsistencyScorer, document: str, summary: str, per_claim: int = 2) -> str:
-    """The document with the best `per_claim` evidence sentences of every claim deleted."""
-    evidence = scorer.prepare(document, summary).evidence
-    passages = scorer.index_of(document).passages
-    drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
-    return "\n".join(p.text for p in passages if p.index not in drop)
 
 
 def main() -> None:
@@ -78,7 +59,7 @@ def main() -> None:
     rows = [r for r in summedits(args.bench) if r["cut"] == "val"]
     scorer = ConsistencyScorer(Config(judge="evidence"))
     per_row = [scorer.claim_features(r["document"], r["summary"]) for r in tqdm(rows, desc="features", unit="row")]
-    X = np.array([summary_features(claims) for claims in per_row])
+    X = np.array([summary_features(claims, FEATURES, GOOD) for claims in per_row])
     y = np.array([r["label"] for r in rows])
     rng = np.random.default_rng(args.seed)
     documents = sorted({r["document"] for r in rows})
@@ -93,11 +74,11 @@ def main() -> None:
         without = without_evidence(scorer, row["document"], row["summary"])
         if without:
             synthetic.append(scorer.claim_features(without, row["summary"]))
-    X_fit = np.vstack([X] + ([np.array([summary_features(c) for c in synthetic])] if synthetic else []))
+    X_fit = np.vstack([X] + ([np.array([summary_features(c, FEATURES, GOOD) for c in synthetic])] if synthetic else []))
     y_fit = np.concatenate([y, np.zeros(len(synthetic), dtype=int)])
     model = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000).fit(X_fit, y_fit)
     weights, intercept = model.coef_[0], float(model.intercept_[0])
-    scores = [summary_score(claims, weights, intercept) for claims in per_row]
+    scores = [summary_score(claims, FEATURES, weights, intercept) for claims in per_row]
     chosen = best_threshold(scores, list(y))
     if chosen is None:
         raise SystemExit("error: the val rows hold only one label; a threshold needs both")

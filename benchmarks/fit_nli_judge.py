@@ -31,7 +31,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import math
 import random
 import sys
 import time
@@ -39,13 +38,18 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import summedits  # benchmarks/common.py: a script's folder is on sys.path
+from common import (  # benchmarks/common.py: a script's folder is on sys.path
+    summary_features,
+    summary_score,
+    summedits,
+    without_evidence,
+)
 
 from harness.checks import run_checks
 from harness.config import Config
 from harness.crossencoder import CrossEncoder
 from harness.crossencoder.model_files import NLI_SHIPPED
-from harness.judges.base import decisive_failure, soft_minimum
+from harness.judges.base import decisive_failure
 from harness.judges.calibrated import FEATURES
 from harness.judges.nli import NLI_FEATURES, combiner_features
 from harness.judges.reader import NLIReader
@@ -76,21 +80,6 @@ def refute_threshold(claims: list[dict]) -> float:
         if np.mean(values >= step / 20) <= FALSE_REFUTATIONS:
             return step / 20
     return 1.0
-
-
-def summary_features(claims: list[dict[str, float]]) -> list[float]:
-    if not claims:
-        return [0.0] * len(ALL_FEATURES)
-    return [min(c[f] for c in claims) if f in GOOD else max(c[f] for c in claims) for f in ALL_FEATURES]
-
-
-def summary_score(claims: list[dict], weights: np.ndarray, intercept: float) -> float:
-    """The summary score the judge gives: decisive checks lower p as `decide` does, then a soft minimum."""
-    ps = []
-    for c in claims:
-        p = 1 / (1 + math.exp(-(intercept + float(np.dot(weights, [c[f] for f in ALL_FEATURES])))))
-        ps.append(p * 0.1 if c["decisive"] == "conflict" else p * 0.3 if c["decisive"] == "missing" else p)
-    return soft_minimum(ps) if ps else 0.0
 
 
 class Featurizer:
@@ -137,14 +126,6 @@ def hypothesis_pairs(nli: Path, count: int, seed: int, skip: set[str]) -> list[t
     for label, wanted in ((1, "entailment"), (0, "not_entailment")):
         out += [(r["premise"], r["hypothesis"], label) for r in rows if r["label"] == wanted][: count // 2]
     return out
-
-
-def without_evidence(featurizer: Featurizer, document: str, summary: str, per_claim: int = 2) -> str:
-    """The document with the best `per_claim` evidence sentences of every claim deleted."""
-    evidence = featurizer.scorer.prepare(document, summary).evidence
-    passages = featurizer.scorer.index_of(document).passages
-    drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
-    return "\n".join(p.text for p in passages if p.index not in drop)
 
 
 def group_threshold(scores: list[float], groups: list[list[int]]) -> tuple[float, float]:
@@ -254,7 +235,7 @@ def main() -> None:
     removed = []
     for index in rng.choice(len(consistent), size=min(args.removed, len(consistent)), replace=False):
         row = consistent[index]
-        without = without_evidence(featurizer, row["document"], row["summary"])
+        without = without_evidence(featurizer.scorer, row["document"], row["summary"])
         if without:
             removed.append((without, row["summary"]))
     edited, made = edited_pairs(args.nli, args.edits, args.seed)
@@ -278,10 +259,10 @@ def main() -> None:
     }
     per_row = [claims for rows, _ in groups.values() for claims in rows]
     y = np.array([label for _, labels in groups.values() for label in labels])
-    X = np.array([summary_features(claims) for claims in per_row])
+    X = np.array([summary_features(claims, ALL_FEATURES, GOOD) for claims in per_row])
     model = LogisticRegression(C=args.C, class_weight="balanced", max_iter=5000).fit(X, y)
     weights, intercept = model.coef_[0], float(model.intercept_[0])
-    scores = [summary_score(claims, weights, intercept) for claims in per_row]
+    scores = [summary_score(claims, ALL_FEATURES, weights, intercept) for claims in per_row]
     threshold, fit_bacc = group_threshold(scores, [labels for _, labels in groups.values()])
     measures = {}
     start = 0
@@ -295,13 +276,13 @@ def main() -> None:
     edits_rows = groups["nli_edits"][0]
     for kind in sorted(made):
         caught = [
-            summary_score(claims, weights, intercept) < threshold
+            summary_score(claims, ALL_FEATURES, weights, intercept) < threshold
             for claims, (_, _, _, k) in zip(edits_rows, edited)
             if k == kind
         ]
         measures[f"nli_edits:{kind}"] = {"caught": round(float(np.mean(caught)), 4), "n": len(caught)}
     originals = [
-        summary_score(claims, weights, intercept) >= threshold
+        summary_score(claims, ALL_FEATURES, weights, intercept) >= threshold
         for claims, (_, _, _, k) in zip(edits_rows, edited)
         if k == "original"
     ]
