@@ -49,8 +49,34 @@ def story_key(story: Story, config: Config) -> str:
         # key, so the key is the same before and after harness.keyfacts completes them
         "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention) for f in story.key_facts if f.kind == HAND_WRITTEN],
         "summaries": [(s.doc_id, s.text) for s in story.summaries],
+        "named_files": named_file_digests(config),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def named_file_digests(config: Config) -> dict[str, str]:
+    """Digests of the files and folders the config names whose contents change results (a judge's combiner or
+    parameter file, a model folder): the key holds their paths, and a file refitted in place must be a miss too.
+    A file is hashed whole; a folder by its files' names, sizes and modification times (a model folder is large)."""
+    named = [config.consistency_model, config.embedding_model, *config.judge_options.values()]
+    digests = {}
+    for value in named:
+        if not isinstance(value, str) or not value:
+            continue
+        path = Path(value).expanduser()
+        try:
+            if path.is_file():
+                digests[value] = hashlib.sha256(path.read_bytes()).hexdigest()
+            elif path.is_dir():
+                listing = sorted(
+                    (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
+                    for f in path.rglob("*")
+                    if f.is_file()
+                )
+                digests[value] = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+        except OSError:
+            continue  # unreadable: the judge or model loader reports it
+    return digests
 
 
 def candidate_key(story_hash: str, doc: Document) -> str:

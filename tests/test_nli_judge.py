@@ -4,15 +4,18 @@ verdict rules, the pair cache, and any model read the same way (tiny models the 
 from __future__ import annotations
 
 import json
+import re
+from importlib import resources
 
 import pytest
 
+from harness.cache import named_file_digests
 from harness.checks.base import FAIL, PASS, CheckResult, SourceFacts
-from harness.config import Config
+from harness.config import Config, load_config
 from harness.crossencoder import CrossEncoder
 from harness.crossencoder.model_files import NLI_SHIPPED
 from harness.evidence import Evidence, Passage
-from harness.judges import make_judge
+from harness.judges import check_judge, make_judge
 from harness.judges.base import Assessment
 from harness.judges.nli import COMBINER_FILE, NLI_FEATURES, Combiner, NLIJudge
 from harness.judges.reader import WINDOW_BELOW, NLIReader, Premises, sentence_windows
@@ -178,3 +181,64 @@ def test_the_combiner_ships_in_the_package():
 
     assert resources.files("harness").joinpath(COMBINER_FILE).is_file()
     assert resources.files("harness").joinpath("models/nli-combiner/MODEL_CARD.md").is_file()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"premises": 0}, "premises = 0: expected a whole number"),
+        ({"premises": "2"}, "premises = '2'"),
+        ({"premises": True}, "premises = True"),
+        ({"reading": "words"}, "reading = 'words': expected one of sentences, chunks"),
+        ({"threshold": "high"}, "threshold = 'high': expected a probability between 0 and 1"),
+        ({"threshold": 1.5}, "threshold = 1.5"),
+        ({"refute_threshold": float("nan")}, "refute_threshold = nan"),
+        ({"combiner": "/nonexistent/c.json"}, "combiner /nonexistent/c.json: No such file"),
+    ],
+)
+def test_bad_option_values_are_found_before_any_model_loads(options, message):
+    """What `harness validate` and `harness run` check first (harness.judges.check_judge): one line naming the
+    option, never a TypeError per candidate after the models have loaded."""
+    with pytest.raises(ValueError, match=r"\[judge\] options: judge 'nli': " + re.escape(message)):
+        check_judge("nli", options)
+
+
+def test_an_unreadable_combiner_names_its_file(tmp_path):
+    for text, message in (("{not json", "not a JSON file"), ("[1, 2]", "expected a JSON object, got list")):
+        path = tmp_path / "c.json"
+        path.write_text(text)
+        with pytest.raises(ValueError, match=f"combiner {re.escape(str(path))}: {message}"):
+            check_judge("nli", {"combiner": str(path)})
+
+
+def test_the_shipped_combiner_applies_only_to_the_reading_it_was_fitted_for(tmp_path):
+    assert NLIJudge(cache_dir=tmp_path).combiner is not None
+    assert NLIJudge(reading="chunks", cache_dir=tmp_path).combiner is None  # read as it is
+    assert NLIJudge(premises=3, cache_dir=tmp_path).combiner is None
+    named = NLIJudge(
+        reading="chunks", combiner=str(resources.files("harness").joinpath(COMBINER_FILE)), cache_dir=tmp_path
+    )
+    assert named.combiner is not None  # a combiner the user names is theirs to apply
+
+
+def test_a_combiner_refitted_in_place_is_a_result_cache_miss(tmp_path):
+    combiner = tmp_path / "combiner.json"
+    params = json.loads(resources.files("harness").joinpath(COMBINER_FILE).read_text("utf-8"))
+    combiner.write_text(json.dumps(params))
+    config = Config(judge="nli", judge_options={"combiner": str(combiner)})
+    before = named_file_digests(config)
+    params["threshold"] = 0.99
+    combiner.write_text(json.dumps(params))
+    assert named_file_digests(config) != before and str(combiner) in before
+
+
+def test_file_options_are_resolved_against_the_config_file(tmp_path):
+    (tmp_path / "project").mkdir()
+    toml = tmp_path / "project" / "harness.toml"
+    toml.write_text('[judge]\nname = "nli"\noptions = { combiner = "c.json", model = "./m", label = "x" }\n')
+    config = load_config(toml)
+    assert config.judge_options == {
+        "combiner": str(tmp_path / "project" / "c.json"),
+        "model": str(tmp_path / "project" / "m"),
+        "label": "x",
+    }

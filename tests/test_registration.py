@@ -154,5 +154,5 @@ def test_judge_options_are_the_constructor_less_what_the_config_supplies():
         make_judge("mnli")
     with pytest.raises(ValueError, match=r"judge 'nli' takes no option 'cache_dir'"):  # the config supplies it
         check_judge("nli", {"cache_dir": "y"})
-    check_judge("nli", {"model": "x", "reading": "chunks", "premises": 3, "combiner": "c.json"})
+    check_judge("nli", {"model": "x", "reading": "chunks", "premises": 3, "threshold": 0.7})
     assert isinstance(make_judge("evidence", None, center=0.4), EvidenceJudge)

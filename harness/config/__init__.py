@@ -243,8 +243,24 @@ def load_config(path: Path | None) -> Config:
         setattr(config, name, str(value if value.is_absolute() else base / value))
     if config.consistency_model.startswith("."):  # a model folder named relative to the config file
         config.consistency_model = str(base / config.consistency_model)
+    config.judge_options = {k: _option_path(k, v, base) for k, v in config.judge_options.items()}
     config.source = str(path)
     return config
+
+
+FILE_OPTIONS = ("combiner", "params")  # judge options that name a file: relative to the config file's folder
+MODEL_OPTIONS = ("model",)  # judge options that name a model: a folder when it starts with ".", else maybe a hub id
+
+
+def _option_path(key: str, value: Any, base: Path) -> Any:
+    """A judge option that names a file or a model folder, resolved against the config file's folder as the
+    `[paths]` and `[models]` settings are; any other option as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    if key in FILE_OPTIONS or (key in MODEL_OPTIONS and value.startswith(".")):
+        named = Path(value).expanduser()
+        return str(named if named.is_absolute() else base / named)
+    return value
 
 
 def _read_section(config: Config, section: str, values: Any, path: Path) -> None:

@@ -82,6 +82,10 @@ def check_judge(name: str, options: dict) -> None:
             f"[judge] options: judge '{name}' takes no option {', '.join(map(repr, unknown))} "
             f"(it takes: {', '.join(accepted) or 'none'})"
         )
+    try:
+        judge_class(name).check_values(options)
+    except ValueError as exc:
+        raise ValueError(f"[judge] options: judge '{name}': {exc}") from exc
 
 
 def make_judge(name: str, config: Config | None = None, **options: Any) -> Judge:

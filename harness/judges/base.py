@@ -140,6 +140,11 @@ class Judge:
         ]
 
     @classmethod
+    def check_values(cls, options: dict[str, Any]) -> None:
+        """A ValueError naming the first option whose value this judge cannot take, found without loading any
+        model, so `harness validate` says it too; nothing by default (the constructor checks what it reads)."""
+
+    @classmethod
     def from_config(cls, config: Config | None = None, **options: Any) -> Judge:
         """The judge for a run: `options` from `[judge] options`, plus what `config_options` reads from
         `config` (nothing without a config: each then takes its default)."""

@@ -34,7 +34,7 @@ from harness.crossencoder import CrossEncoder
 from harness.crossencoder.model_files import NLI_SHIPPED
 from harness.judges.base import Assessment, Judge, Judgement
 from harness.judges.calibrated import FEATURES, claim_features
-from harness.judges.reader import NLIReader, Reading
+from harness.judges.reader import READINGS, NLIReader, Reading
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 COMBINER_FILE = "models/nli-combiner/combiner.json"  # in the package
@@ -68,28 +68,44 @@ class Combiner:
             self.threshold = float(params["threshold"])
             self.refute_threshold = float(params["refute_threshold"])
             self.model = str(params["model"])
+            self.reading = dict(params.get("reading") or {})
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: not a combiner file ({type(exc).__name__}: {exc})") from exc
+            raise ValueError(f"combiner {source}: not a combiner file ({type(exc).__name__}: {exc})") from exc
+        if not all(math.isfinite(w) for w in [*self.weights, self.intercept]):
+            raise ValueError(f"combiner {source}: a weight is not a finite number")
         self.params = params
 
     @classmethod
     def load(cls, path: str | None = None) -> Combiner:
         """The shipped combiner, or the one in the JSON file `path`."""
-        if path:
-            try:
-                text = Path(path).read_text("utf-8")
-            except OSError as exc:
-                raise ValueError(f"judge nli: combiner {path}: {exc.strerror or exc}") from exc
-            return cls(json.loads(text), path)
-        return cls(json.loads(resources.files("harness").joinpath(COMBINER_FILE).read_text("utf-8")), COMBINER_FILE)
+        source = path or COMBINER_FILE
+        try:
+            text = (
+                Path(path).read_text("utf-8")
+                if path
+                else resources.files("harness").joinpath(COMBINER_FILE).read_text("utf-8")
+            )
+            params = json.loads(text)
+        except OSError as exc:
+            raise ValueError(f"combiner {source}: {exc.strerror or exc}") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"combiner {source}: not a JSON file ({exc})") from exc
+        if not isinstance(params, dict):
+            raise ValueError(f"combiner {source}: expected a JSON object, got {type(params).__name__}")
+        return cls(params, source)
 
     def check_features(self, known: tuple[str, ...]) -> None:
         unknown = [f for f in self.features if f not in known]
         if unknown:
             raise ValueError(
-                f"judge nli: the combiner weighs {', '.join(unknown)}, which nothing computes any longer; "
+                f"the combiner weighs {', '.join(unknown)}, which nothing computes any longer; "
                 "refit it (benchmarks/fit_nli_judge.py)"
             )
+
+    def fits(self, model: str, reading: str, premises: int) -> bool:
+        """Whether these weights were fitted for this model read this way: weights fitted for one model and
+        reading regime mean nothing for another."""
+        return self.model == model and self.reading in ({}, {"regime": reading, "premises": premises})
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(w * features[f] for w, f in zip(self.weights, self.features))
@@ -111,6 +127,25 @@ class NLIJudge(Judge):
     name = "nli"
 
     @classmethod
+    def check_values(cls, options: dict[str, Any]) -> None:
+        """Reading, premises and the thresholds in range, and a named combiner a readable combiner file."""
+        reading, premises = options.get("reading", "sentences"), options.get("premises", 2)
+        if reading not in READINGS:
+            raise ValueError(f"reading = {reading!r}: expected one of {', '.join(READINGS)}")
+        if not isinstance(premises, int) or isinstance(premises, bool) or premises < 1:
+            raise ValueError(f"premises = {premises!r}: expected a whole number of evidence sentences, 1 or more")
+        for name in ("threshold", "refute_threshold"):
+            value = options.get(name)
+            if value is not None and not (
+                isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+            ):
+                raise ValueError(f"{name} = {value!r}: expected a probability between 0 and 1")
+        if options.get("combiner") is not None:
+            if not isinstance(options["combiner"], str):
+                raise ValueError(f"combiner = {options['combiner']!r}: expected the path of a combiner JSON file")
+            Combiner.load(options["combiner"]).check_features(FEATURES + NLI_FEATURES)
+
+    @classmethod
     def config_options(cls, config: Config) -> dict[str, Any]:
         """A cache folder for the model's (premise, claim) scores, shared with the crossencoder judge's."""
         return {"cache_dir": Path(config.cache) / "crossencoder"}
@@ -126,14 +161,16 @@ class NLIJudge(Judge):
         label: str | None = None,
         cache_dir: Path | None = None,
     ):
+        self.check_values(
+            {"reading": reading, "premises": premises, "threshold": threshold, "refute_threshold": refute_threshold}
+        )
         self.encoder = CrossEncoder(model, cache_dir, label=label, nli="entailment")
         self.reader = NLIReader(self.encoder, reading, premises)
         fitted = Combiner.load(combiner)
-        # weights fitted for one model mean nothing for another: a user's model is read as it is, unless they
-        # fitted a combiner for it and name it
-        self.combiner = fitted if combiner or fitted.model == model else None
-        if self.combiner is not None:
-            self.combiner.check_features(FEATURES + NLI_FEATURES)
+        fitted.check_features(FEATURES + NLI_FEATURES)
+        # a user's model, or the shipped one read another way, is read as it is, unless they fitted a combiner
+        # for it and name it
+        self.combiner = fitted if combiner or fitted.fits(model, reading, premises) else None
         default = self.combiner.threshold if self.combiner else 0.5
         self.threshold = threshold if threshold is not None else default
         default_refute = self.combiner.refute_threshold if self.combiner else 0.5
