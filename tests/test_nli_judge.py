@@ -242,3 +242,22 @@ def test_file_options_are_resolved_against_the_config_file(tmp_path):
         "model": str(tmp_path / "project" / "m"),
         "label": "x",
     }
+
+
+def test_score_pairs_takes_the_nli_judge_by_name(tmp_path, capsys):
+    from harness.cli import main
+
+    rows = tmp_path / "pairs.jsonl"
+    original = "The releases followed talks with the United States."
+    negated = "The releases did not follow talks with the United States."
+    rows.write_text(
+        "\n".join(json.dumps({"id": i, "document": SOURCE, "summary": s}) for i, s in enumerate((original, negated)))
+    )
+    (tmp_path / "harness.toml").write_text(f'[paths]\ncache = "{tmp_path / "cache"}"\n')
+    out = tmp_path / "scores.jsonl"
+    code = main(
+        ["score-pairs", str(rows), "--out", str(out), "--judge", "nli", "--config", str(tmp_path / "harness.toml")]
+    )
+    assert code == 0
+    scores = [json.loads(line)["score"] for line in out.read_text().splitlines()]
+    assert scores[0] > 0.68 > scores[1]  # the shipped combiner's threshold between them

@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.cli.console import say
 from harness.cli.outputs import check_output_file, check_reports_folder
 from harness.cli.settings import command_config
+from harness.config import Config
 from harness.document import InputError
 from harness.ingest import find_story_dirs, load_story
 from harness.metaeval import run_meta_eval
@@ -23,8 +24,18 @@ from harness.report import atomic_write_text
 from harness.scorer import ConsistencyScorer, unscored_reason
 
 
+def with_judge(config: Config, judge: str | None) -> Config:
+    """The config with `--judge` in place of its `[judge] name`; its options, made for another judge, are left
+    out with a note (the other judge would refuse them)."""
+    if judge and judge != config.judge:
+        if config.judge_options:
+            say(f"note: [judge] options are for '{config.judge}', not passed to '{judge}'", file=sys.stderr)
+        config.judge, config.judge_options = judge, {}
+    return config
+
+
 def cmd_score_pairs(args: argparse.Namespace) -> int:
-    config = command_config(args)
+    config = with_judge(command_config(args), args.judge)
     out = Path(args.out)
     check_output_file(out, inputs=(Path(args.input),))
     rows = read_pairs(Path(args.input), config.max_file_mb)
@@ -48,11 +59,7 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
 
 def cmd_meta_eval(args: argparse.Namespace) -> int:
     """Score labelled rows with the configured judge (or --judge) and measure the agreement: harness.metaeval."""
-    config = command_config(args)
-    if args.judge and args.judge != config.judge:
-        if config.judge_options:  # options of another judge would be refused by this one
-            say(f"note: [judge] options are for '{config.judge}', not passed to '{args.judge}'", file=sys.stderr)
-        config.judge, config.judge_options = args.judge, {}
+    config = with_judge(command_config(args), args.judge)
     out = Path(args.out)
     if args.sample is not None and args.sample < 1:
         raise InputError("--sample", "expected a whole number of at least 1")
@@ -112,6 +119,7 @@ def add_score_pairs_parser(sub: argparse._SubParsersAction, common: argparse.Arg
     parser = sub.add_parser("score-pairs", parents=[common], help="score (id, document, summary) JSONL rows")
     parser.add_argument("input", help="JSONL with id, document, summary")
     parser.add_argument("--out", required=True, help="JSONL of {id, score}")
+    parser.add_argument("--judge", help="judge to score with (default: the config's [judge] name)")
     parser.set_defaults(func=cmd_score_pairs)
 
 
