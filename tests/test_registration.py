@@ -156,3 +156,13 @@ def test_judge_options_are_the_constructor_less_what_the_config_supplies():
         check_judge("nli", {"cache_dir": "y"})
     check_judge("nli", {"model": "x", "reading": "chunks", "premises": 3, "threshold": 0.7})
     assert isinstance(make_judge("evidence", None, center=0.4), EvidenceJudge)
+
+
+def test_the_judge_example_in_the_package_docstring_runs():
+    """harness/judges/__init__.py shows how a judge is written; the example is run, so it cannot drift."""
+    import doctest
+
+    import harness.judges
+
+    result = doctest.testmod(harness.judges, verbose=False)
+    assert result.attempted >= 8 and result.failed == 0

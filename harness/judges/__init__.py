@@ -6,24 +6,35 @@ judge by name (`[judge] name`, with `[judge] options`):
 - evidence (evidence.py, the default): a hand-set logistic curve over the best evidence score;
 - calibrated (calibrated.py): a logistic regression over evidence and check features, fitted on SummEdits;
 - crossencoder (crossencoder.py): the harness's own cross-encoder model reads claim and evidence chunks;
+- nli (nli.py): an NLI model reads each claim sentence by sentence (reader.py), a fitted combiner decides;
 - llm (llm.py): an OpenAI-compatible chat endpoint (harness.llm talks to it).
 
 The interface (harness.judges.base). A judge is a subclass of `Judge` in a module of this package that sets
-`name` (its harness.toml name) and implements `assess` (its support for each claim; `verdict` may be
-overridden too). The modules are found when the package is imported, so a new judge is one new file here
-(plus its tests) and nothing else:
+`name` (its harness.toml name) and implements one method, `assess`: one `Assessment` per claim (its
+`p_support` and a reason; optionally `p_refuted`, a verdict of its own, an error). `Judge.judge` runs the checks
+around it and `decide` turns each Assessment and the checks into a verdict (the decisive checks overrule it).
+The modules are found when the package is imported, so a new judge is one new file here (plus its tests) and
+nothing else. This example runs under pytest (tests/test_registration.py):
 
-    # harness/judges/length.py
-    from harness.judges.base import Assessment, Judge
-
-    class LengthJudge(Judge):
-        name = "length"
-
-        def __init__(self, words: int = 20, threshold: float = 0.5):
-            self.words, self.threshold = words, threshold
-
-        def assess(self, claims, evidence, checks, sources):
-            return [Assessment(min(1.0, self.words / len(c.text.split())), "short claims") for c in claims]
+    >>> from harness.checks.base import SourceFacts
+    >>> from harness.claims import Claim
+    >>> from harness.judges.base import Assessment, Judge
+    >>> class LengthJudge(Judge):  # in harness/judges/length.py, `[judge] name = "length"` would pick it
+    ...     name = "length"
+    ...
+    ...     def __init__(self, words: int = 20, threshold: float = 0.5):
+    ...         self.words, self.threshold = words, threshold
+    ...
+    ...     def assess(self, claims, evidence, checks, sources):
+    ...         return [Assessment(min(1.0, self.words / len(c.text.split())), "short claims") for c in claims]
+    >>> texts = ["Prisoners were freed.", "Five prisoners were freed on Friday after long talks in the capital."]
+    >>> claims = [Claim(f"c#{n}", "s", "c", "sys", t, 0, len(t), "paragraph", "") for n, t in enumerate(texts)]
+    >>> sources = SourceFacts(["Prisoners were freed on Friday."])
+    >>> short, long = LengthJudge(words=5).judge(claims, [[], []], sources)
+    >>> short.verdict, short.p_support, short.reason
+    ('supported', 1.0, 'short claims')
+    >>> long.verdict, long.p_support, long.reason  # 5/12 words, and "Five" is a number no source states
+    ('unsupported', 0.125, 'a fact check found a detail the sources never state')
 
 - Its options are its `__init__` parameters: `check_judge` accepts exactly those (a typo in harness.toml is
   one clear line, from `harness validate` too), and `make_judge` passes them as keywords. A judge whose
