@@ -108,6 +108,7 @@ def main() -> None:
         default="reference",
         help="reference: the highlights are reference summaries; derived: no reference at all",
     )
+    parser.add_argument("--judge", default="evidence", help="[judge] name for the run (its coverage is judged too)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "summeval.md")
     args = parser.parse_args()
     path = args.bench / "summeval_all.jsonl" if args.bench.is_dir() else args.bench
@@ -119,7 +120,9 @@ def main() -> None:
     shutil.rmtree(root / "candidates", ignore_errors=True)
     lay_out(rows, root, args.key_facts == "reference")
     (root / "harness.toml").write_text(
-        '[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\ncache = "cache"\n', "utf-8"
+        '[paths]\ngold = "gold"\ncandidates = "candidates"\nreports = "reports"\ncache = "cache"\n'
+        f'[judge]\nname = "{args.judge}"\n',
+        "utf-8",
     )
     validate = harness(root, "validate")
     problems = [line for line in validate.stderr.splitlines() if line.startswith("error: ")]
@@ -153,7 +156,7 @@ def main() -> None:
         f"key facts: {args.key_facts})",
         "",
         f"Command: `.venv/bin/python benchmarks/summeval.py --bench {args.bench} --articles {args.articles} "
-        f"--key-facts {args.key_facts}`; "
+        f"--key-facts {args.key_facts}" + (f" --judge {args.judge}" if args.judge != "evidence" else "") + "`; "
         f"`harness run` took {seconds:.0f} s (cold or warm caches as found in {root}).",
         "",
         f"- `harness validate`: {len(problems)} problems" + (f" (first: {problems[0]})" if problems else ""),
