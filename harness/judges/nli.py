@@ -8,11 +8,11 @@ calibrated combination of what it read, the evidence and the checks gives `p_sup
 Why a combination: the model alone misses what the checks see (a number or a name the sources never give)
 and the checks alone miss what the model sees (a negated or reversed statement, a fact joined to the wrong
 subject); each is weak where the other is strong. The combiner is a logistic regression over
-`COMBINER_FEATURES`: the reader's p(entailment) and p(contradiction), the evidence similarity, the share of
-novel words and one flag per check group. Its weights are fitted on development data only (SummEdits `val`
-and one-edit variants of `../shared/nli` premises, never SummEdits `test` or SummEval) by
-`benchmarks/fit_nli_judge.py`, and shipped with their card in harness/models/nli-combiner/. A model other
-than the one the combiner was fitted for is read as it is: `p_support` is its p(entailment).
+`combiner_features`: the reader's outputs (NLI_FEATURES), the evidence similarity, the share of novel words and
+one flag per check group (harness.judges.calibrated.FEATURES). Its weights are fitted on development data only
+(SummEdits `val`, DocNLI pairs and one-edit variants of `../shared/nli` premises; never SummEdits `test` or
+SummEval) by `benchmarks/fit_nli_judge.py`, and shipped with their card in harness/models/nli-combiner/. A model,
+or a reading, other than the one the combiner was fitted for is read as it is: `p_support` is p(entailment).
 
 The decisive checks overrule everything (`decide`). An advisory flag that the model confirms is not
 overlooked: a claim whose negation or name check failed and which no premise entails (p(entailment) below
