@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.console import say
+from harness.cli.console import human_size, say
 from harness.cli.outputs import check_output_file
 from harness.cli.settings import config_path, latest_run
 from harness.config import load_config
@@ -113,7 +113,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     atomic_write_text(out, text)
     say(
         f"baseline of {len(document['candidates']):,} candidates (run {document['run_id']}) -> {out} "
-        f"({len(text.encode('utf-8')) / 1e6:.1f} MB)"
+        f"({human_size(len(text.encode('utf-8')))})"
     )
     return 0
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from harness.cli.console import say
+from harness.cli.console import counted, say
 from harness.cli.outputs import check_reports_folder
 from harness.cli.settings import command_config
 from harness.config import Config, settings_help
@@ -93,7 +93,8 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     errors, cache = document["errors"], document["cache"]
     # plain numbers: benchmarks/scale.py and the robustness test read them from this line
     out = [
-        f"{len(ok)} candidates evaluated, {sum(len(r['claims']) for r in ok)} claims, {len(errors)} errors in "
+        f"{counted(len(ok), 'candidate')} evaluated, {counted(sum(len(r['claims']) for r in ok), 'claim')}, "
+        f"{counted(len(errors), 'error')} in "
         f"{document['timings']['total_s']:.1f}s ({cache['embeddings_computed']} embeddings computed, "
         f"{cache['embeddings_from_cache']} from cache, {cache['candidates_from_cache']} candidates from cache)"
     ]
@@ -144,7 +145,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         say(f"error: {problem}", file=sys.stderr)
     docs = sum(len(s.references) + len(s.candidates) for s in stories)
-    say(f"{len(stories)} stories, {docs} files read, {len(problems)} problems")
+    say(
+        f"{counted(len(stories), 'story', 'stories')}, {counted(docs, 'file')} read, {counted(len(problems), 'problem')}"
+    )
     return 2 if problems else 0
 
 

@@ -1,0 +1,49 @@
+"""What the CLI prints reads as English: counts agree with their nouns, sizes are in units people read."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.cli import main
+from harness.cli.console import counted, human_size
+
+
+@pytest.mark.parametrize(
+    "n, words, expected",
+    [
+        (0, ("error",), "0 errors"),
+        (1, ("error",), "1 error"),
+        (1, ("story", "stories"), "1 story"),
+        (3, ("story", "stories"), "3 stories"),
+        (1200, ("claim",), "1200 claims"),
+    ],
+)
+def test_counts_agree_with_their_nouns(n, words, expected):
+    assert counted(n, *words) == expected
+
+
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        (1, "1 byte"),
+        (512, "512 bytes"),
+        (14_300, "14 KB"),
+        (2_500, "2.5 KB"),
+        (3_200_000, "3.2 MB"),
+        (7_000_000_000, "7.0 GB"),
+    ],
+)
+def test_sizes_are_in_units_people_read(size, expected):
+    assert human_size(size) == expected  # a 14 KB baseline was "(0.0 MB)"
+
+
+def test_validate_counts_one_story_in_the_singular(tmp_path, capsys):
+    story = tmp_path / "gold" / "s"
+    story.mkdir(parents=True)
+    (story / "article.txt").write_text("The council approved the budget on Monday.\n")
+    (story / "story.yaml").write_text("title: S\nreferences: [{file: article.txt}]\n")
+    (tmp_path / "candidates" / "s").mkdir(parents=True)
+    (tmp_path / "candidates" / "s" / "a.txt").write_text("The budget was approved.\n")
+    (tmp_path / "harness.toml").write_text('[paths]\ngold = "gold"\ncandidates = "candidates"\n')
+    assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 0
+    assert capsys.readouterr().out.strip() == "1 story, 2 files read, 0 problems"
