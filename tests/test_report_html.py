@@ -295,3 +295,15 @@ def test_gate_line_leaves_out_the_lists_of_names():
         short_summary("gate PASSED: 12 of 12 checks passed; no baseline")
         == "gate PASSED: 12 of 12 checks passed; no baseline"
     )
+
+
+def test_the_banner_states_the_result_once():
+    from harness.report.html import gate_view
+
+    view = gate_view({"summary": "gate FAILED: 0 of 6 checks passed; no baseline", "failures": []}, {})
+    assert view["line"] == "0 of 6 checks passed; no baseline"  # was "Gate failed. gate FAILED: 0 of 6 ..."
+    assert view["full"].startswith("gate FAILED") and not view["shortened"]  # nothing left out: no details
+    listed = gate_view(
+        {"summary": "gate PASSED: 1 of 1 checks passed; baseline b.json: 0 matched, 2 new (s/a, s/b)"}, {}
+    )
+    assert listed["shortened"] and listed["line"] == "1 of 1 checks passed; baseline b.json: 0 matched, 2 new"

@@ -267,8 +267,10 @@ def gate_view(gate: dict[str, Any], candidate_doms: dict[str, str]) -> dict[str,
         scopes[f["scope"]] = scopes.get(f["scope"], 0) + 1
     summary = gate.get("error") or gate.get("summary") or ""
     return {
-        "line": short_summary(summary),
+        # the banner states the result in words ("Gate failed."), so the line is the counts alone
+        "line": re.sub(r"^gate (?:PASSED|FAILED): ", "", short_summary(summary)),
         "full": summary,
+        "shortened": short_summary(summary) != summary,  # lists of names left out of the line: shown in details
         "failures": failures,
         "scopes": ", ".join(f"{n} {scope}" for scope, n in sorted(scopes.items())),
     }
