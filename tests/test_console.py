@@ -47,3 +47,18 @@ def test_validate_counts_one_story_in_the_singular(tmp_path, capsys):
     (tmp_path / "harness.toml").write_text('[paths]\ngold = "gold"\ncandidates = "candidates"\n')
     assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 0
     assert capsys.readouterr().out.strip() == "1 story, 2 files read, 0 problems"
+
+
+def test_a_run_without_a_gold_folder_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # an empty folder: no harness.toml, no gold/
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "gold folder does not exist" in err
+    assert f"no --config and no harness.toml in {tmp_path}: using the built-in defaults" in err
+    assert list(tmp_path.iterdir()) == []  # no empty reports/ left behind
+
+
+def test_a_named_config_gets_no_defaults_note(tmp_path, capsys):
+    (tmp_path / "harness.toml").write_text('[paths]\ngold = "nowhere"\n')
+    assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 2
+    assert "built-in defaults" not in capsys.readouterr().err

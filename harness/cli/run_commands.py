@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import yaml
 
 from harness.cli.console import counted, say
 from harness.cli.outputs import check_reports_folder
-from harness.cli.settings import command_config
+from harness.cli.settings import command_config, defaults_note
 from harness.config import Config, settings_help
 from harness.document import InputError
 from harness.gate.documents import candidate_records
@@ -36,19 +37,32 @@ def checked_judge_settings(config: Config) -> None:
         raise InputError(config.source, str(exc), "judge") from exc
 
 
+def note_defaults(args: argparse.Namespace) -> None:
+    """Say, on stderr, that no config file was found, so a run started in the wrong folder is noticed."""
+    note = defaults_note(args)
+    if note:
+        say(note, file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = command_config(args)
+    note_defaults(args)
     checked_judge_settings(config)
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
     if args.run_id is not None:
         check_run_id(args.run_id)
     check_reports_folder(config)
+    find_story_dirs(Path(config.gold))  # no gold folder is an error before anything is written
+    reports_existed = Path(config.reports).exists()
     folder = reserve_run_folder(Path(config.reports), args.run_id)
     try:
         result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
     except BaseException:
         release_run_folder(folder)
+        if not reports_existed:  # a run that failed before evaluating leaves nothing behind
+            with contextlib.suppress(OSError):
+                Path(config.reports).rmdir()  # only if empty
         raise
     document = write_run(result, folder, gate=config.gate)
     out, err = run_summary(document, folder)
@@ -139,6 +153,7 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
 def cmd_validate(args: argparse.Namespace) -> int:
     """Read every input with the real readers and print every problem, without loading any model."""
     config = command_config(args)  # the [gate] settings too: a bad one is exit 2 naming it
+    note_defaults(args)
     checked_judge_settings(config)
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]

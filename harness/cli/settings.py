@@ -17,6 +17,13 @@ def config_path(args: argparse.Namespace) -> Path | None:
     return Path(args.config) if args.config else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
 
 
+def defaults_note(args: argparse.Namespace) -> str | None:
+    """The one line that says a command runs on the built-in defaults because no config file was found, or None."""
+    if config_path(args) is not None:
+        return None
+    return f"note: no --config and no {DEFAULT_CONFIG} in {Path.cwd()}: using the built-in defaults (harness init writes one)"
+
+
 def command_config(args: argparse.Namespace) -> Config:
     """The settings (`[gate]` among them) with the command line's folders in place of the config's."""
     config = load_config(config_path(args))
