@@ -53,7 +53,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.run_id is not None:
         check_run_id(args.run_id)
     check_reports_folder(config)
-    find_story_dirs(Path(config.gold))  # no gold folder is an error before anything is written
     reports_existed = Path(config.reports).exists()
     folder = reserve_run_folder(Path(config.reports), args.run_id)
     try:
