@@ -246,7 +246,7 @@ def run_probes(
                 "variant": probe.text,
                 "verdicts": " ".join(verdicts) or "no scorable claim",
                 "p_support": min((j.p_support for _, j in scored if j.p_support is not None), default=None),
-                "failed_checks": "; ".join(str(c) for _, j in scored for c in j.failed_checks),
+                "failed_checks": "; ".join(c.label() for _, j in scored for c in j.failed_checks),
                 "ok": outcome(probe, verdicts),
             }
         )
@@ -347,9 +347,24 @@ def probe_html(summary: list[dict[str, Any]], misses: list[dict[str, Any]], sett
         "<!doctype html><html lang=en><meta charset=utf-8><title>harness probe</title><style>"
         "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:1rem auto;padding:0 1rem}"
         "table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.2rem .5rem}.m{color:#59636e}"
-        f"</style><h1>Judge probe</h1><p class=m>{escape(str(settings))}</p><table><tr>{head}</tr>{body}</table>"
+        f"</style><h1>Judge probe</h1><p class=m>{escape(settings_in_words(settings))}</p>"
+        f"<table><tr>{head}</tr>{body}</table>"
         f"<h2>Misses</h2>{''.join(sections) or '<p>None.</p>'}</html>\n"
     )
+
+
+def settings_in_words(settings: dict[str, Any]) -> str:
+    """The probe's settings as a line people read ("judges: evidence, nli · max sentences: 4 · seed: 0"), not a
+    Python dict."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return ", ".join(map(str, value)) or "none"
+        if isinstance(value, dict):
+            return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        return str(value)
+
+    return " · ".join(f"{key.replace('_', ' ')}: {shown(value)}" for key, value in settings.items())
 
 
 def _percent(value: float | None) -> str:

@@ -122,8 +122,12 @@ def test_probe_command_on_the_example(tmp_path, capsys):
     assert "evidence       negation       caught" in printed
     document = json.loads((out / "probe.json").read_text("utf-8"))
     assert {r["kind"] for r in document["rates"]} == {"original", "negation", "antonym"}
-    assert (out / "probe.csv").read_text("utf-8").startswith("judge,story,sentence,kind,expect")
-    assert "<h1>Judge probe</h1>" in (out / "probe.html").read_text("utf-8")
+    table = (out / "probe.csv").read_text("utf-8")
+    assert table.startswith("judge,story,sentence,kind,expect")
+    assert "CheckResult(" not in table and "antonym:" in table  # failed checks as claims.csv words them
+    page = (out / "probe.html").read_text("utf-8")
+    assert "<h1>Judge probe</h1>" in page and "{" not in page.split("<table>")[0].split("</style>")[1]
+    assert "judges: evidence · kinds: original, negation, antonym · max sentences: 3" in page  # not a dict
 
 
 def test_probe_gate_minimum_fails_the_command(tmp_path, capsys):
