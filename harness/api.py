@@ -19,10 +19,10 @@ from harness.config import Config, api_config
 from harness.document import Document, KeyFact, Story
 from harness.evaluator import StoryEvaluator
 from harness.models import Models, load_models
+from harness.registry import FAILING
 from harness.report.tables import claim_document
 from harness.scorer import as_document
 
-FAILING = ("contradicted", "unsupported")  # the verdicts a faithful summary has none of
 
 Source = str | Path | Document
 
@@ -39,6 +39,20 @@ class Evaluation:
     def failing(self) -> list[dict[str, Any]]:
         """The claims a faithful summary would not have: contradicted or unsupported ones."""
         return [c for c in self.claims if c["verdict"] in FAILING]
+
+    def __repr__(self) -> str:
+        """Short enough for a pytest assertion message: the headline metrics and the failing claims' ids
+        (`explain()` gives the full lines)."""
+        failing = self.failing()
+        shown = ", ".join(f"{c['id']} {c['verdict']}" for c in failing[:5]) + (", ..." if len(failing) > 5 else "")
+        metrics = ", ".join(
+            f"{name}={self.metrics[name]:.2f}"
+            for name in ("faithfulness", "consistency", "weighted_coverage")
+            if isinstance(self.metrics.get(name), float)
+        )
+        return f"Evaluation({metrics}, claims={len(self.claims)}, failing={len(failing)}" + (
+            f": {shown})" if failing else ")"
+        )
 
     def explain(self) -> str:
         """One line per failing claim with its failed checks and best evidence, for assertion messages."""

@@ -65,3 +65,11 @@ def test_scorer_keeps_the_last_source_index_only(config):
     prepared = scorer.prepare(SOURCE, "The mayor said work would start in May.")
     assert prepared.sources is scorer.source_index(SOURCE).facts and len(prepared.claims) == len(prepared.evidence)
     assert scorer.index_of("Another source entirely.") is not index
+
+
+def test_an_evaluation_prints_short_enough_for_an_assertion_message(config):
+    result = harness.evaluate(SOURCE, "The council rejected the plan on Friday. Work starts in May.", config=config)
+    shown = repr(result)
+    assert shown.startswith("Evaluation(faithfulness=") and "failing=" in shown and len(shown) < 300
+    assert all(c["id"] in shown for c in result.failing())  # which claims failed, by id
+    assert len(repr(result)) < len(str(result.claims))  # not the claims' dicts
