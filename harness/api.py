@@ -23,7 +23,6 @@ from harness.registry import FAILING
 from harness.report.tables import claim_document
 from harness.scorer import as_document
 
-
 Source = str | Path | Document
 
 
