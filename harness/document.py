@@ -6,6 +6,7 @@ the report can always show where a claim, a piece of furniture or an artefact ca
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,13 @@ class InputError(Exception):
     def __reduce__(self):
         """Picklable, so stories with input errors can travel to worker processes."""
         return (InputError, (self.path, self.problem, self.field))
+
+
+def did_you_mean(name: str, known) -> str:
+    """' (did you mean 'x'?)' for the known name closest to a mistyped one, else '': every "unknown name"
+    error (a config key, a story.yaml key, a story folder, a gate table) suggests the same way."""
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 # A name that becomes one path component (a story id, a run id): no separators, no control characters,

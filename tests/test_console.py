@@ -62,3 +62,39 @@ def test_a_named_config_gets_no_defaults_note(tmp_path, capsys):
     (tmp_path / "harness.toml").write_text('[paths]\ngold = "nowhere"\n')
     assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 2
     assert "built-in defaults" not in capsys.readouterr().err
+
+
+def _project(root, story="cruise-deaths", yaml_extra=""):
+    gold = root / "gold" / story
+    gold.mkdir(parents=True)
+    (gold / "article.txt").write_text("Two passengers died on the cruise ship on Monday.\n")
+    (gold / "story.yaml").write_text(f"title: S\nreferences: [{{file: article.txt}}]\n{yaml_extra}")
+    (root / "harness.toml").write_text('[paths]\ngold = "gold"\ncandidates = "candidates"\n')
+
+
+def test_a_mistyped_config_key_or_section_suggests_the_right_one(tmp_path, capsys):
+    (tmp_path / "h.toml").write_text("[evidence]\ntopk = 3\n")
+    assert main(["validate", "--config", str(tmp_path / "h.toml")]) == 2
+    assert "evidence.topk: unknown key (did you mean 'top_k'?)" in capsys.readouterr().err
+    (tmp_path / "h.toml").write_text("[judges]\nname = 'nli'\n")
+    assert main(["validate", "--config", str(tmp_path / "h.toml")]) == 2
+    assert "[judges]: unknown section (did you mean 'judge'?)" in capsys.readouterr().err
+
+
+def test_a_mistyped_story_yaml_key_suggests_the_right_one(tmp_path, capsys):
+    _project(tmp_path, yaml_extra="summary: [{file: article.txt}]\n")
+    (tmp_path / "candidates" / "cruise-deaths").mkdir(parents=True)
+    (tmp_path / "candidates" / "cruise-deaths" / "a.txt").write_text("Two passengers died.\n")
+    assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'summary' (did you mean 'summaries'?)" in err and "Additional properties" not in err
+
+
+def test_a_candidates_folder_one_letter_off_its_story_suggests_it(tmp_path, capsys):
+    _project(tmp_path)
+    _project(tmp_path, story="port-fire")  # two stories, so candidates/<story>/ folders are read
+    (tmp_path / "candidates" / "cruise-death").mkdir(parents=True)
+    (tmp_path / "candidates" / "cruise-death" / "a.txt").write_text("Two passengers died.\n")
+    assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 2
+    assert "candidates for story 'cruise-death' have no references" in (err := capsys.readouterr().err)
+    assert "(did you mean 'cruise-deaths'?)" in err

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.config.gate_settings import GateConfig, gate_config
 from harness.config.values import Range, check_number, check_text, read_toml, shown
-from harness.document import InputError
+from harness.document import InputError, did_you_mean
 from harness.files import MAX_FILE_MB
 
 
@@ -233,7 +233,10 @@ def load_config(path: Path | None) -> Config:
             config.gate = gate_config(values, path, "gate")
         elif section not in SECTIONS:
             raise InputError(
-                path, f"unknown section (expected one of {', '.join(sorted([*SECTIONS, 'gate']))})", f"[{section}]"
+                path,
+                f"unknown section{did_you_mean(section, [*SECTIONS, 'gate'])} "
+                f"(expected one of {', '.join(sorted([*SECTIONS, 'gate']))})",
+                f"[{section}]",
             )
         else:
             _read_section(config, section, values, path)
@@ -270,7 +273,11 @@ def _read_section(config: Config, section: str, values: Any, path: Path) -> None
     for key, value in values.items():
         where = f"{section}.{key}"
         if key not in SECTIONS[section]:
-            raise InputError(path, f"unknown key (expected one of {', '.join(SECTIONS[section])})", where)
+            raise InputError(
+                path,
+                f"unknown key{did_you_mean(key, SECTIONS[section])} (expected one of {', '.join(SECTIONS[section])})",
+                where,
+            )
         setting = BY_NAME[SECTIONS[section][key]]
         if setting.kind == NUMBER:
             value = check_number(value, setting.allowed, path, where)

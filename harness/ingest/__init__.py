@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name
+from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name, did_you_mean
 from harness.files import MAX_FILE_MB, read_regular_file
 from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml, read_json
 from harness.ingest.schema import schema_problems
@@ -249,7 +249,13 @@ def load_stories(gold: Path, candidates: Path, max_mb: float = MAX_FILE_MB) -> t
     if candidates.is_dir() and per_story:  # candidates/<story>/ folders: one with no story is an error
         for folder in sorted(p for p in candidates.iterdir() if p.is_dir() and p.name not in known):
             if not folder.name.startswith("."):
-                errors.append(InputError(folder, f"candidates for story '{folder.name}' have no references in {gold}"))
+                errors.append(
+                    InputError(
+                        folder,
+                        f"candidates for story '{folder.name}' have no references in {gold}"
+                        + did_you_mean(folder.name, known),
+                    )
+                )
     return stories, errors
 
 

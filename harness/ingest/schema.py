@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 
-from harness.document import InputError
+from harness.document import InputError, did_you_mean
 
 
 @lru_cache(maxsize=None)
@@ -24,8 +24,23 @@ def schema_problems(instance: Any, name: str) -> list[tuple[str, str]]:
     problems = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         field = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        problems.append((field, error.message))
+        problems.append((field, _worded(error)))
     return problems
+
+
+def _worded(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, except for unknown keys: each named, with the closest allowed key suggested
+    ("unknown key 'summary' (did you mean 'summaries'?)") instead of "Additional properties are not allowed"."""
+    allowed = error.schema.get("properties") if isinstance(error.schema, dict) else None
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict) or not allowed:
+        return error.message
+    unknown = [k for k in error.instance if k not in allowed]
+    return (
+        "; ".join(
+            f"unknown key '{k}'{did_you_mean(k, allowed)} (expected one of {', '.join(allowed)})" for k in unknown
+        )
+        or error.message
+    )
 
 
 def validate_instance(instance: Any, name: str, path: Path | str) -> None:
