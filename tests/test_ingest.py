@@ -118,7 +118,7 @@ def test_json_candidate_valid(tmp_path):
         ({"system": "a"}, "(top level)", "is not valid under any of the given schemas"),
         ({"summary": ""}, "summary", "should be non-empty"),
         ({"summary": "ok.", "key_points": "not a list"}, "key_points", "is not of type 'array'"),
-        ({"summary": "ok.", "colour": "red"}, "(top level)", "Additional properties"),
+        ({"summary": "ok.", "colour": "red"}, "(top level)", "unknown key 'colour' (expected one of id, system"),
     ],
 )
 def test_json_candidate_schema_errors_name_the_field(tmp_path, payload, field, words):
