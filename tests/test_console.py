@@ -98,3 +98,20 @@ def test_a_candidates_folder_one_letter_off_its_story_suggests_it(tmp_path, caps
     assert main(["validate", "--config", str(tmp_path / "harness.toml")]) == 2
     assert "candidates for story 'cruise-death' have no references" in (err := capsys.readouterr().err)
     assert "(did you mean 'cruise-deaths'?)" in err
+
+
+def test_candidate_lines_keep_their_columns_across_stories():
+    from harness.cli.run_commands import candidate_lines
+
+    def record(story, name, supported, faithfulness=0.5):
+        counts = {"supported": supported, "contradicted": 0, "unsupported": 1, "artefact": 0}
+        return {
+            "story": story,
+            "id": name,
+            "metrics": {"faithfulness": faithfulness, "weighted_coverage": None, **counts},
+        }
+
+    lines = candidate_lines([record("a", "digest", 9), record("long-story-name", "x", 12, None)])
+    assert len({line.index("faithfulness") for line in lines}) == 1
+    assert len({line.index("contradicted") for line in lines}) == 1  # "supported 9" padded to "supported 12"'s width
+    assert "faithfulness  n/a" in lines[1] and "coverage  n/a" in lines[0]

@@ -82,17 +82,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 JUDGE_FAILURE_LIMIT = 0.10  # a run whose judge failed on more than this share of claims exits 2
 
 
-def candidate_line(record: dict[str, Any], width: int = 12) -> str:
-    mt = record["metrics"]
+COUNTS = ("supported", "contradicted", "unsupported", "artefact")  # the verdict counts a candidate's line shows
 
-    def value(metric: str) -> str:
-        return "n/a" if mt.get(metric) is None else f"{mt[metric]:.2f}"
 
-    return (
-        f"  {record['story']}/{record['id']:<{width}} faithfulness {value('faithfulness')}  coverage "
-        f"{value('weighted_coverage')}  supported {mt['supported']}  contradicted {mt['contradicted']}  "
-        f"unsupported {mt['unsupported']}  artefact {mt['artefact']}"
-    )
+def candidate_lines(records: list[dict[str, Any]]) -> list[str]:
+    """One line per candidate, its columns aligned across every line printed, whatever the story names'
+    lengths: `story/candidate`, faithfulness, coverage and the verdict counts."""
+    names = [f"{r['story']}/{r['id']}" for r in records]
+    width = max((len(n) for n in names), default=0)
+    digits = {k: max((len(str(r["metrics"][k])) for r in records), default=1) for k in COUNTS}
+
+    def value(mt: dict[str, Any], metric: str) -> str:
+        return " n/a" if mt.get(metric) is None else f"{mt[metric]:.2f}"
+
+    return [
+        f"  {name:<{width}}  faithfulness {value(r['metrics'], 'faithfulness')}  coverage "
+        f"{value(r['metrics'], 'weighted_coverage')}  "
+        + "  ".join(f"{k} {r['metrics'][k]:>{digits[k]}}" for k in COUNTS)
+        for name, r in zip(names, records)
+    ]
 
 
 def run_summary(document: dict[str, Any], folder: Path, budget: int | None = None) -> tuple[list[str], list[str]]:
@@ -134,7 +142,7 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     tail.append(f"reports: {folder}")
     room = budget - len(out) - len(err) - len(tail)
     if len(ok) <= room:
-        out += [candidate_line(r) for r in ok]
+        out += candidate_lines(ok)
     else:
         worst = sorted(
             ok,
@@ -145,7 +153,7 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
             ),
         )
         out.append(f"worst {SHOWN} of {len(ok):,} candidates by faithfulness (every one: {folder / 'candidates.csv'}):")
-        out += [candidate_line(r) for r in worst[:SHOWN]]
+        out += candidate_lines(worst[:SHOWN])
     return out + tail, err
 
 
