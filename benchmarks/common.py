@@ -62,3 +62,16 @@ def without_evidence(scorer, document: str, summary: str, per_claim: int = 2) ->
     passages = scorer.index_of(document).passages
     drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}
     return "\n".join(p.text for p in passages if p.index not in drop)
+
+
+def mismatched_pairs(rows: list[dict], count: int, rng) -> list[tuple[str, str]]:
+    """(document, summary) negatives: `count` consistent summaries of `rows`, each paired with another of the rows'
+    documents, drawn with the numpy Generator `rng` (the same draws, in the same order, for every fit)."""
+    documents = sorted({r["document"] for r in rows})
+    consistent = [r for r in rows if r["label"] == 1]
+    pairs = []
+    for index in rng.choice(len(consistent), size=min(count, len(consistent)), replace=False):
+        row = consistent[index]
+        others = [d for d in documents if d != row["document"]]
+        pairs.append((others[rng.integers(len(others))], row["summary"]))
+    return pairs

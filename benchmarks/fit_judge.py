@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from common import (  # benchmarks/common.py: a script's folder is on sys.path
+    mismatched_pairs,
     summary_features,
     summary_score,
     summedits,
@@ -62,13 +63,8 @@ def main() -> None:
     X = np.array([summary_features(claims, FEATURES, GOOD) for claims in per_row])
     y = np.array([r["label"] for r in rows])
     rng = np.random.default_rng(args.seed)
-    documents = sorted({r["document"] for r in rows})
     consistent = [r for r in rows if r["label"] == 1]
-    synthetic = []
-    for index in rng.choice(len(consistent), size=min(args.mismatched, len(consistent)), replace=False):
-        row = consistent[index]
-        others = [d for d in documents if d != row["document"]]
-        synthetic.append(scorer.claim_features(others[rng.integers(len(others))], row["summary"]))
+    synthetic = [scorer.claim_features(d, summary) for d, summary in mismatched_pairs(rows, args.mismatched, rng)]
     for index in rng.choice(len(consistent), size=min(args.removed, len(consistent)), replace=False):
         row = consistent[index]
         without = without_evidence(scorer, row["document"], row["summary"])

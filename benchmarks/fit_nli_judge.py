@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from common import (  # benchmarks/common.py: a script's folder is on sys.path
+    mismatched_pairs,
     summary_features,
     summary_score,
     summedits,
@@ -225,13 +226,8 @@ def main() -> None:
     featurizer = Featurizer(args.work)
     val = [r for r in summedits(args.bench) if r["cut"] == "val"]
     rng = np.random.default_rng(args.seed)
-    documents = sorted({r["document"] for r in val})
     consistent = [r for r in val if r["label"] == 1]
-    mismatched = []
-    for index in rng.choice(len(consistent), size=min(args.mismatched, len(consistent)), replace=False):
-        row = consistent[index]
-        others = [d for d in documents if d != row["document"]]
-        mismatched.append((others[rng.integers(len(others))], row["summary"]))
+    mismatched = mismatched_pairs(val, args.mismatched, rng)
     removed = []
     for index in rng.choice(len(consistent), size=min(args.removed, len(consistent)), replace=False):
         row = consistent[index]
