@@ -115,3 +115,27 @@ def test_candidate_lines_keep_their_columns_across_stories():
     assert len({line.index("faithfulness") for line in lines}) == 1
     assert len({line.index("contradicted") for line in lines}) == 1  # "supported 9" padded to "supported 12"'s width
     assert "faithfulness  n/a" in lines[1] and "coverage  n/a" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "toml, expected",
+    [
+        (
+            "[gate]\nmin_faithfulness = 0.5\n",
+            "gate.min_faithfulness: unknown key (a threshold: put it under [gate.thresholds])",
+        ),
+        ("[gate]\ntolerence = {}\n", "gate.tolerence: unknown key (did you mean 'tolerance'?)"),
+        (
+            "[gate.thresholds]\nmin_faithfulnes = 0.5\n",
+            "unknown threshold 'min_faithfulnes' (did you mean 'min_faithfulness'?)",
+        ),
+        (
+            "[gate.tolerance]\nfaithfulnes = 0.1\n",
+            "gate.tolerance.faithfulnes: unknown metric (did you mean 'faithfulness'?)",
+        ),
+    ],
+)
+def test_a_mistyped_gate_setting_suggests_the_right_one(tmp_path, capsys, toml, expected):
+    (tmp_path / "h.toml").write_text(toml)
+    assert main(["validate", "--config", str(tmp_path / "h.toml")]) == 2
+    assert expected in capsys.readouterr().err

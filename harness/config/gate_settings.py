@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config.values import Range, check_number, check_text, shown
-from harness.document import InputError
+from harness.document import InputError, did_you_mean
 from harness.registry import COUNT, GATED, METRICS, MUST_ACCEPT, MUST_CATCH, SHARE
 
 BASELINE_IN_REPORTS = Path("baseline/baseline.json")  # the baseline's place in a reports folder, unless configured
@@ -72,8 +72,8 @@ def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
         if bound not in ("min", "max") or metric not in GATED:
             raise InputError(
                 path,
-                f"unknown threshold '{key}': expected min_<metric> or max_<metric> with a metric of "
-                + ", ".join(sorted(GATED)),
+                f"unknown threshold '{key}'{did_you_mean(key, [f'{b}_{m}' for b in ('min', 'max') for m in GATED])}: "
+                "expected min_<metric> or max_<metric> with a metric of " + ", ".join(sorted(GATED)),
                 f"{where}.{key}",
             )
         thresholds[key] = check_number(value, _metric_range(metric), path, f"{where}.{key}")
@@ -95,7 +95,9 @@ def _check_probe(where: str, table: Any, path: Path) -> dict[str, float]:
     for key, value in _table(table, path, where).items():
         if key not in allowed:
             raise InputError(
-                path, f"unknown probe minimum '{key}': expected one of {', '.join(allowed)}", f"{where}.{key}"
+                path,
+                f"unknown probe minimum '{key}'{did_you_mean(key, allowed)}: expected one of {', '.join(allowed)}",
+                f"{where}.{key}",
             )
         minimums[key] = check_number(value, Range(0, 1), path, f"{where}.{key}")
     return minimums
@@ -106,7 +108,11 @@ def _check_tolerance(where: str, table: Any, path: Path) -> dict[str, float]:
     tolerance = dict(DEFAULT_TOLERANCE)
     for metric, value in _table(table, path, where).items():
         if metric not in GATED:
-            raise InputError(path, f"unknown metric (expected one of {', '.join(sorted(GATED))})", f"{where}.{metric}")
+            raise InputError(
+                path,
+                f"unknown metric{did_you_mean(metric, GATED)} (expected one of {', '.join(sorted(GATED))})",
+                f"{where}.{metric}",
+            )
         tolerance[metric] = check_number(value, TOLERANCE, path, f"{where}.{metric}")
     return tolerance
 
@@ -117,7 +123,12 @@ def gate_config(table: Any, path: Path, where: str) -> GateConfig:
     table = _table(table, path, where)
     for key in table:
         if key not in GATE_KEYS:
-            raise InputError(path, f"unknown key (expected one of {', '.join(sorted(GATE_KEYS))})", f"{where}.{key}")
+            hint = did_you_mean(key, GATE_KEYS)
+            if not hint and key.partition("_")[0] in ("min", "max"):  # a threshold one table too high
+                hint = f" (a threshold: put it under [{where}.thresholds])"
+            raise InputError(
+                path, f"unknown key{hint} (expected one of {', '.join(sorted(GATE_KEYS))})", f"{where}.{key}"
+            )
     gate = GateConfig(
         thresholds=_check_thresholds(f"{where}.thresholds", table.get("thresholds", {}), path),
         stories={
