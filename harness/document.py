@@ -37,7 +37,7 @@ class InputError(Exception):
 
 def did_you_mean(name: str, known) -> str:
     """' (did you mean 'x'?)' for the known name closest to a mistyped one, else '': every "unknown name"
-    error (a config key, a story.yaml key, a story folder, a gate table) suggests the same way."""
+    error (a config or gate key, a story.yaml key, a candidates folder) suggests the same way."""
     close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

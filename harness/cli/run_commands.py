@@ -24,6 +24,7 @@ from harness.judges import check_judge
 from harness.judges.base import judge_failures
 from harness.keyfacts import kinds, with_key_facts
 from harness.pipeline import run
+from harness.registry import VERDICTS
 from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_run
 from harness.workers import BACKENDS
 
@@ -82,15 +83,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 JUDGE_FAILURE_LIMIT = 0.10  # a run whose judge failed on more than this share of claims exits 2
 
 
-COUNTS = ("supported", "contradicted", "unsupported", "artefact")  # the verdict counts a candidate's line shows
-
-
 def candidate_lines(records: list[dict[str, Any]]) -> list[str]:
     """One line per candidate, its columns aligned across every line printed, whatever the story names'
     lengths: `story/candidate`, faithfulness, coverage and the verdict counts."""
     names = [f"{r['story']}/{r['id']}" for r in records]
     width = max((len(n) for n in names), default=0)
-    digits = {k: max((len(str(r["metrics"][k])) for r in records), default=1) for k in COUNTS}
+    digits = {k: max((len(str(r["metrics"][k])) for r in records), default=1) for k in VERDICTS}
 
     def value(mt: dict[str, Any], metric: str) -> str:
         return " n/a" if mt.get(metric) is None else f"{mt[metric]:.2f}"
@@ -98,7 +96,7 @@ def candidate_lines(records: list[dict[str, Any]]) -> list[str]:
     return [
         f"  {name:<{width}}  faithfulness {value(r['metrics'], 'faithfulness')}  coverage "
         f"{value(r['metrics'], 'weighted_coverage')}  "
-        + "  ".join(f"{k} {r['metrics'][k]:>{digits[k]}}" for k in COUNTS)
+        + "  ".join(f"{k} {r['metrics'][k]:>{digits[k]}}" for k in VERDICTS)
         for name, r in zip(names, records)
     ]
 

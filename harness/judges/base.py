@@ -111,9 +111,8 @@ class Judge:
 
     name = ""
     threshold = 0.5
-    refute_threshold = (
-        math.inf
-    )  # p_refuted at which an unsupported claim is contradicted: never, unless a judge reads it
+    # p_refuted at which an unsupported claim is contradicted: never, unless a judge reads refutations
+    refute_threshold = math.inf
 
     @property
     def usage(self) -> JudgeUsage:

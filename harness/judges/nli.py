@@ -34,7 +34,7 @@ from harness.crossencoder import CrossEncoder
 from harness.crossencoder.model_files import NLI_SHIPPED
 from harness.judges.base import Assessment, Judge, Judgement
 from harness.judges.calibrated import FEATURES, claim_features
-from harness.judges.reader import READINGS, NLIReader, Reading
+from harness.judges.reader import NLIReader, Reading, check_reading
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 COMBINER_FILE = "models/nli-combiner/combiner.json"  # in the package
@@ -129,11 +129,7 @@ class NLIJudge(Judge):
     @classmethod
     def check_values(cls, options: dict[str, Any]) -> None:
         """Reading, premises and the thresholds in range, and a named combiner a readable combiner file."""
-        reading, premises = options.get("reading", "sentences"), options.get("premises", 2)
-        if reading not in READINGS:
-            raise ValueError(f"reading = {reading!r}: expected one of {', '.join(READINGS)}")
-        if not isinstance(premises, int) or isinstance(premises, bool) or premises < 1:
-            raise ValueError(f"premises = {premises!r}: expected a whole number of evidence sentences, 1 or more")
+        check_reading(options.get("reading", "sentences"), options.get("premises", 2))
         for name in ("threshold", "refute_threshold"):
             value = options.get(name)
             if value is not None and not (

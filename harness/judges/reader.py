@@ -15,6 +15,7 @@ Every (model, premise, claim) probability is cached by harness.crossencoder, so 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.checks.base import SourceFacts
 from harness.chunks import chunk_sentences
@@ -53,6 +54,15 @@ class Premises:
 WINDOW_BELOW = 0.5  # a claim no single sentence entails this surely is read against windows of two as well
 
 
+def check_reading(reading: Any, premises: Any) -> None:
+    """A ValueError naming a reading regime or a premise count the reader cannot take (the reader's and the
+    `nli` judge's option check, before any model loads)."""
+    if reading not in READINGS:
+        raise ValueError(f"reading = {reading!r}: expected one of {', '.join(READINGS)}")
+    if not isinstance(premises, int) or isinstance(premises, bool) or premises < 1:
+        raise ValueError(f"premises = {premises!r}: expected a whole number of evidence sentences, 1 or more")
+
+
 class NLIReader:
     """(claim, its evidence, the story's sources) -> a Reading, for many claims in one model call per stage.
 
@@ -64,10 +74,7 @@ class NLIReader:
     edits), and a claim a single sentence entails gains nothing from them, at three times the cost."""
 
     def __init__(self, encoder: CrossEncoder, reading: str = "sentences", premises: int = 2):
-        if reading not in READINGS:
-            raise ValueError(f"reading = '{reading}': expected one of {', '.join(READINGS)}")
-        if not isinstance(premises, int) or isinstance(premises, bool) or premises < 1:
-            raise ValueError(f"premises = {premises!r}: expected a whole number of evidence sentences, 1 or more")
+        check_reading(reading, premises)
         self.encoder, self.reading, self.premises = encoder, reading, premises
 
     def premise_texts(self, claim: str, evidence: list[Evidence], sources: SourceFacts) -> Premises:
