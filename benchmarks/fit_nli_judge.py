@@ -163,11 +163,9 @@ def cached_rows(featurizer: Featurizer, work: Path, name: str, pairs: list[tuple
 def edited_pairs(nli: Path, premises: int, seed: int) -> tuple[list[tuple[str, str, int, str]], dict[str, int]]:
     """(document, claim, label, edit) rows: a sentence of a premise (1) and one edit of it (0)."""
     from harness import edits
-    from harness.checks.names import nlp as load_ner
     from harness.text import sentence_spans
 
-    nlp = load_ner()
-    table = json.loads((ROOT / "harness/data/antonyms.json").read_text("utf-8"))
+    parser = edits.parse()
     rng = random.Random(seed)
     rows = [json.loads(line) for line in gzip.open(nli / EDIT_FILE, "rt", encoding="utf-8")]
     documents = sorted({r["premise"] for r in rows if len(r["premise"].split()) >= 40})
@@ -182,19 +180,13 @@ def edited_pairs(nli: Path, premises: int, seed: int) -> tuple[list[tuple[str, s
         if not sentences:
             continue
         sentence = rng.choice(sentences)
-        doc = nlp(sentence)
-        entities = [(e.text, e.label_) for e in nlp(document).ents]
+        doc = parser(sentence)
+        source = edits.Source.of([parser(document)])
         kinds = ["negation", "number", "date", "antonym", "entity"]
         rng.shuffle(kinds)
         for kind in kinds:
-            edited = {
-                "negation": lambda: edits.negate(sentence),
-                "number": lambda: edits.change_number(sentence, rng),
-                "date": lambda: edits.change_date(sentence, rng),
-                "antonym": lambda: edits.antonym(sentence, table),
-                "entity": lambda: edits.swap_entity(doc, entities, rng),
-            }[kind]()
-            if edited and edited != sentence:
+            edited = edits.edit(kind, doc, source, rng).text
+            if edited:
                 out += [(document, sentence, 1, "original"), (document, edited, 0, kind)]
                 made[kind] = made.get(kind, 0) + 1
                 break

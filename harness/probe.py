@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import math
 import random
-import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from harness import edits
-from harness.checks.meaning import antonym_table
-from harness.checks.names import nlp
 from harness.config import Config
 from harness.document import Story
 from harness.evaluator import StoryEvaluator
@@ -30,43 +28,6 @@ from harness.report import atomic_write_text, spreadsheet_safe
 from harness.scorer import as_document
 from harness.text import split_sentences, words
 
-SYNONYMS = {
-    "said": "stated",
-    "says": "states",
-    "began": "started",
-    "begin": "start",
-    "begun": "started",
-    "about": "approximately",
-    "many": "numerous",
-    "also": "additionally",
-    "however": "but",
-    "people": "individuals",
-    "freed": "released",
-    "released": "freed",
-    "among": "amongst",
-    "help": "assist",
-    "helped": "assisted",
-    "told": "informed",
-    "big": "large",
-    "large": "big",
-    "main": "principal",
-    "quickly": "rapidly",
-    "show": "demonstrate",
-    "showed": "demonstrated",
-    "shows": "demonstrates",
-    "buy": "purchase",
-    "bought": "purchased",
-    "try": "attempt",
-    "tried": "attempted",
-    "end": "conclusion",
-    "near": "close to",
-    "whole": "entire",
-}
-SUBORDINATORS = ("after", "before", "when", "while", "because", "since", "although", "as", "despite", "following")
-KEEP_ADVERBS = frozenset(
-    "only early nearly likely reportedly allegedly apparently supposedly family rally ally reply apply supply "
-    "july italy daily weekly monthly yearly fly".split()
-)
 MIN_WORDS, MAX_WORDS = 8, 45  # sentences a probe uses: long enough to state a fact, short enough to be one
 
 
@@ -80,79 +41,18 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-COMMON_FIRST_WORDS = frozenset("the a an it this that these those they he she we there some its their his her".split())
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case a clause's first word when it moves inside a sentence, unless it may be a name."""
-    first = text.split()[0]
-    return text[:1].lower() + text[1:] if first.lower() in COMMON_FIRST_WORDS else text
-
-
-def reorder(sentence: str) -> str | None:
-    """Move a leading subordinate clause ("After X, Y.") to the end, or a trailing one to the front."""
-    body = sentence.rstrip(" .")
-    joined = "|".join(SUBORDINATORS)
-    lead = re.match(rf"^((?:{joined})\b[^,]{{3,}}),\s+(.+)$", body, re.IGNORECASE)
-    if lead:
-        clause, main = lead.group(1), lead.group(2)
-        return f"{main[:1].upper()}{main[1:]} {clause[:1].lower()}{clause[1:]}."  # a subordinator is no name
-    trail = re.search(rf",?\s+((?:{joined})\b[^,]{{3,}})$", body, re.IGNORECASE)
-    if trail and trail.start() > 10:
-        main, clause = body[: trail.start()], trail.group(1)
-        return f"{clause[:1].upper()}{clause[1:]}, {_lower_first(main)}."
-    return None
-
-
-def synonym(sentence: str) -> str | None:
-    for match in re.finditer(r"[A-Za-z]+", sentence):
-        word = match.group(0)
-        replacement = SYNONYMS.get(word.lower())
-        if replacement:
-            if word[:1].isupper():
-                replacement = replacement[:1].upper() + replacement[1:]
-            return sentence[: match.start()] + replacement + sentence[match.end() :]
-    return None
-
-
-def drop_modifier(sentence: str) -> str | None:
-    """Drop a parenthetical, or else the first -ly adverb that is not a hedge or a noun."""
-    paren = re.search(r"\s*\([^()]{2,80}\)", sentence)
-    if paren:
-        return sentence[: paren.start()] + sentence[paren.end() :]
-    for match in re.finditer(r"\s([a-z]{4,}ly)\b", sentence):
-        if match.group(1) not in KEEP_ADVERBS:
-            return sentence[: match.start()] + sentence[match.end() :]
-    return None
-
-
-QUOTE = re.compile(r"[\"“]([^\"”]{8,})[\"”]")
-
-
-def alter_quote(sentence: str, vocabulary: list[str], rng: random.Random) -> str | None:
-    """Replace the longest word inside a quotation with another word of the story (a misquotation)."""
-    quoted = QUOTE.search(sentence)
-    if not quoted or not vocabulary:
-        return None
-    inner = list(re.finditer(r"[A-Za-z]{4,}", quoted.group(1)))
-    if not inner:
-        return None
-    target = max(inner, key=lambda m: len(m.group(0)))
-    choices = [w for w in vocabulary if w.lower() != target.group(0).lower()]
-    new = choices[rng.randrange(len(choices))]
-    start = quoted.start(1) + target.start()
-    return sentence[:start] + new + sentence[start + len(target.group(0)) :]
-
-
 @dataclass
 class Probe:
-    """One variant of one source sentence: what the judge is shown and what it should say."""
+    """One variant of one source sentence: what the judge is shown and what it should say. A probe with a
+    `skipped` reason has no variant: the edit could not be made fluently on that sentence, and the outputs
+    count it with its reason instead of judging it."""
 
     story: str
     sentence_id: str
     kind: str
     original: str
     text: str
+    skipped: str = ""
 
     @property
     def expect(self) -> str:
@@ -175,44 +75,53 @@ def usable_sentences(story: Story) -> list[str]:
 def build_probes(
     stories: list[Story], kinds: tuple[str, ...], max_sentences: int, seed: int
 ) -> tuple[list[Probe], dict[str, dict[str, int]]]:
-    """The probes of every story (at most `max_sentences` sentences each, chosen by `seed`) and, per kind,
-    how many were made and how many skipped because the edit could not be made on the sentence."""
-    table = antonym_table()
-    pipeline = nlp()
-    counts = {k: {"made": 0, "skipped": 0} for k in kinds}
+    """Per story and kind, up to `max_sentences` variants: the story's sentences are shuffled by `seed` and
+    each kind walks them in that order, editing those that have something of its kind (a date, a quotation,
+    two names) until it has enough, so rare kinds are measured on as many sentences as common ones. Returns
+    the probes (skipped ones included, with their reason) and per kind the counts made, skipped (a site, but
+    no fluent variant) and without a site."""
+    parser = edits.parse()
+    counts = {k: {"made": 0, "skipped": 0, "no_site": 0} for k in kinds}
     probes: list[Probe] = []
     pools = {s.story_id: usable_sentences(s) for s in stories}
     for story in stories:
         rng = random.Random(f"{seed}-{story.story_id}")
-        sentences = pools[story.story_id]
-        chosen = rng.sample(sentences, min(max_sentences, len(sentences)))
-        source_docs = list(pipeline.pipe([d.content_text[:100_000] for d in story.references]))
-        entities = [(e.text, e.label_) for doc in source_docs for e in doc.ents]
-        vocabulary = sorted({w for d in story.references for w in re.findall(r"[a-z]{5,}", d.content_text)})
+        order = list(range(len(pools[story.story_id])))
+        rng.shuffle(order)
+        sentences = [pools[story.story_id][i] for i in order]
+        docs = list(parser.pipe(sentences))
+        source = edits.Source.of(parser.pipe([d.content_text[:100_000] for d in story.references]))
         others = [s for sid, pool in pools.items() if sid != story.story_id for s in pool]
-        for n, (sentence, doc) in enumerate(zip(chosen, pipeline.pipe(chosen)), start=1):
-            makers: dict[str, Callable[[], str | None]] = {
-                "original": lambda: sentence,
-                "reorder": lambda: reorder(sentence),
-                "synonym": lambda: synonym(sentence),
-                "drop_modifier": lambda: drop_modifier(sentence),
-                "negation": lambda: edits.negate(sentence),
-                "antonym": lambda: edits.antonym(sentence, table),
-                "entity": lambda: edits.swap_entity(doc, entities, rng),
-                "roles": lambda: edits.swap_roles(doc),
-                "number": lambda: edits.change_number(sentence, rng),
-                "date": lambda: edits.change_date(sentence, rng),
-                "quote": lambda: alter_quote(sentence, vocabulary, rng),
-                "other_story": lambda: f"{sentence} {others[rng.randrange(len(others))]}" if others else None,
-            }
-            for kind in kinds:
-                text = makers[kind]()
-                if text is None or (kind != "original" and text == sentence):
-                    counts[kind]["skipped"] += 1
+        for kind in kinds:
+            made, attempts = 0, len(sentences)
+            if kind == "other_story" and not others:
+                attempts = min(max_sentences, attempts)  # the same reason for every sentence: said that often
+            for n, (sentence, doc) in list(zip(order, zip(sentences, docs)))[:attempts]:
+                if made == max_sentences:
+                    break
+                outcome = _variant(kind, doc, source, others, rng)
+                if outcome.text is None and not outcome.has_site:
+                    counts[kind]["no_site"] += 1
                     continue
+                sentence_id = f"{story.story_id}/s{n + 1}"
+                if outcome.text is None:
+                    counts[kind]["skipped"] += 1
+                    probes.append(Probe(story.story_id, sentence_id, kind, sentence, "", outcome.reason))
+                    continue
+                made += 1
                 counts[kind]["made"] += 1
-                probes.append(Probe(story.story_id, f"{story.story_id}/s{n}", kind, sentence, text))
+                probes.append(Probe(story.story_id, sentence_id, kind, sentence, outcome.text))
     return probes, counts
+
+
+def _variant(kind: str, doc, source: edits.Source, others: list[str], rng: random.Random) -> edits.Edited:
+    if kind == "original":
+        return edits.Edited(doc.text)
+    if kind == "other_story":
+        if not others:
+            return edits.Edited.skip("needs two or more stories")
+        return edits.Edited(f"{doc.text} {others[rng.randrange(len(others))]}")
+    return edits.edit(kind, doc, source, rng)
 
 
 def outcome(probe: Probe, verdicts: list[str]) -> bool:
@@ -231,19 +140,17 @@ def run_probes(
     models = load_models(replace(config, judge=judge))
     evaluators = {s.story_id: StoryEvaluator(s, models.embedder, models.judge, config) for s in stories}
     rows = []
-    for i, probe in enumerate(tqdm(probes, desc=f"probe {judge}", unit="variant", disable=None if progress else True)):
+    judged = [p for p in probes if not p.skipped]
+    for probe in (p for p in probes if p.skipped):
+        rows.append(_row(judge, probe) | {"status": f"skipped: {probe.skipped}"})
+    for i, probe in enumerate(tqdm(judged, desc=f"probe {judge}", unit="variant", disable=None if progress else True)):
         result = evaluators[probe.story].evaluate(as_document(probe.text, f"probe{i}"))
         scored = [(c, j) for c, j in zip(result.claims, result.judgements) if not c.is_artefact]
         verdicts = [j.verdict for _, j in scored]
         rows.append(
-            {
-                "judge": judge,
-                "story": probe.story,
-                "sentence": probe.sentence_id,
-                "kind": probe.kind,
-                "expect": probe.expect,
-                "original": probe.original,
-                "variant": probe.text,
+            _row(judge, probe)
+            | {
+                "status": JUDGED,
                 "verdicts": " ".join(verdicts) or "no scorable claim",
                 "p_support": min((j.p_support for _, j in scored if j.p_support is not None), default=None),
                 "failed_checks": "; ".join(c.label() for _, j in scored for c in j.failed_checks),
@@ -253,12 +160,33 @@ def run_probes(
     return rows
 
 
+JUDGED = "judged"  # a probe.csv row's status when its variant went through the judge
+
+
+def _row(judge: str, probe: Probe) -> dict[str, Any]:
+    """probe.csv's columns; a skipped probe keeps them, with its status saying why and no verdict."""
+    return {
+        "judge": judge,
+        "story": probe.story,
+        "sentence": probe.sentence_id,
+        "kind": probe.kind,
+        "expect": probe.expect,
+        "status": JUDGED,
+        "original": probe.original,
+        "variant": probe.text,
+        "verdicts": "",
+        "p_support": None,
+        "failed_checks": "",
+        "ok": None,
+    }
+
+
 def summarise(rows: list[dict[str, Any]], counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     """Per judge and kind: n, rate (catch rate or acceptance rate), its Wilson interval, and skipped edits."""
     table = []
     for judge in dict.fromkeys(r["judge"] for r in rows):
         for kind in counts:
-            mine = [r for r in rows if r["judge"] == judge and r["kind"] == kind]
+            mine = [r for r in rows if r["judge"] == judge and r["kind"] == kind and r["status"] == JUDGED]
             hits = sum(r["ok"] for r in mine)
             low, high = wilson(hits, len(mine))
             table.append(
@@ -271,19 +199,34 @@ def summarise(rows: list[dict[str, Any]], counts: dict[str, dict[str, int]]) -> 
                     "ci_low": round(low, 4),
                     "ci_high": round(high, 4),
                     "skipped": counts[kind]["skipped"],
+                    "skip_reasons": skip_reasons(rows, judge, kind),
                 }
             )
     return table
 
 
+def skip_reasons(rows: list[dict[str, Any]], judge: str, kind: str) -> dict[str, int]:
+    """How often each reason stopped a `kind` edit, most frequent first."""
+    reasons = Counter(
+        r["status"].removeprefix("skipped: ")
+        for r in rows
+        if r["judge"] == judge and r["kind"] == kind and r["status"] != JUDGED
+    )
+    return dict(reasons.most_common())
+
+
 def console_table(summary: list[dict[str, Any]]) -> str:
-    lines = [f"{'judge':<14} {'edit':<14} {'expects':<9} {'n':>4} {'rate':>6}  {'95% CI':<13} {'skipped':>7}"]
+    lines = [f"{'judge':<14} {'edit':<14} {'expects':<9} {'made':>4} {'rate':>6}  {'95% CI':<13} {'skipped':>7}"]
     for row in summary:
         rate = "–" if row["rate"] is None else f"{row['rate']:.0%}"
         ci = "–" if row["n"] == 0 else f"{row['ci_low']:.0%}–{row['ci_high']:.0%}"
         lines.append(
             f"{row['judge']:<14} {row['kind']:<14} {row['expect']:<9} {row['n']:>4} {rate:>6}  {ci:<13} {row['skipped']:>7}"
         )
+    first = next(iter(dict.fromkeys(r["judge"] for r in summary)), None)
+    for row in (r for r in summary if r["judge"] == first and r["skip_reasons"]):
+        reasons = "; ".join(f"{reason} ({count})" for reason, count in row["skip_reasons"].items())
+        lines.append(f"skipped {row['kind']}: {reasons}")
     return "\n".join(lines)
 
 
@@ -313,7 +256,7 @@ def write_outputs(
     frame = pd.DataFrame(rows).map(spreadsheet_safe)
     paths = [out / "probe.csv", out / "probe.json", out / "probe.html"]
     atomic_write_text(paths[0], frame.to_csv(index=False))
-    misses = [r for r in rows if not r["ok"]]
+    misses = [r for r in rows if r["status"] == JUDGED and not r["ok"]]
     document = {"settings": settings, "kinds": {k: vars(v) for k, v in KINDS.items()}, "rates": summary}
     document["misses"] = misses[:500]
     atomic_write_text(paths[1], json.dumps(document, indent=1, ensure_ascii=False) + "\n")

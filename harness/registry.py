@@ -150,17 +150,21 @@ KINDS: dict[str, Kind] = {
         "a leading or trailing clause moved to the other end",
         "X was freed after talks. -> After talks, X was freed.",
     ),
-    "synonym": Kind(ACCEPTED, "one word for a synonym from a fixed list", "said -> stated"),
+    "synonym": Kind(ACCEPTED, "one word for a synonym of its part of speech, inflected alike", "said -> stated"),
     "drop_modifier": Kind(
-        ACCEPTED, "a parenthetical or an -ly adverb dropped", "X (a critic) was freed. -> X was freed."
+        ACCEPTED,
+        "a parenthetical, an -ly adverb or an adjective that does not change the claim dropped",
+        "X (a critic) was freed. -> X was freed.",
     ),
     "negation": Kind(CAUGHT, "a negation inserted or removed", "was freed -> was not freed"),
-    "antonym": Kind(CAUGHT, "one word for its WordNet antonym", "increased -> decreased"),
-    "entity": Kind(CAUGHT, "a named entity for another of the same kind from the story", "Spain -> Italy"),
-    "roles": Kind(CAUGHT, "two entities of one kind exchange places", "A beat B -> B beat A"),
+    "antonym": Kind(CAUGHT, "one word for a WordNet antonym of its part of speech", "taken -> given"),
+    "entity": Kind(CAUGHT, "a name for another of the same type and function from the story", "Spain -> Italy"),
+    "roles": Kind(CAUGHT, "two names of one type and function exchange places", "A beat B -> B beat A"),
     "number": Kind(CAUGHT, "a number changed", "five -> 5 stays; 800 -> 1200"),
-    "date": Kind(CAUGHT, "a year, month or weekday changed", "2024 -> 2026, Thursday -> Monday"),
-    "quote": Kind(CAUGHT, "one word of a quotation replaced", '"a gesture of peace" -> "a gesture of war"'),
+    "date": Kind(CAUGHT, "a weekday, day, month, year, season or relative date changed", "last year -> last month"),
+    "quote": Kind(
+        CAUGHT, "one word of a quotation for a source word of its tag", '"a tragic accident" -> "a tragic dispute"'
+    ),
     "other_story": Kind(CAUGHT, "a sentence from another story added", "needs two or more stories"),
 }
 MUST_CATCH = tuple(k for k, v in KINDS.items() if v.expect == CAUGHT)

@@ -16,10 +16,10 @@ MAX_LINES = 400
 LAYERS = (
     ("records and configuration", ("document", "registry", "files", "text", "lcs", "store", "config")),
     ("ingest", ("ingest", "pairs")),
-    ("claims", ("claims", "edits")),
+    ("claims", ("claims",)),
     ("evidence", ("embeddings", "onnx_embedder", "evidence", "chunks")),
     ("key facts", ("keyfacts",)),
-    ("checks", ("checks",)),
+    ("checks", ("checks", "edits")),  # edits: one-edit variants, made with the checks' spaCy model
     ("judges", ("crossencoder", "llm", "judges", "models")),
     ("metrics", ("metrics", "coverage", "agreement", "results")),
     ("evaluation", ("cache", "evaluator", "worker_preload", "workers", "pipeline", "scorer")),

@@ -9,72 +9,70 @@ import shutil
 from conftest import GOLD
 
 from harness import edits
-from harness.checks.names import nlp
 from harness.cli import main
-from harness.probe import (
-    Probe,
-    alter_quote,
-    build_probes,
-    drop_modifier,
-    gate_failures,
-    outcome,
-    reorder,
-    synonym,
-    wilson,
-)
+from harness.probe import Probe, build_probes, gate_failures, outcome, wilson
 from harness.registry import KINDS, MUST_ACCEPT, MUST_CATCH
+
+SOURCE = edits.Source.of(
+    edits.parse().pipe(["Italy and Spain met in Rome.", 'Officials warned of "prison riots" in Caracas.'])
+)
+
+
+def edited(kind: str, sentence: str, seed: int = 0) -> str | None:
+    return edits.edit(kind, edits.parse()(sentence), SOURCE, random.Random(seed)).text
 
 
 def test_negation_inserted_and_removed():
-    assert (
-        edits.negate("The government has released five prisoners.") == "The government has not released five prisoners."
+    assert edited("negation", "The government has released five prisoners.") == (
+        "The government has not released five prisoners."
     )
-    assert edits.negate("Prisoners were freed on Thursday.") == "Prisoners were not freed on Thursday."
-    assert edits.negate("The talks did not succeed.") == "The talks did succeed."
-    assert edits.negate("They weren't freed.") == "They were freed."
-    assert edits.negate("He never agreed.") == "He always agreed."
-    assert edits.negate("Groups that have members in jail welcomed it.") is None  # main-verb "have": no edit
+    assert edited("negation", "Prisoners were freed on Thursday.") == "Prisoners were not freed on Thursday."
+    assert edited("negation", "The talks did not succeed.") == "The talks did succeed."
+    assert edited("negation", "They weren't freed.") == "They were freed."
+    assert edited("negation", "He never agreed.") == "He always agreed."
 
 
 def test_antonym_number_and_date():
-    table = {"increased": {"decreased"}}
-    assert edits.antonym("Arrests increased sharply.", table) == "Arrests decreased sharply."
-    assert edits.antonym("Nothing here.", table) is None
-    rng = random.Random(0)
-    changed = edits.change_number("Between 800 and 900 prisoners are held.", rng)
+    assert edited("antonym", "Arrests increased sharply.") == "Arrests decreased sharply."
+    assert edited("antonym", "Nothing happened here.") is None
+    changed = edited("number", "Between 800 and 900 prisoners are held.")
     assert changed != "Between 800 and 900 prisoners are held." and changed.startswith("Between ")
-    assert edits.change_number("It happened in 2024.", rng) is None  # a year is a date, not a count
-    assert edits.change_number("Spain said five nationals were freed.", random.Random(1)).startswith("Spain said ")
-    assert edits.change_date("Since the 2024 election.", random.Random(0)) != "Since the 2024 election."
-    assert "Thursday" not in edits.change_date("Freed on Thursday.", random.Random(0))
-    assert edits.change_date("No date here.", rng) is None
+    assert edited("number", "It happened in 2024.") is None  # a year is a date, not a count
+    assert edited("number", "Spain said five nationals were freed.", 1).startswith("Spain said ")
+    assert edited("date", "Since the 2024 election, nothing changed.") != "Since the 2024 election, nothing changed."
+    assert "Thursday" not in edited("date", "They were freed on Thursday.")
+    assert edited("date", "No date is here at all.") is None
 
 
 def test_entity_and_role_swaps():
-    pipeline = nlp()
-    doc = pipeline("Spain said five Spanish nationals were released by Venezuela.")
-    swapped = edits.swap_entity(doc, [("Italy", "GPE"), ("Spain", "GPE")], random.Random(0))
+    swapped = edited("entity", "Spain said five Spanish nationals were released by Venezuela.")
     assert swapped in (
         "Italy said five Spanish nationals were released by Venezuela.",
         "Spain said five Spanish nationals were released by Italy.",
+        "Spain said five Spanish nationals were released by Rome.",
+        "Spain said five Spanish nationals were released by Caracas.",
+        "Rome said five Spanish nationals were released by Venezuela.",
+        "Caracas said five Spanish nationals were released by Venezuela.",
     )
-    assert edits.swap_entity(pipeline("Prisoners were freed."), [("Italy", "GPE")], random.Random(0)) is None
-    assert edits.swap_roles(pipeline("Germany beat France in the final.")) == "France beat Germany in the final."
-    assert edits.swap_roles(pipeline("John Smith praised Maria Lopez.")) == "Maria Lopez praised John Smith."
+    assert edited("entity", "Prisoners were freed.") is None
+    assert edited("roles", "Germany beat France in the final.") == "France beat Germany in the final."
+    assert edited("roles", "John Smith praised Maria Lopez.") == "Maria Lopez praised John Smith."
 
 
 def test_meaning_preserving_edits():
-    assert (
-        reorder("The prisoners were freed after the talks ended.") == "After the talks ended, the prisoners were freed."
+    assert edited("reorder", "The prisoners were freed after the talks ended.") == (
+        "After the talks ended, the prisoners were freed."
     )
-    assert reorder("After the talks ended, prisoners were freed.") == "Prisoners were freed after the talks ended."
-    assert reorder("Prisoners were freed.") is None
-    assert synonym("Officials said the talks began.") == "Officials stated the talks began."
-    assert drop_modifier("San Miguel (a rights activist) was freed.") == "San Miguel was freed."
-    assert drop_modifier("The widely disputed vote.") == "The disputed vote."
-    assert drop_modifier("It was reportedly freed.") is None  # a hedge is meaning, not a modifier
-    quoted = alter_quote('He spoke of "national unity and peaceful coexistence".', ["prison"], random.Random(0))
-    assert quoted == 'He spoke of "national unity and peaceful prison".'
+    assert edited("reorder", "After the talks ended, prisoners were freed.") == (
+        "Prisoners were freed after the talks ended."
+    )
+    assert edited("reorder", "Prisoners were freed.") is None
+    assert edited("synonym", "Officials said the talks began.") == "Officials stated the talks began."
+    assert edited("drop_modifier", "San Miguel (a rights activist) was freed.") == "San Miguel was freed."
+    assert edited("drop_modifier", "The vote was widely disputed.") == "The vote was disputed."
+    assert edited("drop_modifier", "It was reportedly freed.") is None  # a hedge is meaning, not a modifier
+    quoted = edited("quote", 'He spoke of "national unity and peaceful coexistence".')
+    assert quoted == 'He spoke of "national unity and peaceful prison".'  # a noun for a noun, from the source
 
 
 def test_every_kind_is_documented_and_expects_one_thing():
@@ -109,9 +107,11 @@ def test_probes_are_deterministic_for_a_seed(story):
     other, _ = build_probes([story], tuple(KINDS), 6, seed=4)
     assert [(p.kind, p.text) for p in first] == [(p.kind, p.text) for p in again]
     assert [p.text for p in first] != [p.text for p in other]
-    assert counts["original"] == {"made": 6, "skipped": 0}
-    assert counts["other_story"] == {"made": 0, "skipped": 6}  # one story: skipped and counted, never faked
-    assert all(c["made"] + c["skipped"] == 6 for c in counts.values())
+    assert counts["original"] == {"made": 6, "skipped": 0, "no_site": 0}
+    assert counts["other_story"]["made"] == 0 and counts["other_story"]["skipped"] > 0  # counted, never faked
+    skipped = [p for p in first if p.skipped]
+    assert skipped and all(p.text == "" for p in skipped)
+    assert all(c["made"] <= 6 for c in counts.values())
 
 
 def test_probe_command_on_the_example(tmp_path, capsys):

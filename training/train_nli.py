@@ -215,29 +215,18 @@ def consistency_pairs(nli: list[dict], rng: random.Random, sample: int) -> list[
     """Contradictions made by one edit of the hypothesis of entailed pairs (one edit kind per pair, cycling
     through the kinds so each is taught), plus the unedited pair itself as entailment so the model learns
     the difference and not the sentence style."""
-    from harness.checks.meaning import antonym_table
-    from harness.checks.names import nlp
-
-    table = antonym_table()
     entailed = [r for r in nli if r["label"] == "entailment" and len(r["hypothesis"]) < 300]
     chosen = rng.sample(entailed, min(sample, len(entailed)))
-    pipeline = nlp()
-    hypotheses = pipeline.pipe([r["hypothesis"] for r in chosen], batch_size=256)
-    premises = pipeline.pipe([r["premise"][:3000] for r in chosen], batch_size=64)
+    parser = edits.parse()
+    hypotheses = parser.pipe([r["hypothesis"] for r in chosen], batch_size=256)
+    premises = parser.pipe([r["premise"][:3000] for r in chosen], batch_size=64)
     out = []
     for i, (row, doc, premise_doc) in enumerate(zip(chosen, hypotheses, premises)):
-        source = [(e.text, e.label_) for e in premise_doc.ents]
+        source = edits.Source.of([premise_doc])
         for offset in range(len(EDIT_KINDS)):
             kind = EDIT_KINDS[(i + offset) % len(EDIT_KINDS)]
-            edited = {
-                "negation": lambda: edits.negate(doc.text),
-                "antonym": lambda: edits.antonym(doc.text, table),
-                "entity": lambda: edits.swap_entity(doc, source, rng),
-                "roles": lambda: edits.swap_roles(doc),
-                "number": lambda: edits.change_number(doc.text, rng),
-                "date": lambda: edits.change_date(doc.text, rng),
-            }[kind]()
-            if edited and edited != doc.text:
+            edited = edits.edit(kind, doc, source, rng).text
+            if edited:
                 out.append({"premise": row["premise"], "hypothesis": edited, "label": "contradiction", "edit": kind})
                 out.append({**row, "edit": "original"})
                 break

@@ -105,9 +105,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
     settings = {"judges": judges, "kinds": list(kinds), "max_sentences": args.max_sentences, "seed": args.seed}
     paths = write_outputs(out, rows, summary, settings)
     say(console_table(summary))
+    judged = [p for p in probes if not p.skipped]
     say(
-        f"{len(probes):,} variants of {len({p.sentence_id for p in probes}):,} sentences per judge -> "
-        + ", ".join(map(str, paths))
+        f"{len(judged):,} variants of {len({p.sentence_id for p in judged}):,} sentences per judge "
+        f"({len(probes) - len(judged):,} edits skipped) -> " + ", ".join(map(str, paths))
     )
     failures = gate_failures(summary, config.gate.probe)
     for failure in failures:
