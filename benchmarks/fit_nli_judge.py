@@ -14,7 +14,7 @@ flag per check group. Development data only, never SummEdits `test` or SummEval:
   not_entailment 0), half of each label;
 - one-edit variants of `../shared/nli` premises (`docnli_fever_test`, Wikipedia, CC BY-SA 3.0; the shipped NLI
   model never trained on that file): a sentence of a premise is a claim that the premise supports (label 1)
-  and one edit of it by harness.edits (negation, number, date, antonym, entity swapped for another the
+  and one edit of it by harness.edits (negation, number, date, antonym, roles, entity swapped for another the
   premise names) a claim it does not (label 0), `--edits` premises in all.
 A summary is consistent only if all its claims are, so a summary's features take each claim feature at its
 worst (minimum of support features, maximum of failure features); the weights then score single claims. The
@@ -182,7 +182,7 @@ def edited_pairs(nli: Path, premises: int, seed: int) -> tuple[list[tuple[str, s
         sentence = rng.choice(sentences)
         doc = parser(sentence)
         source = edits.Source.of([parser(document)])
-        kinds = ["negation", "number", "date", "antonym", "entity"]
+        kinds = ["negation", "number", "date", "antonym", "entity", "roles"]
         rng.shuffle(kinds)
         for kind in kinds:
             edited = edits.edit(kind, doc, source, rng).text

@@ -1,7 +1,8 @@
 """One-edit probes of judges on real news text: `harness probe` over SummEval's CNN/DailyMail articles.
 
     .venv/bin/python benchmarks/probe_news.py --bench ../shared/bench --judge evidence --judge crossencoder \
-        [--model harness/models/nli-minilm] [--articles 30] [--max-sentences 4] [--out benchmarks/results/probe_news.md]
+        [--model harness/models/nli-minilm] [--articles 30] [--max-sentences 4] [--out benchmarks/results/probe_news.md] \
+        [--before an-earlier-run.md]
 
 Lays the first N articles out as stories (gold/<article>/article.txt; the summaries are not used), then runs
 `harness probe` on them with each judge, exactly as a user would (`--model` sets `[models] consistency`, the
@@ -40,7 +41,20 @@ def lay_out(rows: list[dict], gold: Path, articles: int) -> int:
     return len(seen)
 
 
-def table(document: dict, articles: int, command: str) -> str:
+def earlier_rates(path: Path) -> dict[tuple[str, str], str]:
+    """(judge, kind) -> "rate (n)" from an earlier run's table (this script's own Markdown), to set beside."""
+    lines = [line for line in path.read_text("utf-8").splitlines() if line.startswith("| ")]
+    judges = [cell.strip() for cell in lines[0].strip("|").split("|")][2:]
+    rates = {}
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        for judge, cell in zip(judges, cells[2:]):
+            rate, _, rest = cell.partition(" (")
+            rates[(judge, cells[0])] = f"{rate} (n={rest.rsplit('n=', 1)[-1].rstrip(')')})" if rest else rate
+    return rates
+
+
+def table(document: dict, articles: int, command: str, before: dict[tuple[str, str], str] | None = None) -> str:
     judges = document["settings"]["judges"]
     rows = {(r["judge"], r["kind"]): r for r in document["rates"]}
     kinds = list(dict.fromkeys(r["kind"] for r in document["rates"]))
@@ -57,6 +71,9 @@ def table(document: dict, articles: int, command: str) -> str:
         "| edit | expects | " + " | ".join(judges) + " |",
         "|---|---|" + "---|" * len(judges),
     ]
+    if before:
+        lines[-2] = lines[-2].rstrip(" |") + " | " + " | ".join(f"{j} before" for j in judges) + " |"
+        lines[-1] += "---|" * len(judges)
     for kind in kinds:
         cells = []
         for judge in judges:
@@ -64,6 +81,8 @@ def table(document: dict, articles: int, command: str) -> str:
             cells.append(
                 "–" if r["rate"] is None else f"{r['rate']:.0%} ({r['ci_low']:.0%}–{r['ci_high']:.0%}, n={r['n']})"
             )
+        if before:
+            cells += [before.get((judge, kind), "–") for judge in judges]
         lines.append(f"| {kind} | {rows[(judges[0], kind)]['expect']} | " + " | ".join(cells) + " |")
     for judge in judges:
         caught = [rows[(judge, k)] for k in kinds if rows[(judge, k)]["expect"] == "caught" and rows[(judge, k)]["n"]]
@@ -89,6 +108,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/harness-probe-news"))
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "probe_news.md")
+    parser.add_argument("--before", type=Path, help="an earlier run's table: its rates are set beside these")
     args = parser.parse_args()
     gold = args.workdir / "gold"
     articles = lay_out(summeval(args.bench), gold, args.articles)
@@ -106,7 +126,8 @@ def main() -> None:
     shown = " ".join(["benchmarks/probe_news.py --bench ../shared/bench", *[f"--judge {j}" for j in judges]])
     shown += f" --articles {args.articles} --max-sentences {args.max_sentences}"
     shown += f" --model {args.model}" if args.model else ""
-    publish(table(document, articles, shown), args.out)
+    before = earlier_rates(args.before) if args.before else None
+    publish(table(document, articles, shown, before), args.out)
 
 
 if __name__ == "__main__":

@@ -332,3 +332,35 @@ def test_ner_without_the_unused_shared_tok2vec_finds_the_same_entities():
     ]
     for text, doc in zip(texts, full.pipe(texts)):
         assert [(e.text, e.label_) for e in names.nlp()(text).ents] == [(e.text, e.label_) for e in doc.ents]
+
+
+def test_a_date_put_in_another_dates_place_in_the_sentence_the_claim_copies():
+    """Binding errors the sources-wide date check cannot see: the other date is named elsewhere (issue 33)."""
+    from harness.checks.dates import slot_conflict
+
+    sentence = "He signed a five-year deal with the club on Friday, a week after the strike ended yesterday."
+    assert slot_conflict("He signed a five-week deal with the club on Friday.", sentence).kind == "conflict"
+    assert "Wednesday" in slot_conflict("He signed a five-year deal with the club on Wednesday.", sentence).reason
+    assert slot_conflict("The strike ended last week, officials said.", "The strike ended yesterday, officials said.")
+    assert slot_conflict("He signed a five-year deal with the club on Friday.", sentence) is None  # copied
+    assert slot_conflict("The strike ended on Tuesday.", "The strike ended yesterday.") is None  # a resolved date
+    stated = "They began releasing prisoners Thursday, days after Maduro was captured on Sunday."
+    assert slot_conflict("They began releasing prisoners on Thursday.", stated) is None  # the sentence says it
+    assert slot_conflict("He served 24 months in jail.", "He served two years in jail.") is None  # a conversion
+    assert slot_conflict("A deal for years.", "Talks about other things on Friday.") is None  # another statement
+
+
+def test_a_word_changed_inside_a_quotation_is_a_misquotation():
+    from harness.checks.quotes import check, quotations
+
+    sources = SourceFacts(
+        ["'It was a tragic accident that nobody could have prevented,' a spokesman said.", "He said he was proud."],
+        documents=["a", "a"],
+    )
+    changed = check("'It was a tragic dispute that nobody could have prevented,' a spokesman said.", sources)
+    assert changed.status == FAIL and changed.kind == "conflict" and '"dispute"' in changed.reason
+    assert check("'It was a tragic accident that nobody could have prevented,' he said.", sources).status == PASS
+    assert check("'[The crash] was a tragic accident,' a spokesman said.", sources).status == PASS  # brackets
+    assert quotations('"We will rebuild every house in the village.') == ["We will rebuild every house in the village."]
+    assert quotations('This is a dark day for our city," the mayor said.') == ["This is a dark day for our city,"]
+    assert quotations("The mayor's aide said it was a dark day.") == []  # an apostrophe is no quotation

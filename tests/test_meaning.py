@@ -148,3 +148,19 @@ def test_one_edit_perturbations_of_the_story_are_judged_right(story, embedder, c
         if (verdict == "supported") != (item["label"] == 1):
             wrong.append((item["text"], verdict))
     assert len(wrong) <= 0.15 * len(items), wrong
+
+
+def test_two_names_trading_places_are_a_swap_unless_the_relation_is_symmetric():
+    from harness.checks.align import align, exchanged_names
+
+    assert exchanged_names(align("France beat Germany 2-1.", "Germany beat France 2-1.")) == ("France", "Germany")
+    assert exchanged_names(
+        align(
+            "It crashed over the Pacific in the western Sea of Okhotsk.",
+            "It crashed over the Sea of Okhotsk in the western Pacific.",
+        )
+    ) == ("Pacific", "Sea of Okhotsk")
+    assert exchanged_names(align("France was beaten by Germany.", "Germany beat France.")) is None  # passive
+    assert exchanged_names(align("Germany and France met.", "France and Germany met.")) is None  # symmetric
+    assert exchanged_names(align("Maduro met Lopez in Caracas.", "Lopez met Maduro in Caracas.")) is None
+    assert exchanged_names(align("Maduro jailed Lopez.", "Maduro jailed Lopez.")) is None

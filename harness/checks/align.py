@@ -94,3 +94,90 @@ def align(claim: str, sentence: str) -> Alignment:
     keys = result.source_keys()
     result.support = sum(w.key in keys for w in content) / len(content) if content else 0.0
     return result
+
+
+CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+    "july august september october november december".split()
+)
+
+
+def _same_name(a: str, b: str) -> bool:
+    """One name in two forms: equal keys, one a prefix of the other ("venezuela", "venezuelan"), a short form
+    ("barca", "barcelona": four letters in common first) or a misspelling ("gerogia")."""
+    if a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a) or a[:4] == b[:4])):
+        return True
+    return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def same_names(mine: list[Word], theirs: list[Word]) -> bool:
+    """Every name word of `mine` is in `theirs`: the claim names what the sentence names, maybe elsewhere in it."""
+    return all(any(_same_name(w.key, t.key) for t in theirs) for w in mine)
+
+
+NAME_SLOT = "\0name"  # a run of name words, in the skeleton `exchanged_names` aligns
+NAME_JOINERS = frozenset("of de del la le von van da".split())  # inside one name: "Sea of Okhotsk"
+# Words that make two names' order not matter: "France and Germany", "Maduro met Lopez" say the same both ways.
+SYMMETRIC = frozenset(
+    "and or nor both between with & , meet met meets meeting marry married marries wed wedded draw drew drawn "
+    "tie tied ties face faced faces play played plays against versus vs v talk talked spoke speak negotiate "
+    "negotiated merge merged collide collided".split()
+)
+
+
+def _skeleton(words: list[Word]) -> tuple[list[str], list[list[Word]]]:
+    """The sentence's keys with each run of name words (capitalised content words) folded to one NAME_SLOT,
+    and the runs themselves, in order."""
+    keys: list[str] = []
+    runs: list[list[Word]] = []
+
+    def is_name(i: int) -> bool:
+        return i < len(words) and words[i].is_capitalised and words[i].is_content and words[i].folded not in CALENDAR
+
+    for i, word in enumerate(words):
+        joins = word.folded in NAME_JOINERS and keys[-1:] == [NAME_SLOT] and is_name(i + 1)
+        if is_name(i) or joins:
+            if keys[-1:] == [NAME_SLOT] and (
+                joins or runs[-1][-1].folded in NAME_JOINERS or _adjacent(runs[-1][-1], word)
+            ):
+                runs[-1].append(word)
+                continue
+            keys.append(NAME_SLOT)
+            runs.append([word])
+        else:
+            keys.append(word.key)
+    return keys, runs
+
+
+def _adjacent(a: Word, b: Word) -> bool:
+    return b.start - a.end <= 1
+
+
+def exchanged_names(alignment: Alignment) -> tuple[str, str] | None:
+    """Two names that trade places while every word between them stays ("France beat Germany" for "Germany
+    beat France", "over the Pacific in the western Sea of Okhotsk"): a binding error, each name in the
+    other's role. A passive rewrite ("B was beaten by A") changes the words between, so it is not one."""
+    claim_keys, claim_runs = _skeleton(alignment.claim)
+    source_keys, source_runs = _skeleton(alignment.source)
+    matcher = SequenceMatcher(None, claim_keys, source_keys, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        slots = [
+            (claim_keys[: block.a + k].count(NAME_SLOT), source_keys[: block.b + k].count(NAME_SLOT))
+            for k in range(block.size)
+            if claim_keys[block.a + k] == NAME_SLOT
+        ]
+        for i, (mine_a, theirs_a) in enumerate(slots):
+            for mine_b, theirs_b in slots[i + 1 :]:
+                a, b = claim_runs[mine_a], claim_runs[mine_b]
+                middle = {w.folded for w in alignment.claim if a[-1].end <= w.start and w.end <= b[0].start}
+                if middle & SYMMETRIC:
+                    continue  # "France and Germany", "Maduro met Lopez": the same said both ways
+                if (
+                    not same_names(a, source_runs[theirs_a])
+                    and same_names(a, source_runs[theirs_b])
+                    and same_names(b, source_runs[theirs_a])
+                    and same_names(source_runs[theirs_b], a)
+                    and same_names(source_runs[theirs_a], b)
+                ):
+                    return " ".join(w.text for w in a), " ".join(w.text for w in b)
+    return None

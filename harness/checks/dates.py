@@ -1,4 +1,5 @@
-"""Dates: a day of a month or a year named in a claim must be a date the sources (or the story date) give.
+"""Dates: a day of a month or a year named in a claim must be a date the sources (or the story date) give,
+and a claim that copies a source sentence must keep its dates (`slot_conflict`).
 
 Another day of a month the sources date things in is a conflict ("January 28" where the sources say
 January 9); a date or year the sources never mention is missing.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from harness.checks.align import align
 from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 
 MONTHS = [
@@ -187,8 +189,81 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     return CheckResult("date", PASS)
 
 
+WEEKDAY_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+UNITS = frozenset("hour hours day days week weeks month months year years decade decades".split())
+SEASON_WORDS = frozenset("spring summer autumn fall winter".split())
+RELATIVE_DAYS = frozenset("yesterday today tomorrow tonight".split())
+RELATIVE_QUALIFIERS = frozenset("last next this".split())
+SAME_STATEMENT = 0.75  # the rest of the claim must be in its evidence sentence for one date to stand in another's
+
+
+def _date_kind(word: str) -> str | None:
+    for kind, vocabulary in (
+        ("weekday", WEEKDAY_WORDS),
+        ("month", frozenset(MONTHS)),
+        ("unit", UNITS),
+        ("season", SEASON_WORDS),
+    ):
+        if word in vocabulary:
+            return kind
+    return None
+
+
+def _relative(words: list[str]) -> bool:
+    """ "yesterday", "last week", "this month": a date counted from the day of writing."""
+    return (len(words) == 1 and words[0] in RELATIVE_DAYS) or (
+        len(words) == 2 and words[0] in RELATIVE_QUALIFIERS and _date_kind(words[1]) in ("unit", "season")
+    )
+
+
+def _parts(words) -> list[str]:
+    return [part for w in words for part in w.folded.split("-") if part]
+
+
+def slot_conflict(claim: str, evidence: str) -> CheckResult | None:
+    """A date of the sentence the claim copies, put in another's place: the claim keeps the sentence's words
+    but has "Wednesday" where it says "Tuesday", "five-week" for "five-year", "last week" for "yesterday" (a
+    binding error the sources-wide checks cannot see when the other date is named elsewhere). Only the same
+    kind stands in for the same kind; "yesterday" -> "Tuesday" may resolve a relative date and is let be."""
+    alignment = align(claim, evidence)
+    keys = alignment.source_keys()
+    stated = f" {' '.join(_parts(alignment.source))} "  # what the sentence states anywhere is not misplaced
+    for mine, theirs in alignment.replaced:
+        rest = [w for w in alignment.claim if w.is_content and w not in mine]
+        if not rest or sum(w.key in keys for w in rest) / len(rest) < SAME_STATEMENT:
+            continue
+        a, b = _parts(mine), _parts(theirs)
+        if f" {' '.join(a)} " in stated:
+            continue
+        if _relative(a) and _relative(b) and a != b:
+            return _slot_result(" ".join(w.text for w in mine), " ".join(w.text for w in theirs))
+        if len(b) > len(a):  # "Wednesday" for "Friday, a week after": the date opens or closes the span
+            b = b[: len(a)] if _date_kind(b[0]) == _date_kind(a[0]) else b[-len(a) :]
+        if len(a) != len(b):
+            continue
+        differ = [(x, y) for x, y in zip(a, b) if x != y]
+        if len(differ) == 1 and _date_kind(differ[0][0]) and _date_kind(differ[0][0]) == _date_kind(differ[0][1]):
+            if _date_kind(differ[0][0]) == "unit" and differ[0][0].rstrip("s") == differ[0][1].rstrip("s"):
+                continue  # "year" and "years": one unit
+            return _slot_result(" ".join(w.text for w in mine), " ".join(w.text for w in theirs))
+    return None
+
+
+def _slot_result(mine: str, theirs: str) -> CheckResult:
+    return CheckResult(
+        "date",
+        FAIL,
+        f"{mine} where its sentence says {theirs}",
+        CONFLICT,
+        f"The claim repeats a source sentence but says \u201c{mine}\u201d where the sentence says \u201c{theirs}\u201d.",
+    )
+
+
 def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
-    return [check(claim, sources)]
+    found = check(claim, sources)
+    if found.status != FAIL and evidence:
+        found = slot_conflict(claim, evidence) or found
+    return [found]
 
 
 CHECK = Check(order=20, names=(CheckName("date", decisive=True),), run=run)

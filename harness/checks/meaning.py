@@ -15,11 +15,19 @@ attribution check (harness.checks.attribution). The antonym table is derived fro
 from __future__ import annotations
 
 import json
-from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
 
-from harness.checks.align import Alignment, Word, align, forget_tokens, tokens
+from harness.checks.align import (
+    CALENDAR,
+    Alignment,
+    Word,
+    align,
+    exchanged_names,
+    forget_tokens,
+    same_names,
+    tokens,
+)
 from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 
 DENIAL = frozenset(
@@ -198,19 +206,6 @@ def _names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
     return [w for w in words if w.is_capitalised and w.is_content and (w is not first or w.key in known)]
 
 
-def _same_name(a: str, b: str) -> bool:
-    """One name in two forms: equal keys, one a prefix of the other ("venezuela", "venezuelan"), a short form
-    ("barca", "barcelona": four letters in common first) or a misspelling ("gerogia")."""
-    if a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a) or a[:4] == b[:4])):
-        return True
-    return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.8
-
-
-def _same_names(mine: list[Word], theirs: list[Word]) -> bool:
-    """Every name word of `mine` is in `theirs`: the claim names what the sentence names, maybe elsewhere in it."""
-    return all(any(_same_name(w.key, t.key) for t in theirs) for w in mine)
-
-
 def _leading_names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
     """The name that opens a replaced source span ("Maria Corina Machado" of "Maria Corina Machado, who has ...")."""
     names = []
@@ -231,6 +226,16 @@ def _source_names(sources: SourceFacts) -> set[str]:
 def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResult:
     if alignment.support < SUBSTITUTION_SUPPORT:
         return CheckResult("substitution", NA)
+    exchanged = exchanged_names(alignment)
+    if exchanged:
+        a, b = exchanged
+        return CheckResult(
+            "substitution",
+            FAIL,
+            f"{a} and {b} swapped",
+            CONFLICT,
+            f"The claim swaps {a} and {b}: the source has them the other way round.",
+        )
     known = _source_names(sources)
     pairs = []
     for claim_part, source_part in alignment.replaced:
@@ -243,21 +248,12 @@ def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResul
         if (
             len(mine) == len(claim_part)
             and theirs
-            and not _same_names(mine, theirs)
-            and not _same_names(mine, alignment.source)
+            and not same_names(mine, theirs)
+            and not same_names(mine, alignment.source)
         ):
             pairs.append((" ".join(w.text for w in mine), " ".join(w.text for w in theirs), {w.key for w in mine}))
     if not pairs:
         return CheckResult("substitution", PASS)
-    if len(pairs) >= 2 and pairs[0][0] == pairs[1][1] and pairs[0][1] == pairs[1][0]:
-        a, b = pairs[0][0], pairs[0][1]
-        return CheckResult(
-            "substitution",
-            FAIL,
-            f"{a} and {b} swapped",
-            CONFLICT,
-            f"The claim swaps {a} and {b}: the source has them the other way round.",
-        )
     name, instead, keys = pairs[0]
     elsewhere = keys <= known
     return CheckResult(
@@ -281,10 +277,6 @@ def _entity_sides(words: list[Word], verb: int, known: set[str]) -> tuple[set[st
 
 SUBSTITUTION_SUPPORT = 0.75  # the rest of the claim must be in the sentence for one name to stand in another's place
 MAX_NAME_WORDS = 4  # a substituted name is at most this many words on either side
-CALENDAR = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
-    "july august september october november december".split()
-)
 PASSIVE = frozenset("was were been being is are be by".split())
 
 

@@ -15,15 +15,46 @@ from difflib import SequenceMatcher
 
 from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.checks.names import entities, name_words
-from harness.text import words
+from harness.text import STOPWORDS, stem, words
 
 QUOTE = re.compile(r"\"([^\"]{2,}?)\"|“([^”]{2,}?)”|‘([^’]{2,}?)’(?!\w)|(?<!\w)'([^']{2,}?)'(?!\w)")
 VERBATIM = 0.85
+NEAR_VERBATIM = 0.7  # a quotation this close to a source sentence with a word changed is a misquotation
+SUBSTITUTED_WORDS = 3  # at most this many words on either side of a change inside a quotation
 PARAPHRASE = 0.5
 
 
+OPEN_QUOTE = re.compile(r"^\s*['‘\"“](?=\w)|(?<=\s)[\"“](?=\w)")  # an opening mark at the start, or a double one
+CLOSE_QUOTE = re.compile(r"(?<=[\w.,!?])[\"”](?=[\s,.;:!?]|$)")  # double only: "authorities' shift" is no quote
+
+
 def quotations(text: str) -> list[str]:
-    return [next(g for g in m.groups() if g) for m in QUOTE.finditer(text)]
+    """The quoted passages of a claim; a quotation left open runs to the claim's end, and one closed with no
+    opening (it began in an earlier sentence) from its start: a claim cut from a longer quotation is a quotation."""
+    found = [next(g for g in m.groups() if g) for m in QUOTE.finditer(text)]
+    if found:
+        return found
+    opening = OPEN_QUOTE.search(text)
+    if opening:
+        return [text[opening.end() :].strip()]
+    closing = CLOSE_QUOTE.search(text)
+    if closing:
+        return [text[: closing.start()].strip()]
+    return []
+
+
+def _substituted(quote: list[str], sentence: list[str]) -> tuple[str, str] | None:
+    """A content word of the quote standing where the sentence has another (a word changed inside a
+    quotation that otherwise matches): (quoted word, source word), or None."""
+    matcher = SequenceMatcher(None, quote, sentence, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace" or max(i2 - i1, j2 - j1) > SUBSTITUTED_WORDS:
+            continue  # a longer difference is another wording, judged by the share of words found
+        theirs = {stem(w) for w in sentence[j1:j2]}
+        for word in quote[i1:i2]:
+            if word not in STOPWORDS and len(word) > 2 and not word.isdigit() and stem(word) not in theirs:
+                return word, " ".join(sentence[j1:j2])
+    return None
 
 
 def _best_match(quote: list[str], sentence: list[str]) -> float:
@@ -92,9 +123,20 @@ def check(claim: str, sources: SourceFacts) -> CheckResult:
     source_counts = sources.cached("sentence_word_counts", lambda: [Counter(w) for w in source_words])
     joined = sources.cached("joined_words", lambda: " " + " ".join(" ".join(w) for w in source_words) + " ")
     for quote in quotes:
-        quote_words = words(quote)
+        quote_words = words(re.sub(r"\[[^\]]*\]", " ", quote))  # "[Obama] said" may stand for "he said"
         best, best_index = _best_sentence(quote_words, source_words, source_counts)
-        if f" {' '.join(quote_words)} " in joined or best >= VERBATIM:
+        verbatim = f" {' '.join(quote_words)} " in joined
+        changed = None if verbatim else _substituted(quote_words, source_words[best_index])
+        if changed and best >= NEAR_VERBATIM and len(quote_words) >= 4:
+            mine, theirs = changed
+            return CheckResult(
+                "quote",
+                FAIL,
+                f'"{mine}" where the source quotes "{theirs}"',
+                CONFLICT,
+                f"The quotation has \u201c{mine}\u201d where the source's words are \u201c{theirs}\u201d.",
+            )
+        if verbatim or best >= VERBATIM:
             misattributed = _attribution(claim, quote, best_index, sources)
             if misattributed:
                 return misattributed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 
+from harness.checks.align import SYMMETRIC
 from harness.edits.base import (
     NUMBER_WORDS,
     ORDINALS,
@@ -154,14 +155,19 @@ def swap_roles(doc) -> Edited:
     """Two names of one type and function exchange places ("A beat B" -> "B beat A"); "the" stays where it
     stood, so "over the Sea of Okhotsk in the western Pacific" -> "over the Pacific in the western Sea of Okhotsk"."""
     mine = [(ent, name_of(ent)) for ent in entities(doc)]
-    same_type = False
+    same_type = symmetric = False
     for i, (first, a) in enumerate(mine):
         for second, b in mine[i + 1 :]:
             same_type = same_type or a.label == b.label
             if a.matches(b) and not a.overlaps(b):
+                if {t.lower_ for t in doc[first.end : second.start]} & SYMMETRIC:
+                    symmetric = True  # "France and Germany", "Maduro met Lopez": true both ways
+                    continue
                 (s1, e1), (s2, e2) = core_span(first), core_span(second)
                 text = doc.text
                 return Edited(text[:s1] + text[s2:e2] + text[e1:s2] + text[s1:e1] + text[e2:])
+    if symmetric:
+        return Edited.skip("the two names are joined symmetrically (A and B, A met B): exchanged, still true")
     if same_type:
         return Edited.skip("two names of one type but not of one function (a road and a hospital)")
     return Edited.no_site("fewer than two names of one type")
@@ -171,7 +177,8 @@ _DIGITS = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)$")
 COUNTED = ("CARDINAL", "MONEY", "QUANTITY", "PERCENT", "")  # entity types whose numbers are counts
 
 
-def _number_site(token) -> bool:
+def is_count(token) -> bool:
+    """A number that counts something (not a year, not part of a name, not 0 or 1: the noun's number must agree)."""
     if token.tag_ != "CD" or token.ent_type_ not in COUNTED:
         return False
     if token.lower_ in NUMBER_WORDS:
@@ -186,7 +193,7 @@ def _number_site(token) -> bool:
 def change_number(doc, rng: random.Random) -> Edited:
     """One count changed: a number word for another (never "one": the noun's plural must still agree), a
     small count moved by 1 to 3, a larger one scaled; years and numbers inside names are left alone."""
-    sites = [t for t in doc if _number_site(t)]
+    sites = [t for t in doc if is_count(t)]
     if not sites:
         return Edited.no_site("no count")
     token = sites[rng.randrange(len(sites))]
