@@ -1,16 +1,21 @@
-"""`harness init`: a starter harness.toml with every gate setting written out (commented), and a CI workflow
-that runs the gate, so a new project is gated in minutes. Files that exist are never overwritten."""
+"""`harness init`: a project that runs as it stands. A starter harness.toml with every setting written out
+(commented), a CI workflow that runs the gate, a .gitignore that keeps run folders out of git and the baseline
+in, and an example story (one report, a reference summary, two candidates) so the first `harness run` has
+something to evaluate. Files that exist are never overwritten."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from importlib import resources
 from pathlib import Path
 
 from harness.config import Config, documented_settings, toml_value
 from harness.config.gate_settings import BASELINE_IN_REPORTS, DEFAULT_TOLERANCE, GATE_RANGES, GateConfig
+from harness.registry import MUST_CATCH
 
 WORKFLOW = Path(".github/workflows/summary-gate.yml")
+EXAMPLE = "data/example"  # in the package: gold/<story>/ and candidates/<story>/ of the example project
 
 
 SAFE_TEXT = re.compile(r"^[^\x00-\x1f\x7f]+$")  # one line, no control characters
@@ -40,6 +45,17 @@ reports = {toml_value(reports)}           # {reports}/<run-id>/ and {reports}/la
 
 # The other settings, with their defaults (uncomment a section and a key to change it):
 {documented_settings(skip=("gold", "candidates", "reports"))}
+# Judges (`harness probe --judge A --judge B` compares them on your own stories before you choose):
+#   evidence      the default: evidence retrieval and the checks (numbers, dates, names, quotations, roles, meaning)
+#   nli           the shipped NLI model read sentence by sentence, combined with the checks: catches negations
+#                 and reversed statements the default cannot see, about 3 times the run time
+#   crossencoder  a consistency cross-encoder ([models] consistency)
+#   calibrated    the evidence features through a fitted logistic regression
+#   llm           an OpenAI-compatible endpoint, e.g. {{ url = "http://localhost:8080/v1", model = "..." }}
+# [judge]
+# name = "nli"
+# options = {{ reading = "sentences", premises = 2 }}
+
 [gate]
 # `harness gate` fails (exit 1) when a check fails; the built-in checks need no settings:
 #   - a candidate that could not be read, or that yields no scorable claim, fails;
@@ -67,11 +83,19 @@ reports = {toml_value(reports)}           # {reports}/<run-id>/ and {reports}/la
 # a system regresses when its mean change is worse than this and a 95% bootstrap interval agrees):
 {tolerance}
 
-# Per story or per system, the most specific table wins:
+# Per story or per system, the most specific table wins (names as in gold/ and candidates/):
 # [gate.story.my-story]
 # min_weighted_coverage = 0.5
 # [gate.system.my-summariser]
 # max_unsupported = 1
+
+[gate.probe]
+# Minimum rates of `harness probe` (behavioural tests of the judge on your own stories): below one, the probe
+# command exits 1, so a judge change that goes blind to a kind of error fails CI. Kinds it must catch:
+# {", ".join(MUST_CATCH)}.
+# min_catch_negation = 0.8
+# min_catch_number = 0.8
+# min_accept_original = 0.75
 """
 
 
@@ -111,13 +135,43 @@ jobs:
 """
 
 
-def write_starter(folder: Path, gold: str, candidates: str, pip_spec: str) -> tuple[list[Path], list[Path]]:
-    """Write the starter files that do not exist yet into `folder`: (written, kept as they were). A path on the
-    way that is a symlink or not a folder is refused (ValueError): a linked .github would put the workflow
-    elsewhere."""
+def starter_gitignore() -> str:
+    reports = Path(Config().reports).as_posix()
+    return (
+        "# Written by `harness init`: run folders stay out of git; the baseline the gate compares against goes in.\n"
+        f"{reports}/*\n!{reports}/{BASELINE_IN_REPORTS.parent.as_posix()}/\n"
+    )
+
+
+def example_files(folder: Path, gold: str, candidates: str) -> dict[Path, str]:
+    """The example story's files, placed under the project's gold and candidates folders; none when either
+    folder exists already (the project has data of its own)."""
+    if (folder / gold).exists() or (folder / candidates).exists():
+        return {}
+    root = resources.files("harness").joinpath(EXAMPLE)
+    files = {}
+    for part, target in (("gold", gold), ("candidates", candidates)):
+        for story in sorted(root.joinpath(part).iterdir(), key=lambda p: p.name):
+            for item in sorted(story.iterdir(), key=lambda p: p.name):
+                files[folder / target / story.name / item.name] = item.read_text("utf-8")
+    return files
+
+
+def write_starter(
+    folder: Path, gold: str, candidates: str, pip_spec: str, example: bool = True
+) -> tuple[list[Path], list[Path]]:
+    """Write the starter files that do not exist yet into `folder` (with the example story unless `example` is
+    False): (written, kept as they were). A path on the way that is a symlink or not a folder is refused
+    (ValueError): a linked .github would put the workflow elsewhere."""
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder (harness init writes into a project folder)")
-    files = {folder / "harness.toml": starter_config(gold, candidates), folder / WORKFLOW: starter_workflow(pip_spec)}
+    files = {
+        folder / "harness.toml": starter_config(gold, candidates),
+        folder / WORKFLOW: starter_workflow(pip_spec),
+        folder / ".gitignore": starter_gitignore(),
+    }
+    if example:
+        files.update(example_files(folder, plain_value(gold, "--gold"), plain_value(candidates, "--candidates")))
     for parent in (folder / ".github", folder / ".github" / "workflows"):
         if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
             raise ValueError(f"{parent}: a link or a file, not a folder: refused")

@@ -220,7 +220,11 @@ def test_run_quiet_prints_one_screen_names_error_rows_and_totals(tmp_path, confi
     )
 
 
-def test_gate_uses_the_baseline_the_run_recorded_not_the_current_folders(real_run, tmp_path, monkeypatch, capsys):
+def test_gate_applies_the_config_it_reads_and_the_recorded_settings_only_when_asked(
+    real_run, tmp_path, monkeypatch, capsys
+):
+    """An edited [gate] applies at once (issue 34); the settings the run recorded apply with
+    --recorded-settings, and a difference between the two is said."""
     ours, other = synthetic_run(real_run, 3, 2), synthetic_run(real_run, 3, 2, prefix="other")
     ours_baseline = write_json(tmp_path / "ours.json", baseline_document(ours))
     write_json(tmp_path / "other.json", baseline_document(other))
@@ -230,21 +234,20 @@ def test_gate_uses_the_baseline_the_run_recorded_not_the_current_folders(real_ru
     folder.mkdir()
     (folder / "harness.toml").write_text("[gate]\nbaseline = '../other.json'\n", "utf-8")
     monkeypatch.chdir(folder)
-    assert main(["gate", "--run", str(run)]) == 0
+    assert main(["gate", "--run", str(run), "--recorded-settings"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"gate settings: as recorded by the run ({run})")
     assert f"baseline {ours_baseline}: 6 matched, 0 new, 0 missing" in out
-    assert main(["gate", "--run", str(run), "--config", "harness.toml"]) == 1  # --config wins
+    assert main(["gate", "--run", str(run)]) == 1  # ./harness.toml: the [gate] read now
     out = capsys.readouterr().out
+    assert "gate settings: harness.toml; the run recorded other [gate] settings (--recorded-settings" in out
     assert (
         "0 matched, 6 new, 6 missing" in out and "no candidate matches the baseline: it holds stories other000" in out
     )
     assert "--no-baseline" in out and len(out.splitlines()) <= MAX_LINES
     with pytest.raises(SystemExit):
         main(["gate", "--help"])
-    assert "--config F if given; else those the run recorded in its run.json" in " ".join(
-        capsys.readouterr().out.split()
-    )
+    assert "--recorded-settings applies the ones the run recorded" in " ".join(capsys.readouterr().out.split())
 
 
 def test_baseline_refuses_other_stories_unless_forced(real_run, tmp_path, capsys):

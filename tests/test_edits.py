@@ -202,3 +202,10 @@ def test_variants_of_news_sentences_pass_the_rules(kind, source):
             failed.append((original.text, outcome.text, problems))
     assert checked >= 5, f"{kind}: only {checked} variants of {len(SENTENCES)} sentences"
     assert len(failed) <= 0.05 * checked, f"{kind}: {len(failed)} of {checked} fail: {failed}"
+
+
+def test_meaning_preserving_edits_leave_quotations_alone(source):
+    """A quotation's words are the speaker's: a synonym or a dropped word inside one is a misquotation."""
+    quoted = made("synonym", '"We began the work with many volunteers," he said, as the talks began.', source)
+    assert quoted.text == '"We began the work with many volunteers," he said, as the talks started.'
+    assert made("drop_modifier", '"It was a truly tragic accident," she said.', source).text is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import CANDIDATES, GOLD
@@ -111,3 +112,59 @@ def test_init_writes_starter_files_once(tmp_path, capsys):
     assert main(["init", str(other), "--pip-spec", "x\n  - run: echo pwned"]) == 2
     assert main(["init", str(other), "--pip-spec", "x", "--gold", 'g"\nbaseline = "x']) == 2
     assert "control characters" in capsys.readouterr().err and not (other / "harness.toml").exists()
+
+
+def test_init_makes_a_project_whose_printed_commands_and_workflow_steps_succeed(tmp_path, monkeypatch, capsys):
+    """`harness init` in an empty folder, then every command it prints, then the CI workflow's harness steps,
+    each exit 0; the gate then fails where it should (a candidate made worse than the baseline)."""
+    import shlex
+
+    import yaml
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--pip-spec", "harness-wheel.whl"]) == 0
+    printed = capsys.readouterr().out
+    assert (tmp_path / "gold/venezuela-releases/story.yaml").is_file()
+    assert "summaries:" in (tmp_path / "gold/venezuela-releases/story.yaml").read_text("utf-8")
+    ignore = (tmp_path / ".gitignore").read_text("utf-8").splitlines()
+    assert "reports/*" in ignore and "!reports/baseline/" in ignore  # run folders out, the baseline in
+    config = (tmp_path / "harness.toml").read_text("utf-8")
+    assert '# name = "nli"' in config and "[gate.probe]" in config and "# min_catch_negation" in config
+    commands = re.search(r"next: (.+)", printed).group(1).split("&&")
+    assert [c.split()[:2] for c in commands] == [["harness", "run"], ["harness", "baseline"], ["harness", "gate"]]
+    for command in commands:
+        assert main(shlex.split(command)[1:]) == 0, (command, capsys.readouterr())
+    out = capsys.readouterr().out
+    assert "FAILED" not in out.split("gate PASSED")[0] or "nothing to check yet" in out
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/summary-gate.yml").read_text("utf-8"))
+    steps = [s["run"] for s in workflow["jobs"]["gate"]["steps"] if str(s.get("run", "")).startswith("harness ")]
+    summary = tmp_path / "step-summary.md"
+    for step in steps:
+        argv = shlex.split(step.replace('"$GITHUB_STEP_SUMMARY"', str(summary)))
+        assert main(argv[1:]) == 0, (step, capsys.readouterr())
+    assert summary.is_file() and (tmp_path / "reports/gate.xml").is_file()
+    careful = tmp_path / "candidates/venezuela-releases/careful.txt"
+    careful.write_text(careful.read_text("utf-8").replace("five Spanish", "fifty Spanish"), "utf-8")
+    assert main(["run", "--quiet"]) == 0 and main(["gate"]) == 1  # worse than the baseline: the gate fails
+
+
+def test_init_bare_and_a_project_with_data_get_no_example(tmp_path, capsys):
+    assert main(["init", str(tmp_path), "--bare", "--pip-spec", "x"]) == 0
+    assert not (tmp_path / "gold").exists() and (tmp_path / ".gitignore").is_file()
+    other = tmp_path / "other"
+    (other / "gold").mkdir(parents=True)
+    assert main(["init", str(other), "--pip-spec", "x"]) == 0
+    assert not (other / "candidates").exists() and "no example story" in capsys.readouterr().out
+
+
+def test_a_gate_table_naming_no_story_or_system_is_an_error_with_a_suggestion(project, capsys):
+    _run(capsys)
+    assert main(["baseline"]) == 0
+    Path("harness.toml").write_text("[gate.story.venezuela-prisoner]\nmax_unsupported = 3\n", "utf-8")
+    assert main(["gate"]) == 2
+    err = capsys.readouterr().err
+    assert "[gate.story.venezuela-prisoner] (did you mean 'venezuela-prisoners'?)" in err
+    Path("harness.toml").write_text("[gate.system.digests]\nmax_unsupported = 3\n", "utf-8")
+    assert main(["gate"]) == 2 and "(did you mean 'digest'?)" in capsys.readouterr().err
+    Path("harness.toml").write_text("[gate.system.digest]\nmax_unsupported = 30\n", "utf-8")
+    assert main(["gate"]) == 0  # the edited [gate] applies without another run

@@ -164,3 +164,35 @@ def test_two_names_trading_places_are_a_swap_unless_the_relation_is_symmetric():
     assert exchanged_names(align("Germany and France met.", "France and Germany met.")) is None  # symmetric
     assert exchanged_names(align("Maduro met Lopez in Caracas.", "Lopez met Maduro in Caracas.")) is None
     assert exchanged_names(align("Maduro jailed Lopez.", "Maduro jailed Lopez.")) is None
+
+
+def test_a_name_put_in_another_names_place_with_its_article_or_possessive():
+    """Entity swaps the substitution check used to miss: the article changed with the name ("An Oregon" for
+    "A Phoenixville"), a possessive on both sides, and a two-word name opening the sentence."""
+    from harness.checks.align import align
+    from harness.checks.base import SourceFacts
+    from harness.checks.meaning import check_substitution
+
+    def check(claim: str, sentence: str) -> str:
+        return check_substitution(align(claim, sentence), SourceFacts([sentence], documents=["a"])).status
+
+    assert (
+        check("An Oregon, Pennsylvania, couple made a video.", "A Phoenixville, Pennsylvania, couple made a video.")
+        == FAIL
+    )
+    assert (
+        check(
+            "Yokohama will become Sports Nippon's official shirt sponsors next season.",
+            "Yokohama will become Chelsea's official shirt sponsors next season.",
+        )
+        == FAIL
+    )
+    assert (
+        check(
+            "Roy Hodgson has restarted his row with Andros Townsend after the goalless draw with Burnley on Sunday.",
+            "Paul Merson has restarted his row with Andros Townsend after the goalless draw with Burnley on Sunday.",
+        )
+        == FAIL
+    )
+    assert check("Maduro's critics were freed on Friday.", "Venezuela's experts were freed on Friday.") != FAIL
+    assert check("Police said the talks ended.", "Police said the talks ended.") == PASS

@@ -200,13 +200,21 @@ def check_modality(alignment: Alignment) -> CheckResult:
     return CheckResult("modality", PASS)
 
 
-def _names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
+def _names(words: list[Word], first: Word | None, known: set[str]) -> list[Word]:
     """Capitalised content words that are names: any but the claim's first word, which only counts when the
     sources capitalise it inside a sentence too (so a capitalised sentence start is not a name)."""
     return [w for w in words if w.is_capitalised and w.is_content and (w is not first or w.key in known)]
 
 
-def _leading_names(words: list[Word], first: Word, known: set[str]) -> list[Word]:
+def _unnamed_start(words: list[Word]) -> Word | None:
+    """The sentence's first word when its capital may only mark the start; None when the next word is
+    capitalised too ("Roy Hodgson has ...": a name opens the sentence)."""
+    if len(words) > 1 and words[1].is_capitalised and words[1].is_content:
+        return None
+    return words[0] if words else None
+
+
+def _leading_names(words: list[Word], first: Word | None, known: set[str]) -> list[Word]:
     """The name that opens a replaced source span ("Maria Corina Machado" of "Maria Corina Machado, who has ...")."""
     names = []
     for word in words[:MAX_NAME_WORDS]:
@@ -239,11 +247,15 @@ def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResul
     known = _source_names(sources)
     pairs = []
     for claim_part, source_part in alignment.replaced:
-        if len(claim_part) > MAX_NAME_WORDS:
+        claim_part = [w for w in claim_part if w.folded not in ARTICLES]  # "An Oregon" for "A Phoenixville"
+        source_part = [w for w in source_part if w.folded not in ARTICLES]
+        if not claim_part or len(claim_part) > MAX_NAME_WORDS:
             continue  # a rewritten phrase, not one name put in another's place
-        mine = _names(claim_part, alignment.claim[0], known)
-        theirs = _leading_names(source_part, alignment.source[0], known)
-        if any(w.is_possessive for w in mine + theirs):
+        mine = _names(claim_part, _unnamed_start(alignment.claim), known)
+        theirs = _leading_names(source_part, _unnamed_start(alignment.source), known)
+        if any(w.is_possessive for w in mine + theirs) and not (
+            mine and mine[-1].is_possessive and theirs and theirs[-1].is_possessive
+        ):
             continue  # "Maduro's critics" for "Venezuela's experts": another relation, not the same role moved
         if (
             len(mine) == len(claim_part)
@@ -275,6 +287,7 @@ def _entity_sides(words: list[Word], verb: int, known: set[str]) -> tuple[set[st
     return names(words[max(0, verb - 4) : verb]), names(words[verb + 1 : verb + 5])
 
 
+ARTICLES = frozenset(("a", "an", "the"))
 SUBSTITUTION_SUPPORT = 0.75  # the rest of the claim must be in the sentence for one name to stand in another's place
 MAX_NAME_WORDS = 4  # a substituted name is at most this many words on either side
 PASSIVE = frozenset("was were been being is are be by".split())

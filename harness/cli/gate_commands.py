@@ -16,18 +16,25 @@ from harness.cli.settings import config_path, latest_run
 from harness.config import load_config
 from harness.config.gate_settings import GateConfig
 from harness.document import InputError
-from harness.gate.documents import baseline_document, load_baseline, load_run_document, stories_of
-from harness.gate.evaluation import evaluate_gate
+from harness.gate.documents import baseline_document, candidate_records, load_baseline, load_run_document, stories_of
+from harness.gate.evaluation import evaluate_gate, unknown_tables
 from harness.gate.render import CONSOLE_LINES, console_summary, junit_xml, markdown
 from harness.gate.results import listed
 from harness.gate.schema import BASELINE_FORMAT
-from harness.gate.settings import baseline_location, nothing_to_check, recorded_gate_config, reports_folder_of
+from harness.gate.settings import (
+    baseline_location,
+    gate_settings,
+    nothing_to_check,
+    recorded_gate_config,
+    reports_folder_of,
+)
 from harness.report import atomic_write_text
 
 GATE_SETTINGS_RULE = (
-    "Settings: --config F if given; else those the run recorded in its run.json (the ones `harness run` "
-    "used); else ./harness.toml if present; else the defaults."
+    "Settings: --config F if given, else ./harness.toml if present, else the defaults: the [gate] you read now; "
+    "--recorded-settings applies the ones the run recorded in its run.json instead (those `harness run` used)."
 )
+RECORDED_HELP = "apply the [gate] settings the run recorded, not the config file's"
 RUN_HELP = "run folder or run.json (default <reports>/latest: the last run in the settings' reports folder)"
 
 
@@ -36,14 +43,19 @@ def _run_file(path: Path) -> Path:
 
 
 def _gate_settings(args: argparse.Namespace, run: dict[str, Any], run_file: Path) -> tuple[GateConfig, str]:
-    """(GateConfig, where it came from) by GATE_SETTINGS_RULE: a run is judged by the settings it was made
-    with, never by whatever harness.toml the current folder holds, unless --config says so."""
-    if not args.config:
-        recorded = recorded_gate_config(run, run_file)
-        if recorded is not None:
-            return recorded, f"as recorded by the run ({run_file})"
+    """(GateConfig, where it came from) by GATE_SETTINGS_RULE: an edited [gate] applies at once, without
+    another run; the run's recorded settings only when asked for, and a difference from them is said."""
+    recorded = recorded_gate_config(run, run_file)
+    if getattr(args, "recorded_settings", False):
+        if recorded is None:
+            raise InputError(run_file, "--recorded-settings: this run recorded no gate settings")
+        return recorded, f"as recorded by the run ({run_file})"
     path = config_path(args)
-    return load_config(path).gate, str(path) if path else "the defaults (no --config, none recorded, no ./harness.toml)"
+    gate = load_config(path).gate
+    source = str(path) if path else "the defaults (no --config, no ./harness.toml)"
+    if recorded is not None and gate_settings(recorded) != gate_settings(gate):
+        source += "; the run recorded other [gate] settings (--recorded-settings applies those)"
+    return gate, source
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -55,6 +67,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
     run = latest_run(args)
     current = load_run_document(run)
     gate, source = _gate_settings(args, current, _run_file(run))
+    unknown = unknown_tables(gate, candidate_records(current))
+    if unknown:
+        raise InputError(
+            source.split(";")[0], f"{', '.join(unknown)}: no such story or system in the run {_run_file(run)}"
+        )
     location = Path(args.baseline) if args.baseline else baseline_location(gate, reports_folder_of(run))
     # a baseline named on the command line or in the settings must exist; the default one is used when present
     required = bool(args.baseline or gate.baseline)
@@ -139,6 +156,7 @@ def add_gate_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="baseline file, run.json or folder (default: the settings' [gate] baseline, else <reports>/baseline/baseline.json)",
     )
     parser.add_argument("--no-baseline", action="store_true", help="thresholds and the built-in checks only")
+    parser.add_argument("--recorded-settings", action="store_true", help=RECORDED_HELP)
     parser.add_argument("--markdown", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     parser.add_argument("--junit", help="write JUnit XML")
     parser.set_defaults(func=cmd_gate)
@@ -157,4 +175,5 @@ def add_baseline_parser(sub: argparse._SubParsersAction, common: argparse.Argume
         "--out", help="default: the settings' [gate] baseline, else baseline/baseline.json in the run's reports folder"
     )
     parser.add_argument("--force", action="store_true", help="replace an existing baseline of other stories")
+    parser.add_argument("--recorded-settings", action="store_true", help=RECORDED_HELP)
     parser.set_defaults(func=cmd_baseline)

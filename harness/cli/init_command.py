@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -13,14 +14,22 @@ from harness.starter import write_starter
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    written, kept = write_starter(Path(args.folder), args.gold, args.candidates, _pip_spec(args))
+    folder = Path(args.folder)
+    had_data = (folder / args.gold).exists() or (folder / args.candidates).exists()
+    written, kept = write_starter(folder, args.gold, args.candidates, _pip_spec(args), example=not args.bare)
     for path in kept:
         say(f"kept {path}: it exists, and `harness init` never overwrites a file", file=sys.stderr)
     for path in written:
         say(f"wrote {path}")
     if not written:
         return 2
-    say("next: harness run && harness baseline (commit the baseline); then harness gate after each change")
+    if had_data and not args.bare:
+        say(f"no example story: {args.gold}/ or {args.candidates}/ exists, so the project has stories of its own")
+    where = "" if folder.resolve() == Path.cwd().resolve() else f"cd {shlex.quote(str(folder))} && "
+    say(
+        f"next: {where}harness run && harness baseline && harness gate\n"
+        "      then commit harness.toml, .gitignore, .github/ and the baseline; CI gates every change against it"
+    )
     return 0
 
 
@@ -43,9 +52,11 @@ def add_init_parser(sub: argparse._SubParsersAction) -> None:
     """`init` takes no --config: it writes one."""
     parser = sub.add_parser(
         "init",
-        help="write a starter harness.toml and a CI workflow that runs the gate",
-        description="Write harness.toml (every gate setting, commented) and .github/workflows/summary-gate.yml "
-        "into FOLDER; an existing file is never overwritten (exit 2).",
+        help="start a project: harness.toml, a CI workflow, a .gitignore and an example story",
+        description="Write harness.toml (every setting, commented), .github/workflows/summary-gate.yml, a "
+        ".gitignore (run folders out, the baseline in) and an example story under gold/ and candidates/ (unless "
+        "--bare, or those folders exist) into FOLDER; an existing file is never overwritten (exit 2 when "
+        "nothing was written).",
     )
     parser.add_argument("folder", nargs="?", default=".", help="project folder (default: the current one)")
     parser.add_argument("--gold", default="gold", help="the reference articles' folder (default gold)")
@@ -56,4 +67,5 @@ def add_init_parser(sub: argparse._SubParsersAction) -> None:
         "--pip-spec",
         help="what the workflow pip-installs: a path, git URL or wheel (default: -e . in the harness's own checkout)",
     )
+    parser.add_argument("--bare", action="store_true", help="no example story: the settings and the workflow only")
     parser.set_defaults(func=cmd_init)

@@ -131,7 +131,14 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     if len(errors) > SHOWN:
         err.append(f"error: ... and {len(errors) - SHOWN:,} more: every error is a row of {folder / 'candidates.csv'}")
     tail = []
-    if gate:
+    empty = [f for f in (gate or {}).get("failures", []) if f["kind"] == "empty"]
+    if empty:  # a first run: not a failure of the candidates, and `harness run` still exits 0
+        tail.append(
+            "gate: nothing to check yet (no baseline, no [gate.thresholds]); `harness gate` exits 2 until you "
+            "record a good run with `harness baseline` or set thresholds in harness.toml"
+        )
+        gate = {**gate, "failures": [f for f in gate["failures"] if f["kind"] != "empty"]}
+    if gate and (gate["failures"] or not empty):
         failures = sorted(gate["failures"], key=lambda f: failure_rank(f["scope"], f["kind"]))
         tail.append(gate["summary"])
         tail += [f"  FAIL {f['scope']} {f['name']} {f['kind']}: {f['message']}" for f in failures[:SHOWN]]

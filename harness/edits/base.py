@@ -75,8 +75,14 @@ class Name:
         )
 
     def overlaps(self, other: Name) -> bool:
-        a, b = self.text.lower(), other.text.lower()
+        """One name inside the other, spacing and punctuation aside ("IAAF / BTC" is "IAAF/BTC")."""
+        a, b = (re.sub(r"\W+", "", n.text.lower()) for n in (self, other))
         return a in b or b in a
+
+    @property
+    def usable(self) -> bool:
+        """A name to put in another's place: none with a possessive inside ("Mother's London" is two names)."""
+        return not re.search(r"['’]s?\b", self.text)
 
 
 @dataclass(frozen=True)
@@ -188,13 +194,22 @@ def looks_like_demonym(text: str) -> bool:
     return text.lower().endswith(DEMONYM_ENDINGS)
 
 
+def _core_tokens(ent) -> list:
+    """An entity's tokens without a leading "the" and a trailing possessive ("Mitchell's" -> Mitchell): the
+    article and the "'s" stay where they stand when a name is exchanged."""
+    tokens = list(ent)
+    if tokens[0].lower_ == "the" and len(tokens) > 1:
+        tokens = tokens[1:]
+    if len(tokens) > 1 and tokens[-1].tag_ == "POS":
+        tokens = tokens[:-1]
+    return tokens
+
+
 def name_of(ent) -> Name:
     """The `Name` of a spaCy entity span: "the Sea of Okhotsk" -> Sea of Okhotsk, with "the"."""
-    tokens = list(ent)
-    article = tokens[0].lower_ == "the"
-    if article and len(tokens) > 1:
-        tokens = tokens[1:]
-    else:
+    article = list(ent)[0].lower_ == "the" and len(ent) > 1
+    tokens = _core_tokens(ent)
+    if not article:
         article = any(c.lower_ == "the" and c.dep_ == "det" for c in ent.root.children)
     text = ent.doc.text[tokens[0].idx : token_end(tokens[-1])]
     last = tokens[-1].lower_
@@ -205,10 +220,8 @@ def name_of(ent) -> Name:
 
 
 def core_span(ent) -> tuple[int, int]:
-    """Character span of an entity without its leading "the" (the article stays where it stands)."""
-    tokens = list(ent)
-    if tokens[0].lower_ == "the" and len(tokens) > 1:
-        tokens = tokens[1:]
+    """Character span of an entity's name without its leading "the" or trailing possessive."""
+    tokens = _core_tokens(ent)
     return tokens[0].idx, token_end(tokens[-1])
 
 
@@ -220,3 +233,20 @@ def content_word(token) -> bool:
         and not token.ent_type_
         and len(token.text) >= 4
     )
+
+
+def quoted_tokens(doc) -> list:
+    """The tokens inside quotation marks; a quotation left open runs to the sentence's end, and one closed
+    with no opening (it began in an earlier sentence) from the sentence's start."""
+    inside, open_ = [], False
+    closers = [t.i for t in doc if t.tag_ == QUOTE_CLOSE]
+    openers = [t.i for t in doc if t.tag_ == QUOTE_OPEN]
+    open_ = bool(closers) and (not openers or closers[0] < openers[0])
+    for token in doc:
+        if token.tag_ == QUOTE_OPEN:
+            open_ = True
+        elif token.tag_ == QUOTE_CLOSE:
+            open_ = False
+        elif open_:
+            inside.append(token)
+    return inside

@@ -21,6 +21,7 @@ from harness.edits.base import (
     entities,
     inflect,
     name_of,
+    quoted_tokens,
     splice,
     token_end,
     verb_uses,
@@ -142,7 +143,7 @@ def swap_entity(doc, source: Source, rng: random.Random) -> Edited:
         (ent, other)
         for ent, own in mine
         for other in source.names
-        if own.matches(other) and not own.overlaps(other) and other.text.lower() not in lowered
+        if other.usable and own.matches(other) and not own.overlaps(other) and other.text.lower() not in lowered
     ]
     if not options:
         return Edited.skip("no other name of the same type and function in the source")
@@ -265,29 +266,12 @@ def _changed_date_word(token, rng: random.Random) -> str | None:
     return None
 
 
-def _quoted_tokens(doc) -> list:
-    """The tokens inside quotation marks; a quotation left open runs to the sentence's end, and one closed
-    with no opening (it began in an earlier sentence) from the sentence's start."""
-    inside, open_ = [], False
-    closers = [t.i for t in doc if t.tag_ == QUOTE_CLOSE]
-    openers = [t.i for t in doc if t.tag_ == QUOTE_OPEN]
-    open_ = bool(closers) and (not openers or closers[0] < openers[0])
-    for token in doc:
-        if token.tag_ == QUOTE_OPEN:
-            open_ = True
-        elif token.tag_ == QUOTE_CLOSE:
-            open_ = False
-        elif open_:
-            inside.append(token)
-    return inside
-
-
 def alter_quote(doc, source: Source, rng: random.Random) -> Edited:
     """The longest content word inside a quotation replaced by a source word of the same fine tag (a
     misquotation that still parses: a plural noun for a plural noun, a past tense for a past tense)."""
     if not any(t.tag_ in (QUOTE_OPEN, QUOTE_CLOSE) for t in doc):
         return Edited.no_site("no quotation")
-    words = [t for t in _quoted_tokens(doc) if content_word(t) and not (t.dep_ == "amod" and t.pos_ == "VERB")]
+    words = [t for t in quoted_tokens(doc) if content_word(t) and not (t.dep_ == "amod" and t.pos_ == "VERB")]
     if not words:
         return Edited.skip("the quotation has no content word to alter")
     target = max(words, key=lambda t: (QUOTE_TARGETS.index(t.pos_), len(t.text), -t.i))

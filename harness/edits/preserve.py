@@ -13,6 +13,7 @@ from harness.edits.base import (
     Edited,
     case_like,
     inflect,
+    quoted_tokens,
     splice,
     token_end,
 )
@@ -91,9 +92,18 @@ def synonym(doc) -> Edited:
     """The first word with a synonym in SYNONYMS for its part of speech, inflected like it ("said" -> "stated");
     not the "said" that attributes a quotation ('"...," he stated' is not how news writes)."""
     quoted = any(t.tag_ in (QUOTE_OPEN, QUOTE_CLOSE) for t in doc)
+    inside = {t.i for t in quoted_tokens(doc)}  # a quotation's words are the speaker's: never reworded
     for token in doc:
+        if token.i in inside:
+            continue
         lemma = SYNONYMS.get((token.lemma_.lower(), token.pos_))
-        if lemma and not token.ent_type_ and not (quoted and token.lemma_.lower() in REPORTING_VERBS):
+        capitalised = token.i > 0 and token.text[:1].isupper()  # "People reported": the magazine, a name
+        if (
+            lemma
+            and not token.ent_type_
+            and not capitalised
+            and not (quoted and token.lemma_.lower() in REPORTING_VERBS)
+        ):
             form = inflect(lemma, token.tag_)
             if form:
                 return Edited(splice(doc.text, token.idx, token_end(token), case_like(form, token.text)))
@@ -131,6 +141,8 @@ def drop_modifier(doc) -> Edited:
         and not (t.i > 0 and doc[t.i - 1].text == "-")
         and not (t.i + 1 < len(doc) and doc[t.i + 1].text in ("-", ","))
     ]
+    inside = {t.i for t in quoted_tokens(doc)}
+    adverbs, adjectives = [t for t in adverbs if t.i not in inside], [t for t in adjectives if t.i not in inside]
     if not adverbs and not adjectives:
         return Edited.no_site("no parenthetical, adverb or adjective to drop")
     if any(t.lower_ in NEGATIVE_CONTEXT for t in doc):

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from harness.config.gate_settings import GateConfig
+from harness.document import did_you_mean
 from harness.gate.documents import candidate_records, stories_of
 from harness.gate.results import GateCheck, GateReport, failing_claims, listed, not_applicable, not_applicable_reason
 from harness.registry import FAILING, GATED, NEEDS_KEY_FACTS, NEEDS_REFERENCE_SUMMARY, lower_is_better
@@ -173,8 +174,7 @@ def evaluate_gate(
             checks.append(
                 GateCheck("candidate", name, "missing", not gate.fail_on_missing, "in the baseline but not in this run")
             )
-    unknown = [f"[gate.story.{s}]" for s in sorted(gate.stories) if s not in {r["story"] for r in records}]
-    unknown += [f"[gate.system.{s}]" for s in sorted(gate.systems) if s not in {r["system"] for r in records}]
+    unknown = unknown_tables(gate, records)
     return GateReport(
         checks,
         matched,
@@ -244,3 +244,12 @@ def baseline_deltas(current: dict[str, Any], baseline: dict[str, Any]) -> tuple[
         for m, value in changes.items():
             per_system.setdefault(record["system"], {}).setdefault(m, []).append(value)
     return per_candidate, {s: {m: float(np.mean(v)) for m, v in d.items()} for s, d in per_system.items()}
+
+
+def unknown_tables(gate: GateConfig, records: list[dict[str, Any]]) -> list[str]:
+    """`[gate.story.X]` and `[gate.system.Y]` tables that name no story or system of the run, each with the
+    closest name it may have meant ("[gate.story.cruise-death] (did you mean 'cruise-deaths'?)")."""
+    stories, systems = {r["story"] for r in records}, {r["system"] for r in records}
+    return [f"[gate.story.{s}]{did_you_mean(s, stories)}" for s in sorted(gate.stories) if s not in stories] + [
+        f"[gate.system.{s}]{did_you_mean(s, systems)}" for s in sorted(gate.systems) if s not in systems
+    ]

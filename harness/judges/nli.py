@@ -38,24 +38,21 @@ from harness.judges.reader import NLIReader, Reading, check_reading
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 COMBINER_FILE = "models/nli-combiner/combiner.json"  # in the package
-NLI_FEATURES = ("nli_entailment", "nli_window_entailment", "nli_contradiction", "nli_margin", "nli_alternative")
+NLI_FEATURES = ("nli_entailment", "nli_window_entailment", "nli_contradiction", "nli_margin")
 ADVISORY_FLAGS = ("negation", "name")  # flags that count only when the model does not entail the claim
-SHOWN_ALTERNATIVE = 0.2  # a slot-refilled variant this much better entailed is named in the verdict's reason
 CONFIRMS = 0.5  # p(entailment) below which the model is taken to agree with a raised advisory flag
 
 
 def reading_features(reading: Reading) -> dict[str, float]:
     """The reader's outputs as combiner features, each in [0, 1]: the best single sentence's p(entailment), the
     best window's (the single sentence's when no window was read), the strongest p(contradiction), and
-    SummaC's margin (e - c + 1) / 2 at the single sentences, and how much better the decisive premise entails
-    the claim with a name, count or date refilled from it (a binding error)."""
+    SummaC's margin (e - c + 1) / 2 at the single sentences."""
     contradiction = reading.p_contradiction or 0.0
     return {
         "nli_entailment": reading.p_sentence,
         "nli_window_entailment": reading.p_window if reading.p_window is not None else reading.p_sentence,
         "nli_contradiction": contradiction,
         "nli_margin": (reading.p_sentence - contradiction + 1) / 2,
-        "nli_alternative": reading.alternative_margin,
     }
 
 
@@ -183,8 +180,6 @@ class NLIJudge(Judge):
             read = f"NLI p(entailment) {reading.p_entailment:.2f}, best of {reading.premises_read} premise(s)"
             if reading.p_contradiction is not None:
                 read += f", p(contradiction) {reading.p_contradiction:.2f}"
-            if reading.alternative_margin >= SHOWN_ALTERNATIVE:
-                read += f'; the premise entails "{reading.alternative}" better ({reading.p_alternative:.2f})'
             if self.combiner is not None:
                 p = self.combiner.probability(combiner_features(claim, ev, found, sources, reading))
                 read = f"combined p = {p:.2f} ({read})"

@@ -14,14 +14,12 @@ Every (model, premise, claim) probability is cached by harness.crossencoder, so 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from harness.checks.base import SourceFacts
 from harness.chunks import chunk_sentences
 from harness.crossencoder import CrossEncoder
-from harness.edits import parse
-from harness.edits.slots import refilled
 from harness.evidence import Evidence
 
 READINGS = ("sentences", "chunks")  # the reading regimes: NLI models / AlignScore- and MiniCheck-style models
@@ -42,14 +40,6 @@ class Reading:
     premises_read: int
     p_sentence: float = 0.0
     p_window: float | None = None
-    p_alternative: float | None = None  # the best p(entailment) of a slot-refilled variant on `premise`
-    alternative: str = ""  # that variant (harness.edits.slots): what the premise binds, if not the claim
-
-    @property
-    def alternative_margin(self) -> float:
-        """How much better the decisive premise entails a variant with one name, count or date refilled from it
-        than the claim as written (0 when it does not, or no variant could be made)."""
-        return max(0.0, (self.p_alternative or 0.0) - self.p_entailment)
 
 
 @dataclass(frozen=True)
@@ -146,28 +136,7 @@ class NLIReader:
                     max(e2) if e2 else None,
                 )
             )
-        return self._contrast(claims, readings)
-
-    def _contrast(self, claims: list[str], readings: list[Reading]) -> list[Reading]:
-        """Each reading with its claim's slot-refilled variants (harness.edits.slots) read against the premise
-        that decided it, in one model call: a binding error shows as a variant the premise entails better."""
-        parser = parse()
-        premises = list(dict.fromkeys(r.premise for r in readings if r.premise))
-        parsed = dict(zip(premises, parser.pipe(premises)))
-        variants = [
-            refilled(doc, parsed[r.premise]) if r.premise else [] for doc, r in zip(parser.pipe(claims), readings)
-        ]
-        pairs = [(r.premise, v) for r, texts in zip(readings, variants) for v in texts]
-        entail = self.encoder.predict_detail(pairs)[0] if pairs else []
-        out, n = [], 0
-        for reading, texts in zip(readings, variants):
-            scores = [float(x) for x in entail[n : n + len(texts)]]
-            n += len(texts)
-            if scores:
-                best = max(range(len(scores)), key=scores.__getitem__)
-                reading = replace(reading, p_alternative=scores[best], alternative=texts[best])
-            out.append(reading)
-        return out
+        return readings
 
     def _scores(self, claims: list[str], premises: list[list[str]]) -> list[tuple[list[float], list[float]]]:
         """(p(entailment) per premise, p(contradiction) per premise) for each claim, from one model call."""
