@@ -65,7 +65,7 @@ class HarnessConfigFile(pytest.File):
             except BaseException:
                 release_run_folder(folder)
                 raise
-            current = write_run(result, folder, gate=gate)
+            current = write_run(result, folder, gate=gate, keep_runs=self.config_obj.keep_runs)
             location = baseline_location(gate, folder.parent)
             try:
                 baseline = load_baseline(location)

@@ -155,7 +155,7 @@ def test_cli_run_on_any_folder_and_cached_rerun(tmp_path, config, capsys):
     assert "3 candidates evaluated" in out
     second = out.splitlines()[len(out.splitlines()) // 2]  # each run prints totals, 3 candidates, gate, reports
     assert second.startswith("3 candidates evaluated") and "(0 embeddings computed" in second  # nothing recomputed
-    assert "nothing to check: no baseline at" in out  # no [gate] in this config and no baseline: never a pass
+    assert "gate: nothing to check yet" in out and "gate PASSED" not in out  # no [gate], no baseline: never a pass
     assert (tmp_path / "out" / "latest" / "claims.csv").exists()
 
 

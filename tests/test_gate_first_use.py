@@ -168,3 +168,21 @@ def test_a_gate_table_naming_no_story_or_system_is_an_error_with_a_suggestion(pr
     assert main(["gate"]) == 2 and "(did you mean 'digest'?)" in capsys.readouterr().err
     Path("harness.toml").write_text("[gate.system.digest]\nmax_unsupported = 30\n", "utf-8")
     assert main(["gate"]) == 0  # the edited [gate] applies without another run
+
+
+def test_old_run_folders_are_pruned_past_keep_runs_never_latest_or_the_baseline(project, capsys):
+    Path("harness.toml").write_text("[paths]\nkeep_runs = 2\n", "utf-8")
+    for _ in range(3):
+        assert main(["run", "--quiet"]) == 0
+    assert main(["baseline"]) == 0
+    runs = sorted(p.name for p in Path("reports").iterdir() if (p / "run.json").is_file() and not p.is_symlink())
+    assert len(runs) == 2 and Path("reports/latest").resolve().name in runs  # the oldest went
+    assert Path("reports/baseline/baseline.json").is_file()
+    (Path("reports") / "not-a-run").mkdir()  # no run.json: not the harness's, never removed
+    capsys.readouterr()
+    assert main(["clean", "--keep", "1"]) == 0
+    assert "removed 1 run folder" in capsys.readouterr().out
+    left = [p.name for p in Path("reports").iterdir() if not p.is_symlink()]
+    assert sorted(left) == sorted(["baseline", "not-a-run", Path("reports/latest").resolve().name])
+    assert main(["gate"]) == 0  # the baseline and latest still gate
+    assert main(["clean", "--keep", "0"]) == 2

@@ -1,7 +1,7 @@
-"""The `harness` command: run, validate, key-facts, score-pairs, meta-eval, gate, probe, init, baseline.
+"""The `harness` command: run, validate, key-facts, score-pairs, meta-eval, gate, probe, init, baseline, clean.
 
 This module holds the parser and main; each group of commands, with its options, is a module of its own
-(run_commands, judge_commands, gate_commands, init_command), over what they share: the settings a command
+(run_commands, judge_commands, gate_commands, init_command, clean_command), over what they share: the settings a command
 runs with (settings), where it may write (outputs) and how it prints (console).
 
 Exit codes: 0 success; 1 the command ran but found failures it was asked to fail on; 2 bad input or
@@ -16,6 +16,7 @@ import signal
 import sys
 
 from harness.checks.names import own_process
+from harness.cli.clean_command import add_clean_parser
 from harness.cli.console import say
 from harness.cli.gate_commands import add_baseline_parser, add_gate_parser
 from harness.cli.init_command import add_init_parser
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_probe_parser(sub, common)
     add_init_parser(sub)
     add_baseline_parser(sub, common)
+    add_clean_parser(sub, common)
     return parser
 
 

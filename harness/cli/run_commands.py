@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             with contextlib.suppress(OSError):
                 Path(config.reports).rmdir()  # only if empty
         raise
-    document = write_run(result, folder, gate=config.gate)
+    document = write_run(result, folder, gate=config.gate, keep_runs=config.keep_runs)
     out, err = run_summary(document, folder)
     for line in err:
         say(line, file=sys.stderr)

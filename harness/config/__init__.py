@@ -78,6 +78,15 @@ SETTINGS = (
     Setting("paths", "reports", "reports", "reports", "reports/<run-id>/ and reports/latest", path=True),
     Setting(
         "paths",
+        "keep_runs",
+        "keep_runs",
+        20,
+        "finished run folders kept in reports/; older ones go after each run (never latest's, never the baseline)",
+        Range(1, integer=True),
+        NUMBER,
+    ),
+    Setting(
+        "paths",
         "cache",
         "cache",
         user_cache_dir,

@@ -26,6 +26,7 @@ from harness.gate import gate_section
 from harness.registry import COUNT, METRICS
 from harness.report.html import render_html
 from harness.report.jsontext import dumps_indented
+from harness.report.retention import LATEST, RESERVED_RUN_IDS, prune_runs
 from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
 
 CLAIM_COLUMNS = [
@@ -52,10 +53,6 @@ CLAIM_COLUMNS = [
     "p_contradiction",  # its strongest p(contradiction) over the premises it read
     "premise",  # the source sentence, or two adjacent ones, that decided
 ]
-
-
-LATEST = "latest"  # the link in a reports folder to its newest finished run
-RESERVED_RUN_IDS = {LATEST, "baseline"}  # names the reports folder already uses for other things
 
 
 def new_run_id() -> str:
@@ -208,7 +205,7 @@ def write_reports(run, reports: Path, run_id: str | None = None, gate=None) -> P
     return folder
 
 
-def write_run(run, folder: Path, gate=None) -> dict[str, Any]:
+def write_run(run, folder: Path, gate=None, keep_runs: int | None = None) -> dict[str, Any]:
     """Write every report of a run into `folder`, reserved earlier with `reserve_run_folder`; returns the run
     document run.json holds (built once, in memory, for every report and for the caller). The reports are
     written into a unique hidden temporary folder that replaces the empty reserved one in one rename, and
@@ -226,6 +223,8 @@ def write_run(run, folder: Path, gate=None) -> dict[str, Any]:
         release_run_folder(folder)
         raise
     _point_latest(folder.parent, folder.name)
+    if keep_runs is not None:
+        prune_runs(folder.parent, keep_runs)
     return document
 
 
