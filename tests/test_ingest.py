@@ -240,3 +240,30 @@ def test_a_file_named_after_an_id_keeps_it(tmp_path):
     stories, _ = load_stories(tmp_path / "gold", tmp_path / "c")
     assert [Path(d.path).name for d in stories[0].candidates] == ["takeaways.txt"]
     assert ["a.json" in str(e) and "duplicate candidate id 'takeaways'" in str(e) for e in stories[0].errors] == [True]
+
+
+PAGE_FURNITURE = """By Emily Crane and Ryan Lipman for Daily Mail Australia
+Three people died when a car hit a tree on the Bruce Highway on Sunday.
+Police said the driver, 19, was taken to hospital.
+Read more: http://dailycaller.com/2017/10/29/three-killed-in-highway-crash-police-say-driver-135-kmh/
+John Doe / Getty Images
+© Nine Digital Pty Ltd 2018
+"""
+
+
+@pytest.mark.parametrize("system", ["a-summariser", ""])  # a candidate, a reference
+def test_page_furniture_is_never_a_claim_and_a_url_is_no_number(tmp_path, system):
+    """Real furniture seen in news summaries and articles (issue 34): a byline, a "Read more" link with a long
+    URL, an image credit and a copyright line are dropped as furniture in either role; the sentences stay."""
+    from harness.checks import numbers
+    from harness.claims import split_claims
+
+    path = tmp_path / "page.txt"
+    path.write_text(PAGE_FURNITURE, "utf-8")
+    doc = read_document(path, system)
+    notes = [b.note for b in kinds(doc, "furniture")]
+    assert notes == ["byline", "page link", "photo credit", "copyright line"]
+    assert "Three people died" in doc.content_text and "Nine Digital" not in doc.content_text
+    claims = [c.text for c in split_claims(doc, "story") if not c.is_artefact]
+    assert claims and not any("http" in c or "©" in c or c.startswith("By ") for c in claims)
+    assert numbers.mentions("Read more: http://dailycaller.com/2017/10/29/story-135") == []

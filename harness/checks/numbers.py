@@ -122,10 +122,14 @@ def mentions(text: str) -> list[Mention]:
     return result
 
 
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
+
+
 def _blank_dates(text: str) -> str:
-    """Hide day-of-month numbers ("January 28") and relative days ("five days after") from the number
-    check, keeping offsets: the date check owns them."""
-    for pattern in (MONTH_DAY, DAY_MONTH, RELATIVE):
+    """Hide day-of-month numbers ("January 28"), relative days ("five days after") and web addresses
+    (".../2017/10/29/...") from the number check, keeping offsets: the date check owns the first two, and a
+    URL's digits are no quantity."""
+    for pattern in (URL, MONTH_DAY, DAY_MONTH, RELATIVE):
         text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     return text
 

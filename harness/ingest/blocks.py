@@ -35,6 +35,28 @@ FURNITURE_PATTERNS = [
     (re.compile(r"^.{0,200}\|\s*(photo|image|credit)\s*:\s*\S.*$", re.I), "photo credit"),
     (re.compile(r"^image for cluster \d+$", re.I), "image placeholder"),
     (re.compile(r"^(read more|related|sign up|subscribe)\b.{0,80}$", re.I), "page link"),
+    (
+        re.compile(
+            r"^(read more|read the full|related|sign up|subscribe|follow us|click here|see also)\b.*https?://", re.I
+        ),
+        "page link",
+    ),
+    (re.compile(r"^(https?://|www\.)\S+$", re.I), "link"),
+    (re.compile(r"^(©|\(c\)\s|copyright\b).{0,160}$|^all rights reserved\.?$", re.I), "copyright line"),
+    (
+        # "By Jane Smith, CNN", "By Jane Smith for Dailymail.com": capitalised words only, so "By Tuesday,
+        # officials had ..." stays a sentence
+        re.compile(
+            r"^[Bb]y\s+[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|and|de|van|von))+"
+            r"(?:\s*(?:,|\||for|and)\s*(?:[A-Z][\w.'’-]*\s*){1,4})?\.?$"
+        ),
+        "byline",
+    ),
+    (re.compile(r"^\(?(photo|image|picture)s?\s+(by|courtesy of)\b.{0,60}\)?$", re.I), "photo credit"),
+    (
+        re.compile(r"^\(?[^.!?]{0,60}(/|\|)\s*(getty images|ap photo|ap|afp|reuters|shutterstock|pa|epa)\)?$", re.I),
+        "photo credit",
+    ),
 ]
 
 METADATA_PATTERNS = [
