@@ -55,10 +55,8 @@ def read_synsets(folder: Path) -> dict[tuple[str, str], dict]:
     return synsets
 
 
-def antonyms(synsets: dict) -> dict[str, set[str]]:
-    """word -> antonyms, direct (lexical `!` pointers) and, for adjective satellites, their head's."""
-    found: dict[str, set[str]] = defaultdict(set)
-    direct: dict[tuple[str, str], set[str]] = defaultdict(set)  # synset -> antonym words of its members
+def lexical_antonyms(synsets: dict):
+    """(synset key, synset, its words, their opposites) for every antonym pointer (`!`) of WordNet."""
     for key, synset in synsets.items():
         for symbol, offset, pos, source_target in synset["pointers"]:
             if symbol != "!":
@@ -66,10 +64,17 @@ def antonyms(synsets: dict) -> dict[str, set[str]]:
             source, target = int(source_target[:2], 16), int(source_target[2:], 16)
             other = synsets[(POS_FILES[pos], offset)]["words"]
             words = synset["words"] if source == 0 else [synset["words"][source - 1]]
-            opposites = other if target == 0 else [other[target - 1]]
-            for word in words:
-                found[word].update(opposites)
-            direct[key].update(opposites)
+            yield key, synset, words, other if target == 0 else [other[target - 1]]
+
+
+def antonyms(synsets: dict) -> dict[str, set[str]]:
+    """word -> antonyms, direct (lexical `!` pointers) and, for adjective satellites, their head's."""
+    found: dict[str, set[str]] = defaultdict(set)
+    direct: dict[tuple[str, str], set[str]] = defaultdict(set)  # synset -> antonym words of its members
+    for key, _, words, opposites in lexical_antonyms(synsets):
+        for word in words:
+            found[word].update(opposites)
+        direct[key].update(opposites)
     for key, synset in synsets.items():
         if synset["type"] != "s":
             continue
@@ -83,20 +88,14 @@ def antonyms(synsets: dict) -> dict[str, set[str]]:
 def direct_pairs(synsets: dict) -> dict[str, dict[str, set[str]]]:
     """part of speech (a, v, n, r) -> word -> its direct antonyms of that part of speech (lexical `!` pointers)."""
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for synset in synsets.values():
+    for _, synset, words, opposites in lexical_antonyms(synsets):
         pos = "a" if synset["type"] == "s" else synset["type"]
-        for symbol, offset, target_pos, source_target in synset["pointers"]:
-            if symbol != "!":
-                continue
-            source, target = int(source_target[:2], 16), int(source_target[2:], 16)
-            other = synsets[(POS_FILES[target_pos], offset)]["words"]
-            words = synset["words"] if source == 0 else [synset["words"][source - 1]]
-            for word in words:
-                for opposite in other if target == 0 else [other[target - 1]]:
-                    a, b = clean(word), clean(opposite)
-                    if a.isalpha() and b.isalpha() and a != b:
-                        found[pos][a].add(b)
-                        found[pos][b].add(a)
+        for word in words:
+            for opposite in opposites:
+                a, b = clean(word), clean(opposite)
+                if a.isalpha() and b.isalpha() and a != b:
+                    found[pos][a].add(b)
+                    found[pos][b].add(a)
     return found
 
 
