@@ -233,6 +233,21 @@ def consistency_pairs(nli: list[dict], rng: random.Random, sample: int) -> list[
     return out
 
 
+def cached_edits(args, nli: list[dict], files: dict) -> list[dict]:
+    """The consistency edit rows, made once per (data, seed, sample) and kept in --work: parsing tens of
+    thousands of premises takes minutes, and a resumed run must train on the same rows."""
+    key = hashlib.sha256(json.dumps([files, args.seed, args.edit_sample]).encode()).hexdigest()[:16]
+    path = args.work / f"edits-{key}.jsonl.gz"
+    if path.exists():
+        return [json.loads(line) for line in gzip.open(path, "rt", encoding="utf-8")]
+    edits = consistency_pairs(nli, random.Random(args.seed), args.edit_sample)
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(e) + "\n" for e in edits)
+    tmp.rename(path)
+    return edits
+
+
 def build_data(args) -> tuple[list[dict], list[dict], dict]:
     """(NLI training rows, consistency edit rows, data record with sha256 and counts)."""
     nli, files = [], {}
@@ -240,7 +255,7 @@ def build_data(args) -> tuple[list[dict], list[dict], dict]:
         rows = read_file(args.nli, name)
         nli += rows
         files[name] = {"rows_used": len(rows), "sha256": sha256(args.nli / f"{name}.jsonl.gz")}
-    edits = consistency_pairs(nli, random.Random(args.seed), args.edit_sample)
+    edits = cached_edits(args, nli, files)
     kinds: dict[str, int] = {}
     for e in edits:
         kinds[e["edit"]] = kinds.get(e["edit"], 0) + 1
