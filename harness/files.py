@@ -1,5 +1,5 @@
-"""Reading an input file safely: the one place every input (config, story, reference, candidate, run, baseline,
-JSONL) is opened.
+"""Files, safely: the one place every input (config, story, reference, candidate, run, baseline, JSONL) is
+opened, and the one way every output file is written (`atomic_write_text`: a reader never sees half a file).
 
 A FIFO or device named as an input would block or stream forever, and a huge file would exhaust memory, so
 only regular files up to a size limit are read. The open is non-blocking and the type is checked on the open
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from harness.document import InputError
@@ -44,3 +45,30 @@ def read_regular_file(path: Path, limit: int, advice: str = "") -> bytes:
     if len(data) > limit:  # grew while being read
         raise InputError(path, f"file is {over}")
     return data
+
+
+def umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file through a unique temporary sibling and a rename, so readers never see half of it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
+    try:
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes owner-only files; a report is as readable as any file
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

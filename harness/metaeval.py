@@ -31,8 +31,8 @@ from harness.agreement import (
 )
 from harness.config import Config
 from harness.document import InputError
+from harness.files import atomic_write_text
 from harness.pairs import SCORE_DIGITS, read_pairs
-from harness.report import atomic_write_text
 from harness.scorer import ConsistencyScorer, unscored_reason
 from harness.text import content_tokens
 

@@ -22,9 +22,10 @@ from harness import edits
 from harness.config import Config
 from harness.document import Story
 from harness.evaluator import StoryEvaluator
+from harness.files import atomic_write_text
 from harness.models import load_models
 from harness.registry import CAUGHT, FAILING, KINDS, SUPPORTED
-from harness.report import atomic_write_text, spreadsheet_safe
+from harness.report import spreadsheet_safe
 from harness.scorer import as_document
 from harness.text import split_sentences, words
 

@@ -21,7 +21,7 @@ from harness.gate.evaluation import evaluate_gate
 from harness.gate.settings import baseline_location, nothing_to_check
 from harness.ingest import load_stories
 from harness.pipeline import run
-from harness.report import release_run_folder, reserve_run_folder, write_run
+from harness.report import run_folder, write_run
 
 
 class HarnessGateFailure(Exception):
@@ -59,12 +59,8 @@ class HarnessConfigFile(pytest.File):
         failure per candidate); the candidates are still held to their thresholds."""
         if self._report is None:
             gate = self.config_obj.gate
-            folder = reserve_run_folder(Path(self.config_obj.reports))
-            try:
+            with run_folder(Path(self.config_obj.reports)) as folder:
                 result = run(self.config_obj, quiet=True)
-            except BaseException:
-                release_run_folder(folder)
-                raise
             current = write_run(result, folder, gate=gate, keep_runs=self.config_obj.keep_runs)
             location = baseline_location(gate, folder.parent)
             try:

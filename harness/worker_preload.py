@@ -13,8 +13,9 @@ import signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle; the fork server must not die of it
 
 import harness.evaluator  # noqa: E402, F401 - the whole evaluation path: every module a worker runs
-from harness.checks.names import nlp, own_process  # noqa: E402
+from harness.checks.names import nlp  # noqa: E402
 from harness.metrics import porter_module  # noqa: E402
+from harness.process import own_process  # noqa: E402
 
 own_process()
 nlp()  # no threads start: forks of a process holding the loaded pipeline share its pages

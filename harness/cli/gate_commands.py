@@ -16,6 +16,7 @@ from harness.cli.settings import config_path, latest_run
 from harness.config import load_config
 from harness.config.gate_settings import GateConfig
 from harness.document import InputError
+from harness.files import atomic_write_text
 from harness.gate.documents import baseline_document, candidate_records, load_baseline, load_run_document, stories_of
 from harness.gate.evaluation import evaluate_gate, unknown_tables
 from harness.gate.render import CONSOLE_LINES, console_summary, junit_xml, markdown
@@ -28,7 +29,6 @@ from harness.gate.settings import (
     recorded_gate_config,
     reports_folder_of,
 )
-from harness.report import atomic_write_text
 
 GATE_SETTINGS_RULE = (
     "Settings: --config F if given, else ./harness.toml if present, else the defaults: the [gate] you read now; "

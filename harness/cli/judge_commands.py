@@ -15,12 +15,12 @@ from harness.cli.outputs import check_output_file, check_reports_folder
 from harness.cli.settings import command_config
 from harness.config import Config
 from harness.document import InputError
+from harness.files import atomic_write_text
 from harness.ingest import find_story_dirs, load_story
 from harness.metaeval import run_meta_eval
 from harness.pairs import SCORE_DIGITS, read_pairs
 from harness.probe import build_probes, console_table, gate_failures, run_probes, summarise, write_outputs
 from harness.registry import KINDS
-from harness.report import atomic_write_text
 from harness.scorer import ConsistencyScorer, unscored_reason
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from harness.judges.base import judge_failures
 from harness.keyfacts import kinds, with_key_facts
 from harness.pipeline import run
 from harness.registry import VERDICTS
-from harness.report import check_run_id, release_run_folder, reserve_run_folder, write_run
+from harness.report import check_run_id, run_folder, write_run
 from harness.workers import BACKENDS
 
 
@@ -54,16 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.run_id is not None:
         check_run_id(args.run_id)
     check_reports_folder(config)
-    reports_existed = Path(config.reports).exists()
-    folder = reserve_run_folder(Path(config.reports), args.run_id)
-    try:
+    with run_folder(Path(config.reports), args.run_id) as folder:
         result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
-    except BaseException:
-        release_run_folder(folder)
-        if not reports_existed:  # a run that failed before evaluating leaves nothing behind
-            with contextlib.suppress(OSError):
-                Path(config.reports).rmdir()  # only if empty
-        raise
     document = write_run(result, folder, gate=config.gate, keep_runs=config.keep_runs)
     out, err = run_summary(document, folder)
     for line in err:

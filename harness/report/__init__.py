@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from harness.document import InputError, check_plain_name
+from harness.files import umask
 from harness.gate import gate_section
 from harness.registry import COUNT, METRICS
 from harness.report.html import render_html
@@ -113,6 +114,23 @@ def release_run_folder(folder: Path) -> None:
         pass
 
 
+@contextmanager
+def run_folder(reports: Path, run_id: str | None = None) -> Iterator[Path]:
+    """A run folder reserved for one evaluation (the `with` body): if the evaluation fails or is interrupted,
+    the folder is given back, and so is the reports folder when this run created it, so a run that failed
+    before evaluating leaves nothing behind. `harness run` and the pytest plugin both evaluate inside one."""
+    existed = reports.exists()
+    folder = reserve_run_folder(reports, run_id)
+    try:
+        yield folder
+    except BaseException:
+        release_run_folder(folder)
+        if not existed:
+            with suppress(OSError):
+                reports.rmdir()  # only if empty
+        raise
+
+
 def _owner_file(folder: Path) -> Path:
     """`.<run-id>.pid` beside a reserved run folder: the process that reserved it, until its reports are in."""
     return folder.parent / f".{folder.name}.pid"
@@ -171,36 +189,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it: put it straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file through a unique temporary sibling and a rename, so readers never see half of it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; a report is as readable as any file
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_reports(run, reports: Path, run_id: str | None = None, gate=None) -> Path:
-    """Reserve a run folder in `reports` and write every report of `run` into it; returns the folder."""
-    folder = reserve_run_folder(reports, run_id)
+    """Reserve a run folder in `reports` and write every report of an evaluated `run` into it; returns the
+    folder (the API's and the tests' way to report a run evaluated elsewhere)."""
+    with run_folder(reports, run_id) as folder:
+        pass
     write_run(run, folder, gate)
     return folder
 
@@ -213,7 +206,7 @@ def write_run(run, folder: Path, gate=None, keep_runs: int | None = None) -> dic
     and the change against its baseline."""
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{folder.name}-", dir=folder.parent))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes an owner-only folder
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes an owner-only folder
         with gc_paused():  # millions of short-lived, acyclic objects: collecting while building took a third
             document = _write_files(run, tmp, folder.name, gate, folder.parent)
         os.rename(tmp, folder)  # replaces the reserved folder only while it is still empty
