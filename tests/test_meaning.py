@@ -195,4 +195,13 @@ def test_a_name_put_in_another_names_place_with_its_article_or_possessive():
         == FAIL
     )
     assert check("Maduro's critics were freed on Friday.", "Venezuela's experts were freed on Friday.") != FAIL
+    nominated = "is nominated for both the PFA Player and Young Player of the Year awards this season."
+    assert check("Harry Kane " + nominated, "The Tottenham striker " + nominated) != FAIL  # a description, named
+    assert (
+        check(
+            "Thierry Henry believes Arsenal need a keeper and a striker.",
+            "The Frenchman believes Arsenal need a keeper and a striker.",
+        )
+        != FAIL
+    )
     assert check("Police said the talks ended.", "Police said the talks ended.") == PASS

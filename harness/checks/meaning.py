@@ -15,6 +15,7 @@ attribution check (harness.checks.attribution). The antonym table is derived fro
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -253,6 +254,11 @@ def check_substitution(alignment: Alignment, sources: SourceFacts) -> CheckResul
             continue  # a rewritten phrase, not one name put in another's place
         mine = _names(claim_part, _unnamed_start(alignment.claim), known)
         theirs = _leading_names(source_part, _unnamed_start(alignment.source), known)
+        rest = source_part[len(theirs) :]
+        if rest and rest[0].is_content and not rest[0].is_capitalised:
+            continue  # "the Tottenham striker", "the French coach": a description the claim names, not a name
+        if len(theirs) == 1 and GROUP_WORD.search(theirs[0].folded):
+            continue  # "the Frenchman", "the Italians": a person or side the claim names
         if any(w.is_possessive for w in mine + theirs) and not (
             mine and mine[-1].is_possessive and theirs and theirs[-1].is_possessive
         ):
@@ -288,6 +294,7 @@ def _entity_sides(words: list[Word], verb: int, known: set[str]) -> tuple[set[st
 
 
 ARTICLES = frozenset(("a", "an", "the"))
+GROUP_WORD = re.compile(r"(man|men|woman|women|ians?|ans|ese|ish|ch)$")  # demonyms and "-man" words: descriptions
 SUBSTITUTION_SUPPORT = 0.75  # the rest of the claim must be in the sentence for one name to stand in another's place
 MAX_NAME_WORDS = 4  # a substituted name is at most this many words on either side
 PASSIVE = frozenset("was were been being is are be by".split())
