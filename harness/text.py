@@ -12,6 +12,7 @@ from functools import lru_cache
 import pysbd
 
 WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿ]+(?:[’'][A-Za-z]+)?")
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)  # a web address: its digits are no quantity or date
 STOPWORDS = frozenset(
     """
 a an the and or but if of to in on at by for with from as into onto than then that this these those

@@ -349,6 +349,14 @@ def test_a_date_put_in_another_dates_place_in_the_sentence_the_claim_copies():
     assert slot_conflict("The strike ended last week, officials said.", "The strike ended yesterday, officials said.")
     assert slot_conflict("He signed a five-year deal with the club on Friday.", sentence) is None  # copied
     assert slot_conflict("The strike ended on Tuesday.", "The strike ended yesterday.") is None  # a resolved date
+    assert (
+        "2021"
+        in slot_conflict(
+            "Berg defeated Dahl in a party leadership vote in 2021.",
+            "Berg defeated Dahl in a party leadership vote in 2019.",
+        ).reason
+    )  # a year, though 2021 is named elsewhere
+    assert dates.check("It passed, according to https://council.gov/2024/item-777.", SourceFacts([], [])).status == NA
     stated = "They began releasing prisoners Thursday, days after Maduro was captured on Sunday."
     assert slot_conflict("They began releasing prisoners on Thursday.", stated) is None  # the sentence says it
     assert slot_conflict("He served 24 months in jail.", "He served two years in jail.") is None  # a conversion

@@ -151,6 +151,13 @@ def test_init_makes_a_project_whose_printed_commands_and_workflow_steps_succeed(
 def test_init_bare_and_a_project_with_data_get_no_example(tmp_path, capsys):
     assert main(["init", str(tmp_path), "--bare", "--pip-spec", "x"]) == 0
     assert not (tmp_path / "gold").exists() and (tmp_path / ".gitignore").is_file()
+    assert "put stories in gold/" in capsys.readouterr().out  # not a `harness run` that cannot succeed
+    assert main(["init", str(tmp_path / "new" / "project"), "--pip-spec", "x"]) == 0  # created
+    assert (tmp_path / "new/project/gold/venezuela-releases/story.yaml").is_file()
+    for bad in (["--gold", "reports"], ["--gold", "."], ["--gold", "../outside"], ["--gold", "g", "--candidates", "g"]):
+        assert main(["init", str(tmp_path / "bad"), "--pip-spec", "x", *bad]) == 2, bad
+    assert main(["init", str(tmp_path / "bad"), "--pip-spec", "harness"]) == 2  # PyPI's harness is another project
+    assert not (tmp_path / "bad").exists()
     other = tmp_path / "other"
     (other / "gold").mkdir(parents=True)
     assert main(["init", str(other), "--pip-spec", "x"]) == 0
@@ -168,6 +175,9 @@ def test_a_gate_table_naming_no_story_or_system_is_an_error_with_a_suggestion(pr
     assert main(["gate"]) == 2 and "(did you mean 'digest'?)" in capsys.readouterr().err
     Path("harness.toml").write_text("[gate.system.digest]\nmax_unsupported = 30\n", "utf-8")
     assert main(["gate"]) == 0  # the edited [gate] applies without another run
+    Path("harness.toml").write_text("[gate.system.digests]\nmax_unsupported = 3\n", "utf-8")
+    assert main(["run", "--quiet"]) == 2  # the run writes its reports, then says the settings are wrong
+    assert "(did you mean 'digest'?)" in capsys.readouterr().err
 
 
 def test_old_run_folders_are_pruned_past_keep_runs_never_latest_or_the_baseline(project, capsys):
@@ -186,3 +196,9 @@ def test_old_run_folders_are_pruned_past_keep_runs_never_latest_or_the_baseline(
     assert sorted(left) == sorted(["baseline", "not-a-run", Path("reports/latest").resolve().name])
     assert main(["gate"]) == 0  # the baseline and latest still gate
     assert main(["clean", "--keep", "0"]) == 2
+    kept_run = Path("reports/latest").resolve()
+    assert main(["baseline", "--out", str(kept_run / "mybase.json"), "--force"]) == 0
+    Path("harness.toml").write_text(
+        f"[paths]\nkeep_runs = 1\n[gate]\nbaseline = '{kept_run / 'mybase.json'}'\n", "utf-8"
+    )
+    assert main(["run", "--quiet"]) == 0 and kept_run.is_dir()  # holds the configured baseline: never pruned

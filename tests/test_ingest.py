@@ -267,3 +267,24 @@ def test_page_furniture_is_never_a_claim_and_a_url_is_no_number(tmp_path, system
     claims = [c.text for c in split_claims(doc, "story") if not c.is_artefact]
     assert claims and not any("http" in c or "©" in c or c.startswith("By ") for c in claims)
     assert numbers.mentions("Read more: http://dailycaller.com/2017/10/29/story-135") == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Related reports say the mayor was arrested for fraud on Friday.",
+        "Copyright fees for the council rose to 9 million dollars in 2018.",
+        "Read more than 900 members voted against it.",
+        "(c) The mayor resigned in protest.",
+        "Reporting by officials found 40 deaths.",
+        "Sign up rates for the plan fell by 80 percent.",
+        "The mayor resigned in protest / AP",
+        "By Christmas Venezuela Freed Prisoners",
+        "Prices rose 3% across the EU and the UK / PA",
+    ],
+)
+def test_a_sentence_that_starts_like_furniture_stays_a_claim(tmp_path, sentence):
+    """The hostile review's false alarms: each is a statement a summary may make, so it must be judged."""
+    path = tmp_path / "summary.txt"
+    path.write_text(f"The council met on Monday.\n{sentence}\n", "utf-8")
+    assert sentence in read_document(path, "s").content_text

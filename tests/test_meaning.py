@@ -205,3 +205,11 @@ def test_a_name_put_in_another_names_place_with_its_article_or_possessive():
         != FAIL
     )
     assert check("Police said the talks ended.", "Police said the talks ended.") == PASS
+
+
+def test_a_list_of_names_in_another_order_is_no_swap():
+    from harness.checks.align import align, exchanged_names
+
+    assert (
+        exchanged_names(align("Jones, Smith and Brown were charged.", "Smith, Jones and Brown were charged.")) is None
+    )

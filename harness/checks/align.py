@@ -170,7 +170,7 @@ def exchanged_names(alignment: Alignment) -> tuple[str, str] | None:
             for mine_b, theirs_b in slots[i + 1 :]:
                 a, b = claim_runs[mine_a], claim_runs[mine_b]
                 middle = {w.folded for w in alignment.claim if a[-1].end <= w.start and w.end <= b[0].start}
-                if middle & SYMMETRIC:
+                if not middle or middle & SYMMETRIC:  # "Jones, Smith and Brown": a list in another order
                     continue  # "France and Germany", "Maduro met Lopez": the same said both ways
                 if (
                     not same_names(a, source_runs[theirs_a])

@@ -12,6 +12,7 @@ from datetime import date
 
 from harness.checks.align import align
 from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.text import URL
 
 MONTHS = [
     "january",
@@ -142,6 +143,7 @@ def _gaps(sources: SourceFacts, days: set[tuple[int, int]], yrs: set[int]) -> se
 
 
 def check(claim: str, sources: SourceFacts) -> CheckResult:
+    claim = URL.sub(" ", claim)  # ".../2024/item-777" is an address, not a date
     claim_days, claim_years, claim_weekdays = month_days(claim), years(claim), weekdays(claim)
     relative = relative_days(claim)
     if not claim_days and not claim_years and not claim_weekdays and not relative:
@@ -198,6 +200,8 @@ SAME_STATEMENT = 0.75  # the rest of the claim must be in its evidence sentence 
 
 
 def _date_kind(word: str) -> str | None:
+    if re.fullmatch(r"1[89]\d\d|20\d\d", word):
+        return "year"
     for kind, vocabulary in (
         ("weekday", WEEKDAY_WORDS),
         ("month", frozenset(MONTHS)),

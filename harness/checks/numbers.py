@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.checks.dates import DAY_MONTH, MONTH_DAY, RELATIVE
-from harness.text import STOPWORDS, fold, stem
+from harness.text import STOPWORDS, URL, fold, stem
 
 UNITS = {
     w: i
@@ -120,9 +120,6 @@ def mentions(text: str) -> list[Mention]:
         low, high = MAGNITUDES[match.group(1).lower()]
         result.append(Mention((), match.group(0)[: -len(" of")], _unit(text[match.end() :]), (low, high)))
     return result
-
-
-URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 
 
 def _blank_dates(text: str) -> str:

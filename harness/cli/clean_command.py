@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.cli.console import counted, human_size, say
 from harness.cli.settings import command_config
 from harness.document import InputError
+from harness.gate.settings import baseline_location
 from harness.report.retention import finished_runs, folder_size, prune_runs
 
 
@@ -19,7 +20,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
         raise InputError("--keep", "expected a whole number of at least 1: the latest run is always kept")
     reports = Path(config.reports)
     sizes = {p: folder_size(p) for p in finished_runs(reports)}
-    removed = prune_runs(reports, keep)
+    removed = prune_runs(reports, keep, protect=(baseline_location(config.gate, reports),))
     freed = sum(sizes.get(p, 0) for p in removed)
     say(
         f"removed {counted(len(removed), 'run folder')} ({human_size(freed)}) from {reports}; "

@@ -16,6 +16,7 @@ from harness.cli.settings import command_config, defaults_note
 from harness.config import Config, settings_help
 from harness.document import InputError
 from harness.gate.documents import candidate_records
+from harness.gate.evaluation import unknown_tables
 from harness.gate.render import CONSOLE_LINES, failure_rank
 from harness.gate.results import SHOWN, coverage_warning
 from harness.ingest import find_story_dirs, load_stories, load_story
@@ -57,6 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run(config, quiet=args.quiet, use_cache=not args.no_cache, workers=args.workers, backend=args.backend)
     document = write_run(result, folder, gate=config.gate, keep_runs=config.keep_runs)
     out, err = run_summary(document, folder)
+    unknown = unknown_tables(config.gate, candidate_records(document))
+    if unknown:  # the reports are written; the gate settings are wrong, as `harness gate` would say
+        err.append(f"error: {config.source}: {', '.join(unknown)}: no such story or system in this run")
     for line in err:
         say(line, file=sys.stderr)
     say("\n".join(out))
@@ -68,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return 2 if any(not r.ok for r in result.results) else 0
+    return 2 if unknown or any(not r.ok for r in result.results) else 0
 
 
 JUDGE_FAILURE_LIMIT = 0.10  # a run whose judge failed on more than this share of claims exits 2
@@ -122,8 +126,9 @@ def run_summary(document: dict[str, Any], folder: Path, budget: int | None = Non
     if len(errors) > SHOWN:
         err.append(f"error: ... and {len(errors) - SHOWN:,} more: every error is a row of {folder / 'candidates.csv'}")
     tail = []
-    empty = [f for f in (gate or {}).get("failures", []) if f["kind"] == "empty"]
-    if empty:  # a first run: not a failure of the candidates, and `harness run` still exits 0
+    failures = (gate or {}).get("failures", [])
+    empty = [f for f in failures if f["kind"] == "empty"] if all(f["kind"] == "empty" for f in failures) else []
+    if empty:  # a first run with nothing else wrong: not a failure of the candidates; `harness run` exits 0
         tail.append(
             "gate: nothing to check yet (no baseline, no [gate.thresholds]); `harness gate` exits 2 until you "
             "record a good run with `harness baseline` or set thresholds in harness.toml"

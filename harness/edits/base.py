@@ -187,7 +187,12 @@ def inflect(lemma: str, tag: str) -> str | None:
 
 
 def entities(doc) -> list:
-    return [e for e in doc.ents if e.label_ in SWAPPABLE and any(c.isalpha() for c in e.text)]
+    """The names edits may exchange: no span with a number in it ("Molde 3-1" is a name and a score)."""
+    return [
+        e
+        for e in doc.ents
+        if e.label_ in SWAPPABLE and any(c.isalpha() for c in e.text) and not any(t.like_num for t in e)
+    ]
 
 
 def looks_like_demonym(text: str) -> bool:

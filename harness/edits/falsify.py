@@ -7,6 +7,7 @@ import re
 
 from harness.checks.align import SYMMETRIC
 from harness.edits.base import (
+    FUNCTION_WORDS,
     NUMBER_WORDS,
     ORDINALS,
     QUOTE_CLOSE,
@@ -91,6 +92,7 @@ def _antonym_site(token) -> bool:
         and token.lower_ not in ORDINALS
         and token.lower_ not in NUMBER_WORDS
         and not any(c.dep_ == "prt" for c in token.children)  # "took off" is not "take"
+        and not (token.pos_ == "NOUN" and token.tag_ == "NNS")  # "rights" -> "lefts": a plural takes another sense
     )
 
 
@@ -138,12 +140,17 @@ def swap_entity(doc, source: Source, rng: random.Random) -> Edited:
     mine = [(ent, name_of(ent)) for ent in entities(doc)]
     if not mine:
         return Edited.no_site("no name")
-    lowered = doc.text.lower()
+    named = (
+        {w.lower() for ent, _ in mine for w in ent.text.split()} - FUNCTION_WORDS - {"the", "of"}
+    )  # "Anna Berg" never joins a "Berg"
     options = [
         (ent, other)
         for ent, own in mine
         for other in source.names
-        if other.usable and own.matches(other) and not own.overlaps(other) and other.text.lower() not in lowered
+        if other.usable
+        and own.matches(other)
+        and not own.overlaps(other)
+        and not named & set(other.text.lower().split())
     ]
     if not options:
         return Edited.skip("no other name of the same type and function in the source")
@@ -170,7 +177,7 @@ def swap_roles(doc) -> Edited:
     if symmetric:
         return Edited.skip("the two names are joined symmetrically (A and B, A met B): exchanged, still true")
     if same_type:
-        return Edited.skip("two names of one type but not of one function (a road and a hospital)")
+        return Edited.skip("two names of one type but not of one function or article (as a road and a hospital)")
     return Edited.no_site("fewer than two names of one type")
 
 

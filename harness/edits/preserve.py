@@ -131,6 +131,7 @@ def drop_modifier(doc) -> Edited:
         t
         for t in doc
         if t.dep_ == "amod"
+        and t.head.dep_ != "compound"  # "human rights organisation": part of a compound name
         and t.tag_ in ("JJ", "VBN")
         and t.head.pos_ == "NOUN"
         and t.i < t.head.i

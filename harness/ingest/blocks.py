@@ -34,27 +34,46 @@ FURNITURE_PATTERNS = [
     (re.compile(r"^(credit|photo|photograph|image|picture)\s*:.*$", re.I), "photo credit"),
     (re.compile(r"^.{0,200}\|\s*(photo|image|credit)\s*:\s*\S.*$", re.I), "photo credit"),
     (re.compile(r"^image for cluster \d+$", re.I), "image placeholder"),
-    (re.compile(r"^(read more|related|sign up|subscribe)\b.{0,80}$", re.I), "page link"),
     (
+        # a link's label, never a sentence that starts alike ("Read more than 900 members voted", "Related
+        # reports say ...", "Sign up rates fell")
         re.compile(
-            r"^(read more|read the full|related|sign up|subscribe|follow us|click here|see also)\b.*https?://", re.I
+            r"^(read more|read the full story|related( articles?| stories| coverage| links?| content)?|see also)"
+            r"\s*(:|»|›|>|\.\.\.|…|$)|^(sign up|subscribe)(\s+(now|here|today|for|to))\b.{0,80}$|"
+            r"^(click here|follow us)\b.{0,80}$",
+            re.I,
         ),
         "page link",
     ),
     (re.compile(r"^(https?://|www\.)\S+$", re.I), "link"),
-    (re.compile(r"^(©|\(c\)\s|copyright\b).{0,160}$|^all rights reserved\.?$", re.I), "copyright line"),
     (
-        # "By Jane Smith, CNN", "By Jane Smith for Dailymail.com": capitalised words only, so "By Tuesday,
-        # officials had ..." stays a sentence
+        # "© Nine Digital Pty Ltd 2018", "Copyright 2018 The Associated Press": a mark or a year first, so
+        # "Copyright fees rose ..." and "(c) The mayor resigned" stay sentences
         re.compile(
-            r"^[Bb]y\s+[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|and|de|van|von))+"
-            r"(?:\s*(?:,|\||for|and)\s*(?:[A-Z][\w.'’-]*\s*){1,4})?\.?$"
+            r"^(©|copyright\s*(©|\(c\)|\d{4}))[^.!?]{0,120}(\.\s*all rights reserved\.?)?$|^all rights reserved\.?$",
+            re.I,
+        ),
+        "copyright line",
+    ),
+    (
+        # "By Jane Smith, CNN", "By Emily Crane and Ryan Lipman for Daily Mail Australia": one to three name
+        # words per author, so "By Tuesday, officials had ..." and a title-case headline stay
+        re.compile(
+            r"^[Bb]y\s+(?!(?:January|February|March|April|May|June|July|August|September|October|November|"
+            r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter|Then|Now)\b)"
+            r"[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,2}(?:\s+and\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,2})?"
+            r"(?:\s*(?:,|\||for)\s*(?:[A-Z][\w.'’-]*\s*){1,4})?\.?$"
         ),
         "byline",
     ),
-    (re.compile(r"^\(?(photo|image|picture)s?\s+(by|courtesy of)\b.{0,60}\)?$", re.I), "photo credit"),
+    (re.compile(r"^\(?(photo|image|picture)s?\s+(by|courtesy of)\s+[A-Z][^.!?]{0,60}\)?$", re.I), "photo credit"),
     (
-        re.compile(r"^\(?[^.!?]{0,60}(/|\|)\s*(getty images|ap photo|ap|afp|reuters|shutterstock|pa|epa)\)?$", re.I),
+        # "John Doe / Getty Images": a photographer's name, then the agency; never a sentence with "/ AP"
+        re.compile(
+            r"^\(?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s*(/|\|)\s*"
+            r"(getty images|ap photo|ap|afp|reuters|shutterstock|pa|epa)\)?$",
+            re.I,
+        ),
         "photo credit",
     ),
 ]
@@ -63,7 +82,9 @@ METADATA_PATTERNS = [
     (re.compile(r"^(published at|published|updated|date|sources?|author|by)\s*:\s*(?P<value>.*)$", re.I), "field"),
     (re.compile(r"^(?P<value>\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2})$"), "date line"),
     (
-        re.compile(r"^(additional reporting by|this article (originally )?appeared in|reporting by)\b.*$", re.I),
+        re.compile(
+            r"^([Aa]dditional reporting by|[Rr]eporting by)\s+[A-Z].*$|^[Tt]his article (originally )?appeared in\b.*$"
+        ),
         "credit line",
     ),
 ]

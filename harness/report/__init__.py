@@ -24,6 +24,7 @@ import pandas as pd
 from harness.document import InputError, check_plain_name
 from harness.files import umask
 from harness.gate import gate_section
+from harness.gate.settings import baseline_location
 from harness.registry import COUNT, METRICS
 from harness.report.html import render_html
 from harness.report.jsontext import dumps_indented
@@ -217,7 +218,8 @@ def write_run(run, folder: Path, gate=None, keep_runs: int | None = None) -> dic
         raise
     _point_latest(folder.parent, folder.name)
     if keep_runs is not None:
-        prune_runs(folder.parent, keep_runs)
+        baseline = (baseline_location(gate, folder.parent),) if gate is not None else ()
+        prune_runs(folder.parent, keep_runs, protect=baseline)
     return document
 
 

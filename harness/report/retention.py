@@ -28,12 +28,18 @@ def finished_runs(reports: Path) -> list[Path]:
     return sorted(runs, key=lambda p: ((p / "run.json").stat().st_mtime, p.name))
 
 
-def prune_runs(reports: Path, keep: int) -> list[Path]:
-    """Remove the oldest finished runs so that at most `keep` remain (never the one `latest` points to);
-    returns the folders removed."""
+def prune_runs(reports: Path, keep: int, protect: tuple[Path, ...] = ()) -> list[Path]:
+    """Remove the oldest finished runs so that at most `keep` remain (never the one `latest` points to, nor
+    one holding a file of `protect`, such as a baseline configured inside a run folder); returns the folders
+    removed."""
     latest = reports / LATEST
     current = latest.resolve() if latest.is_symlink() else None
-    runs = [p for p in finished_runs(reports) if p.resolve() != current]
+    kept = [p.resolve() for p in protect]
+    runs = [
+        p
+        for p in finished_runs(reports)
+        if p.resolve() != current and not any(k.is_relative_to(p.resolve()) for k in kept)
+    ]
     room = max(0, keep - (1 if current is not None else 0))
     removed = runs[: max(0, len(runs) - room)]
     for folder in removed:
