@@ -157,9 +157,12 @@ class LocalWorkers:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and terminate the worker processes (their finished stories are cached)."""
-    try:  # a second Ctrl-C while stopping must not leave workers behind
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Cancel what has not started and terminate the worker processes (their finished stories are cached).
+    A Ctrl-C while stopping must not leave workers behind, nor be lost: it is held until they are stopped,
+    then raised (a run whose workers finished just as the user pressed Ctrl-C still stops, exit 130)."""
+    held: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     except ValueError:  # not the main thread: signals are not ours to change
         previous = None
     try:
@@ -172,3 +175,5 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+    if held and previous is signal.default_int_handler:
+        raise KeyboardInterrupt
