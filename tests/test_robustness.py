@@ -203,7 +203,15 @@ def test_ctrl_c_with_workers_stops_at_once_and_leaves_no_process(tmp_path):
     command += ["--candidates", str(tmp_path / "cands"), "--out", str(tmp_path / "reports")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
-        command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True
+        command,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        # as a terminal's foreground job gets it: a test suite started in the background (`... &` in a script)
+        # passes Ctrl-C on as ignored, and the run would then rightly ignore it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     db_path = cache / "embeddings" / "embeddings.sqlite3"
     deadline = time.time() + 120
