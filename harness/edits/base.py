@@ -243,7 +243,7 @@ def content_word(token) -> bool:
 def quoted_tokens(doc) -> list:
     """The tokens inside quotation marks; a quotation left open runs to the sentence's end, and one closed
     with no opening (it began in an earlier sentence) from the sentence's start."""
-    inside, open_ = [], False
+    inside = []
     closers = [t.i for t in doc if t.tag_ == QUOTE_CLOSE]
     openers = [t.i for t in doc if t.tag_ == QUOTE_OPEN]
     open_ = bool(closers) and (not openers or closers[0] < openers[0])
@@ -255,3 +255,8 @@ def quoted_tokens(doc) -> list:
         elif open_:
             inside.append(token)
     return inside
+
+
+def has_quotation(doc) -> bool:
+    """Whether the sentence holds a quotation mark (an opening or a closing one)."""
+    return any(t.tag_ in (QUOTE_OPEN, QUOTE_CLOSE) for t in doc)

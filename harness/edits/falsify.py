@@ -10,8 +10,6 @@ from harness.edits.base import (
     FUNCTION_WORDS,
     NUMBER_WORDS,
     ORDINALS,
-    QUOTE_CLOSE,
-    QUOTE_OPEN,
     REPORTING_VERBS,
     Edited,
     Source,
@@ -20,6 +18,7 @@ from harness.edits.base import (
     core_span,
     direct_antonyms,
     entities,
+    has_quotation,
     inflect,
     name_of,
     quoted_tokens,
@@ -276,7 +275,7 @@ def _changed_date_word(token, rng: random.Random) -> str | None:
 def alter_quote(doc, source: Source, rng: random.Random) -> Edited:
     """The longest content word inside a quotation replaced by a source word of the same fine tag (a
     misquotation that still parses: a plural noun for a plural noun, a past tense for a past tense)."""
-    if not any(t.tag_ in (QUOTE_OPEN, QUOTE_CLOSE) for t in doc):
+    if not has_quotation(doc):
         return Edited.no_site("no quotation")
     words = [t for t in quoted_tokens(doc) if content_word(t) and not (t.dep_ == "amod" and t.pos_ == "VERB")]
     if not words:

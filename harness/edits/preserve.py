@@ -7,11 +7,10 @@ import re
 
 from harness.edits.base import (
     ORDINALS,
-    QUOTE_CLOSE,
-    QUOTE_OPEN,
     REPORTING_VERBS,
     Edited,
     case_like,
+    has_quotation,
     inflect,
     quoted_tokens,
     splice,
@@ -91,7 +90,7 @@ def reorder(doc) -> Edited:
 def synonym(doc) -> Edited:
     """The first word with a synonym in SYNONYMS for its part of speech, inflected like it ("said" -> "stated");
     not the "said" that attributes a quotation ('"...," he stated' is not how news writes)."""
-    quoted = any(t.tag_ in (QUOTE_OPEN, QUOTE_CLOSE) for t in doc)
+    quoted = has_quotation(doc)
     inside = {t.i for t in quoted_tokens(doc)}  # a quotation's words are the speaker's: never reworded
     for token in doc:
         if token.i in inside:
