@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.config import Config, api_config
 from harness.document import Document, KeyFact, Story
-from harness.evaluator import StoryEvaluator
+from harness.evaluator import story_evaluator
 from harness.models import Models, load_models
 from harness.registry import FAILING
 from harness.report.tables import claim_document
@@ -97,7 +97,7 @@ class Evaluator:
         reads it) or a Document. `key_facts` are the facts coverage looks for (none: coverage is not
         measured); `story_date` (YYYY-MM-DD) anchors relative dates. Raises ValueError without sources."""
         story = Story("api", "api", story_date, _sources(sources), _key_facts(key_facts))
-        result = StoryEvaluator(story, self.embedder, self.judge, self.config).evaluate(as_document(summary, "summary"))
+        result = story_evaluator(story, self.models, self.config).evaluate(as_document(summary, "summary"))
         claims = [claim_document(c, e, j) for c, e, j in zip(result.claims, result.evidence, result.judgements)]
         return Evaluation(claims, result.metrics)
 

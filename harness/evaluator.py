@@ -18,12 +18,13 @@ from harness.cache import ResultCache, candidate_key, story_key
 from harness.checks.base import CONFLICT, SourceFacts
 from harness.claims import Claim, no_scorable_claim, split_claims
 from harness.config import Config
-from harness.document import HAND_WRITTEN, Document, InputError, KeyFact, Story
+from harness.coverage import CoverageReader
+from harness.document import Document, InputError, KeyFact, Story
 from harness.embeddings import Embedder
-from harness.evidence import build_index, reference_passages
+from harness.evidence import build_index
 from harness.judges.base import Judge, soft_minimum
 from harness.keyfacts import with_key_facts
-from harness.models import Models, load_models
+from harness.models import Models, coverage_model, load_models
 from harness.registry import CONTRADICTED
 from harness.results import CandidateResult
 
@@ -31,35 +32,15 @@ from harness.results import CandidateResult
 class StoryEvaluator:
     """Everything that is computed once per story: evidence index, source facts, key-fact vectors."""
 
-    def __init__(self, story: Story, embedder: Embedder, judge: Judge, config: Config):
+    def __init__(
+        self, story: Story, embedder: Embedder, judge: Judge, config: Config, coverage: CoverageReader | None = None
+    ):
         self.story, self.embedder, self.judge, self.config = story, embedder, judge, config
+        self.coverage = coverage or CoverageReader(coverage_model(config), config.coverage_threshold)
         self.index = build_index(story.references, embedder, config)
         self.sources = SourceFacts.of_passages(self.index.passages, story.date)
-        # hand-written facts are matched to claims; the others (reference, derived) are judged per candidate
-        self.hand_facts = [f for f in story.key_facts if f.kind == HAND_WRITTEN]
-        self.judged_facts = [f for f in story.key_facts if f.kind != HAND_WRITTEN]
-        self.fact_vectors = embedder.encode([f.text for f in self.hand_facts])
         self.reference_text = "\n".join(r.content_text for r in story.references)
         self._claims: dict[str, list[Claim]] = {}  # split by `prefetch`, by candidate path
-
-    def key_fact_matches(
-        self, doc: Document, claims: list[Claim], claim_vectors, refuted: set[int]
-    ) -> list[coverage.FactMatch]:
-        """Hand-written facts matched to claims (their must_mention terms and the coverage threshold);
-        facts from reference summaries or derived ones judged against the candidate (harness.coverage)."""
-        hand = coverage.key_fact_coverage(
-            self.hand_facts,
-            claims,
-            self.fact_vectors @ claim_vectors.T,
-            self.config.coverage_threshold,
-            self.config.lexical_weight,
-            refuted,
-        )
-        judged = coverage.judged_coverage(
-            self.judged_facts, doc, claims, self.story.date, self.embedder, self.judge, self.config
-        )
-        found = {match.fact_id: match for match in hand + judged}
-        return [found[f.fact_id] for f in self.story.key_facts]
 
     def prefetch(self, docs: list[Document]) -> None:
         """Split the claims of many candidates and embed and parse them in one call each: a model call on
@@ -71,9 +52,8 @@ class StoryEvaluator:
                 continue  # evaluate reports it as that candidate's error
         claims = [c for found in self._claims.values() for c in found]
         scored = [c.match_text for c in claims if not c.is_artefact]
-        passages = [p.text for doc in docs for p in reference_passages([doc])] if self.judged_facts else []
-        self.embedder.encode(list(dict.fromkeys([c.text for c in claims] + scored + passages)))
-        checks.prefetch(scored + [f.text for f in self.judged_facts])
+        self.embedder.encode(list(dict.fromkeys([c.text for c in claims] + scored)))
+        checks.prefetch(scored)
 
     def evaluate(self, doc: Document) -> CandidateResult:
         claims = self._claims.pop(doc.path, None)
@@ -90,7 +70,7 @@ class StoryEvaluator:
             for i, j in enumerate(judgements)
             if j.verdict == CONTRADICTED and any(c.kind == CONFLICT and c.check != "quote" for c in j.failed_checks)
         }
-        matches = self.key_fact_matches(doc, claims, claim_vectors, refuted)
+        matches = self.coverage.read(self.story.key_facts, claims, refuted, self.story.date)
         summary = "\n".join(c.text for c in claims if not c.is_artefact)
         rouge_by_ref = {r.doc_id: m.rouge(summary, r.content_text) for r in self.story.references}
         values: dict[str, Any] = m.claim_metrics(judgements)
@@ -116,6 +96,13 @@ class StoryEvaluator:
             values,
             warning=warning,
         )
+
+
+def story_evaluator(story: Story, models: Models, config: Config) -> StoryEvaluator:
+    """A story's evaluator with the run's models: its embedder, judge and coverage model."""
+    return StoryEvaluator(
+        story, models.embedder, models.judge, config, CoverageReader(models.coverage, config.coverage_threshold)
+    )
 
 
 @dataclass
@@ -153,7 +140,7 @@ def _prefetch(
     batches. None when building it fails: each candidate then builds and evaluates on its own and reports
     the error as its own; a failed prefetch only means `evaluate` does the work itself."""
     try:
-        evaluator = evaluator or StoryEvaluator(story, models.embedder, models.judge, config)
+        evaluator = evaluator or story_evaluator(story, models, config)
     except Exception:
         return None
     try:
@@ -207,7 +194,7 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
         if result is None:
             errors_before = judge.usage.errors
             try:
-                evaluator = evaluator or StoryEvaluator(story, embedder, judge, config)
+                evaluator = evaluator or story_evaluator(story, context.models, config)
                 result = evaluator.evaluate(doc)
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"

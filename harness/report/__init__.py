@@ -1,4 +1,4 @@
-"""Reports: claims.csv, candidates.csv, systems.csv, run.json and report.html in `reports/<run-id>/`.
+"""Reports: claims.csv, candidates.csv, systems.csv, coverage.csv, run.json and report.html in `reports/<run-id>/`.
 
 The run folder is reserved (created empty, exclusively) before any evaluation; everything is written into a
 unique hidden temporary folder, which then replaces the empty reserved one in one rename, and
@@ -29,7 +29,7 @@ from harness.registry import COUNT, METRICS
 from harness.report.html import render_html
 from harness.report.jsontext import dumps_indented
 from harness.report.retention import LATEST, RESERVED_RUN_IDS, prune_runs
-from harness.report.tables import candidate_rows, claim_rows, run_document, system_rows
+from harness.report.tables import COVERAGE_COLUMNS, candidate_rows, claim_rows, coverage_rows, run_document, system_rows
 
 CLAIM_COLUMNS = [
     "story",
@@ -265,6 +265,7 @@ def _write_files(run, tmp: Path, run_id: str, gate, reports: Path) -> dict[str, 
     write_csv(pd.DataFrame(claim_rows(raw), columns=CLAIM_COLUMNS), tmp / "claims.csv")
     write_csv(whole_counts(pd.DataFrame(candidate_rows(run))), tmp / "candidates.csv")
     write_csv(pd.DataFrame(system_rows(raw)), tmp / "systems.csv")
+    write_csv(pd.DataFrame(coverage_rows(raw), columns=COVERAGE_COLUMNS), tmp / "coverage.csv")
     document = _clean(raw)
     if gate is not None:
         document["gate"] = _clean(gate_section(document, gate, reports))

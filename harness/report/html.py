@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from harness.document import DERIVED, HAND_WRITTEN, REFERENCE
 from harness.registry import ARTEFACT, CONTRADICTED, FAILING, METRICS, UNSUPPORTED, VERDICTS, formatted
 from harness.report.marking import conflict_keys, marked_html, word_keys
 
@@ -227,6 +228,19 @@ def _first_by_fact(matches: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
+FACT_KINDS = {
+    HAND_WRITTEN: "hand-written",
+    REFERENCE: "from the reference summaries",
+    DERIVED: "derived from the articles",
+}
+
+
+def fact_kinds(story: dict[str, Any]) -> str:
+    """Which kind of key facts a story's coverage reads, in words: a user must know whether coverage is
+    measured against facts someone chose or ones the harness picked."""
+    return ", ".join(FACT_KINDS[k] for k in dict.fromkeys(f["kind"] for f in story["key_facts"]) if k in FACT_KINDS)
+
+
 def coverage_rows(story: dict[str, Any], ids: DomIds) -> list[dict[str, Any]]:
     read = [cand for cand in story["candidates"] if cand["status"] == "ok"]
     matches = [_first_by_fact(cand["key_facts"]) for cand in read]  # a dict each, not a search per cell
@@ -288,7 +302,12 @@ def render_html(document: dict[str, Any]) -> str:
     gate = document.get("gate") or {}
     ids = DomIds()
     stories = [
-        {**s, "candidate_views": candidate_views(s, gate.get("deltas", {}), ids), "coverage": coverage_rows(s, ids)}
+        {
+            **s,
+            "candidate_views": candidate_views(s, gate.get("deltas", {}), ids),
+            "coverage": coverage_rows(s, ids),
+            "fact_kinds": fact_kinds(s),
+        }
         for s in document["stories"]
     ]
     doms = {f"{s['id']}/{c['id']}": c["dom"] for s in stories for c in s["candidate_views"] if c["id"]}

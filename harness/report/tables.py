@@ -184,6 +184,54 @@ def claim_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+COVERAGE_COLUMNS = (
+    "story",
+    "candidate",
+    "system",
+    "fact_id",
+    "fact_kind",
+    "weight",
+    "fact",
+    "covered",
+    "p_entailment",
+    "lexical",
+    "credit",
+    "claim_id",
+    "premise",
+)
+
+
+def coverage_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """coverage.csv: one row per candidate and key fact, from the run document: whether the candidate states
+    the fact, the candidate text that states it best (`premise`, opening with claim `claim_id`), its
+    p(entailment), the share of the fact's content words the candidate uses and the credit it adds. Filtered
+    by fact and grouped by system, it shows which facts a system keeps leaving out."""
+    rows = []
+    for story in document["stories"]:
+        facts = {f["fact_id"]: f for f in story["key_facts"]}
+        for candidate in story["candidates"]:
+            for match in candidate["key_facts"]:
+                fact = facts.get(match["fact_id"], {})
+                rows.append(
+                    {
+                        "story": story["id"],
+                        "candidate": candidate["id"],
+                        "system": candidate["system"],
+                        "fact_id": match["fact_id"],
+                        "fact_kind": fact.get("kind", ""),
+                        "weight": fact.get("weight"),
+                        "fact": fact.get("text", ""),
+                        "covered": match["covered"],
+                        "p_entailment": match["score"],
+                        "lexical": match.get("lexical"),
+                        "credit": match.get("credit"),
+                        "claim_id": match["claim_id"],
+                        "premise": match.get("premise", ""),
+                    }
+                )
+    return rows
+
+
 def run_document(run, run_id: str) -> dict[str, Any]:
     """The complete record of a run: config, versions, timings, every story, candidate and claim."""
     by_story: dict[str, list] = {}
