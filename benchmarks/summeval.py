@@ -37,6 +37,7 @@ COLUMNS = (
     "contradicted",
     "unsupported",
     "weighted_coverage",
+    "coverage",
     "rouge1_vs_reference",
     "rouge1_max",
     "rouge2_max",

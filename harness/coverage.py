@@ -147,12 +147,20 @@ class CoverageReader:
 
 
 def coverage_metrics(facts: list[KeyFact], matches: list[FactMatch]) -> dict[str, Any]:
+    """`coverage`: the share of facts covered; `weighted_coverage`: the weighted share of credit. With facts of two
+    kinds (a reference summary's and derived ones) each kind counts half, whatever its number of facts."""
     if not facts:
         return {"key_facts": 0, "key_facts_covered": None, "coverage": None, "weighted_coverage": None}
-    covered = [f for f, m in zip(facts, matches) if m.covered]
+    by_kind: dict[str, list[tuple[KeyFact, FactMatch]]] = {}
+    for fact, match in zip(facts, matches):
+        by_kind.setdefault(fact.kind, []).append((fact, match))
+    shares = [sum(m.covered for _, m in pairs) / len(pairs) for pairs in by_kind.values()]
+    weighted = [
+        sum(f.weight * m.value for f, m in pairs) / sum(f.weight for f, _ in pairs) for pairs in by_kind.values()
+    ]
     return {
         "key_facts": len(facts),
-        "key_facts_covered": len(covered),
-        "coverage": len(covered) / len(facts),
-        "weighted_coverage": sum(f.weight * m.value for f, m in zip(facts, matches)) / sum(f.weight for f in facts),
+        "key_facts_covered": sum(m.covered for m in matches),
+        "coverage": sum(shares) / len(shares),
+        "weighted_coverage": sum(weighted) / len(weighted),
     }

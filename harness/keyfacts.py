@@ -7,7 +7,8 @@ candidate, is a metric (harness.coverage).
 
 Coverage needs a list of what a good summary must carry. Hand-written `key_facts` in story.yaml are best and
 always win. A story may name reference summaries instead (`summaries:` in story.yaml): each sentence of
-them becomes a fact. With neither, facts are derived from the articles: the sentences that score highest on
+them becomes a fact. A story without hand-written facts also gets facts derived from the articles (beside its
+reference summaries' facts, or alone): the sentences that score highest on
 lead position, centrality among the story's sentences (TF-IDF cosine, no model needed, so `validate` and
 `harness key-facts` show them), agreement across sources and names or numbers, without near-repeats.
 
@@ -113,19 +114,23 @@ def story_key_facts(
     limit: int = MAX_DERIVED,
     cache=None,
 ) -> list[KeyFact]:
-    """Hand-written and reference-summary facts where a story has them (both, if it has both); derived
-    facts only for a story with neither, read from `cache` (a harness.cache.ResultCache) when it has them."""
-    facts = hand_written + reference_facts(summaries)
-    if facts:
-        return facts
+    """Hand-written facts where a story has them (with its reference-summary facts, if it has both): a person
+    chose them. Otherwise reference-summary facts and derived ones together, or derived ones alone: a reference
+    summary is one writer's choice of content, and the articles' own salient sentences are a second view of what
+    matters, as the Pyramid method pools several references (on SummEval, coverage of both ranks summaries at
+    Spearman .358 with relevance, of the highlights alone .325, ROUGE-1 .331). Derived facts are read from `cache`
+    (a harness.cache.ResultCache) when it has them."""
+    if hand_written:
+        return hand_written + reference_facts(summaries)
+    facts = reference_facts(summaries)
     if cache is None:
-        return derive_key_facts(references, limit)
+        return facts + derive_key_facts(references, limit)
     key = derived_facts_key(references, limit)
     found = cache.get(key)
     if found is None:
         found = derive_key_facts(references, limit)
         cache.put(key, found)
-    return found
+    return facts + found
 
 
 def derived_facts_key(references: list[Document], limit: int) -> str:
