@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from harness.checks import run_checks
 from harness.checks.base import CONFLICT, MISSING, SourceFacts
 from harness.claims import Claim
@@ -78,16 +80,23 @@ class Premise:
     claims: tuple[Claim, ...]
 
 
-def candidate_premises(claims: list[Claim], refuted: set[int]) -> list[Premise]:
-    """Each content claim alone, then each two adjacent ones, skipping artefacts and claims the sources refute
-    (they are never evidence that the candidate states a fact)."""
-    usable = [c for i, c in enumerate(claims) if not c.is_artefact and i not in refuted]
-    singles = [Premise(c.match_text, (c,)) for c in usable]
-    pairs = [Premise(f"{a.match_text} {b.match_text}", (a, b)) for a, b in zip(usable, usable[1:])]
+def candidate_premises(usable: list[Claim], chosen: list[int] | None = None) -> list[Premise]:
+    """The claims at the `chosen` positions of `usable` (all of them when None) alone, then each with the
+    claim before and after it, in order and without repeats."""
+    positions = range(len(usable)) if chosen is None else sorted(chosen)
+    singles = [Premise(usable[i].match_text, (usable[i],)) for i in positions]
+    starts = dict.fromkeys(j for i in positions for j in (i - 1, i) if 0 <= j < len(usable) - 1)
+    pairs = [Premise(f"{usable[j].match_text} {usable[j + 1].match_text}", (usable[j], usable[j + 1])) for j in starts]
     return singles + pairs
 
 
 FACT_CHECKS = ("number", "date", "quote")  # the checks that decide coverage: what the NLI model reads worst
+NEAREST = 4  # claims a fact is read against (with the windows around them) when the reader is given nearness
+
+
+def mentions_bonus(fact: KeyFact, claim: Claim) -> float:
+    """A claim holding every must_mention term of a hand-written fact ranks before any that does not."""
+    return 2.0 if fact.must_mention and mentions_all(claim.match_text, fact.must_mention) else 0.0
 
 
 class CoverageReader:
@@ -98,14 +107,31 @@ class CoverageReader:
         self.encoder, self.threshold = encoder, threshold
 
     def read(
-        self, facts: list[KeyFact], claims: list[Claim], refuted: set[int] = frozenset(), story_date: str | None = None
+        self,
+        facts: list[KeyFact],
+        claims: list[Claim],
+        refuted: set[int] = frozenset(),
+        story_date: str | None = None,
+        nearness: np.ndarray | None = None,
     ) -> list[FactMatch]:
+        """A FactMatch per fact. Artefacts and claims whose indices are in `refuted` (the sources contradict
+        them) are never premises. With `nearness` (facts x claims, e.g. embedding cosine), a fact is read only
+        against its NEAREST closest claims and the windows around them, as the judge's reader reads a claim
+        only against its best evidence: a long candidate then costs facts x NEAREST x 3 pairs, not facts x
+        sentences x 2."""
         if not facts:
             return []
-        premises = candidate_premises(claims, refuted)
-        sentences = [p.text for p in premises if len(p.claims) == 1]
+        positions = [i for i, c in enumerate(claims) if not c.is_artefact and i not in refuted]
+        usable = [claims[i] for i in positions]
+        sentences = [c.match_text for c in usable]
         content, sources = " ".join(sentences), SourceFacts(sentences, story_date)
-        readable = {f.fact_id: self._readable(f, premises) for f in facts}
+        readable = {}
+        for row, fact in enumerate(facts):
+            chosen = None
+            if nearness is not None and len(usable) > NEAREST:
+                closeness = [float(nearness[row, i]) + mentions_bonus(fact, c) for i, c in zip(positions, usable)]
+                chosen = sorted(range(len(usable)), key=lambda k: -closeness[k])[:NEAREST]
+            readable[fact.fact_id] = self._readable(fact, candidate_premises(usable, chosen))
         pairs = [(p.text, f.text) for f in facts for p in readable[f.fact_id]]
         entailment = iter(self.encoder.predict_pairs(pairs) if pairs else [])
         matches = []

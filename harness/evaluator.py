@@ -37,6 +37,7 @@ class StoryEvaluator:
     ):
         self.story, self.embedder, self.judge, self.config = story, embedder, judge, config
         self.coverage = coverage or CoverageReader(coverage_model(config), config.coverage_threshold)
+        self.fact_vectors = embedder.encode([f.text for f in story.key_facts])  # which claims to read a fact against
         self.index = build_index(story.references, embedder, config)
         self.sources = SourceFacts.of_passages(self.index.passages, story.date)
         self.reference_text = "\n".join(r.content_text for r in story.references)
@@ -70,7 +71,8 @@ class StoryEvaluator:
             for i, j in enumerate(judgements)
             if j.verdict == CONTRADICTED and any(c.kind == CONFLICT and c.check != "quote" for c in j.failed_checks)
         }
-        matches = self.coverage.read(self.story.key_facts, claims, refuted, self.story.date)
+        nearness = self.fact_vectors @ claim_vectors.T if len(self.fact_vectors) else None
+        matches = self.coverage.read(self.story.key_facts, claims, refuted, self.story.date, nearness)
         summary = "\n".join(c.text for c in claims if not c.is_artefact)
         rouge_by_ref = {r.doc_id: m.rouge(summary, r.content_text) for r in self.story.references}
         values: dict[str, Any] = m.claim_metrics(judgements)

@@ -172,3 +172,26 @@ def _paper_fragments(article: list[str], summary: list[str]) -> list[list[str]]:
 )
 def test_fragments_equal_the_papers_scan(article, summary):
     assert fragments(article, summary) == _paper_fragments(article, summary)
+
+
+def test_with_nearness_a_fact_is_read_only_against_its_nearest_claims_and_their_windows(tmp_path):
+    from harness.coverage import NEAREST
+
+    texts = [f"Filler sentence number {n} says nothing at all." for n in range(8)]
+    texts[5] = "Spain said five of its nationals were freed."
+    claims = [_claim(n, t) for n, t in enumerate(texts)]
+    fact = KeyFact("k", "Five Spanish nationals were freed.", 1.0)
+    nearness = np.zeros((1, len(claims)))
+    nearness[0, [5, 0, 1, 2]] = [0.9, 0.5, 0.4, 0.3]  # claim 3, next to claim 2, is a window's second half
+    encoder = CrossEncoder(NLI_SHIPPED, tmp_path, nli="entailment")
+    asked = []
+    predict = encoder.predict_pairs
+    encoder.predict_pairs = lambda pairs: asked.extend(pairs) or predict(pairs)
+    [match] = CoverageReader(encoder, threshold=0.5).read([fact], claims, nearness=nearness)
+    assert match.covered and match.claim_id == "c#5"
+    singles = [p for p, _ in asked if p in texts]
+    assert sorted(singles) == sorted(texts[i] for i in (0, 1, 2, 5)) and NEAREST == 4
+    windows = {p for p, _ in asked if p not in texts}
+    assert windows == {f"{texts[a]} {texts[a + 1]}" for a in (0, 1, 2, 4, 5)}  # around 0, 1, 2 and 5
+    everything = CoverageReader(encoder, threshold=0.5).read([fact], claims)  # without nearness: all 8 and 7 windows
+    assert len(asked) == 4 + 5 + 8 + 7 and everything[0].premise == match.premise
