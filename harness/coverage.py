@@ -12,7 +12,9 @@ A fact adds its `credit` to weighted coverage: the mean of the model's best p(en
 fact's content words the candidate uses. Why both: on SummEval (1,600 summaries, experts' relevance) the model
 alone ranks summaries at Spearman .285, the words alone at .309 and their mean at .322
 (benchmarks/summeval.py); the model misses paraphrase it was not trained for and the words miss a changed
-relation. Two things the model reads poorly are decided as the judge decides them: a fact whose number, date or
+relation. A fact the candidate shares under MIN_WORD_SHARE of its content words with is not read at all (p = 0,
+and the match says why): on SummEval that spares a third of the reads, and the few such facts the model did
+read as entailed (111 of 4,361) were mostly its mistakes. Two things the model reads poorly are decided as the judge decides them: a fact whose number, date or
 quotation the candidate states otherwise (a decisive check's conflict, harness.checks, with the candidate as the
 source) is not covered and earns a tenth of its p(entailment), no credit for its words; one with a detail the
 candidate never states is not covered and its p(entailment) counts three tenths. And a candidate claim the
@@ -66,6 +68,7 @@ class FactMatch:
     credit: float | None = None  # None: 1 if covered, else 0
     premise: str = ""
     lexical: float | None = None
+    reason: str = ""  # why the fact was not read, or a fact check's failure; '' when read and none failed
 
     @property
     def value(self) -> float:
@@ -91,7 +94,13 @@ def candidate_premises(usable: list[Claim], chosen: list[int] | None = None) -> 
 
 
 FACT_CHECKS = ("number", "date", "quote")  # the checks that decide coverage: what the NLI model reads worst
+MIN_WORD_SHARE = 0.2  # a fact sharing fewer of its content words with the candidate is not read (p = 0)
 NEAREST = 4  # claims a fact is read against (with the windows around them) when the reader is given nearness
+
+
+def found_checks(results: list) -> str:
+    """The failed checks' names, for a FactMatch's reason."""
+    return ", ".join(sorted({r.check for r in results if r.kind in (CONFLICT, MISSING)}))
 
 
 def mentions_bonus(fact: KeyFact, claim: Claim) -> float:
@@ -126,13 +135,17 @@ class CoverageReader:
         usable = [claims[i] for i in positions]
         sentences = [c.match_text for c in usable]
         content, sources = " ".join(sentences), SourceFacts(sentences, story_date)
-        readable = {}
+        lexical = {f.fact_id: lexical_support(f.text, content) for f in facts}
+        readable, unread = {}, {}
         for row, fact in enumerate(facts):
             chosen = None
             if nearness is not None and len(usable) > NEAREST:
                 closeness = [float(nearness[row, i]) + mentions_bonus(fact, c) for i, c in zip(positions, usable)]
                 chosen = sorted(range(len(usable)), key=lambda k: -closeness[k])[:NEAREST]
             readable[fact.fact_id] = self._readable(fact, candidate_premises(usable, chosen))
+            unread[fact.fact_id] = self._unread(fact, usable, readable[fact.fact_id], lexical[fact.fact_id])
+            if unread[fact.fact_id]:
+                readable[fact.fact_id] = []
         scored = self._scores(facts, {k: [p for p in v if len(p.claims) == 1] for k, v in readable.items()})
         unsure = {
             f.fact_id: [p for p in readable[f.fact_id] if len(p.claims) == 2]
@@ -141,7 +154,20 @@ class CoverageReader:
         }
         for fact_id, more in self._scores(facts, unsure).items():
             scored[fact_id] += more
-        return [self._match(f, scored[f.fact_id], lexical_support(f.text, content), sources) for f in facts]
+        return [self._match(f, scored[f.fact_id], lexical[f.fact_id], sources, unread[f.fact_id]) for f in facts]
+
+    @staticmethod
+    def _unread(fact: KeyFact, usable: list[Claim], readable: list[Premise], lexical: float) -> str:
+        """Why a fact is not read against the candidate at all (its p(entailment) is then 0), or ''."""
+        if not usable:
+            return "not read: the candidate has no content sentence the sources do not contradict"
+        if lexical < MIN_WORD_SHARE:
+            return f"not read: the candidate uses {lexical:.0%} of its content words (under {MIN_WORD_SHARE:.0%})"
+        if not readable and fact.must_mention:
+            return "not read: no candidate sentence holds its must_mention terms"
+        if not readable:
+            return "not read: no candidate sentence fits the model with it"
+        return ""
 
     def _scores(
         self, facts: list[KeyFact], premises: dict[str, list[Premise]]
@@ -164,7 +190,7 @@ class CoverageReader:
         ]
 
     def _match(
-        self, fact: KeyFact, scored: list[tuple[float, Premise]], lexical: float, sources: SourceFacts
+        self, fact: KeyFact, scored: list[tuple[float, Premise]], lexical: float, sources: SourceFacts, unread: str
     ) -> FactMatch:
         best_p, best = max(scored, key=lambda item: item[0], default=(0.0, None))
         opener = best.claims[0] if best else None
@@ -181,6 +207,8 @@ class CoverageReader:
             credit=round(credit, 4),
             premise=best.text if best else "",
             lexical=round(lexical, 4),
+            reason=unread
+            or (f"the candidate states it otherwise ({failure} {found_checks(found)})" if failure else ""),
         )
 
 

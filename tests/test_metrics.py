@@ -104,6 +104,9 @@ def test_key_fact_coverage_requires_terms_entailment_and_no_refuted_claim(tmp_pa
     assert matches[1].claim_id == "" and matches[1].score == 0.0  # no claim mentions 900: nothing read
     assert matches[3].claim_id != "c#4"  # the refuted claim is no premise
     assert 0 < matches[1].lexical < 1 and matches[2].score < 0.5
+    assert matches[1].reason == "not read: no candidate sentence holds its must_mention terms"
+    assert matches[2].reason.startswith("not read: the candidate uses 0% of its content words")
+    assert matches[0].reason == ""
     for m in matches:  # credit: the mean of p(entailment) and the share of the fact's words the candidate uses
         assert m.credit == pytest.approx((m.score + m.lexical) / 2, abs=1e-3)
     values = coverage_metrics(facts, matches)
@@ -119,6 +122,7 @@ def test_a_fact_the_candidate_states_with_another_number_earns_almost_nothing(tm
     [other] = reader.read([fact], [_claim(1, "Rights groups estimate that 900 political prisoners are held.")])
     assert same.covered and same.credit > 0.8
     assert not other.covered and other.credit < 0.1 and other.lexical > 0.8
+    assert other.reason == "the candidate states it otherwise (conflict number)"
 
 
 def test_a_fact_stated_across_two_sentences_is_read_against_both(tmp_path):

@@ -198,6 +198,7 @@ COVERAGE_COLUMNS = (
     "credit",
     "claim_id",
     "premise",
+    "reason",
 )
 
 
@@ -227,6 +228,7 @@ def coverage_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
                         "credit": match.get("credit"),
                         "claim_id": match["claim_id"],
                         "premise": match.get("premise", ""),
+                        "reason": match.get("reason", ""),
                     }
                 )
     return rows
