@@ -95,7 +95,8 @@ def candidate_premises(usable: list[Claim], chosen: list[int] | None = None) -> 
 
 FACT_CHECKS = ("number", "date", "quote")  # the checks that decide coverage: what the NLI model reads worst
 MIN_WORD_SHARE = 0.2  # a fact sharing fewer of its content words with the candidate is not read (p = 0)
-NEAREST = 4  # claims a fact is read against (with the windows around them) when the reader is given nearness
+NEAREST = 2  # claims a fact is read against (with the windows around them) when the reader is given nearness;
+# on SummEval 2 ranks summaries as 4 did (Spearman .361 and .360) with a quarter less time
 
 
 def found_checks(results: list) -> str:

@@ -193,13 +193,14 @@ def test_with_nearness_a_fact_is_read_only_against_its_nearest_claims_and_their_
     encoder.predict_pairs = lambda pairs: asked.extend(pairs) or predict(pairs)
     [match] = CoverageReader(encoder, threshold=1.0).read([fact], claims, nearness=nearness)  # windows read too
     assert match.claim_id in ("c#4", "c#5") and "Spain said five" in match.premise
+    nearest = [5, 0, 1, 2][:NEAREST]  # by nearness
     singles = [p for p, _ in asked if p in texts]
-    assert sorted(singles) == sorted(texts[i] for i in (0, 1, 2, 5)) and NEAREST == 4
+    assert sorted(singles) == sorted(texts[i] for i in nearest)
     windows = {p for p, _ in asked if p not in texts}
-    assert windows == {f"{texts[a]} {texts[a + 1]}" for a in (0, 1, 2, 4, 5)}  # around 0, 1, 2 and 5
+    assert windows == {f"{texts[a]} {texts[a + 1]}" for i in nearest for a in (i - 1, i) if 0 <= a < 7}
     asked.clear()
     [entailed] = CoverageReader(encoder, threshold=0.5).read([fact], claims, nearness=nearness)
-    assert entailed.covered and entailed.claim_id == "c#5" and len(asked) == 4  # one sentence states it: no window
+    assert entailed.covered and entailed.claim_id == "c#5" and len(asked) == NEAREST  # one sentence states it
     asked.clear()
     everything = CoverageReader(encoder, threshold=1.0).read([fact], claims)  # without nearness: all 8 and 7 windows
     assert len(asked) == 8 + 7 and "Spain said five" in everything[0].premise
