@@ -87,15 +87,15 @@ class StoryEvaluator:
         values.update(m.length_metrics(summary, claims))
         warning = "" if scored else f"{no_scorable_claim(claims)}, so faithfulness and consistency are not available"
         return CandidateResult(
-            self.story.story_id,
-            doc,
-            doc.path,
-            claims,
-            evidence,
-            judgements,
-            matches,
-            rouge_by_ref,
-            values,
+            story=self.story.story_id,
+            document=doc,
+            path=doc.path,
+            claims=claims,
+            evidence=evidence,
+            judgements=judgements,
+            fact_matches=matches,
+            rouge_by_reference=rouge_by_ref,
+            metrics=values,
             warning=warning,
         )
 
@@ -181,7 +181,10 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
     embedder, judge, cache = context.models.embedder, context.models.judge, context.results
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)
     usage_before = judge.usage.counts()
-    results = [CandidateResult(story.story_id, None, error.path, error=str(error)) for error in story.errors]
+    results = [
+        CandidateResult(story=story.story_id, document=None, path=error.path, error=str(error))
+        for error in story.errors
+    ]
     story_hash = story_key(story, config)
     keys = [candidate_key(story_hash, doc) for doc in story.candidates]
     cached = [_as_read_now(cache.get(key), doc) if cache else None for key, doc in zip(keys, story.candidates)]
@@ -200,7 +203,7 @@ def evaluate_story(story: Story, config: Config, context: RunContext, progress=N
                 result = evaluator.evaluate(doc)
             except Exception as exc:  # one bad candidate never sinks the run
                 problem = str(exc) if isinstance(exc, InputError) else f"{doc.path}: {type(exc).__name__}: {exc}"
-                result = CandidateResult(story.story_id, doc, doc.path, error=problem)
+                result = CandidateResult(story=story.story_id, document=doc, path=doc.path, error=problem)
             judge_failed = judge.usage.errors > errors_before
             # outside the try: a cache that cannot be written is a warning, not an error; a candidate the judge
             # failed on is asked again next run (a transient error must not become a permanent verdict)

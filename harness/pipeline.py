@@ -128,10 +128,20 @@ def run(
     joined = [_joined(outcomes[id(story)]) for story in stories]  # in story order, whoever evaluated it
     completed = [replace(story, key_facts=outcome.key_facts) for story, outcome in zip(stories, joined)]
     # story-level and folder-level errors become error rows too, so the reports show every problem
-    results = [CandidateResult("", None, e.path, error=str(e)) for e in errors]
+    results = [CandidateResult(story="", document=None, path=e.path, error=str(e)) for e in errors]
     results += [result for outcome in joined for result in outcome.results]
     counts = summed_counts([outcome.counts for outcome in joined])
     usage = counts.pop("judge_usage")
     timings["total_s"] = time.perf_counter() - started
     model_id = resolve_model(config.embedding_model)[0]
-    return RunResult(config, completed, results, errors, timings, counts, model_id, config.judge, usage)
+    return RunResult(
+        config=config,
+        stories=completed,
+        results=results,
+        errors=errors,
+        timings=timings,
+        cache=counts,
+        embedding_model_id=model_id,
+        judge=config.judge,
+        judge_usage=usage,
+    )

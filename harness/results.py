@@ -14,8 +14,10 @@ from harness.evidence import Evidence
 from harness.judges.base import Judgement
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CandidateResult:
+    """One candidate's evaluation, or the error that stopped it (`error`), built by keyword."""
+
     story: str
     document: Document | None
     path: str
@@ -33,8 +35,11 @@ class CandidateResult:
         return not self.error
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunResult:
+    """A whole run: its config, the stories as evaluated (key facts completed), every candidate's result, the
+    input errors, timings and cache counts, built by keyword."""
+
     config: Config
     stories: list[Story]
     results: list[CandidateResult]

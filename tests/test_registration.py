@@ -166,3 +166,13 @@ def test_the_judge_example_in_the_package_docstring_runs():
 
     result = doctest.testmod(harness.judges, verbose=False)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_the_check_example_in_the_package_docstring_runs():
+    """harness/checks/__init__.py shows how a check is written; the example is run, so it cannot drift."""
+    import doctest
+
+    import harness.checks
+
+    result = doctest.testmod(harness.checks, verbose=False)
+    assert result.attempted >= 7 and result.failed == 0

@@ -2,15 +2,26 @@
 
 The registry. Every module of this package that declares a module-level `CHECK` (a
 harness.checks.base.Check) is a check; the modules are found when the package is imported, so a new check
-is one new file here (plus its tests) and nothing else:
+is one new file here (plus its tests) and nothing else. This example runs under pytest
+(tests/test_registration.py):
 
-    # harness/checks/units.py
-    from harness.checks.base import PASS, Check, CheckName, CheckResult, SourceFacts
-
-    def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
-        return [CheckResult("unit", PASS)]
-
-    CHECK = Check(order=55, names=(CheckName("unit", decisive=False),), run=run)
+    >>> # harness/checks/units.py: a claim's "km" or "miles" must be the sources' unit
+    >>> from harness.checks.base import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+    >>> def units(text: str) -> set[str]:
+    ...     return {word for word in text.replace(".", " ").split() if word in ("km", "miles")}
+    >>> def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
+    ...     said, stated = units(claim), units(" ".join(sources.sentences))
+    ...     if not said:
+    ...         return [CheckResult("unit", NA)]
+    ...     if said <= stated:
+    ...         return [CheckResult("unit", PASS)]
+    ...     return [CheckResult("unit", FAIL, f"{', '.join(sorted(said - stated))} vs {sorted(stated)}", CONFLICT)]
+    >>> CHECK = Check(order=55, names=(CheckName("unit", decisive=False),), run=run)
+    >>> sources = SourceFacts(["The road is 40 km long."])
+    >>> [r.status for r in CHECK.run("A 40 km road.", sources, None) + CHECK.run("A 40 miles road.", sources, None)]
+    ['pass', 'fail']
+    >>> CHECK.run("A 40 miles road.", sources, None)[0].reason
+    "miles vs ['km']"
 
 `order` places its results in every claim's list (and the `checks` column of claims.csv); `decisive` says
 whether a failure decides the verdict alone (DECISIVE); `feature` names the calibrated judge's feature
