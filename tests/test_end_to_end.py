@@ -247,3 +247,23 @@ def test_unknown_config_key_is_an_error(tmp_path, capsys):
     toml.write_text("[evidence]\ntopk = 3\n", "utf-8")
     assert main(["validate", "--config", str(toml)]) == 2
     assert "h.toml: evidence.topk: unknown key" in capsys.readouterr().err
+
+
+def test_coverage_csv_has_one_row_per_candidate_and_fact_and_says_how_each_was_read(run_result, tmp_path):
+    from harness.report.tables import COVERAGE_COLUMNS
+
+    folder = write_reports(run_result, tmp_path, "cov")
+    frame = pd.read_csv(folder / "coverage.csv", keep_default_na=False)
+    assert list(frame.columns) == list(COVERAGE_COLUMNS)
+    facts = run_result.stories[0].key_facts
+    assert len(frame) == 3 * len(facts) and set(frame["fact_kind"]) == {"hand-written"}
+    for result in run_result.results:
+        rows = frame[frame["candidate"] == result.document.doc_id].set_index("fact_id")
+        for match in result.fact_matches:
+            row = rows.loc[match.fact_id]
+            assert row["covered"] == match.covered and row["premise"] == match.premise
+            assert float(row["credit"]) == pytest.approx(match.credit)
+            if row["covered"]:
+                assert row["premise"] and row["claim_id"] and not row["reason"]
+            elif not row["premise"]:
+                assert row["reason"].startswith("not read: "), row.to_dict()  # never a silent blank
