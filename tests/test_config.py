@@ -262,3 +262,27 @@ def test_a_bad_judge_setting_names_the_config_file(tmp_path, capsys):
         assert main([command, "--config", str(tmp_path / "harness.toml"), "--quiet"]) == 2
         error = capsys.readouterr().err
         assert f"{tmp_path / 'harness.toml'}: judge: unknown judge 'nope'" in error, error
+
+
+def test_every_setting_is_a_typed_config_field_whose_metadata_declares_it():
+    from dataclasses import fields
+
+    from harness.config import SETTINGS, Config
+
+    declared = {f.name: f for f in fields(Config) if "setting" in f.metadata}
+    assert [s.name for s in SETTINGS] == list(declared)  # SETTINGS is read from the fields, in their order
+    for row in SETTINGS:
+        assert Config.__annotations__[row.name] == row.python_type().__name__, row.name  # the type agrees
+        assert getattr(Config(), row.name) == row.usual or row.name == "cache"
+
+
+def test_model_folders_named_relative_to_the_config_file_are_resolved_against_it(tmp_path):
+    (tmp_path / "harness.toml").write_text(
+        '[models]\nconsistency = "./models/mine"\n[coverage]\nmodel = "./models/nli"\n', "utf-8"
+    )
+    config = load_config(tmp_path / "harness.toml")
+    assert (config.consistency_model, config.coverage_model) == (
+        str(tmp_path / "models/mine"),
+        str(tmp_path / "models/nli"),
+    )
+    assert load_config(None).coverage_model == "harness-nli-minilm"  # a shipped name stays a name

@@ -1,10 +1,10 @@
 """Run configuration from `harness.toml`, with defaults for every value so a run needs no config file.
 
-Every setting is one row of `SETTINGS`: its `[section] key`, the `Config` attribute, its default, the values
-it may take, whether it changes scores (and so is part of the result cache's key) and a one-line description.
-The `Config` type, the checks `load_config` applies, the cache key (`SCORING_FIELDS`), the documented
-harness.toml (`documented_settings`) and the CLI's help (`settings_help`) are all derived from that table, so a
-setting is added, or its default changed, in one place.
+Every setting is one field of `Config`, declared with `setting(...)`: its `[section] key`, its default, the
+values it may take, whether it changes scores (and so is part of the result cache's key) and a one-line
+description ride in the field's metadata. `SETTINGS` is read from them, and the checks `load_config` applies,
+the cache key (`SCORING_FIELDS`), the documented harness.toml (`documented_settings`) and the CLI's help
+(`settings_help`) from SETTINGS, so a setting is added, or its default changed, in one place.
 
 One reader (`load_config`) reads every section, `[gate]` included, with one error path: a bad value is an
 InputError naming the file and the `section.key`.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, make_dataclass
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,127 +73,122 @@ class Setting:
         return dict if self.kind == TABLE else str
 
 
-SETTINGS = (
-    Setting("paths", "gold", "gold", "gold", "gold/<story>/story.yaml + reference files", path=True),
-    Setting("paths", "candidates", "candidates", "candidates", "candidates/<story>/<candidate files>", path=True),
-    Setting("paths", "reports", "reports", "reports", "reports/<run-id>/ and reports/latest", path=True),
-    Setting(
+def setting(
+    section: str,
+    key: str,
+    default: Any,
+    description: str,
+    *,
+    allowed: Range | None = None,
+    kind: str | None = None,
+    scoring: bool = False,
+    path: bool = False,
+    usual_value: Any = None,
+) -> Any:
+    """A Config field that is a harness.toml setting: its `[section] key`, default, range (a NUMBER's) and
+    description travel in the field's metadata, where SETTINGS reads them."""
+    row = Setting(section, key, "", default, description, allowed, kind or (NUMBER if allowed else TEXT))
+    row = replace(row, scoring=scoring, path=path, usual_value=usual_value)
+    return field(default_factory=row.initial, metadata={"setting": row})
+
+
+@dataclass
+class Config:
+    """A run's settings. Each field made by `setting` is a row of harness.toml (SETTINGS is read from the
+    fields' metadata); `source` is the file they came from and `gate` the [gate] settings."""
+
+    gold: str = setting("paths", "gold", "gold", "gold/<story>/story.yaml + reference files", path=True)
+    candidates: str = setting("paths", "candidates", "candidates", "candidates/<story>/<candidate files>", path=True)
+    reports: str = setting("paths", "reports", "reports", "reports/<run-id>/ and reports/latest", path=True)
+    keep_runs: int = setting(
         "paths",
-        "keep_runs",
         "keep_runs",
         20,
         "finished run folders kept in reports/; older ones go after each run (never latest's, never the baseline)",
-        Range(1, integer=True),
-        NUMBER,
-    ),
-    Setting(
+        allowed=Range(1, integer=True),
+    )
+    cache: str = setting(
         "paths",
-        "cache",
         "cache",
         user_cache_dir,
         "embeddings, model outputs and results (SQLite); default $HARNESS_CACHE, else ~/.cache/harness",
         path=True,
         usual_value="~/.cache/harness",
-    ),
-    Setting(
+    )
+    embedding_model: str = setting(
         "models",
         "embedding",
-        "embedding_model",
         DEFAULT_EMBEDDING_MODEL,
         "sentence embeddings: the shipped MiniLM, a local folder or a hub id",
         scoring=True,
-    ),
-    Setting(
+    )
+    consistency_model: str = setting(
         "models",
         "consistency",
-        "consistency_model",
         DEFAULT_CONSISTENCY_MODEL,
         "the crossencoder judge's model: a shipped name, a folder with model.onnx + tokenizer.json, or a hub id",
         scoring=True,
-    ),
-    Setting("evidence", "top_k", "top_k", 3, "passages kept per claim", Range(1, integer=True), NUMBER, True),
-    Setting(
+    )
+    top_k: int = setting(
+        "evidence", "top_k", 3, "passages kept per claim", allowed=Range(1, integer=True), scoring=True
+    )
+    lexical_weight: float = setting(
         "evidence",
-        "lexical_weight",
         "lexical_weight",
         0.35,
         "score = (1 - w) * cosine + w * lexical support",
-        Range(0, 1),
-        NUMBER,
-        True,
-    ),
-    Setting("judge", "name", "judge", "evidence", "the judge that decides verdicts (harness.judges)", scoring=True),
-    Setting(
-        "judge",
-        "options",
-        "judge_options",
-        {},
-        'the judge\'s options, e.g. { chunks = "all" }',
-        kind=TABLE,
+        allowed=Range(0, 1),
         scoring=True,
-    ),
-    Setting(
+    )
+    judge: str = setting("judge", "name", "evidence", "the judge that decides verdicts (harness.judges)", scoring=True)
+    judge_options: dict = setting(
+        "judge", "options", {}, 'the judge\'s options, e.g. { chunks = "all" }', kind=TABLE, scoring=True
+    )
+    coverage_model: str = setting(
         "coverage",
         "model",
-        "coverage_model",
         DEFAULT_NLI_MODEL,
         "the NLI model that reads each key fact against a candidate: a shipped name, a folder or a hub id",
         scoring=True,
-    ),
-    Setting(
+    )
+    coverage_threshold: float = setting(
         "coverage",
         "threshold",
-        "coverage_threshold",
         0.5,
         "p(entailment) by one candidate sentence (or two) for a key fact to count as covered",
-        Range(0, 1),
-        NUMBER,
-        True,
-    ),
-    Setting(
+        allowed=Range(0, 1),
+        scoring=True,
+    )
+    summary_sharpness: float = setting(
         "summary",
         "sharpness",
-        "summary_sharpness",
         10.0,
         "soft-minimum sharpness of the summary-level consistency score",
-        Range(0, low_open=True),  # 0 divides by zero; < 0 turns the soft minimum into a maximum
-        NUMBER,
-        True,
-    ),
-    Setting(
+        allowed=Range(0, low_open=True),  # 0 divides by zero; < 0 turns the soft minimum into a maximum
+        scoring=True,
+    )
+    max_file_mb: float = setting(
         "ingest",
-        "max_file_mb",
         "max_file_mb",
         MAX_FILE_MB,
         "one input larger than this is an error (never silently truncated)",
-        Range(0, 1024, low_open=True),  # the bound keeps the byte count finite
-        NUMBER,
-    ),
-)
+        allowed=Range(0, 1024, low_open=True),  # the bound keeps the byte count finite
+    )
+    source: str = "(defaults)"  # the file the settings came from
+    gate: GateConfig = field(default_factory=GateConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings run.json records as `config`; the gate's are recorded with its result (`gate`)."""
+        settings = asdict(self)
+        del settings["gate"]
+        return settings
+
+
+SETTINGS = tuple(replace(f.metadata["setting"], name=f.name) for f in fields(Config) if "setting" in f.metadata)
 SECTIONS = {s.section: {t.key: t.name for t in SETTINGS if t.section == s.section} for s in SETTINGS}
 BY_NAME = {s.name: s for s in SETTINGS}
 RANGES = {s.name: s.allowed for s in SETTINGS if s.kind == NUMBER}
 SCORING_FIELDS = tuple(s.name for s in SETTINGS if s.scoring)  # the result cache's key (harness.cache)
-
-
-def _to_dict(self) -> dict[str, Any]:
-    """The settings run.json records as `config`; the gate's are recorded with its result (`gate`)."""
-    settings = asdict(self)
-    del settings["gate"]
-    return settings
-
-
-Config = make_dataclass(
-    "Config",
-    [(s.name, s.python_type(), field(default_factory=s.initial)) for s in SETTINGS]
-    + [
-        ("source", str, field(default="(defaults)")),  # the file the settings came from
-        ("gate", GateConfig, field(default_factory=GateConfig)),
-    ],
-    namespace={"to_dict": _to_dict},
-)
-Config.__doc__ = "A run's settings: one attribute per row of SETTINGS, plus `source` and the `[gate]` settings."
-Config.__module__ = __name__
 
 
 def api_config() -> Config:
@@ -262,8 +257,9 @@ def load_config(path: Path | None) -> Config:
     for name in (s.name for s in SETTINGS if s.path):
         value = Path(getattr(config, name)).expanduser()  # "~/x" is the user's, as in a shell
         setattr(config, name, str(value if value.is_absolute() else base / value))
-    if config.consistency_model.startswith("."):  # a model folder named relative to the config file
-        config.consistency_model = str(base / config.consistency_model)
+    for name in ("consistency_model", "coverage_model"):
+        if getattr(config, name).startswith("."):  # a model folder named relative to the config file
+            setattr(config, name, str(base / getattr(config, name)))
     config.judge_options = {k: _option_path(k, v, base) for k, v in config.judge_options.items()}
     config.source = str(path)
     return config
