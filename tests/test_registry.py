@@ -2,7 +2,6 @@
 pipeline produces is in the registry and nothing else is, every reader of metric names reads the registry,
 and each default is stated once."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -110,10 +109,26 @@ def test_defaults_are_stated_once():
     assert Config().max_file_mb == MAX_FILE_MB
     [row] = [s for s in config_module.SETTINGS if s.name == "max_file_mb"]
     assert row.default is MAX_FILE_MB  # the size limit is harness.files'; the settings table refers to it
-    for path in [*_package_files("cli"), *_package_files("gate"), ROOT / "harness/pytest_plugin.py"]:
-        text = path.read_text("utf-8")
-        assert "reports/baseline/baseline.json" not in text, path
-        assert not re.search(r'"faithfulness": 0\.05', text), path
+    for module in _harness_modules():  # no module keeps a copy of the baseline's default path or the tolerance
+        for name, value in vars(module).items():
+            if isinstance(value, (str, Path)) and str(value) == str(DEFAULT_BASELINE):
+                assert module.__name__ == "harness.config.gate_settings", (module.__name__, name)
+            if isinstance(value, dict) and value.get("faithfulness") == 0.05:
+                assert value is DEFAULT_TOLERANCE or module.__name__ == "harness.config.gate_settings", module
+
+
+def _harness_modules() -> list:
+    import importlib
+    import pkgutil
+
+    import harness
+
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(harness.__path__, "harness.")
+        if "pytest_plugin" not in m.name and not m.name.endswith("__main__")
+    ]
+    return [importlib.import_module(name) for name in [*names, "harness.pytest_plugin"]]
 
 
 def _package_files(name: str) -> list[Path]:
@@ -121,9 +136,15 @@ def _package_files(name: str) -> list[Path]:
 
 
 def test_one_baseline_loader():
-    loader = ROOT / "harness/gate/documents.py"
-    paths = [*_package_files("cli"), *_package_files("gate"), ROOT / "harness/pytest_plugin.py"]
-    for path in [*paths, ROOT / "harness/report/__init__.py"]:
-        text = path.read_text("utf-8")
-        assert text.count("def load_baseline") == (path == loader), path
-        assert "os.path.exists(" not in text or path == loader, path
+    """Every module that loads a baseline uses harness.gate.documents's loader, none a copy of its own."""
+    from harness.gate.documents import load_baseline
+
+    modules = _harness_modules()
+    assert sum(getattr(m, "load_baseline", None) is load_baseline for m in modules) >= 3  # gate, CLI, plugin
+    copies = [
+        (m.__name__, name)
+        for m in modules
+        for name, value in vars(m).items()
+        if callable(value) and name.startswith("load") and "baseline" in name and value is not load_baseline
+    ]
+    assert not copies, copies
