@@ -24,6 +24,7 @@ MAX_CLAIMS = 1000  # sentences in one candidate; more is a pasted article or a r
 # Words in one claim: a longer run without a sentence break (a 1 MB line, a jumble of the sources' words) is
 # not one statement that can be judged, and judging it costs minutes; it is kept as an artefact that says so.
 MAX_CLAIM_WORDS = 150
+RUN_ON = "run-on text"  # the artefact reason of a claim over MAX_CLAIM_WORDS
 
 
 @dataclass
@@ -90,7 +91,7 @@ def split_claims(doc: Document, story_id: str = "") -> list[Claim]:
         elif not artefact and normal in seen and len(normal.split()) >= 4:
             artefact = "repeated text"
         elif not artefact and len(normal.split()) > MAX_CLAIM_WORDS:
-            artefact = f"run-on text (over {MAX_CLAIM_WORDS} words without a sentence break)"
+            artefact = f"{RUN_ON} (over {MAX_CLAIM_WORDS} words without a sentence break)"
         seen.add(normal)
         claims.append(
             Claim(f"{doc.doc_id}#{n}", story_id, doc.doc_id, doc.system, text, start, end, kind, section, artefact)

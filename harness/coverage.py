@@ -3,23 +3,25 @@ share it states.
 
 Every key fact, whatever its kind (hand-written in story.yaml, a sentence of a declared reference summary, or
 derived from the articles by harness.keyfacts), is read the same way, as the Pyramid method's automatic forms
-(Lite2Pyramid) and RoSE's atomic content units read a reference's content: the fact is the hypothesis, and each
-candidate sentence, and each two adjacent ones (a fact the candidate states across a sentence break), is a
-premise. The fact is `covered` when one premise entails it (p(entailment) at least the coverage threshold), and
-a hand-written fact only by a premise holding its `must_mention` terms.
+(Lite2Pyramid) and RoSE's atomic content units read a reference's content: the fact is the hypothesis, and the
+candidate's sentences nearest to it, and the windows of two around them when no single one entails it (a fact
+the candidate states across a sentence break), are premises (CoverageReader.read). The fact is `covered` when one
+premise entails it (p(entailment) at least the coverage threshold), a hand-written fact only by a premise holding
+its `must_mention` terms.
 
 A fact adds its `credit` to weighted coverage: the mean of the model's best p(entailment) and the share of the
-fact's content words the candidate uses. Why both: on SummEval (1,600 summaries, experts' relevance) the model
-alone ranks summaries at Spearman .285, the words alone at .309 and their mean at .322
-(benchmarks/summeval.py); the model misses paraphrase it was not trained for and the words miss a changed
-relation. A fact the candidate shares under MIN_WORD_SHARE of its content words with is not read at all (p = 0,
-and the match says why): on SummEval that spares a third of the reads, and the few such facts the model did
-read as entailed (111 of 4,361) were mostly its mistakes. Two things the model reads poorly are decided as the judge decides them: a fact whose number, date or
+fact's content words the candidate uses (p(entailment) alone for a fact in a script whose words harness.text
+does not count). Why both: on SummEval (1,600 summaries, experts' relevance) the model alone ranks summaries at
+Spearman .288, the words alone at .309, their mean at .314 (benchmarks/coverage_ablation.py); the model misses
+paraphrase it was not trained for and the words miss a changed relation. A fact the candidate shares under
+MIN_WORD_SHARE of its content words with is not read at all (p = 0, and the match says why): on SummEval that
+spares a third of the reads, and the few such facts the model did read as entailed (111 of 4,361) were mostly its
+mistakes. Two things the model reads poorly are decided as the judge decides them: a fact whose number, date or
 quotation the candidate states otherwise (a decisive check's conflict, harness.checks, with the candidate as the
 source) is not covered and earns a tenth of its p(entailment), no credit for its words; one with a detail the
 candidate never states is not covered and its p(entailment) counts three tenths. And a candidate claim the
 sources contradict never covers a fact: "fishermen supported the plan" is close in words to "fishermen opposed
-the plan" but says the opposite.
+the plan" but says the opposite. Every fact not covered carries a `reason`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from harness.crossencoder import CrossEncoder
 from harness.document import KeyFact
 from harness.judges.base import decisive_failure
 from harness.judges.reader import MODEL_POSITIONS
-from harness.text import lexical_support, words
+from harness.text import content_tokens, lexical_support, words
 
 
 def mentions_all(text: str, terms: list[str]) -> bool:
@@ -136,7 +138,8 @@ class CoverageReader:
         usable = [claims[i] for i in positions]
         sentences = [c.match_text for c in usable]
         content, sources = " ".join(sentences), SourceFacts(sentences, story_date)
-        lexical = {f.fact_id: lexical_support(f.text, content) for f in facts}
+        # None: the fact has no words the harness counts (another script): read by the model alone
+        lexical = {f.fact_id: lexical_support(f.text, content) if content_tokens(f.text) else None for f in facts}
         readable, unread = {}, {}
         for row, fact in enumerate(facts):
             chosen = None
@@ -158,16 +161,29 @@ class CoverageReader:
         return [self._match(f, scored[f.fact_id], lexical[f.fact_id], sources, unread[f.fact_id]) for f in facts]
 
     @staticmethod
-    def _unread(fact: KeyFact, usable: list[Claim], readable: list[Premise], lexical: float) -> str:
+    def _unread(fact: KeyFact, usable: list[Claim], readable: list[Premise], lexical: float | None) -> str:
         """Why a fact is not read against the candidate at all (its p(entailment) is then 0), or ''."""
         if not usable:
-            return "not read: the candidate has no content sentence the sources do not contradict"
-        if lexical < MIN_WORD_SHARE:
+            return "not read: the candidate has no content sentence (none, only artefacts, or all refuted)"
+        if lexical is not None and lexical < MIN_WORD_SHARE:
             return f"not read: the candidate uses {lexical:.0%} of its content words (under {MIN_WORD_SHARE:.0%})"
         if not readable and fact.must_mention:
             return "not read: no candidate sentence holds its must_mention terms"
         if not readable:
             return "not read: no candidate sentence fits the model with it"
+        return ""
+
+    def _why(self, failure: str, found: list, p: float, lexical: float | None) -> str:
+        """What a user needs to know about a fact that was read: a fact check's failure, a p(entailment) under
+        the threshold, a word share that could not be counted; '' for a covered fact with nothing to add."""
+        if failure == CONFLICT:
+            return f"the candidate states it otherwise ({found_checks(found)})"
+        if failure == MISSING:
+            return f"the candidate leaves out a detail of it ({found_checks(found)})"
+        if p < self.threshold:
+            return f"read: best p(entailment) {p:.2f}, under the threshold {self.threshold:g}"
+        if lexical is None:
+            return "its words are in a script the word share does not count: credit is p(entailment) alone"
         return ""
 
     def _scores(
@@ -191,14 +207,19 @@ class CoverageReader:
         ]
 
     def _match(
-        self, fact: KeyFact, scored: list[tuple[float, Premise]], lexical: float, sources: SourceFacts, unread: str
+        self,
+        fact: KeyFact,
+        scored: list[tuple[float, Premise]],
+        lexical: float | None,
+        sources: SourceFacts,
+        unread: str,
     ) -> FactMatch:
         best_p, best = max(scored, key=lambda item: item[0], default=(0.0, None))
         opener = best.claims[0] if best else None
         found = [r for r in run_checks(fact.text, sources, best.text) if r.check in FACT_CHECKS] if best else []
         failure = decisive_failure(found)
         p = best_p * {CONFLICT: 0.1, MISSING: 0.3}.get(failure, 1.0)
-        credit = p if failure == CONFLICT else (p + lexical) / 2
+        credit = p if failure == CONFLICT or lexical is None else (p + lexical) / 2
         return FactMatch(
             fact.fact_id,
             p >= self.threshold,
@@ -207,9 +228,8 @@ class CoverageReader:
             round(p, 4),
             credit=round(credit, 4),
             premise=best.text if best else "",
-            lexical=round(lexical, 4),
-            reason=unread
-            or (f"the candidate states it otherwise ({failure} {found_checks(found)})" if failure else ""),
+            lexical=None if lexical is None else round(lexical, 4),
+            reason=unread or self._why(failure, found, p, lexical),
         )
 
 

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from harness.claims import split_claims
+from harness.claims import RUN_ON, split_claims
 from harness.document import DERIVED, HAND_WRITTEN, REFERENCE, Document, KeyFact, Story
 from harness.evidence import reference_passages
 from harness.store import SqliteCache, code_fingerprint
@@ -44,7 +44,8 @@ def reference_facts(summaries: list[Document]) -> list[KeyFact]:
     coverage so weighted ranks summaries at Spearman .330 with relevance, .321 with every sentence weight 1)."""
     facts = []
     for n, doc in enumerate(summaries, start=1):
-        claims = [c for c in split_claims(doc) if not c.is_artefact]
+        # a run-on sentence is still what the reference says (it is read by its words if the model cannot take it)
+        claims = [c for c in split_claims(doc) if not c.is_artefact or c.artefact.startswith(RUN_ON)]
         facts += [
             KeyFact(f"ref{n}.{i}", c.match_text, float(max(1, len(content_tokens(c.match_text)))), [], REFERENCE)
             for i, c in enumerate(claims, start=1)

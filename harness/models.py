@@ -26,8 +26,12 @@ class Models:
 
 
 def coverage_model(config: Config) -> CrossEncoder:
-    """The NLI model coverage reads key facts with; its scores cached beside the judges' cross-encoder scores."""
-    return CrossEncoder(config.coverage_model, Path(config.cache) / "crossencoder", nli="entailment")
+    """The NLI model coverage reads key facts with; its scores cached beside the judges' cross-encoder scores.
+    A model that cannot be loaded is a ValueError naming the setting and the file that set it."""
+    try:
+        return CrossEncoder(config.coverage_model, Path(config.cache) / "crossencoder", nli="entailment")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{config.source}: coverage.model = {config.coverage_model!r}: {exc}") from exc
 
 
 def load_models(config: Config) -> Models:

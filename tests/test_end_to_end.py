@@ -265,5 +265,6 @@ def test_coverage_csv_has_one_row_per_candidate_and_fact_and_says_how_each_was_r
             assert float(row["credit"]) == pytest.approx(match.credit)
             if row["covered"]:
                 assert row["premise"] and row["claim_id"] and not row["reason"]
-            elif not row["premise"]:
-                assert row["reason"].startswith("not read: "), row.to_dict()  # never a silent blank
+            else:
+                assert row["reason"], row.to_dict()  # never a silent blank
+                assert row["premise"] or row["reason"].startswith("not read: "), row.to_dict()

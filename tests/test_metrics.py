@@ -106,7 +106,7 @@ def test_key_fact_coverage_requires_terms_entailment_and_no_refuted_claim(tmp_pa
     assert 0 < matches[1].lexical < 1 and matches[2].score < 0.5
     assert matches[1].reason == "not read: no candidate sentence holds its must_mention terms"
     assert matches[2].reason.startswith("not read: the candidate uses 0% of its content words")
-    assert matches[0].reason == ""
+    assert matches[0].reason == "" and matches[3].reason.startswith("not read: the candidate uses 0%")
     for m in matches:  # credit: the mean of p(entailment) and the share of the fact's words the candidate uses
         assert m.credit == pytest.approx((m.score + m.lexical) / 2, abs=1e-3)
     values = coverage_metrics(facts, matches)
@@ -122,7 +122,18 @@ def test_a_fact_the_candidate_states_with_another_number_earns_almost_nothing(tm
     [other] = reader.read([fact], [_claim(1, "Rights groups estimate that 900 political prisoners are held.")])
     assert same.covered and same.credit > 0.8
     assert not other.covered and other.credit < 0.1 and other.lexical > 0.8
-    assert other.reason == "the candidate states it otherwise (conflict number)"
+    assert other.reason == "the candidate states it otherwise (number)"
+
+
+def test_a_fact_in_another_script_is_read_by_the_model_and_a_fact_read_but_not_entailed_says_so(tmp_path):
+    reader = CoverageReader(CrossEncoder(NLI_SHIPPED, tmp_path, nli="entailment"), threshold=0.5)
+    fact = KeyFact("k", "Правительство Венесуэлы начало освобождать политических заключённых.", 1.0)
+    [same] = reader.read([fact], [_claim(1, fact.text)])
+    assert same.lexical is None and same.premise == fact.text and same.credit == same.score  # read, not skipped
+    assert "script" in same.reason or "under the threshold" in same.reason
+    unsure = KeyFact("u", "Spain said its nationals were freed in Caracas.", 1.0)
+    [match] = reader.read([unsure], [_claim(1, "Spain said the talks in Caracas went on.")])
+    assert not match.covered and match.reason.startswith("read: best p(entailment) 0.")
 
 
 def test_a_fact_stated_across_two_sentences_is_read_against_both(tmp_path):

@@ -290,7 +290,7 @@ def run_document(run, run_id: str) -> dict[str, Any]:
         "warnings": ([coverage_warning(no_key_facts, limit=None)] if no_key_facts else [])
         + [f"{r.story}/{r.document.doc_id}: {r.warning}" for r in run.results if r.warning],
         "versions": _versions(),
-        "models": {"embedding": run.embedding_model_id, "judge": run.judge},
+        "models": {"embedding": run.embedding_model_id, "judge": run.judge, "coverage": run.config.coverage_model},
         "timings": {k: round(v, 3) for k, v in run.timings.items()},
         "cache": run.cache,
         "judge_usage": run.judge_usage,
