@@ -114,6 +114,12 @@ def test_key_facts_command_prints_reviewable_yaml(tmp_path, capsys):
     assert facts and all(set(f) == {"id", "fact", "weight"} for f in facts)
     assert main(["key-facts", "--gold", str(gold), "--story", "nope"]) == 2
     assert "no story folder named 'nope'" in capsys.readouterr().err
+    broken = gold / "a-broken-story"  # sorts first: the good story after it is still printed
+    broken.mkdir()
+    (broken / "story.yaml").write_text("title: x\nreferences: [{file: missing.txt}]\n", "utf-8")
+    assert main(["key-facts", "--gold", str(gold)]) == 2
+    printed = capsys.readouterr()
+    assert "a-broken-story" in printed.err and printed.out.startswith("# venezuela-prisoners: ")
 
 
 def test_derived_facts_are_kept_in_the_cache_and_read_back(story, tmp_path, monkeypatch):

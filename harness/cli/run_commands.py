@@ -176,14 +176,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_key_facts(args: argparse.Namespace) -> int:
     """Print each story's key facts as story.yaml `key_facts:` entries, with the kind they are (hand-written,
-    from reference summaries, derived), so derived ones can be reviewed, edited and pasted in. Loads no model."""
+    from reference summaries, derived), so derived ones can be reviewed, edited and pasted in. Loads no model.
+    A story that cannot be read is an error line and exit 2, after every other story is printed."""
     config = command_config(args)
     gold = Path(config.gold)
     story_dirs = [d for d in find_story_dirs(gold) if not args.story or d.name == args.story]
     if not story_dirs:
         raise InputError(gold, f"no story folder named '{args.story}'", "--story")
+    failed = 0
     for story_dir in story_dirs:
-        story = with_key_facts(load_story(story_dir, config.max_file_mb, gold))
+        try:
+            story = with_key_facts(load_story(story_dir, config.max_file_mb, gold))
+        except InputError as exc:
+            say(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         entries = [
             {
                 "id": f.fact_id,
@@ -195,7 +202,7 @@ def cmd_key_facts(args: argparse.Namespace) -> int:
         ]
         say(f"# {story.story_id}: {len(entries)} key facts ({', '.join(kinds(story.key_facts)) or 'none'})")
         say(yaml.safe_dump({"key_facts": entries}, allow_unicode=True, sort_keys=False, width=120), end="")
-    return 0
+    return 2 if failed else 0
 
 
 def add_run_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
