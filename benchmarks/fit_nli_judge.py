@@ -50,7 +50,7 @@ from harness.checks import run_checks
 from harness.config import Config
 from harness.crossencoder import CrossEncoder
 from harness.crossencoder.model_files import NLI_SHIPPED
-from harness.judges.base import decisive_failure
+from harness.judges.base import decisive_failure_kind
 from harness.judges.calibrated import FEATURES
 from harness.judges.nli import NLI_FEATURES, combiner_features
 from harness.judges.reader import NLIReader
@@ -111,7 +111,7 @@ class Featurizer:
                 claims = []
                 for (claim, ev), found in zip(kept, checks):
                     features = combiner_features(claim, ev, found, sources, next(readings))
-                    claims.append({**features, "decisive": decisive_failure(found)})
+                    claims.append({**features, "decisive": decisive_failure_kind(found)})
                 out.append(claims)
             print(f"  {min(start + 64, len(pairs))}/{len(pairs)} rows", file=sys.stderr, flush=True)
         return out

@@ -37,7 +37,7 @@ from harness.checks.base import CONFLICT, MISSING, SourceFacts
 from harness.claims import Claim
 from harness.crossencoder import CrossEncoder
 from harness.document import KeyFact
-from harness.judges.base import decisive_failure
+from harness.judges.base import decisive_failure_kind
 from harness.judges.reader import MODEL_POSITIONS
 from harness.text import content_tokens, lexical_support, words
 
@@ -217,7 +217,7 @@ class CoverageReader:
         best_p, best = max(scored, key=lambda item: item[0], default=(0.0, None))
         opener = best.claims[0] if best else None
         found = [r for r in run_checks(fact.text, sources, best.text) if r.check in FACT_CHECKS] if best else []
-        failure = decisive_failure(found)
+        failure = decisive_failure_kind(found)
         p = best_p * {CONFLICT: 0.1, MISSING: 0.3}.get(failure, 1.0)
         credit = p if failure == CONFLICT or lexical is None else (p + lexical) / 2
         return FactMatch(

@@ -18,7 +18,7 @@ from harness.config import load_config
 from harness.document import InputError
 from harness.gate.documents import load_baseline
 from harness.gate.evaluation import evaluate_gate
-from harness.gate.settings import baseline_location, nothing_to_check
+from harness.gate.settings import baseline_location, why_nothing_to_check
 from harness.ingest import load_stories
 from harness.pipeline import run
 from harness.report import run_folder, write_run
@@ -67,7 +67,7 @@ class HarnessConfigFile(pytest.File):
                 baseline = load_baseline(location)
             except InputError as exc:
                 baseline, self._baseline_error = None, exc
-            empty = nothing_to_check(gate, baseline, location)
+            empty = why_nothing_to_check(gate, baseline, location)
             self._report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
         return self._report
 

@@ -27,7 +27,7 @@ from harness.evidence import Evidence, EvidenceIndex, build_index
 from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
 from harness.ingest.readers import lone_surrogate
-from harness.judges.base import decisive_failure, soft_minimum
+from harness.judges.base import decisive_failure_kind, soft_minimum
 from harness.judges.calibrated import claim_features
 from harness.judges.crossencoder import CrossEncoderJudge
 from harness.models import Models, load_models
@@ -125,7 +125,7 @@ class ConsistencyScorer:
         for claim, ev in zip(claims, evidence):
             if not claim.is_artefact:
                 checks = run_checks(claim.match_text, sources, ev[0].passage.text if ev else None)
-                rows.append({**claim_features(claim, ev, checks, sources), "decisive": decisive_failure(checks)})
+                rows.append({**claim_features(claim, ev, checks, sources), "decisive": decisive_failure_kind(checks)})
         return rows
 
     def _warm(self, prepared: list[Prepared]) -> None:

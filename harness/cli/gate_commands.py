@@ -25,9 +25,9 @@ from harness.gate.schema import BASELINE_FORMAT
 from harness.gate.settings import (
     baseline_location,
     gate_settings,
-    nothing_to_check,
     recorded_gate_config,
     reports_folder_of,
+    why_nothing_to_check,
 )
 
 GATE_SETTINGS_RULE = (
@@ -76,7 +76,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     # a baseline named on the command line or in the settings must exist; the default one is used when present
     required = bool(args.baseline or gate.baseline)
     baseline = None if args.no_baseline else load_baseline(location, required=required)
-    empty = None if args.no_baseline else nothing_to_check(gate, baseline, location)
+    empty = None if args.no_baseline else why_nothing_to_check(gate, baseline, location)
     report = evaluate_gate(current, baseline, gate, str(location) if baseline is not None else None, empty)
     files = [f for f in (args.markdown, args.junit) if f]
     if args.markdown:

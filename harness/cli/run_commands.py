@@ -29,7 +29,7 @@ from harness.report import check_run_id, run_folder, write_run
 from harness.workers import BACKENDS
 
 
-def checked_judge_settings(config: Config) -> None:
+def check_judge_settings(config: Config) -> None:
     """The `[judge]` name and options, checked before any work; a bad one is an InputError naming the config
     file (a typo there is the user's to find in one line)."""
     try:
@@ -48,7 +48,7 @@ def note_defaults(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     config = command_config(args)
     note_defaults(args)
-    checked_judge_settings(config)
+    check_judge_settings(config)
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", "expected a whole number of at least 1")
     if args.run_id is not None:
@@ -162,7 +162,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Read every input with the real readers and print every problem, without loading any model."""
     config = command_config(args)  # the [gate] settings too: a bad one is exit 2 naming it
     note_defaults(args)
-    checked_judge_settings(config)
+    check_judge_settings(config)
     stories, errors = load_stories(Path(config.gold), Path(config.candidates), config.max_file_mb)
     problems = [str(e) for e in errors] + [str(e) for s in stories for e in s.errors]
     for problem in problems:

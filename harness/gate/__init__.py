@@ -21,7 +21,7 @@ from harness.document import InputError
 from harness.gate.documents import load_baseline
 from harness.gate.evaluation import baseline_deltas, evaluate_gate
 from harness.gate.render import summary_line
-from harness.gate.settings import baseline_location, gate_settings, nothing_to_check
+from harness.gate.settings import baseline_location, gate_settings, why_nothing_to_check
 
 
 def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path | None = None) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path | None
             "failures": [],
             "settings": settings,
         }
-    empty = nothing_to_check(gate, baseline, location)
+    empty = why_nothing_to_check(gate, baseline, location)
     report = evaluate_gate(current, baseline, gate, str(location) if baseline else None, empty)
     section: dict[str, Any] = {
         "passed": report.passed,

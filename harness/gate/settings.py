@@ -44,7 +44,7 @@ def has_thresholds(gate: GateConfig) -> bool:
     return bool(gate.thresholds or any(gate.stories.values()) or any(gate.systems.values()))
 
 
-def nothing_to_check(gate: GateConfig, baseline: dict[str, Any] | None, location: Path | str | None) -> str | None:
+def why_nothing_to_check(gate: GateConfig, baseline: dict[str, Any] | None, location: Path | str | None) -> str | None:
     """The one line a gate with neither a baseline nor a threshold fails with (it would pass everything), or
     None when there is something to check. `harness gate`, run.json's gate section and the pytest plugin all ask here."""
     if baseline is not None or has_thresholds(gate):

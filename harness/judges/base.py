@@ -196,7 +196,7 @@ def decide(
     the judge's features. Then, in order: a judge's error makes the claim unsupported; a verdict the judge
     named stands; a claim below `threshold` is contradicted when `p_refuted` reaches `refute_threshold`."""
     p, reason = assessment.p_support, assessment.reason
-    failure = decisive_failure(checks)
+    failure = decisive_failure_kind(checks)
     if failure == CONFLICT:
         why = "a fact check found a conflicting source statement"
         return Judgement(CONTRADICTED, round(p * 0.1, 4), checks, _with_error(why, assessment.error))
@@ -218,7 +218,7 @@ def _with_error(reason: str, error: str | None) -> str:
     return f"{reason}; {error}" if error else reason
 
 
-def decisive_failure(checks: list[CheckResult]) -> str:
+def decisive_failure_kind(checks: list[CheckResult]) -> str:
     """CONFLICT if a decisive check found a conflicting statement, else MISSING if one found an unstated detail,
     else ''."""
     decisive = [c for c in checks if c.status == FAIL and c.check in DECISIVE]
