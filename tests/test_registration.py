@@ -176,3 +176,15 @@ def test_the_check_example_in_the_package_docstring_runs():
 
     result = doctest.testmod(harness.checks, verbose=False)
     assert result.attempted >= 7 and result.failed == 0
+
+
+def test_run_checks_can_run_only_the_checks_that_give_the_named_results():
+    from harness.checks import run_checks
+    from harness.checks.base import SourceFacts
+
+    sources = SourceFacts(["Spain said five nationals were freed on Friday."])
+    claim = "Spain said six nationals were freed on Friday."
+    every = run_checks(claim, sources, sources.sentences[0])
+    only = run_checks(claim, sources, sources.sentences[0], only=("number", "date"))
+    assert [r.check for r in only] == ["number", "date"]
+    assert only == [r for r in every if r.check in ("number", "date")] and only[0].status == "fail"

@@ -65,9 +65,15 @@ DECISIVE = tuple(entry.name for check in CHECKS for entry in check.names if entr
 FEATURE_GROUPS = {entry.name: entry.group for check in CHECKS for entry in check.names}
 
 
-def run_checks(claim: str, sources: SourceFacts, evidence: str | None = None) -> list[CheckResult]:
-    """Every check on one claim; `evidence` is the best evidence passage (for the negation and meaning checks)."""
-    return [result for check in CHECKS for result in check.run(claim, sources, evidence)]
+def run_checks(
+    claim: str, sources: SourceFacts, evidence: str | None = None, only: tuple[str, ...] | None = None
+) -> list[CheckResult]:
+    """Every check on one claim, or only the results named in `only` (and only the checks that give them are
+    run: coverage needs three of them, and the others parse, tag and align); `evidence` is the best evidence
+    passage (for the negation and meaning checks)."""
+    chosen = CHECKS if only is None else [c for c in CHECKS if any(e.name in only for e in c.names)]
+    results = [result for check in chosen for result in check.run(claim, sources, evidence)]
+    return results if only is None else [r for r in results if r.check in only]
 
 
 def prefetch(texts: list[str]) -> None:
