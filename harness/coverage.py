@@ -67,14 +67,10 @@ class FactMatch:
     claim_id: str
     claim: str
     score: float
-    credit: float | None = None  # None: 1 if covered, else 0
+    credit: float = 0.0
     premise: str = ""
     lexical: float | None = None
-    reason: str = ""  # why the fact was not read, or a fact check's failure; '' when read and none failed
-
-    @property
-    def value(self) -> float:
-        return float(self.covered) if self.credit is None else self.credit
+    reason: str = ""  # why it was not read, a fact check's failure, or its p under the threshold (CoverageReader._why)
 
 
 @dataclass(frozen=True)
@@ -140,16 +136,19 @@ class CoverageReader:
         content, sources = " ".join(sentences), SourceFacts(sentences, story_date)
         # None: the fact has no words the harness counts (another script): read by the model alone
         lexical = {f.fact_id: lexical_support(f.text, content) if content_tokens(f.text) else None for f in facts}
+        counts: dict[str, int] = {}  # word pieces per premise text, counted once per candidate
         readable, unread = {}, {}
         for row, fact in enumerate(facts):
-            chosen = None
-            if nearness is not None and len(usable) > NEAREST:
-                closeness = [float(nearness[row, i]) + mentions_bonus(fact, c) for i, c in zip(positions, usable)]
-                chosen = sorted(range(len(usable)), key=lambda k: -closeness[k])[:NEAREST]
-            readable[fact.fact_id] = self._readable(fact, candidate_premises(usable, chosen))
-            unread[fact.fact_id] = self._unread(fact, usable, readable[fact.fact_id], lexical[fact.fact_id])
-            if unread[fact.fact_id]:
-                readable[fact.fact_id] = []
+            premises: list[Premise] = []
+            why = self._skipped(usable, lexical[fact.fact_id])
+            if not why:
+                chosen = None
+                if nearness is not None and len(usable) > NEAREST:
+                    closeness = [float(nearness[row, i]) + mentions_bonus(fact, c) for i, c in zip(positions, usable)]
+                    chosen = sorted(range(len(usable)), key=lambda k: -closeness[k])[:NEAREST]
+                premises = self._readable(fact, candidate_premises(usable, chosen), counts)
+                why = "" if premises else self._no_premise(fact)
+            readable[fact.fact_id], unread[fact.fact_id] = premises, why
         scored = self._scores(facts, {k: [p for p in v if len(p.claims) == 1] for k, v in readable.items()})
         unsure = {
             f.fact_id: [p for p in readable[f.fact_id] if len(p.claims) == 2]
@@ -161,17 +160,20 @@ class CoverageReader:
         return [self._match(f, scored[f.fact_id], lexical[f.fact_id], sources, unread[f.fact_id]) for f in facts]
 
     @staticmethod
-    def _unread(fact: KeyFact, usable: list[Claim], readable: list[Premise], lexical: float | None) -> str:
-        """Why a fact is not read against the candidate at all (its p(entailment) is then 0), or ''."""
+    def _skipped(usable: list[Claim], lexical: float | None) -> str:
+        """Why a fact is not worth reading against the candidate at all (its p(entailment) is then 0), or ''."""
         if not usable:
             return "not read: the candidate has no content sentence (none, only artefacts, or all refuted)"
         if lexical is not None and lexical < MIN_WORD_SHARE:
             return f"not read: the candidate uses {lexical:.0%} of its content words (under {MIN_WORD_SHARE:.0%})"
-        if not readable and fact.must_mention:
-            return "not read: no candidate sentence holds its must_mention terms"
-        if not readable:
-            return "not read: no candidate sentence fits the model with it"
         return ""
+
+    @staticmethod
+    def _no_premise(fact: KeyFact) -> str:
+        """Why a fact worth reading had no premise to be read against."""
+        if fact.must_mention:
+            return "not read: no candidate sentence holds its must_mention terms"
+        return "not read: no candidate sentence fits the model with it"
 
     def _why(self, failure: str, found: list, p: float, lexical: float | None) -> str:
         """What a user needs to know about a fact that was read: a fact check's failure, a p(entailment) under
@@ -195,15 +197,18 @@ class CoverageReader:
         entailment = iter(self.encoder.predict_pairs(pairs) if pairs else [])
         return {f.fact_id: [(float(next(entailment)), p) for p in premises[f.fact_id]] for f in wanted}
 
-    def _readable(self, fact: KeyFact, premises: list[Premise]) -> list[Premise]:
+    def _readable(self, fact: KeyFact, premises: list[Premise], counts: dict[str, int]) -> list[Premise]:
         """The premises this fact may be read against: those holding its must_mention terms, that fit the model
-        with it (a two-sentence premise may not; a single claim is at most MAX_CLAIM_WORDS words)."""
+        with it (a two-sentence premise may not; a single claim is at most MAX_CLAIM_WORDS words). `counts`
+        keeps each premise's word pieces across the candidate's facts."""
         budget = MODEL_POSITIONS - self.encoder.count(fact.text)
+        for p in premises:
+            if p.text not in counts:
+                counts[p.text] = self.encoder.count(p.text)
         return [
             p
             for p in premises
-            if (not fact.must_mention or mentions_all(p.text, fact.must_mention))
-            and self.encoder.count(p.text) <= budget
+            if (not fact.must_mention or mentions_all(p.text, fact.must_mention)) and counts[p.text] <= budget
         ]
 
     def _match(
@@ -216,7 +221,7 @@ class CoverageReader:
     ) -> FactMatch:
         best_p, best = max(scored, key=lambda item: item[0], default=(0.0, None))
         opener = best.claims[0] if best else None
-        found = [r for r in run_checks(fact.text, sources, best.text) if r.check in FACT_CHECKS] if best else []
+        found = run_checks(fact.text, sources, best.text, only=FACT_CHECKS) if best else []
         failure = decisive_failure_kind(found)
         p = best_p * {CONFLICT: 0.1, MISSING: 0.3}.get(failure, 1.0)
         credit = p if failure == CONFLICT or lexical is None else (p + lexical) / 2
@@ -243,7 +248,7 @@ def coverage_metrics(facts: list[KeyFact], matches: list[FactMatch]) -> dict[str
         by_kind.setdefault(fact.kind, []).append((fact, match))
     shares = [sum(m.covered for _, m in pairs) / len(pairs) for pairs in by_kind.values()]
     weighted = [
-        sum(f.weight * m.value for f, m in pairs) / sum(f.weight for f, _ in pairs) for pairs in by_kind.values()
+        sum(f.weight * m.credit for f, m in pairs) / sum(f.weight for f, _ in pairs) for pairs in by_kind.values()
     ]
     return {
         "key_facts": len(facts),
