@@ -31,7 +31,7 @@ from common import publish  # benchmarks/common.py: a script's folder is on sys.
 from scale import generate, measure, subset, workload_texts
 
 FLOOR = (
-    "import sys; from pathlib import Path; from harness.config import Config; from harness.embeddings import Embedder; "
+    "import sys; from pathlib import Path; from harness.config import Config; from harness.runtime.embeddings import Embedder; "
     "texts = sys.stdin.read().split('\\x00'); model = Embedder(Config().embedding_model, Path(sys.argv[1]) / 'embeddings').model; "
     "model.encode(texts, batch_size=64, normalize_embeddings=True)"
 )
@@ -46,7 +46,7 @@ def embedding_floor(texts: list[str], cache: Path) -> float:
 
 
 EXPORT = (
-    "import sys; from pathlib import Path; from harness.config import Config; from harness.embeddings import Embedder; "
+    "import sys; from pathlib import Path; from harness.config import Config; from harness.runtime.embeddings import Embedder; "
     "Embedder(Config().embedding_model, Path(sys.argv[1]) / 'embeddings').encode(['export'])"
 )
 EXPORTS = Path("embeddings") / "onnx"  # where an Embedder with a cache folder keeps the model's export

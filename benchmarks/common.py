@@ -2,7 +2,7 @@
 
 Imported as `from common import ...`: running `python benchmarks/<name>.py` puts this folder first on
 `sys.path`, so no script edits it. Not importable as `benchmarks.common`, because pysbd installs a top-level
-package named `benchmarks`. The statistics live in the package (harness.agreement), shared with `harness
+package named `benchmarks`. The statistics live in the package (harness.measure.agreement), shared with `harness
 meta-eval`.
 """
 
@@ -12,7 +12,7 @@ import json
 import math
 from pathlib import Path
 
-from harness.judges.base import soft_minimum
+from harness.judges.contract import soft_minimum
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -47,7 +47,7 @@ def summary_features(claims: list[dict[str, float]], features: tuple[str, ...], 
 
 def summary_score(claims: list[dict], features: tuple[str, ...], weights, intercept: float) -> float:
     """The summary score a fitted judge gives: each claim's logistic p, lowered by a decisive check as
-    harness.judges.base.decide lowers it, then the soft minimum over the claims."""
+    harness.judges.contract.decide lowers it, then the soft minimum over the claims."""
     ps = []
     for c in claims:
         p = 1 / (1 + math.exp(-(intercept + sum(float(w) * c[f] for w, f in zip(weights, features)))))
@@ -57,7 +57,7 @@ def summary_score(claims: list[dict], features: tuple[str, ...], weights, interc
 
 def without_evidence(scorer, document: str, summary: str, per_claim: int = 2) -> str:
     """The document with the best `per_claim` evidence sentences of every claim of `summary` deleted (a
-    harness.scorer.ConsistencyScorer finds them): on topic, but no longer stating the claims."""
+    harness.measure.scorer.ConsistencyScorer finds them): on topic, but no longer stating the claims."""
     evidence = scorer.prepare(document, summary).evidence
     passages = scorer.index_of(document).passages
     drop = {e.passage.index for ev in evidence for e in ev[:per_claim]}

@@ -26,7 +26,7 @@ LOAD_PROBE = """
 import json, resource, time
 start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
-from harness.crossencoder import CrossEncoder
+from harness.runtime.cross_encoders import CrossEncoder
 model = CrossEncoder()
 model.load()
 loaded = time.perf_counter() - t
@@ -37,12 +37,12 @@ print(json.dumps({"load_s": loaded, "rss_before_mb": start_rss / 1024,
 
 
 def story_pairs() -> list[tuple[str, str]]:
-    from harness.claims import split_claims
     from harness.config import Config
-    from harness.embeddings import Embedder
-    from harness.evaluator import StoryEvaluator
+    from harness.evaluation.evaluator import StoryEvaluator
     from harness.ingest import load_stories
     from harness.judges import make_judge
+    from harness.reading.claims import split_claims
+    from harness.runtime.embeddings import Embedder
 
     config = Config(judge="crossencoder", cache=str(ROOT / ".cache/harness"))
     stories, _ = load_stories(ROOT / "gold", ROOT / "candidates")
@@ -64,8 +64,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/crossencoder_cost.md")
     args = parser.parse_args()
-    from harness.crossencoder import CrossEncoder
-    from harness.crossencoder.model_files import shipped_model_path
+    from harness.runtime.cross_encoders import CrossEncoder
+    from harness.runtime.model_files import shipped_model_path
 
     probe = json.loads(
         subprocess.run([sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True, cwd=ROOT)

@@ -35,10 +35,10 @@ from common import (  # benchmarks/common.py: a script's folder is on sys.path
     without_evidence,
 )
 
-from harness.agreement import best_threshold
 from harness.config import Config
 from harness.judges.calibrated import FEATURES
-from harness.scorer import ConsistencyScorer
+from harness.measure.agreement import best_threshold
+from harness.measure.scorer import ConsistencyScorer
 
 GOOD = {"best_score", "best_cosine", "best_lexical", "top3_lexical"}  # higher = better supported
 

@@ -48,13 +48,13 @@ from common import (  # benchmarks/common.py: a script's folder is on sys.path
 
 from harness.checks import run_checks
 from harness.config import Config
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import NLI_SHIPPED
-from harness.judges.base import decisive_failure_kind
 from harness.judges.calibrated import FEATURES
+from harness.judges.contract import decisive_failure_kind
 from harness.judges.nli import NLI_FEATURES, combiner_features
 from harness.judges.reader import NLIReader
-from harness.scorer import ConsistencyScorer
+from harness.measure.scorer import ConsistencyScorer
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import NLI_SHIPPED
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "harness/models/nli-combiner"

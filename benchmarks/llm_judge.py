@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the se
 from llm_server import packaged_llama_server
 
 from harness.config import load_config
-from harness.metaeval import markdown, run_meta_eval
+from harness.measure.metaeval import markdown, run_meta_eval
 
 
 def main() -> None:

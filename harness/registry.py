@@ -7,7 +7,7 @@ and the gate all read the same facts without importing each other.
 `METRICS` is the one list of what a candidate is scored on: each metric's name, label, direction and
 format. The gate (which metrics it can hold to a threshold, which way is worse), the reports (column order,
 labels, per-system sums or means) and the pipeline read it, so a new metric is added here and computed by
-the pipeline (harness.metrics), nowhere else.
+the pipeline (harness.evaluation.metrics), nowhere else.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 import pytest
 
 from harness.config import Config
-from harness.embeddings import Embedder
 from harness.ingest import load_story, read_document
+from harness.runtime.embeddings import Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "gold" / "venezuela-prisoners"
@@ -53,7 +53,7 @@ def config(cache_dir, tmp_path_factory) -> Config:
 
 @pytest.fixture(scope="session")
 def run_result(config):
-    from harness.pipeline import run
+    from harness.run.pipeline import run
 
     return run(config, quiet=True)
 

@@ -11,10 +11,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from harness.checks.base import SourceFacts
-from harness.claims import split_claims
-from harness.evidence import Evidence, Passage
-from harness.scorer import text_document
+from harness.checks.declaration import SourceFacts
+from harness.measure.scorer import text_document
+from harness.reading.claims import split_claims
+from harness.reading.retrieval import Evidence, Passage
 
 KEY = "sk-test-0123456789abcdef-never-written"
 SOURCE = ["Venezuela released five Spanish prisoners on Thursday.", "The men flew to Madrid on Friday, officials said."]

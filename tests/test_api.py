@@ -8,7 +8,7 @@ import pytest
 
 import harness
 from harness.api import Evaluator, evaluator_for
-from harness.scorer import ConsistencyScorer, as_document
+from harness.measure.scorer import ConsistencyScorer, as_document
 
 SOURCE = "The council approved the plan on Monday. The mayor said work would start in May."
 

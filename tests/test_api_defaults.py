@@ -46,7 +46,7 @@ def test_the_api_leaves_other_libraries_as_it_found_them():
     import sys
 
     script = (
-        "from harness.checks.names import nlp; from harness.metrics import porter_module; nlp(); porter_module(); "
+        "from harness.checks.names import nlp; from harness.evaluation.metrics import porter_module; nlp(); porter_module(); "
         "import thinc.compat, nltk; assert thinc.compat.has_torch, 'thinc lost torch'; "
         "assert nltk.stem.porter.PorterStemmer; print('ok')"
     )

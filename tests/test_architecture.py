@@ -15,16 +15,16 @@ MAX_LINES = 400
 # Each layer may import its own layer and those before it, never one after it.
 LAYERS = (
     ("records and configuration", ("document", "registry", "files", "text", "lcs", "store", "config", "process")),
-    ("ingest", ("ingest", "pairs")),
-    ("claims", ("claims",)),
-    ("evidence", ("embeddings", "onnx_embedder", "evidence", "chunks")),
-    ("key facts", ("keyfacts",)),
+    ("ingest", ("ingest",)),
+    ("loaded models", ("runtime",)),
+    ("reading: claims and evidence", ("reading",)),
     ("checks", ("checks", "edits")),  # edits: one-edit variants, made with the checks' spaCy model
-    ("judges", ("crossencoder", "llm", "judges", "models")),
-    ("metrics", ("metrics", "coverage", "agreement", "results")),
-    ("evaluation", ("cache", "evaluator", "worker_preload", "workers", "pipeline", "scorer")),
-    ("reports and gate", ("gate", "report")),
-    ("entry points", ("api", "probe", "metaeval", "starter", "cli", "pytest_plugin", "__init__")),
+    ("judges", ("judges", "llm_api")),
+    ("evaluation of a story", ("evaluation",)),
+    ("a run", ("run",)),
+    ("reports and gate", ("report", "gate")),
+    ("measuring a judge", ("measure",)),
+    ("entry points", ("api", "cli", "pytest_plugin", "__init__")),
 )
 LAYER_OF = {name: rank for rank, (_, names) in enumerate(LAYERS) for name in names}
 

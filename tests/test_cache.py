@@ -13,17 +13,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-import harness.cache as cache_module
-from harness.cache import NotCacheable, ResultCache, candidate_key, from_plain, story_key, to_plain
-from harness.claims import Claim
+import harness.evaluation.result_cache as cache_module
 from harness.config import Config
-from harness.crossencoder import PairCache
-from harness.embeddings import Embedder, EmbeddingCache, declared_dimension
+from harness.evaluation.records import CandidateResult
+from harness.evaluation.result_cache import NotCacheable, ResultCache, candidate_key, from_plain, story_key, to_plain
 from harness.ingest import load_stories
-from harness.judges.base import Judgement
-from harness.pipeline import run
+from harness.judges.contract import Judgement
+from harness.reading.claims import Claim
 from harness.report.tables import candidate_rows, claim_rows, run_document
-from harness.results import CandidateResult
+from harness.run.pipeline import run
+from harness.runtime.cross_encoders import PairCache
+from harness.runtime.embeddings import Embedder, EmbeddingCache, declared_dimension
 from harness.store import code_fingerprint, open_cache_db
 
 GARBAGE = b"this is not an SQLite file \x00\xff" * 300

@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.checks import dates, names, negation, numbers, quotes, roles
-from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, NA, PASS, SourceFacts
 
 SOURCES = [
     "Prisoners' rights groups estimate that between 800 and 900 political prisoners are incarcerated in Venezuela.",
@@ -196,7 +196,7 @@ def test_weekdays(claim, status, kind):
 
 def test_story_sentences(story):
     """Real sentences from the example story's candidates against its references."""
-    from harness.evidence import reference_passages
+    from harness.reading.retrieval import reference_passages
 
     facts = SourceFacts([p.text for p in reference_passages(story.references)], story.date)
     assert (

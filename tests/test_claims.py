@@ -1,5 +1,5 @@
-from harness.claims import split_claims
-from harness.scorer import text_document
+from harness.measure.scorer import text_document
+from harness.reading.claims import split_claims
 
 
 def test_claim_ids_and_offsets(candidate_docs):

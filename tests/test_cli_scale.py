@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_helpers import write_reports
 
 from harness.cli import main
 from harness.cli.run_commands import run_summary
 from harness.config import load_config
-from harness.gate.documents import baseline_document
+from harness.gate.recorded_settings import gate_settings
+from harness.gate.run_files import baseline_document
 from harness.gate.schema import BASELINE_FORMAT
-from harness.gate.settings import gate_settings
-from harness.report import write_reports
 
 MAX_LINES = 30  # what the tests allow a console summary (the code aims at 25)
 

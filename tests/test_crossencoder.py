@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.chunks import chunk_sentences
 from harness.config import Config
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import SHIPPED, shipped_model_path
+from harness.reading.chunks import chunk_sentences
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import SHIPPED, shipped_model_path
 
 DATA = Path(__file__).parent / "data"
 TWINS = json.loads((DATA / "story_twins.json").read_text("utf-8"))["twins"]
@@ -102,7 +102,7 @@ def test_a_transformers_model_folder_runs_with_torch(tmp_path):
     """The torch path a user's own fine-tuned model takes, on a tiny model made here (no download)."""
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from harness.crossencoder.model_files import base_model_path
+    from harness.runtime.model_files import base_model_path
 
     tiny = BertForSequenceClassification(
         BertConfig(
@@ -128,10 +128,10 @@ def test_a_missing_model_names_itself(monkeypatch):
 
 
 def test_crossencoder_judge_on_the_story(story, embedder, tmp_path):
-    from harness.claims import split_claims
-    from harness.evaluator import StoryEvaluator
+    from harness.evaluation.evaluator import StoryEvaluator
     from harness.judges import make_judge
-    from harness.scorer import text_document
+    from harness.measure.scorer import text_document
+    from harness.reading.claims import split_claims
 
     config = Config(judge="crossencoder", cache=str(tmp_path))
     evaluator = StoryEvaluator(story, embedder, make_judge("crossencoder", config), config)
@@ -159,7 +159,7 @@ def test_a_missing_folder_fails_before_any_work(tmp_path, capsys):
 def test_scorer_prepares_each_summary_once_and_keeps_order(tmp_path, monkeypatch):
     """`score` works in blocks: each summary's claims and evidence are found once, the block's pairs go to
     the model together, and the scores come back in input order, equal to scoring each row alone."""
-    from harness.scorer import ConsistencyScorer
+    from harness.measure.scorer import ConsistencyScorer
 
     twins = TWINS[:3]
     sources = [t["premise"] for t in twins for _ in (0, 1)]
@@ -178,7 +178,7 @@ def test_shipped_nli_model_reads_entailment_and_contradiction(tmp_path, monkeypa
     """harness-nli-minilm (training/train_nli.py) loads offline with its three classes named in its config, ranks
     a supported claim above its perturbed twin for most of the 16 story pairs (14 here; int8 kernels differ
     between CPUs, hence the margin), and gives the twins more p(contradiction) than the supported claims."""
-    from harness.crossencoder.model_files import NLI_SHIPPED
+    from harness.runtime.model_files import NLI_SHIPPED
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model = CrossEncoder(NLI_SHIPPED, tmp_path)

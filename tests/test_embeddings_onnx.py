@@ -1,4 +1,4 @@
-"""The ONNX embedder (harness.onnx_embedder): its vectors equal sentence-transformers' within a stated
+"""The ONNX embedder (harness.runtime.onnx_embedder): its vectors equal sentence-transformers' within a stated
 tolerance, a process with the export already made imports no torch, and every other model still loads with
 sentence-transformers."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.embeddings import Embedder, resolve_model
-from harness.onnx_embedder import (
+from harness.runtime.embeddings import Embedder, resolve_model
+from harness.runtime.onnx_embedder import (
     MAX_DIFFERENCE,
     OnnxSentenceEncoder,
     export,
@@ -134,7 +134,7 @@ def test_long_texts_are_truncated_at_the_models_length(encoder, shipped_folder):
 def test_a_process_with_the_export_imports_no_torch(warm_cache):
     """What a worker process does: build the embedder with a warm model cache and embed a sentence."""
     script = (
-        "import sys; from pathlib import Path; from harness.embeddings import Embedder; "
+        "import sys; from pathlib import Path; from harness.runtime.embeddings import Embedder; "
         f"e = Embedder({SHIPPED!r}, Path(sys.argv[1])); v = e.encode(['A worker embeds a sentence.']); "
         "assert v.shape == (1, 384) and type(e.model).__name__ == 'OnnxSentenceEncoder', type(e.model); "
         f"loaded = [m for m in {HEAVY!r} if m in sys.modules]; assert not loaded, loaded; print('ok')"
@@ -148,7 +148,7 @@ def test_processes_starting_together_export_once(tmp_path):
     """The workers of a first run start at once: one exports (and so imports torch), the others wait for its
     file, and every one reads a whole file."""
     script = (
-        "import sys; from pathlib import Path; from harness.embeddings import Embedder; "
+        "import sys; from pathlib import Path; from harness.runtime.embeddings import Embedder; "
         f"e = Embedder({SHIPPED!r}, Path(sys.argv[1])); assert e.encode([sys.argv[2]]).shape == (1, 384); "
         "print(type(e.model).__name__, 'torch' in sys.modules)"
     )
@@ -246,7 +246,7 @@ def test_a_damaged_export_is_made_again(shipped_folder, warm_cache, tmp_path, mo
     [good] = (warm_cache / "onnx").glob("*/model.onnx")
     exports = []
     monkeypatch.setattr(
-        "harness.onnx_embedder.export", lambda layout, path: exports.append(path) or shutil.copyfile(good, path)
+        "harness.runtime.onnx_embedder.export", lambda layout, path: exports.append(path) or shutil.copyfile(good, path)
     )
     loaded = load_encoder(shipped_folder, model_id, True, tmp_path, threads=1)
     assert isinstance(loaded, OnnxSentenceEncoder) and exports == [target]
@@ -256,7 +256,7 @@ def test_a_failed_export_falls_back_with_a_warning(shipped_folder, tmp_path, mon
     def fail(layout, path):
         raise RuntimeError("cannot trace this model\n" + "tensor " * 1000)
 
-    monkeypatch.setattr("harness.onnx_embedder.export", fail)
+    monkeypatch.setattr("harness.runtime.onnx_embedder.export", fail)
     assert load_encoder(shipped_folder, "test-failing@1", True, tmp_path) is None
     message = capsys.readouterr().err
     assert "ONNX export failed (cannot trace this model)" in message and "tensor" not in message
@@ -266,7 +266,7 @@ def test_an_export_that_no_longer_gives_its_vectors_is_made_again(shipped_folder
     """A graph onnxruntime still reads but that embeds otherwise (a damaged or altered weight) is caught by the
     torch vectors stored beside it at export, and made again; a temporary file an interrupted export left
     behind is removed then."""
-    from harness.onnx_embedder import check_path
+    from harness.runtime.onnx_embedder import check_path
 
     model_id = "test-altered@1"  # an identity no other test loaded, so the process holds no session for it
     target = export_path(tmp_path, model_id, shipped_folder, pinned=True)
@@ -283,7 +283,7 @@ def test_an_export_that_no_longer_gives_its_vectors_is_made_again(shipped_folder
         shutil.copyfile(good, path)
         shutil.copyfile(check_path(good), check_path(path))
 
-    monkeypatch.setattr("harness.onnx_embedder.export", remake)
+    monkeypatch.setattr("harness.runtime.onnx_embedder.export", remake)
     loaded = load_encoder(shipped_folder, model_id, True, tmp_path, threads=1)
     assert isinstance(loaded, OnnxSentenceEncoder) and exports == [target]
     assert not stale.exists()

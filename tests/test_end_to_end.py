@@ -7,9 +7,10 @@ import sys
 import pandas as pd
 import pytest
 from conftest import ROOT
+from report_helpers import write_reports
 
 from harness.cli import main
-from harness.report import CLAIM_COLUMNS, write_reports
+from harness.report import CLAIM_COLUMNS
 
 NOT_SUPPORTED = {"contradicted", "unsupported"}
 

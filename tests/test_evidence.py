@@ -1,9 +1,9 @@
 import numpy as np
 
-from harness.embeddings import Embedder, resolve_model
-from harness.evidence import EvidenceIndex, reference_passages
-from harness.onnx_embedder import MAX_DIFFERENCE
-from harness.scorer import text_document
+from harness.measure.scorer import text_document
+from harness.reading.retrieval import EvidenceIndex, reference_passages
+from harness.runtime.embeddings import Embedder, resolve_model
+from harness.runtime.onnx_embedder import MAX_DIFFERENCE
 
 
 def test_every_reference_sentence_is_a_passage(story):

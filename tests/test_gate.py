@@ -10,23 +10,23 @@ import pytest
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from report_helpers import write_reports
 from test_config import no_hang
 
-import harness.gate.documents
+import harness.gate.run_files
 from harness.cli import main
 from harness.config import load_config
 from harness.config.gate_settings import GateConfig
 from harness.document import InputError
 from harness.gate import gate_section
-from harness.gate.documents import baseline_document, load_baseline, load_run_document
-from harness.gate.evaluation import baseline_deltas, bootstrap_interval, evaluate_gate
+from harness.gate.decision import baseline_deltas, bootstrap_interval, evaluate_gate
+from harness.gate.outcome import GateReport
+from harness.gate.recorded_settings import gate_settings, recorded_gate_config
 from harness.gate.render import console_summary, junit_xml, markdown
-from harness.gate.results import GateReport
+from harness.gate.run_files import baseline_document, load_baseline, load_run_document
 from harness.gate.schema import BASELINE_FORMAT
-from harness.gate.settings import gate_settings, recorded_gate_config
-from harness.pipeline import run
 from harness.registry import GATED
-from harness.report import write_reports
+from harness.run.pipeline import run
 
 pytest_plugins = ["pytester"]
 
@@ -362,7 +362,7 @@ def test_unreadable_run_files(tmp_path, content, problem):
 def test_run_files_are_size_bounded_and_must_be_regular(tmp_path, monkeypatch):
     path = tmp_path / "run.json"
     path.write_text(json.dumps(run_doc(run_candidate())), "utf-8")
-    monkeypatch.setattr(harness.gate.documents, "MAX_JSON_BYTES", 100)
+    monkeypatch.setattr(harness.gate.run_files, "MAX_JSON_BYTES", 100)
     with pytest.raises(InputError, match="over the 0.0001 MB limit"):
         load_run_document(path)
     fifo = tmp_path / "fifo.json"

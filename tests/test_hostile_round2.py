@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import CANDIDATES, GOLD
 
-from harness.claims import MAX_CLAIM_WORDS, split_claims
 from harness.cli import main
 from harness.cli.console import terminal_safe
 from harness.document import Block, Document
 from harness.ingest import load_stories, load_story
+from harness.reading.claims import MAX_CLAIM_WORDS, split_claims
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_a_run_killed_with_sigkill_leaves_nothing_the_next_run_keeps(tmp_path):
     import subprocess
     import sys
 
-    from harness.report import remove_abandoned, reserve_run_folder
+    from harness.report.run_folders import remove_abandoned, reserve_run_folder
 
     reports = tmp_path / "reports"
     folder = reserve_run_folder(reports, "killed")
@@ -186,7 +186,7 @@ def test_probe_never_overwrites_files_it_did_not_write(tmp_path, capsys):
 
 def test_gate_warns_of_story_and_system_tables_that_match_nothing_and_one_file_for_two_outputs(project, capsys):
     from harness.config.gate_settings import GateConfig
-    from harness.gate.evaluation import evaluate_gate
+    from harness.gate.decision import evaluate_gate
 
     record = {"story": "s", "id": "a", "system": "x", "status": "ok", "error": None, "claims": []}
     record["metrics"] = {"faithfulness": 1.0, "scored_claims": 1, "key_facts": 0}

@@ -256,7 +256,7 @@ def test_page_furniture_is_never_a_claim_and_a_url_is_no_number(tmp_path, system
     """Real furniture seen in news summaries and articles (issue 34): a byline, a "Read more" link with a long
     URL, an image credit and a copyright line are dropped as furniture in either role; the sentences stay."""
     from harness.checks import numbers
-    from harness.claims import split_claims
+    from harness.reading.claims import split_claims
 
     path = tmp_path / "page.txt"
     path.write_text(PAGE_FURNITURE, "utf-8")

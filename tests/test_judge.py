@@ -4,14 +4,14 @@ from importlib import resources
 
 import pytest
 
-from harness.checks.base import CONFLICT, FAIL, MISSING, PASS, CheckResult, SourceFacts
-from harness.claims import Claim
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, PASS, CheckResult, SourceFacts
 from harness.config import Config
 from harness.judges import make_judge
-from harness.judges.base import Assessment, decide
 from harness.judges.calibrated import FEATURES, CalibratedJudge, claim_features
+from harness.judges.contract import Assessment, decide
 from harness.judges.crossencoder import CrossEncoderJudge
 from harness.judges.evidence import EvidenceJudge
+from harness.reading.claims import Claim
 
 
 def test_calibration_file_loads_and_reproduces_recorded_scores():

@@ -8,13 +8,13 @@ import shutil
 import pytest
 from conftest import GOLD
 
-from harness.claims import Claim
-from harness.coverage import CoverageReader
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import NLI_SHIPPED
 from harness.document import DERIVED, HAND_WRITTEN, REFERENCE
+from harness.evaluation.coverage import CoverageReader
+from harness.evaluation.keyfacts import derive_key_facts, kinds, with_key_facts
 from harness.ingest import load_story
-from harness.keyfacts import derive_key_facts, kinds, with_key_facts
+from harness.reading.claims import Claim
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import NLI_SHIPPED
 
 
 def _story_without_key_facts(tmp_path, summary: str | None = None):
@@ -73,7 +73,7 @@ def test_derived_facts_are_deterministic(story):
 def _coverage(tmp_path, config, gold):
     from dataclasses import replace
 
-    from harness.pipeline import run
+    from harness.run.pipeline import run
 
     result = run(replace(config, gold=str(gold.parent), reports=str(tmp_path / "r")), quiet=True)
     return {r.document.doc_id: r.metrics["weighted_coverage"] for r in result.results if r.ok}
@@ -93,7 +93,7 @@ def test_a_reference_fact_with_another_number_is_not_covered(tmp_path, config):
     )
     from dataclasses import replace
 
-    from harness.pipeline import run
+    from harness.run.pipeline import run
 
     result = run(replace(config, gold=str(gold.parent), reports=str(tmp_path / "r")), quiet=True)
     digest = next(r for r in result.results if r.ok and r.document.doc_id == "digest")  # says 800 and 1,000
@@ -123,9 +123,9 @@ def test_key_facts_command_prints_reviewable_yaml(tmp_path, capsys):
 
 
 def test_derived_facts_are_kept_in_the_cache_and_read_back(story, tmp_path, monkeypatch):
-    from harness import keyfacts
-    from harness.cache import ResultCache
     from harness.document import KeyFact
+    from harness.evaluation import keyfacts
+    from harness.evaluation.result_cache import ResultCache
 
     cache = ResultCache(tmp_path / "keyfacts", list[KeyFact])
     first = keyfacts.story_key_facts([], [], story.references, cache=cache)

@@ -27,7 +27,7 @@ def test_blocks_give_the_same_score(monkeypatch):
 
 
 def test_rouge_metric_equals_rouge_score_on_the_example_story(story, candidate_docs):
-    from harness import metrics
+    from harness.evaluation import metrics
     from harness.text import split_sentences
 
     scorer = rouge_scorer.RougeScorer(list(metrics.ROUGE_TYPES), tokenizer=metrics.CachingTokenizer())

@@ -15,12 +15,12 @@ import pytest
 from fake_openai import KEY, RULES, SOURCE, FakeOpenAI, closed_port, files_holding, inputs, write_run_inputs
 from llm_server import UnsupportedCPU, packaged_llama_server
 
-import harness.pipeline
+import harness.run.pipeline
 from harness.cli import main
 from harness.judges import check_judge
 from harness.judges.llm import VERDICT_P, LLMJudge
-from harness.llm.options import OPTIONS, checked_options
-from harness.llm.prompt import parse_verdict, verdict_probabilities
+from harness.llm_api.options import OPTIONS, checked_options
+from harness.llm_api.prompt import parse_verdict, verdict_probabilities
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ def test_bad_options_are_one_line_errors(options, message, monkeypatch):
 
 
 def test_the_options_a_config_may_give_are_the_ones_the_judge_checks():
-    """One list (harness.llm.options.OPTIONS) for `harness validate`'s check and the judge's own."""
+    """One list (harness.llm_api.options.OPTIONS) for `harness validate`'s check and the judge's own."""
     assert LLMJudge.option_names() == [option.name for option in OPTIONS]
     check_judge("llm", {option.name: option.default for option in OPTIONS})
     with pytest.raises(
@@ -247,7 +247,7 @@ def test_the_options_a_config_may_give_are_the_ones_the_judge_checks():
 def test_harness_run_with_the_llm_judge(fake, key, tmp_path, capsys):
     """The CLI end to end: one request per claim with the key, verdicts in claims.csv, no key in any file
     written, a second run (candidate results not reused) sends no chat request. The judge also reads the
-    key facts derived from the reference against the candidate (harness.keyfacts): those are the other requests."""
+    key facts derived from the reference against the candidate (harness.evaluation.keyfacts): those are the other requests."""
     config = write_run_inputs(tmp_path, fake.url, key)
     assert main(["run", "--config", str(config), "--quiet"]) == 0, capsys.readouterr().err
     with open(tmp_path / "reports" / "latest" / "claims.csv", newline="", encoding="utf-8") as f:
@@ -265,7 +265,7 @@ def test_harness_run_with_the_llm_judge(fake, key, tmp_path, capsys):
 def test_harness_run_with_an_unreachable_endpoint_exits_2_naming_it(key, tmp_path, capsys, monkeypatch):
     url = f"http://127.0.0.1:{closed_port()}/v1"
     config = write_run_inputs(tmp_path, url, key)
-    monkeypatch.setattr(harness.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
+    monkeypatch.setattr(harness.run.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
     assert main(["run", "--config", str(config), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"cannot reach {url}/models" in err and "Traceback" not in err

@@ -14,11 +14,11 @@ import pytest
 from fake_openai import KEY, RULES, FakeOpenAI, inputs, verdict, write_run_inputs
 
 from harness.cli import main
-from harness.judges.base import judge_failures
+from harness.judges.contract import judge_failures
 from harness.judges.evidence import EvidenceJudge
 from harness.judges.llm import LLMJudge
-from harness.llm.replies import Reply, ReplyCache
-from harness.llm.transport import MAX_REPLY_BYTES
+from harness.llm_api.replies import Reply, ReplyCache
+from harness.llm_api.transport import MAX_REPLY_BYTES
 
 MODELS = {"object": "list", "data": [{"id": "m"}]}
 ONE_CLAIM = "Five Spanish prisoners were released."

@@ -10,7 +10,7 @@ import pytest
 
 from harness.checks import CHECKS, meaning, novel, roles
 from harness.checks.align import align
-from harness.checks.base import CONFLICT, FAIL, MISSING, PASS, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, PASS, SourceFacts
 from harness.document import Document
 from harness.ingest.blocks import lines_to_blocks
 
@@ -135,7 +135,7 @@ def test_the_antonym_table_is_wordnets():
 
 def test_one_edit_perturbations_of_the_story_are_judged_right(story, embedder, config):
     """At least 85% right, over at least 30 sentences, half perturbed and half true (tests/data/meaning_edits.json)."""
-    from harness.evaluator import StoryEvaluator
+    from harness.evaluation.evaluator import StoryEvaluator
     from harness.judges import make_judge
 
     items = json.loads(DATA.read_text("utf-8"))["items"]
@@ -170,7 +170,7 @@ def test_a_name_put_in_another_names_place_with_its_article_or_possessive():
     """Entity swaps the substitution check used to miss: the article changed with the name ("An Oregon" for
     "A Phoenixville"), a possessive on both sides, and a two-word name opening the sentence."""
     from harness.checks.align import align
-    from harness.checks.base import SourceFacts
+    from harness.checks.declaration import SourceFacts
     from harness.checks.meaning import check_substitution
 
     def check(claim: str, sentence: str) -> str:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import GOLD
 
-from harness import agreement, metaeval
 from harness.cli import main
+from harness.measure import agreement, metaeval
 
 BBC = (GOLD / "000_27ceb510760b8103.txt").read_text("utf-8").split("---", 2)[-1]  # without its front matter
 NYT = (GOLD / "002_2a69d3917cd8dd3d.txt").read_text("utf-8")
@@ -190,7 +190,7 @@ def test_statistics_agree_with_scipy_and_scikit_learn():
 
 
 def test_a_sample_is_stratified_balanced_and_the_same_every_time():
-    from harness.metaeval import sample_rows
+    from harness.measure.metaeval import sample_rows
 
     rows = [
         {"id": f"r{i}", "label": i % 2, "cut": "val" if i < 40 else "test", "origin": "a" if i % 3 else "b"}

@@ -5,13 +5,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.claims import Claim
-from harness.coverage import CoverageReader, coverage_metrics, mentions_all
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import NLI_SHIPPED
 from harness.document import KeyFact
-from harness.judges.base import Judgement, soft_minimum
-from harness.metrics import aggregate_systems, centroid_similarity, claim_metrics, extractive_metrics, fragments, rouge
+from harness.evaluation.coverage import CoverageReader, coverage_metrics, mentions_all
+from harness.evaluation.metrics import (
+    aggregate_systems,
+    centroid_similarity,
+    claim_metrics,
+    extractive_metrics,
+    fragments,
+    rouge,
+)
+from harness.judges.contract import Judgement, soft_minimum
+from harness.reading.claims import Claim
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import NLI_SHIPPED
 
 
 def test_rouge_hand_computed():
@@ -190,7 +197,7 @@ def test_fragments_equal_the_papers_scan(article, summary):
 
 
 def test_with_nearness_a_fact_is_read_only_against_its_nearest_claims_and_their_windows(tmp_path):
-    from harness.coverage import NEAREST
+    from harness.evaluation.coverage import NEAREST
 
     texts = [f"Filler sentence number {n} says nothing at all." for n in range(8)]
     texts[5] = "Spain said five of its nationals were freed."

@@ -9,18 +9,18 @@ from importlib import resources
 
 import pytest
 
-from harness.cache import named_file_digests
-from harness.checks.base import FAIL, PASS, CheckResult, SourceFacts
+from harness.checks.declaration import FAIL, PASS, CheckResult, SourceFacts
 from harness.config import Config, load_config
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import NLI_SHIPPED
-from harness.evidence import Evidence, Passage
+from harness.evaluation.result_cache import named_file_digests
 from harness.judges import check_judge, make_judge
-from harness.judges.base import Assessment
+from harness.judges.contract import Assessment
 from harness.judges.nli import COMBINER_FILE, NLI_FEATURES, Combiner, NLIJudge
 from harness.judges.reader import WINDOW_BELOW, NLIReader, Premises, sentence_windows
+from harness.measure.scorer import ConsistencyScorer
+from harness.reading.retrieval import Evidence, Passage
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
-from harness.scorer import ConsistencyScorer
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import NLI_SHIPPED
 
 SOURCE = (
     "Venezuela released 80 political prisoners on Friday. "
@@ -161,7 +161,7 @@ def test_any_nli_model_is_read_sentence_by_sentence_without_the_shipped_combiner
     import transformers
     from test_nli_models import save, tiny_model
 
-    from harness.crossencoder.model_files import base_model_path
+    from harness.runtime.model_files import base_model_path
 
     tokenizer = tmp_path / "tok"
     transformers.AutoTokenizer.from_pretrained(str(base_model_path())).save_pretrained(tokenizer)

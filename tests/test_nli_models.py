@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from harness.config import Config
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.head import make_head
-from harness.crossencoder.model_files import base_model_path, shipped_model_path
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import base_model_path, shipped_model_path
+from harness.runtime.output_head import make_head
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -172,11 +172,11 @@ def test_unreadable_label_sets_are_refused(labels, options, message):
 
 def test_an_unknown_label_set_fails_when_the_judge_is_built(tmp_path, tokenizer_files, monkeypatch, capsys):
     """Exit 2 with one line naming the model and its labels, before any story or candidate is read."""
-    import harness.pipeline
+    import harness.run.pipeline
     from harness.cli import main
 
     folder = save(tiny_model("bert", ["cat", "dog", "bird"]), tmp_path / "animals", tokenizer_files)
-    monkeypatch.setattr(harness.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
+    monkeypatch.setattr(harness.run.pipeline, "load_stories", lambda *a, **k: pytest.fail("candidates were read"))
     config = tmp_path / "h.toml"
     config.write_text(f'[models]\nconsistency = "{folder}"\n[judge]\nname = "crossencoder"\n')
     capsys.readouterr()  # the save's progress bar
@@ -240,9 +240,9 @@ def test_an_onnx_folder_reads_its_config_labels(tmp_path):
 def test_a_contradiction_class_makes_contradicted_verdicts(labels, tmp_path, tokenizer_files):
     """A three-way model's p(contradiction), read from the class its config names, is cached beside p(support)
     and drives `contradicted` when no chunk supports the claim; below the refute threshold it is unsupported."""
-    from harness.checks.base import CheckResult
+    from harness.checks.declaration import CheckResult
     from harness.judges import make_judge
-    from harness.judges.base import Assessment
+    from harness.judges.contract import Assessment
     from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
     model = tiny_model("bert", labels)

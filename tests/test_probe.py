@@ -10,7 +10,7 @@ from conftest import GOLD
 
 from harness import edits
 from harness.cli import main
-from harness.probe import Probe, build_probes, gate_failures, outcome, wilson
+from harness.measure.probe import Probe, build_probes, gate_failures, outcome, wilson
 from harness.registry import KINDS, MUST_ACCEPT, MUST_CATCH
 
 SOURCE = edits.Source.of(

@@ -9,10 +9,10 @@ import json
 import pytest
 
 from harness.checks import run_checks
-from harness.checks.base import FAIL, SourceFacts
-from harness.claims import split_claims
+from harness.checks.declaration import FAIL, SourceFacts
 from harness.ingest import read_document
-from harness.scorer import text_document
+from harness.measure.scorer import text_document
+from harness.reading.claims import split_claims
 from harness.text import detokenize
 
 ARTICLE = [
@@ -119,7 +119,7 @@ def test_tokenisation_never_fails_a_check(sentence):
 
 
 def test_a_tokenised_copy_of_a_source_sentence_is_supported(config):
-    from harness.scorer import ConsistencyScorer
+    from harness.measure.scorer import ConsistencyScorer
 
     scorer = ConsistencyScorer(config)
     scores = scorer.score([" ".join(ARTICLE)] * 2, [TOKENISED[0], TOKENISED[0].replace("2018", "2019")])

@@ -27,7 +27,7 @@ def _from_candidates(paths: pd.Series) -> list[str]:
 
 
 def _write(run_result, folder: Path) -> Path:
-    from harness.report import write_reports
+    from report_helpers import write_reports
 
     return write_reports(run_result, folder, "recorded")
 
@@ -55,7 +55,7 @@ def test_outputs_match_the_recorded_copy(run_result, tmp_path, name):
 def _fresh_files(folder: Path) -> Path:
     """The two files from a run with the test suite's settings (tests/conftest.py), into `folder`."""
     from harness.config import Config
-    from harness.pipeline import run
+    from harness.run.pipeline import run
 
     root = Path(__file__).resolve().parents[1]
     config = Config(

@@ -11,7 +11,7 @@ import pytest
 import harness.checks
 import harness.judges
 from harness.checks import CHECKS, DECISIVE, FEATURE_GROUPS, forget_memory, run_checks
-from harness.checks.base import NA, SourceFacts
+from harness.checks.declaration import NA, SourceFacts
 from harness.judges import JUDGES, check_judge, make_judge
 from harness.judges.evidence import EvidenceJudge
 
@@ -86,7 +86,7 @@ def test_a_new_check_is_one_file(add_module):
         harness.checks,
         "units",
         """
-        from harness.checks.base import FAIL, MISSING, Check, CheckName, CheckResult
+        from harness.checks.declaration import FAIL, MISSING, Check, CheckName, CheckResult
 
         def run(claim, sources, evidence):
             return [CheckResult("unit", FAIL, "kg", MISSING)]
@@ -104,7 +104,7 @@ def test_two_checks_in_one_place_are_refused(add_module):
         harness.checks,
         "clash",
         """
-        from harness.checks.base import Check, CheckName
+        from harness.checks.declaration import Check, CheckName
 
         CHECK = Check(order=10, names=(CheckName("clash"),), run=lambda claim, sources, evidence: [])
         """,
@@ -123,7 +123,7 @@ def test_a_new_judge_is_one_file(add_module, monkeypatch):
         harness.judges,
         "length",
         """
-        from harness.judges.base import Assessment, Judge
+        from harness.judges.contract import Assessment, Judge
 
         class LengthJudge(Judge):
             name = "length"
@@ -180,7 +180,7 @@ def test_the_check_example_in_the_package_docstring_runs():
 
 def test_run_checks_can_run_only_the_checks_that_give_the_named_results():
     from harness.checks import run_checks
-    from harness.checks.base import SourceFacts
+    from harness.checks.declaration import SourceFacts
 
     sources = SourceFacts(["Spain said five nationals were freed on Friday."])
     claim = "Spain said six nationals were freed on Friday."

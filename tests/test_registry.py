@@ -1,4 +1,4 @@
-"""One metric registry (harness.metrics.METRICS) and one configuration (harness.config): every metric the
+"""One metric registry (harness.evaluation.metrics.METRICS) and one configuration (harness.config): every metric the
 pipeline produces is in the registry and nothing else is, every reader of metric names reads the registry,
 and each default is stated once."""
 
@@ -11,8 +11,8 @@ import harness.gate
 from harness import config as config_module
 from harness.config import Config, load_config
 from harness.config.gate_settings import DEFAULT_BASELINE, DEFAULT_TOLERANCE, GateConfig
+from harness.evaluation.metrics import rouge_metrics
 from harness.files import MAX_FILE_MB
-from harness.metrics import rouge_metrics
 from harness.registry import (
     COUNT,
     FAILING,
@@ -136,8 +136,8 @@ def _package_files(name: str) -> list[Path]:
 
 
 def test_one_baseline_loader():
-    """Every module that loads a baseline uses harness.gate.documents's loader, none a copy of its own."""
-    from harness.gate.documents import load_baseline
+    """Every module that loads a baseline uses harness.gate.run_files's loader, none a copy of its own."""
+    from harness.gate.run_files import load_baseline
 
     modules = _harness_modules()
     assert sum(getattr(m, "load_baseline", None) is load_baseline for m in modules) >= 3  # gate, CLI, plugin

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from report_helpers import write_reports
 
-from harness.report import write_reports
 from harness.report.html import render_html, short_summary
 from harness.report.marking import marked, marked_html
 

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from report_helpers import write_reports
 from test_report_html import CHROMIUM, CHROMIUM_ARGS, _require_chromium, copy_candidate
 
 from harness.config import load_config
+from harness.evaluation.metrics import aggregate_systems
 from harness.gate import gate_section
-from harness.metrics import aggregate_systems
-from harness.report import write_reports
 from harness.report.html import render_html
 
 STORIES, SYSTEMS, CLAIMS = 100, 16, 3

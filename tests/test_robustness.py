@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.checks import dates, numbers, quotes, roles
-from harness.checks.base import SourceFacts
-from harness.claims import split_claims
+from harness.checks.declaration import SourceFacts
 from harness.ingest.blocks import lines_to_blocks
-from harness.scorer import text_document
+from harness.measure.scorer import text_document
+from harness.reading.claims import split_claims
 
 # text made of the things summaries really contain: words, numbers, bullets, quotes, separators, non-ASCII
 PIECES = st.sampled_from(

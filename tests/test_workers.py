@@ -6,8 +6,8 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT
 
-from harness import pipeline
-from harness.pipeline import run, story_parts
+from harness.run import pipeline
+from harness.run.pipeline import run, story_parts
 
 
 def _two_stories(root):

@@ -10,7 +10,7 @@ The SummEdits `test` documents and SummEval are how we measure: the script check
 documents, and none of their sentences of 8 or more words, occur in the training documents, and writes
 the overlap counts into the data summary (and stops if any document overlaps).
 
-Synthetic pairs from each source sentence, with the chunk around it (harness.chunks, as served) as premise:
+Synthetic pairs from each source sentence, with the chunk around it (harness.reading.chunks, as served) as premise:
 positives: the sentence itself, shortened (a leading or trailing clause dropped), fused with the next
 sentence, with a modifier dropped, or with words replaced by hand-listed synonyms;
 negatives: entities, numbers or dates swapped for others of the same kind, negation inserted or removed,
@@ -32,12 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.chunks import Chunk, chunk_sentences
-from harness.claims import split_claims
-from harness.crossencoder.model_files import CHUNK_BUDGET, base_model_path, piece_counter
 from harness.document import CONTENT_KINDS
 from harness.ingest import read_document
-from harness.scorer import text_document
+from harness.measure.scorer import text_document
+from harness.reading.chunks import Chunk, chunk_sentences
+from harness.reading.claims import split_claims
+from harness.runtime.model_files import CHUNK_BUDGET, base_model_path, piece_counter
 from harness.text import content_tokens, split_sentences, words
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.crossencoder import CrossEncoder
+from harness.runtime.cross_encoders import CrossEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.crossencoder.model_files import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path
+from harness.runtime.model_files import CHUNK_BUDGET, MAX_LENGTH, base_model_path, shipped_model_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,8 +86,8 @@ def metrics(probs: np.ndarray, pairs: list[dict]) -> dict:
 
 
 def export_onnx(model, tokenizer, folder: Path, work: Path) -> None:
-    """The trained model as int8 ONNX into `folder` (harness.crossencoder.export_int8_onnx)."""
-    from harness.crossencoder.export import export_int8_onnx
+    """The trained model as int8 ONNX into `folder` (harness.runtime.cross_encoders.export_int8_onnx)."""
+    from harness.runtime.onnx_export import export_int8_onnx
 
     sample = encode(tokenizer, [{"premise": "A premise.", "claim": "A claim."}])
     export_int8_onnx(model, sample, folder / "model.onnx", work)
@@ -110,7 +110,7 @@ def write_card(folder: Path) -> None:
         f"- **Shipped as**: `model.onnx`, int8 dynamic quantization ({record['model_file_mb']} MB), run with onnxruntime; "
         "`tokenizer.json` is the base model's.",
         f"- **Input**: `[CLS] chunk [SEP] claim [SEP]`, chunks of at most {record.get('chunk_budget', CHUNK_BUDGET)} word pieces "
-        f"(harness.chunks), trained at most {record['max_length']} word pieces.",
+        f"(harness.reading.chunks), trained at most {record['max_length']} word pieces.",
         "- **Reproduce**: `.venv/bin/python training/make_pairs.py --bench ../shared/bench` then "
         "`.venv/bin/python training/train_crossencoder.py` (seed "
         f"{record['seed']}; {record['train_minutes']} min of training on this machine's 2 CPU cores, {record['threads']} threads).",
@@ -269,7 +269,7 @@ def main() -> None:
         ),
         "utf-8",
     )
-    from harness.crossencoder import CrossEncoder
+    from harness.runtime.cross_encoders import CrossEncoder
 
     served = CrossEncoder(str(args.out))
     onnx_probs = served.predict_pairs([(p["premise"], p["claim"]) for p in dev])

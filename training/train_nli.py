@@ -264,15 +264,15 @@ def build_data(args) -> tuple[list[dict], list[dict], dict]:
 
 def export(checkpoint: Path, out: Path, work: Path, max_length: int) -> dict:
     """The checkpoint as int8 ONNX (dynamic quantization, per channel) with the base tokenizer and a config that
-    names the classes, so harness.crossencoder reads p(entailment) and p(contradiction) from it. Returns the
+    names the classes, so harness.runtime.cross_encoders reads p(entailment) and p(contradiction) from it. Returns the
     largest probability difference between the float and the int8 model on the e-SNLI-style sample below."""
     import shutil
 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from harness.crossencoder import CrossEncoder
-    from harness.crossencoder.export import export_int8_onnx
-    from harness.crossencoder.model_files import CHUNK_BUDGET, base_model_path
+    from harness.runtime.cross_encoders import CrossEncoder
+    from harness.runtime.model_files import CHUNK_BUDGET, base_model_path
+    from harness.runtime.onnx_export import export_int8_onnx
 
     tokenizer = AutoTokenizer.from_pretrained(str(checkpoint))
     model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint)).eval()
@@ -453,7 +453,7 @@ def main() -> None:
         (args.evaluate / "eval.json").write_text(json.dumps(result, indent=2), "utf-8")
         return
 
-    from harness.crossencoder.model_files import base_model_path
+    from harness.runtime.model_files import base_model_path
 
     nli, edits, data = build_data(args)
     print(json.dumps({"data": data}), flush=True)

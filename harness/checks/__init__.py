@@ -1,12 +1,12 @@
 """Precise fact checks: each compares a claim with the story's sources and says pass, fail or n/a.
 
 The registry. Every module of this package that declares a module-level `CHECK` (a
-harness.checks.base.Check) is a check; the modules are found when the package is imported, so a new check
+harness.checks.declaration.Check) is a check; the modules are found when the package is imported, so a new check
 is one new file here (plus its tests) and nothing else. This example runs under pytest
 (tests/test_registration.py):
 
     >>> # harness/checks/units.py: a claim's "km" or "miles" must be the sources' unit
-    >>> from harness.checks.base import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+    >>> from harness.checks.declaration import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
     >>> def units(text: str) -> set[str]:
     ...     return {word for word in text.replace(".", " ").split() if word in ("km", "miles")}
     >>> def run(claim: str, sources: SourceFacts, evidence: str | None) -> list[CheckResult]:
@@ -27,7 +27,7 @@ is one new file here (plus its tests) and nothing else. This example runs under 
 whether a failure decides the verdict alone (DECISIVE); `feature` names the calibrated judge's feature
 group it counts in (harness.judges.calibrated; a group the fitted model does not know is simply not one of
 its features). Modules without `CHECK` (base, align) are helpers. A check module imports only
-harness.checks.base and other check modules, never this package, so importing it runs no cycle.
+harness.checks.declaration and other check modules, never this package, so importing it runs no cycle.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from harness.checks.base import Check, CheckResult, SourceFacts
+from harness.checks.declaration import Check, CheckResult, SourceFacts
 
 
 def discover() -> tuple[Check, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.checks.meaning import MEANING
 from harness.checks.names import name_words
 from harness.text import STOPWORDS, lexical_support

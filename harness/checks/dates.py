@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from harness.checks.align import align
-from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.text import URL
 
 MONTHS = [

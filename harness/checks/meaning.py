@@ -29,7 +29,7 @@ from harness.checks.align import (
     same_names,
     tokens,
 )
-from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 
 DENIAL = frozenset(
     "deny denied denies denying reject rejected rejects refute refuted refutes dispute disputed disputes "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from harness.checks.base import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.process import is_own_process
 from harness.text import words
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from harness.checks.base import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.text import lexical_support
 
 NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n[’']t\b", re.I)

@@ -6,7 +6,7 @@ Advisory: paraphrase uses new words too, so the calibrated judge weighs it and i
 from __future__ import annotations
 
 from harness.checks.align import tokens
-from harness.checks.base import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 
 NOVEL_SHARE, NOVEL_MIN = 0.5, 2  # the novel check fails when this share (and count) of content words is new
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.checks.dates import DAY_MONTH, MONTH_DAY, RELATIVE
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.text import STOPWORDS, URL, fold, stem
 
 UNITS = {

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from difflib import SequenceMatcher
 
-from harness.checks.base import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.checks.names import entities, name_words
 from harness.text import STOPWORDS, stem, words
 

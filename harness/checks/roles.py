@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from harness.checks.base import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
+from harness.checks.declaration import CONFLICT, FAIL, NA, PASS, Check, CheckName, CheckResult, SourceFacts
 from harness.checks.names import entities, name_words
 
 ROLE_WORDS = (

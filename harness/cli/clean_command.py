@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.cli.command_config import command_config
 from harness.cli.console import counted, human_size, say
-from harness.cli.settings import command_config
 from harness.document import InputError
-from harness.gate.settings import baseline_location
+from harness.gate.recorded_settings import baseline_location
 from harness.report.retention import finished_runs, folder_size, prune_runs
 
 

@@ -10,25 +10,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.cli.command_config import config_path, latest_run
 from harness.cli.console import human_size, say
 from harness.cli.outputs import check_output_file
-from harness.cli.settings import config_path, latest_run
 from harness.config import load_config
 from harness.config.gate_settings import GateConfig
 from harness.document import InputError
 from harness.files import atomic_write_text
-from harness.gate.documents import baseline_document, candidate_records, load_baseline, load_run_document, stories_of
-from harness.gate.evaluation import evaluate_gate, unknown_tables
-from harness.gate.render import CONSOLE_LINES, console_summary, junit_xml, markdown
-from harness.gate.results import listed
-from harness.gate.schema import BASELINE_FORMAT
-from harness.gate.settings import (
+from harness.gate.decision import evaluate_gate, unknown_tables
+from harness.gate.outcome import listed
+from harness.gate.recorded_settings import (
     baseline_location,
     gate_settings,
     recorded_gate_config,
     reports_folder_of,
     why_nothing_to_check,
 )
+from harness.gate.render import CONSOLE_LINES, console_summary, junit_xml, markdown
+from harness.gate.run_files import baseline_document, candidate_records, load_baseline, load_run_document, stories_of
+from harness.gate.schema import BASELINE_FORMAT
 
 GATE_SETTINGS_RULE = (
     "Settings: --config F if given, else ./harness.toml if present, else the defaults: the [gate] you read now; "

@@ -1,4 +1,4 @@
-"""`harness init`: the starter harness.toml and CI workflow (harness.starter) written into a project folder."""
+"""`harness init`: the starter harness.toml and CI workflow (harness.cli.starter) written into a project folder."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from harness.cli.console import say
+from harness.cli.starter import write_starter
 from harness.config import Config
 from harness.document import InputError
-from harness.starter import write_starter
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """The commands that measure a judge: `harness score-pairs` (one score per (document, summary) row),
-`harness meta-eval` (the scores against human labels, harness.metaeval) and `harness probe` (behavioural
-tests on the stories' own sentences, harness.probe)."""
+`harness meta-eval` (the scores against human labels, harness.measure.metaeval) and `harness probe` (behavioural
+tests on the stories' own sentences, harness.measure.probe)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from harness.cli.command_config import command_config
 from harness.cli.console import say
 from harness.cli.outputs import check_output_file, check_reports_folder
-from harness.cli.settings import command_config
 from harness.config import Config
 from harness.document import InputError
 from harness.files import atomic_write_text
 from harness.ingest import find_story_dirs, load_story
-from harness.metaeval import run_meta_eval
-from harness.pairs import SCORE_DIGITS, read_pairs
-from harness.probe import build_probes, console_table, gate_failures, run_probes, summarise, write_outputs
+from harness.ingest.pairs import SCORE_DIGITS, read_pairs
+from harness.measure.metaeval import run_meta_eval
+from harness.measure.probe import build_probes, console_table, gate_failures, run_probes, summarise, write_outputs
+from harness.measure.scorer import ConsistencyScorer, unscored_reason
 from harness.registry import KINDS
-from harness.scorer import ConsistencyScorer, unscored_reason
 
 
 def with_judge(config: Config, judge: str | None) -> Config:
@@ -58,7 +58,7 @@ def cmd_score_pairs(args: argparse.Namespace) -> int:
 
 
 def cmd_meta_eval(args: argparse.Namespace) -> int:
-    """Score labelled rows with the configured judge (or --judge) and measure the agreement: harness.metaeval."""
+    """Score labelled rows with the configured judge (or --judge) and measure the agreement: harness.measure.metaeval."""
     config = with_judge(command_config(args), args.judge)
     out = Path(args.out)
     if args.sample is not None and args.sample < 1:
@@ -80,7 +80,7 @@ def cmd_meta_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    """Behavioural tests of one or more judges on the stories' own sentences (harness.probe)."""
+    """Behavioural tests of one or more judges on the stories' own sentences (harness.measure.probe)."""
     config = command_config(args)
     kinds = tuple(args.kinds.split(",")) if args.kinds else tuple(KINDS)
     unknown = [k for k in kinds if k not in KINDS]

@@ -10,23 +10,24 @@ from typing import Any
 
 import yaml
 
+from harness.cli.command_config import command_config, defaults_note
 from harness.cli.console import counted, say
 from harness.cli.outputs import check_reports_folder
-from harness.cli.settings import command_config, defaults_note
 from harness.config import Config, settings_help
 from harness.document import InputError
-from harness.gate.documents import candidate_records
-from harness.gate.evaluation import unknown_tables
+from harness.evaluation.keyfacts import kinds, with_key_facts
+from harness.gate.decision import unknown_tables
+from harness.gate.outcome import SHOWN, coverage_warning
 from harness.gate.render import CONSOLE_LINES, failure_rank
-from harness.gate.results import SHOWN, coverage_warning
+from harness.gate.run_files import candidate_records
 from harness.ingest import find_story_dirs, load_stories, load_story
 from harness.judges import check_judge
-from harness.judges.base import judge_failures
-from harness.keyfacts import kinds, with_key_facts
-from harness.pipeline import run
+from harness.judges.contract import judge_failures
 from harness.registry import VERDICTS
-from harness.report import check_run_id, run_folder, write_run
-from harness.workers import BACKENDS
+from harness.report import write_run
+from harness.report.run_folders import check_run_id, run_folder
+from harness.run.pipeline import run
+from harness.run.workers import BACKENDS
 
 
 def check_judge_settings(config: Config) -> None:

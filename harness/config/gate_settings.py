@@ -65,7 +65,7 @@ def _table(value: Any, path: Path, where: str) -> dict[str, Any]:
 
 
 def _check_thresholds(where: str, table: Any, path: Path) -> dict[str, float]:
-    """`min_<metric>` and `max_<metric>` bounds, each of a metric the gate knows (harness.metrics)."""
+    """`min_<metric>` and `max_<metric>` bounds, each of a metric the gate knows (harness.evaluation.metrics)."""
     thresholds = {}
     for key, value in _table(table, path, where).items():
         bound, _, metric = key.partition("_")
@@ -89,7 +89,7 @@ def _metric_range(metric: str) -> Range:
 
 def _check_probe(where: str, table: Any, path: Path) -> dict[str, float]:
     """`min_catch_<kind>` for an edit the judge must catch, `min_accept_<kind>` for one it must accept
-    (harness.probe.KINDS), each a rate in [0, 1]."""
+    (harness.measure.probe.KINDS), each a rate in [0, 1]."""
     allowed = [f"min_catch_{k}" for k in MUST_CATCH] + [f"min_accept_{k}" for k in MUST_ACCEPT]
     minimums = {}
     for key, value in _table(table, path, where).items():

@@ -19,8 +19,8 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from harness.edits.base import Edited, Name, Source, article_for, inflect, parse, splice
 from harness.edits.falsify import alter_quote, antonym, change_date, change_number, negate, swap_entity, swap_roles
+from harness.edits.language import Edited, Name, Source, article_for, inflect, parse, splice
 from harness.edits.preserve import drop_modifier, reorder, synonym
 
 __all__ = ["EDITS", "Edited", "Name", "Source", "article_for", "edit", "inflect", "parse", "splice"]

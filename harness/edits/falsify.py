@@ -6,7 +6,7 @@ import random
 import re
 
 from harness.checks.align import SYMMETRIC
-from harness.edits.base import (
+from harness.edits.language import (
     FUNCTION_WORDS,
     NUMBER_WORDS,
     ORDINALS,

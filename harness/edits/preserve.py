@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from harness.edits.base import (
+from harness.edits.language import (
     ORDINALS,
     REPORTING_VERBS,
     Edited,

@@ -1,10 +1,10 @@
 """The gate: does a run meet its thresholds, and did it get worse than a baseline? (harness gate, harness
 baseline, run.json's gate section and the pytest plugin.)
 
-The data's path through the package: settings.py (the `[gate]` settings a run records, where the baseline
-is), schema.py and documents.py (run.json and baseline files read and checked), results.py (GateCheck,
-GateReport and their wording), evaluation.py (thresholds and regressions -> a GateReport), render.py (the
-console summary, Markdown and JUnit). This module holds what run.json records of the gate.
+The data's path through the package: recorded_settings.py (the `[gate]` settings a run records, where the
+baseline is), schema.py and run_files.py (run.json and baseline files read and checked), outcome.py
+(GateCheck, GateReport and their wording), decision.py (thresholds and regressions -> a GateReport),
+render.py (the console summary, Markdown and JUnit). This module holds what run.json records of the gate.
 
 Every input is checked where it is read: `[gate]` settings by harness.config (with the rest of the config),
 run and baseline files against harness.gate.schema. A bad one is an InputError naming the file and the field
@@ -18,10 +18,10 @@ from typing import Any
 
 from harness.config.gate_settings import GateConfig
 from harness.document import InputError
-from harness.gate.documents import load_baseline
-from harness.gate.evaluation import baseline_deltas, evaluate_gate
+from harness.gate.decision import baseline_deltas, evaluate_gate
+from harness.gate.recorded_settings import baseline_location, gate_settings, why_nothing_to_check
 from harness.gate.render import summary_line
-from harness.gate.settings import baseline_location, gate_settings, why_nothing_to_check
+from harness.gate.run_files import load_baseline
 
 
 def gate_section(current: dict[str, Any], gate: GateConfig, reports: Path | None = None) -> dict[str, Any]:

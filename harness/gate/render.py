@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from harness.gate.results import SHOWN, GateCheck, GateReport, listed
+from harness.gate.outcome import SHOWN, GateCheck, GateReport, listed
 
 CONSOLE_LINES = 25  # a console summary fits one screen whatever the run size; the files hold every check
 MARKDOWN_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB: failing claims stop short of it

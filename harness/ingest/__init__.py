@@ -15,7 +15,7 @@ from pathlib import Path
 from harness.document import CONTENT_KINDS, Document, InputError, KeyFact, Story, check_plain_name, did_you_mean
 from harness.files import MAX_FILE_MB, read_regular_file
 from harness.ingest.readers import JSON_EXTENSIONS, TEXT_EXTENSIONS, TEXT_READERS, detect_format, load_yaml, read_json
-from harness.ingest.schema import schema_problems
+from harness.ingest.validation import schema_problems
 
 STORY_FILE = "story.yaml"
 IGNORED_NAMES = {"story.yaml", "readme.md", "readme.txt", ".gitkeep"}
@@ -120,7 +120,7 @@ def load_story(story_dir: Path, max_mb: float = MAX_FILE_MB, gold: Path | None =
     """References, reference summaries and key facts of one story; a missing or unreadable file fails the
     story. Every file must lie inside the gold folder `gold` (default: the story's own folder). Its key facts
     are the hand-written ones: those of its reference summaries, or derived ones, are added by
-    harness.keyfacts.with_key_facts, a step of its own after ingest."""
+    harness.evaluation.keyfacts.with_key_facts, a step of its own after ingest."""
     spec = load_story_spec(story_dir, gold)
     origin = story_dir / STORY_FILE if (story_dir / STORY_FILE).exists() else story_dir
     references = []

@@ -16,7 +16,7 @@ import yaml
 
 from harness.document import Block, InputError
 from harness.ingest.blocks import ENTITY_DUMP, lines_to_blocks
-from harness.ingest.schema import validate_instance
+from harness.ingest.validation import validate_instance
 
 TEXT_EXTENSIONS = {".txt", ".text", ".md", ".markdown"}
 JSON_EXTENSIONS = {".json"}

@@ -7,18 +7,18 @@ judge by name (`[judge] name`, with `[judge] options`):
 - calibrated (calibrated.py): a logistic regression over evidence and check features, fitted on SummEdits;
 - crossencoder (crossencoder.py): the harness's own cross-encoder model reads claim and evidence chunks;
 - nli (nli.py): an NLI model reads each claim sentence by sentence (reader.py), a fitted combiner decides;
-- llm (llm.py): an OpenAI-compatible chat endpoint (harness.llm talks to it).
+- llm (llm.py): an OpenAI-compatible chat endpoint (harness.llm_api talks to it).
 
-The interface (harness.judges.base). A judge is a subclass of `Judge` in a module of this package that sets
+The interface (harness.judges.contract). A judge is a subclass of `Judge` in a module of this package that sets
 `name` (its harness.toml name) and implements one method, `assess`: one `Assessment` per claim (its
 `p_support` and a reason; optionally `p_refuted`, a verdict of its own, an error). `Judge.judge` runs the checks
 around it and `decide` turns each Assessment and the checks into a verdict (the decisive checks overrule it).
 The modules are found when the package is imported, so a new judge is one new file here (plus its tests) and
 nothing else. This example runs under pytest (tests/test_registration.py):
 
-    >>> from harness.checks.base import SourceFacts
-    >>> from harness.claims import Claim
-    >>> from harness.judges.base import Assessment, Judge
+    >>> from harness.checks.declaration import SourceFacts
+    >>> from harness.reading.claims import Claim
+    >>> from harness.judges.contract import Assessment, Judge
     >>> class LengthJudge(Judge):  # in harness/judges/length.py, `[judge] name = "length"` would pick it
     ...     name = "length"
     ...
@@ -52,7 +52,7 @@ import pkgutil
 from typing import Any
 
 from harness.config import Config
-from harness.judges.base import Judge
+from harness.judges.contract import Judge
 
 
 def discover() -> dict[str, type[Judge]]:

@@ -17,10 +17,10 @@ import math
 from importlib import resources
 
 from harness.checks import FEATURE_GROUPS
-from harness.checks.base import FAIL, CheckResult, SourceFacts
-from harness.claims import Claim
-from harness.evidence import Evidence
-from harness.judges.base import Assessment, Judge
+from harness.checks.declaration import FAIL, CheckResult, SourceFacts
+from harness.judges.contract import Assessment, Judge
+from harness.reading.claims import Claim
+from harness.reading.retrieval import Evidence
 from harness.text import content_tokens
 
 EVIDENCE_FEATURES = ("best_score", "best_cosine", "best_lexical", "top3_lexical", "novel_share", "novel_names")

@@ -1,7 +1,7 @@
 """The cross-encoder judge: a claim read together with the source chunks that hold its evidence.
 
 The model is the harness's own (harness/models/consistency-minilm, or the NLI one), or a user's; see
-harness.crossencoder for how it is loaded, which of its classes means "consistent", and how its scores are
+harness.runtime.cross_encoders for how it is loaded, which of its classes means "consistent", and how its scores are
 cached. The decisive checks still override it (`decide`).
 """
 
@@ -10,23 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.checks.base import SourceFacts
-from harness.chunks import Chunk, chunk_sentences
-from harness.claims import Claim
+from harness.checks.declaration import SourceFacts
 from harness.config import Config
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import SHIPPED
-from harness.evidence import Evidence
-from harness.judges.base import Assessment, Judge
+from harness.judges.contract import Assessment, Judge
+from harness.reading.chunks import Chunk, chunk_sentences
+from harness.reading.claims import Claim
+from harness.reading.retrieval import Evidence
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import SHIPPED
 
 
 class CrossEncoderJudge(Judge):
-    """The harness's own cross-encoder (harness.crossencoder) reads each claim against the source chunks
+    """The harness's own cross-encoder (harness.runtime.cross_encoders) reads each claim against the source chunks
     that hold its evidence; `p_support` is the highest p(consistent) over those chunks, and failed
     decisive checks still override it (`decide`). `chunks = "all"` reads every chunk of every reference
     (slower, for sources where retrieval may miss). Any sequence-classification model serves: `label` names
     its consistent class where its config's labels do not, `nli = "entailment-minus-contradiction"` scores
-    an NLI model SummaC's way (harness.crossencoder.head.make_head); a label set it cannot read fails here."""
+    an NLI model SummaC's way (harness.runtime.output_head.make_head); a label set it cannot read fails here."""
 
     name = "crossencoder"
 

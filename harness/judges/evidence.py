@@ -1,7 +1,7 @@
 """The default judge: the best evidence score through a hand-set logistic curve, overridden by failed checks.
 
 Deliberately simple: a logistic curve over the best evidence score (blended cosine + lexical support, see
-harness.evidence) whose centre and slope are set by hand, not fitted; failed fact checks, the meaning checks
+harness.reading.retrieval) whose centre and slope are set by hand, not fitted; failed fact checks, the meaning checks
 among them, override it (`decide`). It stays the default because it measures best on SummEval and on the
 example story's hand labels (README, meta-evaluation).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from harness.judges.base import Assessment, Judge
+from harness.judges.contract import Assessment, Judge
 
 
 class EvidenceJudge(Judge):

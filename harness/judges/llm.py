@@ -6,17 +6,17 @@ llama.cpp's server, LM Studio) reads each claim with its evidence and answers a 
     options = { base_url = "http://127.0.0.1:8080/v1", model = "gemma-3-270m", api_key_env = "OPENAI_API_KEY" }
 
 One POST to `{base_url}/chat/completions` per claim, asking for a verdict and a one-sentence explanation
-(harness.llm.prompt). `p_support` is the probability of "supported" from the verdict token's log-probabilities
+(harness.llm_api.prompt). `p_support` is the probability of "supported" from the verdict token's log-probabilities
 when the server returns them, else a fixed value per verdict (`VERDICT_P`). The decisive fact checks still
 override the model (`decide`), as for every judge.
 
 Why it is built this way:
-- every option is stated once, with its type and range, in harness.llm.options, which checks them;
-- every readable reply is cached (harness.llm.replies), so a re-run sends nothing and costs nothing;
+- every option is stated once, with its type and range, in harness.llm_api.options, which checks them;
+- every readable reply is cached (harness.llm_api.replies), so a re-run sends nothing and costs nothing;
 - requests run concurrently (`max_concurrency`), each within a deadline, capped in size, never redirected to
-  another origin and retried only on transient failures (harness.llm.transport); the endpoint is checked when
+  another origin and retried only on transient failures (harness.llm_api.transport); the endpoint is checked when
   the judge is built, so an unreachable URL or a refused key is one line before any candidate is read
-  (harness.llm.endpoint);
+  (harness.llm_api.endpoint);
 - the API key is read from the environment variable `api_key_env` names, sent only as
   `Authorization: Bearer`, and kept out of every cache, report, error and repr;
 - a reply that cannot be read is that claim's error (verdict unsupported, the reply quoted in the reason),
@@ -32,16 +32,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness.checks.base import SourceFacts
-from harness.claims import Claim
+from harness.checks.declaration import SourceFacts
 from harness.config import Config
-from harness.evidence import Evidence
-from harness.judges.base import Assessment, Judge
-from harness.llm.endpoint import Endpoint
-from harness.llm.options import OPTION_NAMES, checked_options
-from harness.llm.prompt import chat_messages, parse_verdict, request_body
-from harness.llm.replies import Reply, ReplyCache, read_completion, readable, reply_key
-from harness.llm.transport import MAX_QUOTED, RequestFailed
+from harness.judges.contract import Assessment, Judge
+from harness.llm_api.endpoint import Endpoint
+from harness.llm_api.options import OPTION_NAMES, checked_options
+from harness.llm_api.prompt import chat_messages, parse_verdict, request_body
+from harness.llm_api.replies import Reply, ReplyCache, read_completion, readable, reply_key
+from harness.llm_api.transport import MAX_QUOTED, RequestFailed
+from harness.reading.claims import Claim
+from harness.reading.retrieval import Evidence
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 # p_support for a bare verdict (no log-probabilities): confident but never certain, ordered as the verdicts are.
@@ -62,7 +62,7 @@ def api_key(variable: str | None) -> str:
 
 class LLMJudge(Judge):
     """Claims judged by a chat-completions endpoint; see the module docstring. Takes the options of
-    harness.llm.options as keywords, and `cache_dir`, the folder of its reply cache, from the run's config."""
+    harness.llm_api.options as keywords, and `cache_dir`, the folder of its reply cache, from the run's config."""
 
     name = "llm"
 
@@ -89,7 +89,7 @@ class LLMJudge(Judge):
 
     @classmethod
     def option_names(cls) -> list[str]:
-        """The options `**options` may hold: harness.llm.options.OPTIONS, which checks them too."""
+        """The options `**options` may hold: harness.llm_api.options.OPTIONS, which checks them too."""
         return list(OPTION_NAMES)
 
     def __repr__(self) -> str:

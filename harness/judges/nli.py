@@ -28,14 +28,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.checks.base import FAIL, CheckResult, SourceFacts
+from harness.checks.declaration import FAIL, CheckResult, SourceFacts
 from harness.config import Config
-from harness.crossencoder import CrossEncoder
-from harness.crossencoder.model_files import NLI_SHIPPED
-from harness.judges.base import Assessment, Judge, Judgement
 from harness.judges.calibrated import FEATURES, claim_features
+from harness.judges.contract import Assessment, Judge, Judgement
 from harness.judges.reader import NLIReader, Reading, check_reading
 from harness.registry import CONTRADICTED, SUPPORTED, UNSUPPORTED
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.model_files import NLI_SHIPPED
 
 COMBINER_FILE = "models/nli-combiner/combiner.json"  # in the package
 NLI_FEATURES = ("nli_entailment", "nli_window_entailment", "nli_contradiction", "nli_margin")

@@ -9,7 +9,7 @@ cost bounded it reads only the sentences the evidence index put first for the cl
 their neighbours, never the whole source. Models trained on longer premises (AlignScore, MiniCheck) read
 `chunks` instead: runs of sentences of about `CHUNK_WORD_PIECES`, the ones holding the claim's evidence.
 
-Every (model, premise, claim) probability is cached by harness.crossencoder, so a warm run computes none.
+Every (model, premise, claim) probability is cached by harness.runtime.cross_encoders, so a warm run computes none.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.checks.base import SourceFacts
-from harness.chunks import chunk_sentences
-from harness.crossencoder import CrossEncoder
-from harness.evidence import Evidence
+from harness.checks.declaration import SourceFacts
+from harness.reading.chunks import chunk_sentences
+from harness.reading.retrieval import Evidence
+from harness.runtime.cross_encoders import CrossEncoder
 
 READINGS = ("sentences", "chunks")  # the reading regimes: NLI models / AlignScore- and MiniCheck-style models
 CHUNK_WORD_PIECES = 400  # the `chunks` regime's premise size (AlignScore splits its context into ~350 words)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import DEFAULT_EMBEDDING_MODEL
-from harness.gate.results import coverage_warning
-from harness.metrics import aggregate_systems
+from harness.evaluation.metrics import aggregate_systems
+from harness.gate.outcome import coverage_warning
 from harness.registry import METRICS, in_registry_order
 
 PACKAGES = [

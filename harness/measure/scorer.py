@@ -19,18 +19,18 @@ from typing import NamedTuple
 from tqdm import tqdm
 
 from harness.checks import run_checks
-from harness.checks.base import SourceFacts
-from harness.claims import Claim, no_scorable_claim, split_claims
+from harness.checks.declaration import SourceFacts
 from harness.config import Config, api_config
 from harness.document import Document
-from harness.evidence import Evidence, EvidenceIndex, build_index
+from harness.evaluation.loaded_models import Models, load_models
 from harness.ingest import read_document
 from harness.ingest.blocks import lines_to_blocks
 from harness.ingest.readers import lone_surrogate
-from harness.judges.base import decisive_failure_kind, soft_minimum
 from harness.judges.calibrated import claim_features
+from harness.judges.contract import decisive_failure_kind, soft_minimum
 from harness.judges.crossencoder import CrossEncoderJudge
-from harness.models import Models, load_models
+from harness.reading.claims import Claim, no_scorable_claim, split_claims
+from harness.reading.retrieval import Evidence, EvidenceIndex, build_index
 
 
 def text_document(doc_id: str, text: str, headings: bool = True) -> Document:
@@ -82,7 +82,7 @@ class ConsistencyScorer:
     """
 
     def __init__(self, config: Config | None = None, models: Models | None = None):
-        """`models`: already loaded ones (harness.models.load_models) to share, else loaded from `config`."""
+        """`models`: already loaded ones (harness.evaluation.loaded_models.load_models) to share, else loaded from `config`."""
         self.config = config or api_config()
         self.models = models or load_models(self.config)
         self.embedder, self.judge = self.models.embedder, self.models.judge

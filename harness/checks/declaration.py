@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.evidence import Passage
+from harness.reading.retrieval import Passage
 
 PASS, FAIL, NA = "pass", "fail", "n/a"
 CONFLICT, MISSING = "conflict", "missing"
@@ -41,7 +41,7 @@ class SourceFacts:
 
     @classmethod
     def of_passages(cls, passages: list[Passage], story_date: str | None = None) -> SourceFacts:
-        """The facts of an evidence index's passages (harness.evidence), each labelled with its document: the
+        """The facts of an evidence index's passages (harness.reading.retrieval), each labelled with its document: the
         one way the pipeline, the pair scorer and key-fact coverage build them."""
         return cls([p.text for p in passages], story_date, documents=[p.source for p in passages])
 

@@ -3,7 +3,7 @@
 A chunk is a run of consecutive sentences whose word pieces fit a budget; consecutive chunks share
 `overlap` sentences, so a fact stated across a sentence boundary is read whole by at least one chunk. A
 single sentence longer than the budget is cut into overlapping word windows before grouping. Training
-(`training/make_pairs.py`) and serving (`harness.crossencoder`) use the same function, so the model is
+(`training/make_pairs.py`) and serving (`harness.runtime.cross_encoders`) use the same function, so the model is
 trained on the premises it will see.
 """
 

@@ -1,11 +1,11 @@
 """`harness meta-eval`: how well a judge's summary score agrees with human consistency labels.
 
 Rows are `{id, document, summary, label, cut?, origin?, score?, system?}` (the format of the benchmark files;
-other fields are ignored), read by harness.pairs as `score-pairs` reads its rows. Scores come from
+other fields are ignored), read by harness.ingest.pairs as `score-pairs` reads its rows. Scores come from
 `ConsistencyScorer`, the path `harness score-pairs` takes, so a number measured here is the number users
 get. Beside every judge number stands a one-line baseline, the share of the summary's content words found
 anywhere in the document: a judge that does not beat it reads no meaning. The statistics, and how a
-threshold is chosen, are harness.agreement's.
+threshold is chosen, are harness.measure.agreement's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.agreement import (
+from harness.config import Config
+from harness.document import InputError
+from harness.files import atomic_write_text
+from harness.ingest.pairs import SCORE_DIGITS, read_pairs
+from harness.measure.agreement import (
     THRESHOLD_TEXT,
     balanced_accuracy_at,
     evaluated,
@@ -29,11 +33,7 @@ from harness.agreement import (
     threshold_rule,
     thresholded,
 )
-from harness.config import Config
-from harness.document import InputError
-from harness.files import atomic_write_text
-from harness.pairs import SCORE_DIGITS, read_pairs
-from harness.scorer import ConsistencyScorer, unscored_reason
+from harness.measure.scorer import ConsistencyScorer, unscored_reason
 from harness.text import content_tokens
 
 UNSCORED = 0.5  # a row with no score counts as "undecided" in every statistic, never as dropped

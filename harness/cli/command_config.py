@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from harness.config import Config, load_config
-from harness.report import LATEST
+from harness.report.retention import LATEST
 
 DEFAULT_CONFIG = Path("harness.toml")
 

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from harness.config import Config
 from harness.document import Story
-from harness.evaluator import RunContext, StoryOutcome, evaluate_story, open_context
+from harness.evaluation.evaluator import RunContext, StoryOutcome, evaluate_story, open_context
 
 BACKENDS = ("local", "ray")
 
@@ -79,7 +79,7 @@ def _worker_task(story: Story, config: Config) -> StoryOutcome:
     return evaluate_story(story, config, _WORKER)
 
 
-PRELOAD = "harness.worker_preload"  # what the fork server loads once for every worker
+PRELOAD = "harness.run.worker_preload"  # what the fork server loads once for every worker
 
 
 def _start_method() -> multiprocessing.context.BaseContext:

@@ -2,10 +2,10 @@
 p(consistent)` (and, for a model with a contradiction class, p(contradiction)), batched and cached.
 
 Which model (the shipped int8 ONNX files, run with onnxruntime, or a user's) and how it is fingerprinted:
-harness.crossencoder.model_files; how its outputs become p(consistent): harness.crossencoder.head; how the
-shipped files are made: harness.crossencoder.export.
+harness.runtime.model_files; how its outputs become p(consistent): harness.runtime.output_head; how the
+shipped files are made: harness.runtime.onnx_export.
 
-Serving: the source is cut into overlapping chunks (harness.chunks) so no evidence is truncated; a claim
+Serving: the source is cut into overlapping chunks (harness.reading.chunks) so no evidence is truncated; a claim
 is read against the chunks that hold its best evidence sentences, and its probability is the highest
 over those chunks. All pairs of a candidate go to the model in one call, sorted by length (batches of one
 for the int8 model, see `CrossEncoder.__init__`), and every (model, chunk, claim) probability is cached in
@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from harness.crossencoder.head import make_head, read_labels
-from harness.crossencoder.model_files import CHUNK_BUDGET, SHIPPED, file_digest, folder_digest, load_tokenizer, resolve
-from harness.onnx_embedder import default_threads
+from harness.runtime.model_files import CHUNK_BUDGET, SHIPPED, file_digest, folder_digest, load_tokenizer, resolve
+from harness.runtime.onnx_embedder import default_threads
+from harness.runtime.output_head import make_head, read_labels
 from harness.store import SqliteCache
 
 
 class PairCache(SqliteCache):
     """SQLite store of p(consistent) by (model, premise, claim) hash: a re-run reads no model. Opened and
-    read through harness.cache, so a damaged or unwritable file costs time, never the run."""
+    read through harness.evaluation.result_cache, so a damaged or unwritable file costs time, never the run."""
 
     def __init__(self, folder: Path | None):
         super().__init__(
@@ -192,7 +192,7 @@ class CrossEncoder:
         if width > 512:
             raise ValueError(
                 f"a premise and claim of {width} word pieces exceed the model's 512 positions; "
-                "chunk the premise first (harness.chunks.chunk_sentences)"
+                "chunk the premise first (harness.reading.chunks.chunk_sentences)"
             )
         batch = {
             name: np.zeros((len(encodings), width), dtype=np.int64)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.llm.prompt import LLM_VERDICTS, parse_verdict, verdict_probabilities
+from harness.llm_api.prompt import LLM_VERDICTS, parse_verdict, verdict_probabilities
 from harness.store import SqliteCache
 
 USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")  # of a completion's `usage`, what is kept

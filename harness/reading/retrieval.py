@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.claims import Claim
 from harness.config import Config
 from harness.document import CONTENT_KINDS, Document
-from harness.embeddings import Embedder
+from harness.reading.claims import Claim
+from harness.runtime.embeddings import Embedder
 from harness.text import content_tokens, sentence_spans
 
 

@@ -12,21 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import harness.checks as checks
-import harness.coverage as coverage
-import harness.metrics as m
-from harness.cache import ResultCache, candidate_key, story_key
-from harness.checks.base import CONFLICT, SourceFacts
-from harness.claims import Claim, no_scorable_claim, split_claims
+import harness.evaluation.coverage as coverage
+import harness.evaluation.metrics as m
+from harness.checks.declaration import CONFLICT, SourceFacts
 from harness.config import Config
-from harness.coverage import CoverageReader
 from harness.document import Document, InputError, KeyFact, Story
-from harness.embeddings import Embedder
-from harness.evidence import build_index
-from harness.judges.base import Judge, soft_minimum
-from harness.keyfacts import with_key_facts
-from harness.models import Models, coverage_model, load_models
+from harness.evaluation.coverage import CoverageReader
+from harness.evaluation.keyfacts import with_key_facts
+from harness.evaluation.loaded_models import Models, coverage_model, load_models
+from harness.evaluation.records import CandidateResult
+from harness.evaluation.result_cache import ResultCache, candidate_key, story_key
+from harness.judges.contract import Judge, soft_minimum
+from harness.reading.claims import Claim, no_scorable_claim, split_claims
+from harness.reading.retrieval import build_index
 from harness.registry import CONTRADICTED
-from harness.results import CandidateResult
+from harness.runtime.embeddings import Embedder
 
 
 class StoryEvaluator:
@@ -176,7 +176,7 @@ class StoryOutcome:
 
 def evaluate_story(story: Story, config: Config, context: RunContext, progress=None) -> StoryOutcome:
     """Every candidate of one story, each from the result cache or evaluated; with cache counters. The
-    story's key facts are completed first (harness.keyfacts), here in whichever process runs the story."""
+    story's key facts are completed first (harness.evaluation.keyfacts), here in whichever process runs the story."""
     story = with_key_facts(story, context.facts)
     embedder, judge, cache = context.models.embedder, context.models.judge, context.results
     before = (embedder.computed, embedder.cached_hits, cache.hits if cache else 0)

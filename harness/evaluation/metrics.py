@@ -2,7 +2,7 @@
 
 - faithfulness: share of scored (non-artefact) claims judged supported;
 - verdict counts and mean `p_support`;
-- key-fact coverage is computed in harness.coverage;
+- key-fact coverage is computed in harness.evaluation.coverage;
 - ROUGE-1/2/Lsum F1 against each reference (rouge-score's tokenizer and numbers, counted in numpy and once per
   reference; sentences split by the harness for Lsum);
 - semantic similarity: cosine between the centroids of candidate claims and reference sentences;
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.claims import Claim
-from harness.judges.base import Judgement
+from harness.judges.contract import Judgement
 from harness.lcs import summary_level_lcs
+from harness.reading.claims import Claim
 from harness.registry import ARTEFACT, METRICS, ROUGE_TYPES, SUPPORTED, VERDICTS, rouge_name, summary_rouge_name
 from harness.text import split_sentences, words
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from harness.checks import DECISIVE, prefetch, run_checks
-from harness.checks.base import CONFLICT, FAIL, MISSING, CheckResult, SourceFacts
-from harness.claims import Claim
+from harness.checks.declaration import CONFLICT, FAIL, MISSING, CheckResult, SourceFacts
 from harness.config import Config
-from harness.evidence import Evidence
+from harness.reading.claims import Claim
+from harness.reading.retrieval import Evidence
 from harness.registry import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 
@@ -177,7 +177,7 @@ class Judge:
         assessed = self.assess([claims[i] for i in todo], [evidence[i] for i in todo], checks, sources)
         if len(assessed) != len(todo) or not all(isinstance(a, Assessment) for a in assessed):
             raise TypeError(
-                f"judge '{self.name}': assess must return one harness.judges.base.Assessment per claim "
+                f"judge '{self.name}': assess must return one harness.judges.contract.Assessment per claim "
                 f"({len(todo)} claims), got {type(assessed).__name__} of {len(assessed)}: "
                 f"{sorted({type(a).__name__ for a in assessed})}"
             )

@@ -1,6 +1,6 @@
 """An OpenAI-compatible API at `base_url`, as the LLM judge talks to it: JSON in, JSON out, with the API key.
 
-- every exchange runs within `timeout` seconds of wall-clock time for all of it (harness.llm.transport), with
+- every exchange runs within `timeout` seconds of wall-clock time for all of it (harness.llm_api.transport), with
   retries and exponential backoff on transient failures only (429, 5xx, timeouts, dropped or cut connections,
   a garbled status line), because hosted endpoints rate-limit and local ones queue; a 4xx is an answer, not
   asked again;
@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness.llm.transport import (
+from harness.llm_api.transport import (
     MAX_ERROR_BYTES,
     MAX_QUOTED,
     MAX_REPLY_BYTES,

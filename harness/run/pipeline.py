@@ -1,5 +1,5 @@
-"""The data path for a whole run: ingest -> (per story, harness.evaluator) key facts -> claims -> evidence ->
-checks and judge -> metrics, the stories spread over worker processes (harness.workers) when there are several.
+"""The data path for a whole run: ingest -> (per story, harness.evaluation.evaluator) key facts -> claims -> evidence ->
+checks and judge -> metrics, the stories spread over worker processes (harness.run.workers) when there are several.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from harness.cache import ResultCache, candidate_key, story_key
 from harness.config import Config
 from harness.document import InputError, Story
-from harness.embeddings import resolve_model
-from harness.evaluator import CACHE_COUNTS, RunContext, StoryOutcome, evaluate_story, open_context
+from harness.evaluation.evaluator import CACHE_COUNTS, RunContext, StoryOutcome, evaluate_story, open_context
+from harness.evaluation.records import CandidateResult, RunResult
+from harness.evaluation.result_cache import ResultCache, candidate_key, story_key
 from harness.ingest import find_story_dirs, load_stories
-from harness.results import CandidateResult, RunResult
-from harness.workers import BACKENDS, LocalWorkers, default_workers, ray_results
+from harness.run.workers import BACKENDS, LocalWorkers, default_workers, ray_results
+from harness.runtime.embeddings import resolve_model
 
 
 def _fully_cached(story: Story, config: Config, context: RunContext) -> bool:

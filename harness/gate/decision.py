@@ -21,8 +21,8 @@ import numpy as np
 
 from harness.config.gate_settings import GateConfig
 from harness.document import did_you_mean
-from harness.gate.documents import candidate_records, stories_of
-from harness.gate.results import GateCheck, GateReport, failing_claims, listed, not_applicable, not_applicable_reason
+from harness.gate.outcome import GateCheck, GateReport, failing_claims, listed, not_applicable, not_applicable_reason
+from harness.gate.run_files import candidate_records, stories_of
 from harness.registry import FAILING, GATED, NEEDS_KEY_FACTS, NEEDS_REFERENCE_SUMMARY, lower_is_better
 
 

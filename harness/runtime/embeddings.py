@@ -6,7 +6,7 @@ only works where the hub (or a local HF cache) is reachable. The model is loaded
 texts are all cached never loads it.
 
 With a cache folder, the shipped model (and a local folder of the same plain kind) runs on onnxruntime from
-an ONNX file exported once into that folder (harness.onnx_embedder), so a process that embeds never imports
+an ONNX file exported once into that folder (harness.runtime.onnx_embedder), so a process that embeds never imports
 torch or sentence-transformers; any other model is loaded with sentence-transformers. Both backends' vectors
 agree within onnx_embedder.MAX_DIFFERENCE per component, far below what changes a ranking, so they share the
 cache key: vectors cached by either are read by the other, and users' existing caches stay valid.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.config import DEFAULT_EMBEDDING_MODEL
-from harness.onnx_embedder import load_encoder
+from harness.runtime.onnx_embedder import load_encoder
 from harness.store import SqliteCache
 
 UNIT_TOLERANCE = 1e-3  # a cached vector's length may differ from 1 by this much (float32 rounding)
@@ -87,7 +87,7 @@ def _model_dimension(model) -> int:
 
 class EmbeddingCache(SqliteCache):
     """A SQLite table of float32 vectors; SQLite keeps it consistent if a run is interrupted. Opened and
-    read through harness.cache, so a damaged or unwritable file costs time, never the run."""
+    read through harness.evaluation.result_cache, so a damaged or unwritable file costs time, never the run."""
 
     def __init__(self, folder: Path):
         super().__init__(

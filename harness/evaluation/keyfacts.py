@@ -3,7 +3,7 @@
 A step of its own after ingest (which reads the hand-written facts) and claims (whose splitting turns a
 reference summary into facts); the pipeline runs it per story in the worker that evaluates the story, so a
 run with many stories derives their facts in parallel. Coverage, which judges the facts against a
-candidate, is a metric (harness.coverage).
+candidate, is a metric (harness.evaluation.coverage).
 
 Coverage needs a list of what a good summary must carry. Hand-written `key_facts` in story.yaml are best and
 always win. A story may name reference summaries instead (`summaries:` in story.yaml): each sentence of
@@ -24,9 +24,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from harness.claims import RUN_ON, split_claims
 from harness.document import DERIVED, HAND_WRITTEN, REFERENCE, Document, KeyFact, Story
-from harness.evidence import reference_passages
+from harness.reading.claims import RUN_ON, split_claims
+from harness.reading.retrieval import reference_passages
 from harness.store import SqliteCache, code_fingerprint
 from harness.text import content_tokens, words
 
@@ -120,7 +120,7 @@ def story_key_facts(
     summary is one writer's choice of content, and the articles' own salient sentences are a second view of what
     matters, as the Pyramid method pools several references (on SummEval, coverage of both ranks summaries at
     Spearman .358 with relevance, of the highlights alone .325, ROUGE-1 .331). Derived facts are read from `cache`
-    (a harness.cache.ResultCache) when it has them."""
+    (a harness.evaluation.result_cache.ResultCache) when it has them."""
     if hand_written:
         return hand_written + reference_facts(summaries)
     facts = reference_facts(summaries)

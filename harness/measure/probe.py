@@ -18,15 +18,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness import edits
+import harness.edits as edits
 from harness.config import Config
 from harness.document import Story
-from harness.evaluator import story_evaluator
+from harness.evaluation.evaluator import story_evaluator
+from harness.evaluation.loaded_models import load_models
 from harness.files import atomic_write_text
-from harness.models import load_models
+from harness.measure.scorer import as_document
 from harness.registry import CAUGHT, FAILING, KINDS, SUPPORTED
-from harness.report import spreadsheet_safe
-from harness.scorer import as_document
+from harness.report.csv_files import spreadsheet_safe
 from harness.text import split_sentences, words
 
 MIN_WORDS, MAX_WORDS = 8, 45  # sentences a probe uses: long enough to state a fact, short enough to be one

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config import Config
-from harness.crossencoder import CrossEncoder
-from harness.embeddings import Embedder
 from harness.judges import make_judge
-from harness.judges.base import Judge
+from harness.judges.contract import Judge
+from harness.runtime.cross_encoders import CrossEncoder
+from harness.runtime.embeddings import Embedder
 
 
 @dataclass
 class Models:
     embedder: Embedder
     judge: Judge
-    coverage: CrossEncoder  # the NLI model that reads key facts against candidates (harness.coverage)
+    coverage: CrossEncoder  # the NLI model that reads key facts against candidates (harness.evaluation.coverage)
 
 
 def coverage_model(config: Config) -> CrossEncoder:

@@ -2,7 +2,7 @@
 share it states.
 
 Every key fact, whatever its kind (hand-written in story.yaml, a sentence of a declared reference summary, or
-derived from the articles by harness.keyfacts), is read the same way, as the Pyramid method's automatic forms
+derived from the articles by harness.evaluation.keyfacts), is read the same way, as the Pyramid method's automatic forms
 (Lite2Pyramid) and RoSE's atomic content units read a reference's content: the fact is the hypothesis, and the
 candidate's sentences nearest to it, and the windows of two around them when no single one entails it (a fact
 the candidate states across a sentence break), are premises (CoverageReader.read). The fact is `covered` when one
@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from harness.checks import run_checks
-from harness.checks.base import CONFLICT, MISSING, SourceFacts
-from harness.claims import Claim
-from harness.crossencoder import CrossEncoder
+from harness.checks.declaration import CONFLICT, MISSING, SourceFacts
 from harness.document import KeyFact
-from harness.judges.base import decisive_failure_kind
+from harness.judges.contract import decisive_failure_kind
 from harness.judges.reader import MODEL_POSITIONS
+from harness.reading.claims import Claim
+from harness.runtime.cross_encoders import CrossEncoder
 from harness.text import content_tokens, lexical_support, words
 
 
@@ -109,7 +109,7 @@ def mentions_bonus(fact: KeyFact, claim: Claim) -> float:
 
 class CoverageReader:
     """(key facts, a candidate's claims) -> one FactMatch per fact, every (premise, fact) pair of a candidate
-    in one model call; the model's scores are cached by harness.crossencoder, so a warm run computes none."""
+    in one model call; the model's scores are cached by harness.runtime.cross_encoders, so a warm run computes none."""
 
     def __init__(self, encoder: CrossEncoder, threshold: float):
         self.encoder, self.threshold = encoder, threshold

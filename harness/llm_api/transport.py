@@ -8,7 +8,7 @@ it does not do.
 - No redirect that would carry the API key to another origin (`SameOriginRedirects`).
 
 A failure is a `RequestFailed` that says whether another try could help (`transport_failure` sorts those
-below HTTP statuses); harness.llm.endpoint holds the key, the retries and the preflight.
+below HTTP statuses); harness.llm_api.endpoint holds the key, the retries and the preflight.
 """
 
 from __future__ import annotations

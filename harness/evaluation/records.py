@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.claims import Claim
 from harness.config import Config
-from harness.coverage import FactMatch
 from harness.document import Document, InputError, Story
-from harness.evidence import Evidence
-from harness.judges.base import Judgement
+from harness.evaluation.coverage import FactMatch
+from harness.judges.contract import Judgement
+from harness.reading.claims import Claim
+from harness.reading.retrieval import Evidence
 
 
 @dataclass(kw_only=True)

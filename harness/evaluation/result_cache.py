@@ -46,7 +46,7 @@ def story_key(story: Story, config: Config) -> str:
         "story": story.story_id,
         "references": [(r.doc_id, r.text) for r in story.references],
         # the hand-written facts: the others follow from the summaries, the references and the code, all in the
-        # key, so the key is the same before and after harness.keyfacts completes them
+        # key, so the key is the same before and after harness.evaluation.keyfacts completes them
         "key_facts": [(f.fact_id, f.text, f.weight, f.must_mention) for f in story.key_facts if f.kind == HAND_WRITTEN],
         "summaries": [(s.doc_id, s.text) for s in story.summaries],
         "named_files": named_file_digests(config),
