@@ -40,7 +40,6 @@ def load_models(config: Config) -> Models:
     option, model or endpoint fails here, before any work."""
     judge = make_judge(config.judge, config, **config.judge_options)
     coverage = coverage_model(config)
-    shared = getattr(judge, "encoder", None)  # the nli and crossencoder judges read with a CrossEncoder
-    if isinstance(shared, CrossEncoder) and shared.fingerprint == coverage.fingerprint:
-        coverage = shared
+    if judge.encoder is not None and judge.encoder.fingerprint == coverage.fingerprint:
+        coverage = judge.encoder
     return Models(Embedder(config.embedding_model, Path(config.cache) / "embeddings"), judge, coverage)

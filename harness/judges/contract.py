@@ -19,6 +19,7 @@ from harness.config import Config
 from harness.reading.claims import Claim
 from harness.reading.retrieval import Evidence
 from harness.registry import ARTEFACT, CONTRADICTED, SUPPORTED, UNSUPPORTED
+from harness.runtime.cross_encoders import CrossEncoder
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Judge:
     threshold = 0.5
     # p_refuted at which an unsupported claim is contradicted: never, unless a judge reads refutations
     refute_threshold = math.inf
+    # the cross-encoder a judge reads with, if any: coverage reuses it rather than load the same model twice
+    encoder: CrossEncoder | None = None
 
     @property
     def usage(self) -> JudgeUsage:

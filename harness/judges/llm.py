@@ -20,8 +20,8 @@ Why it is built this way:
 - the API key is read from the environment variable `api_key_env` names, sent only as
   `Authorization: Bearer`, and kept out of every cache, report, error and repr;
 - a reply that cannot be read is that claim's error (verdict unsupported, the reply quoted in the reason),
-  never a crash of the run, and never cached: the next run asks again; `claims_failed` and
-  `claims_attempted` let the caller refuse a run whose judge mostly failed.
+  never a crash of the run, and never cached: the next run asks again; the judge's `usage` counts them (`errors` beside `requests` and
+  `cached`), so the caller can refuse a run whose judge mostly failed.
 """
 
 from __future__ import annotations
