@@ -278,11 +278,13 @@ def test_every_setting_is_a_typed_config_field_whose_metadata_declares_it():
 
 def test_model_folders_named_relative_to_the_config_file_are_resolved_against_it(tmp_path):
     (tmp_path / "harness.toml").write_text(
-        '[models]\nconsistency = "./models/mine"\n[coverage]\nmodel = "./models/nli"\n', "utf-8"
+        '[models]\nconsistency = "./models/mine"\nembedding = "./models/embed"\n[coverage]\nmodel = "./models/nli"\n',
+        "utf-8",
     )
     config = load_config(tmp_path / "harness.toml")
-    assert (config.consistency_model, config.coverage_model) == (
+    assert (config.consistency_model, config.embedding_model, config.coverage_model) == (
         str(tmp_path / "models/mine"),
+        str(tmp_path / "models/embed"),
         str(tmp_path / "models/nli"),
     )
     assert load_config(None).coverage_model == "harness-nli-minilm"  # a shipped name stays a name

@@ -55,6 +55,7 @@ class Setting:
     kind: str = TEXT  # TEXT: a non-empty string; NUMBER: checked against `allowed`; TABLE: a TOML table
     scoring: bool = False  # changes scores, so a cached result made with another value is a miss
     path: bool = False  # a folder, resolved against the config file's folder
+    model: bool = False  # a model: a shipped name, a hub id, or a folder (relative to the config file if "./...")
     usual_value: Any = None  # how the documentation states a default that depends on the machine
 
     @property
@@ -83,12 +84,13 @@ def setting(
     kind: str | None = None,
     scoring: bool = False,
     path: bool = False,
+    model: bool = False,
     usual_value: Any = None,
 ) -> Any:
     """A Config field that is a harness.toml setting: its `[section] key`, default, range (a NUMBER's) and
     description travel in the field's metadata, where SETTINGS reads them."""
     row = Setting(section, key, "", default, description, allowed, kind or (NUMBER if allowed else TEXT))
-    row = replace(row, scoring=scoring, path=path, usual_value=usual_value)
+    row = replace(row, scoring=scoring, path=path, model=model, usual_value=usual_value)
     return field(default_factory=row.initial, metadata={"setting": row})
 
 
@@ -121,6 +123,7 @@ class Config:
         DEFAULT_EMBEDDING_MODEL,
         "sentence embeddings: the shipped MiniLM, a local folder or a hub id",
         scoring=True,
+        model=True,
     )
     consistency_model: str = setting(
         "models",
@@ -128,6 +131,7 @@ class Config:
         DEFAULT_CONSISTENCY_MODEL,
         "the crossencoder judge's model: a shipped name, a folder with model.onnx + tokenizer.json, or a hub id",
         scoring=True,
+        model=True,
     )
     top_k: int = setting(
         "evidence", "top_k", 3, "passages kept per claim", allowed=Range(1, integer=True), scoring=True
@@ -150,6 +154,7 @@ class Config:
         DEFAULT_NLI_MODEL,
         "the NLI model that reads each key fact against a candidate: a shipped name, a folder or a hub id",
         scoring=True,
+        model=True,
     )
     coverage_threshold: float = setting(
         "coverage",
@@ -259,7 +264,7 @@ def load_config(path: Path | None) -> Config:
     for name in (s.name for s in SETTINGS if s.path):
         value = Path(getattr(config, name)).expanduser()  # "~/x" is the user's, as in a shell
         setattr(config, name, str(value if value.is_absolute() else base / value))
-    for name in ("consistency_model", "coverage_model"):
+    for name in (s.name for s in SETTINGS if s.model):
         if getattr(config, name).startswith("."):  # a model folder named relative to the config file
             setattr(config, name, str(base / getattr(config, name)))
     config.judge_options = {k: _option_path(k, v, base) for k, v in config.judge_options.items()}

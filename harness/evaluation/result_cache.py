@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from harness.config import SCORING_FIELDS, Config
+from harness.config import SCORING_FIELDS, SETTINGS, Config
 from harness.document import HAND_WRITTEN, Document, Story
 from harness.store import SqliteCache, code_fingerprint
 
@@ -58,7 +58,7 @@ def named_file_digests(config: Config) -> dict[str, str]:
     """Digests of the files and folders the config names whose contents change results (a judge's combiner or
     parameter file, a model folder): the key holds their paths, and a file refitted in place must be a miss too.
     A file is hashed whole; a folder by its files' names, sizes and modification times (a model folder is large)."""
-    named = [config.consistency_model, config.embedding_model, config.coverage_model, *config.judge_options.values()]
+    named = [*(getattr(config, s.name) for s in SETTINGS if s.model), *config.judge_options.values()]
     digests = {}
     for value in named:
         if not isinstance(value, str) or not value:
