@@ -51,6 +51,20 @@ def config(cache_dir, tmp_path_factory) -> Config:
     )
 
 
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """One Debian Chromium per test module (tests/test_report_scale.py, test_report_packed.py): each test
+    opens its own page in it."""
+    from playwright.sync_api import sync_playwright
+    from test_report_html import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+
+    _require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session")
 def run_result(config):
     from harness.run.pipeline import run
@@ -104,6 +118,7 @@ SLOW_TESTS = {
     "tests/test_crossencoder.py::test_a_missing_model_names_itself": "imports transformers to look for it, 23 s",
     "tests/test_hostile_round2.py::test_many_key_facts_are_checked_in_linear_time": "7 s",
     "tests/test_llm_judge.py::test_harness_run_with_the_llm_judge": "a whole run through a fake server, 12 s",
+    "tests/test_report_packed.py": "renders a 9,600-candidate report, 20 s, and opens it in Chromium",
 }
 FAST_LANE_LIMIT = 10.0  # seconds: an unmarked test slower than this is named at the end of the run
 SLOW_NODES = pytest.StashKey[set[str]]()

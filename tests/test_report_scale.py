@@ -9,9 +9,11 @@ the copies.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 from report_helpers import write_reports
-from test_report_html import CHROMIUM, CHROMIUM_ARGS, _require_chromium, copy_candidate
+from test_report_html import copy_candidate
 
 from harness.config import load_config
 from harness.evaluation.metrics import aggregate_systems
@@ -34,13 +36,13 @@ def story_id(n: int) -> str:
     return f"summeval-{n:03d}"
 
 
-def scale_document(example: dict[str, Any]) -> dict[str, Any]:
-    """STORIES x SYSTEMS candidates copied from the example's, with every candidate failing a gate threshold
+def scale_document(example: dict[str, Any], count: int = STORIES) -> dict[str, Any]:
+    """`count` x SYSTEMS candidates copied from the example's, with every candidate failing a gate threshold
     (the banner then has 1,616 failures to keep out of sight)."""
     base = example["stories"][0]
     sources = [c for c in base["candidates"] if c["status"] == "ok"]
     stories = []
-    for s in range(1, STORIES + 1):
+    for s in range(1, count + 1):
         candidates = [
             copy_candidate(
                 sources[(s + m) % len(sources)], f"M{m}", f"M{m}", f"candidates/{story_id(s)}/M{m}.txt", keep=CLAIMS
@@ -82,25 +84,28 @@ def test_page_is_one_file_with_unique_ids(scale_page):
     print(f"\n1,600 candidates: {size / 1e6:.1f} MB, rendered in {scale_page['render_s']:.1f} s")
     assert size < 30_000_000 and scale_page["render_s"] < 30
     assert not re.search(r"""(src|href)=["']https?://""", html) and "<script src" not in html and "<link" not in html
-    markup = html[: html.index("<script>")]
-    ids = re.findall(r'\sid="([^"]+)"', markup)
-    assert len(ids) == len(set(ids))
+    markup = html[: html.index("<script")]
     assert markup.count('<section class="candidate"') == STORIES * SYSTEMS
-    assert markup.count('class="claim-detail"') == STORIES * SYSTEMS * CLAIMS
-    assert set(re.findall(r'data-claim="([^"]+)"', markup)) <= set(ids)
+    assert 'class="claim-detail"' not in markup  # packed, each story's put in place when shown
+    parts = unpacked_parts(html)
+    assert len(parts) == STORIES + 1  # a part per story, and which part holds each claim
+    everything = markup + "".join(parts.values())
+    ids = re.findall(r'\sid="([^"]+)"', everything)
+    assert len(ids) == len(set(ids))
+    assert everything.count('class="claim-detail"') == STORIES * SYSTEMS * CLAIMS
+    assert set(re.findall(r'data-claim="([^"]+)"', everything)) <= set(ids)
+    slots = set(re.findall(r'data-slot="([^"]+)"', everything))
+    assert slots == {i for i in ids if i.endswith(("-body", "-cov"))}  # every packed part has its empty slot
+    claim_part = json.loads(parts["zmap"])
+    assert len(claim_part) == STORIES * SYSTEMS * CLAIMS
+    assert all(f'id="{claim}"' in parts[part] for claim, part in list(claim_part.items())[::97])
+
+
+def unpacked_parts(html: str) -> dict[str, str]:
+    """The page's packed parts by id, unpacked as the page does (base64, then raw deflate)."""
+    found = re.findall(r'<script type="application/x-deflate-base64" id="([^"]+)">([^<]*)</script>', html)
+    return {name: zlib.decompress(base64.b64decode(text), -15).decode("utf-8") for name, text in found}
     assert len(scale_page["document"]["gate"]["failures"]) >= STORIES * SYSTEMS
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One browser for the module: each test opens its own page in it."""
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @contextmanager
