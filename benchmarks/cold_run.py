@@ -7,18 +7,22 @@ hand-written key facts, so every story's facts are derived). For each size and r
 process each, in this order:
 - cold: `harness run` with empty caches (models loaded, key facts derived, every claim checked and judged,
   every report written), the embedding model's one-time ONNX export excluded (it is made beforehand);
-- floor: a process that starts Python, loads the run's embedding model as the run does (the ONNX export) and
-  embeds every distinct text the run embeds, once, in one call, past any cache; the least any run must do;
+- floor: what any run must do at least, in two fresh processes, one per model: one loads the run's embedding
+  model as the run does (the ONNX export) and embeds every distinct text the run embeds, once, in one call, past
+  any cache; the other loads the shipped NLI model as the run does and reads every distinct (premise, claim)
+  pair the run asked it for (key-fact coverage, and the judge's if it reads pairs), once, batched, past any
+  cache. The pairs are recorded by a third run, in one process, on the cold run's caches less its result
+  cache (so it asks for every pair again, and answers from the pair cache);
 - warm: the same run again on the caches the cold run filled.
 The table gives the median of the repetitions of each (machines like this one are noisy), the ratio of the
-medians, and the peak resident memory of the run's own process and of its largest worker. Writes
+medians, the machine, and the peak resident memory of the run's own process and of its largest worker. Writes
 benchmarks/results/cold_run.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import shutil
 import statistics
 import subprocess
@@ -27,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import publish  # benchmarks/common.py: a script's folder is on sys.path
+from common import machine, publish  # benchmarks/common.py: a script's folder is on sys.path
 from scale import generate, measure, subset, workload_texts
 
 FLOOR = (
@@ -43,6 +47,55 @@ def embedding_floor(texts: list[str], cache: Path) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", FLOOR, str(cache)], input="\x00".join(texts), text=True, check=True)
     return time.perf_counter() - started
+
+
+RECORD = """
+import json, sys
+from harness.runtime.cross_encoders import CrossEncoder
+asked, read = {}, CrossEncoder.predict_detail
+def recording(self, pairs, progress=False):
+    asked.setdefault(self.name, {}).update(dict.fromkeys(map(tuple, pairs)))
+    return read(self, pairs, progress)
+CrossEncoder.predict_detail = recording
+from harness.cli import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump({name: [list(pair) for pair in pairs] for name, pairs in asked.items()}, out)
+sys.exit(code)
+"""
+NLI_FLOOR = (
+    "import json, sys; from harness.runtime.cross_encoders import CrossEncoder; "
+    "pairs = [tuple(p) for p in json.load(sys.stdin)]; "
+    "CrossEncoder(sys.argv[1], None, batch_size=32).predict_detail(pairs)"
+)
+
+
+def recorded_pairs(data: Path, cache: Path, workdir: Path) -> dict[str, list[list[str]]]:
+    """Every distinct (premise, claim) pair a run asks each cross-encoder for, by model: a run in one process
+    with the cross-encoder's `predict_detail` wrapped, on a copy of the cold run's caches without its result
+    cache (every candidate is evaluated again; the pairs' scores come from the pair cache)."""
+    copy = workdir / "recording-cache"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(cache, copy, ignore=shutil.ignore_patterns("results.sqlite3*"))
+    config = workdir / "recording.toml"
+    config.write_text(f'[paths]\ncache = "{copy}"\n', "utf-8")
+    found = workdir / "pairs.json"
+    command = [sys.executable, "-c", RECORD, str(found), "run", "--quiet", "--workers", "1", "--config", str(config)]
+    command += ["--gold", str(data / "gold"), "--candidates", str(data / "candidates"), "--out", str(workdir / "rec")]
+    subprocess.run(command, check=True, capture_output=True)
+    shutil.rmtree(copy, ignore_errors=True)
+    return json.loads(found.read_text("utf-8"))
+
+
+def nli_floor(pairs: dict[str, list[list[str]]]) -> float:
+    """Wall seconds of one fresh process per cross-encoder the run used, each loading it as the run does and
+    reading the run's distinct pairs once, batched, with no cache."""
+    seconds = 0.0
+    for model, asked in pairs.items():
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", NLI_FLOOR, model], input=json.dumps(asked), text=True, check=True)
+        seconds += time.perf_counter() - started
+    return seconds
 
 
 EXPORT = (
@@ -129,23 +182,29 @@ def one_size(workdir: Path, size: int, per_story: int, repeats: int) -> dict:
     data = workdir / f"n{size}"
     subset(workdir / "data", data, max(1, size // per_story))
     texts = workload_texts(data)
-    floors, colds, warms = [], [], []
+    floors, colds, warms, nli = [], [], [], []
+    pairs = 0
     for repeat in range(repeats):
         cache = workdir / f"cache{size}-{repeat}"
         fresh_cache(cache, workdir / "exported")
         colds.append(run_measured(data, cache, workdir / f"reports{size}"))
-        floors.append(embedding_floor(texts, cache))
         warms.append(measure(data, cache, workdir / f"reports{size}", None))
+        asked = recorded_pairs(data, cache, workdir)
+        pairs = sum(len(p) for p in asked.values())
+        nli.append(nli_floor(asked))
+        floors.append(embedding_floor(texts, cache) + nli[-1])
         print(
-            f"{size} candidates, repetition {repeat + 1}: floor {floors[-1]:.1f} s, cold {colds[-1]['wall']:.1f} s, "
-            f"warm {warms[-1]['wall']:.1f} s",
+            f"{size} candidates, repetition {repeat + 1}: floor {floors[-1]:.1f} s (NLI {nli[-1]:.1f} s, {pairs} pairs), "
+            f"cold {colds[-1]['wall']:.1f} s, warm {warms[-1]['wall']:.1f} s",
             file=sys.stderr,
         )
     return {
         "size": size,
         "claims": colds[0]["claims"],
         "texts": len(texts),
+        "pairs": pairs,
         "floor": statistics.median(floors),
+        "nli": statistics.median(nli),
         "cold": statistics.median(c["wall"] for c in colds),
         "warm": statistics.median(w["wall"] for w in warms),
         "main_mb": max(c["main_mb"] for c in colds),
@@ -159,20 +218,22 @@ def table(rows: list[dict], per_story: int) -> str:
     lines = [
         "# Cold run against the embedding floor",
         "",
-        f"Command: `.venv/bin/python benchmarks/cold_run.py` ({os.cpu_count()}-core CPU; {per_story} candidates per "
+        f"Command: `.venv/bin/python benchmarks/cold_run.py` ({machine()}; {per_story} candidates per "
         "story; default settings and judge; workers: the default, one per core). Each time is the median of the "
-        "repetitions, each repetition a fresh process; the floor loads the embedding model and embeds every "
-        "distinct text of the run once. Peak memory (VmHWM, sampled every 0.2 s from /proc) is the largest over the cold "
+        "repetitions, each repetition a fresh process; the floor is two fresh processes, one loading the embedding "
+        "model and embedding every distinct text of the run once, one loading the NLI model and reading every "
+        "distinct (premise, claim) pair the run asked it for once, batched (its share in brackets). Peak memory (VmHWM, sampled every 0.2 s from /proc) is the largest over the cold "
         "repetitions: the run's own process, its largest worker, and the sum over all its processes (the fork "
         "server and each worker included; a sum of peaks, so an upper bound).",
         "",
-        "| candidates | claims | texts embedded | repetitions | floor s | cold s | cold / floor | warm s "
-        "| cold / warm | peak MB: main, largest worker, all processes |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| candidates | claims | texts embedded | NLI pairs | repetitions | floor s (NLI) | cold s | cold / floor "
+        "| warm s | cold / warm | peak MB: main, largest worker, all processes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['claims']} | {r['texts']} | {r['repeats']} | {r['floor']:.1f} | {r['cold']:.1f} | "
+            f"| {r['size']} | {r['claims']} | {r['texts']} | {r['pairs']} | {r['repeats']} | {r['floor']:.1f} "
+            f"({r['nli']:.1f}) | {r['cold']:.1f} | "
             f"{r['cold'] / r['floor']:.2f}x | {r['warm']:.2f} | {r['cold'] / r['warm']:.1f}x | "
             f"{r['main_mb']:.0f}, {r['worker_mb']:.0f}, {r['total_mb']:.0f} |"
         )

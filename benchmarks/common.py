@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 from pathlib import Path
 
 from harness.judges.contract import soft_minimum
@@ -75,3 +77,16 @@ def mismatched_pairs(rows: list[dict], count: int, rng) -> list[tuple[str, str]]
         others = [d for d in documents if d != row["document"]]
         pairs.append((others[rng.integers(len(others))], row["summary"]))
     return pairs
+
+
+def machine() -> str:
+    """The CPU's model name and core count, as the table names the machine."""
+    try:
+        name = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        name = platform.processor() or platform.machine()
+    return f"{name}, {os.cpu_count()} cores"

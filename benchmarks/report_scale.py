@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import publish  # benchmarks/common.py: a script's folder is on sys.path
+from common import machine, publish  # benchmarks/common.py: a script's folder is on sys.path
 
 import harness.report.html as html
 
@@ -116,7 +114,7 @@ def main() -> None:
         "# report.html at scale",
         "",
         f"Command: `.venv/bin/python benchmarks/report_scale.py --run <run.json> --copies {args.copies}` with the run.json "
-        f"of `{args.run.name}` ({len(source['stories'])} stories); {os.cpu_count()}-core {platform.machine()} CPU, "
+        f"of `{args.run.name}` ({len(source['stories'])} stories); {machine()}, "
         f"Debian's Chromium headless. Medians of {args.repeats}. `inline`: every story's claims, evidence and coverage "
         f"in the page's markup (the layout below {html.PACKED_FROM} candidates); `packed`: each story's packed and put "
         "in place when first shown. `open` is navigation to the load event; `open at a claim` is from "
