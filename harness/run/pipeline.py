@@ -105,7 +105,8 @@ def run(
         pending = [s for s in stories if not _fully_cached(s, config, context)]
         count = (early.count if early else default_workers(len(pending))) if workers is None else workers
         parts = story_parts(pending, count) if count > 1 else [(s, s) for s in pending]
-        parallel = bool(pending) and (backend == "ray" or len(parts) > 1)
+        # one worker would only add a process's start-up to the run's: `--workers 1` evaluates here
+        parallel = bool(pending) and (backend == "ray" or (count > 1 and len(parts) > 1))
         if early is not None and not parallel:
             early.stop()
         t = time.perf_counter()
