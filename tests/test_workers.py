@@ -111,3 +111,17 @@ def test_workers_ignore_a_harness_package_in_the_current_folder(tmp_path):
     done = subprocess.run([*command, "--config", "harness.toml"], cwd=tmp_path, capture_output=True, text=True)
     assert "6 candidates evaluated" in done.stdout, done.stderr[-2000:]
     assert "folder's harness" not in done.stderr
+
+
+def test_one_worker_means_the_runs_own_process(config, tmp_path, monkeypatch):
+    """`--workers 1` evaluates every story where the run is: one worker process would only add its start-up
+    (and hide the evaluation from a profiler or a patched function)."""
+    _two_stories(tmp_path)
+    settings = replace(config, gold=str(tmp_path / "gold"), candidates=str(tmp_path / "candidates"))
+
+    def no_workers(*args):
+        raise AssertionError("a worker process started for --workers 1")
+
+    monkeypatch.setattr(pipeline, "LocalWorkers", no_workers)
+    result = run(settings, quiet=True, use_cache=False, workers=1)
+    assert len(result.results) == 7 and sum(r.error is None for r in result.results) == 6
