@@ -124,4 +124,4 @@ def test_one_worker_means_the_runs_own_process(config, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "LocalWorkers", no_workers)
     result = run(settings, quiet=True, use_cache=False, workers=1)
-    assert len(result.results) == 7 and sum(r.error is None for r in result.results) == 6
+    assert len(result.results) == 7 and sum(not r.error for r in result.results) == 6
