@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -rs
 
 # Leaves out the tests tests/conftest.py marks slow (fresh harness processes, the browser, llama-server, worker
-# pools): under 3 minutes on 2 cores. Offline: the shipped models load from the installed packages.
+# pools): about 2.5 minutes on 2 cores. Offline: the shipped models load from the installed packages.
 test-fast: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -m "not slow"
 

@@ -8,7 +8,7 @@ The run document is the given run.json with its stories copied under new ids (`<
 claims and evidence are a real run's; no model runs. For each size and layout: the page's size, the median
 seconds to render it (harness.report.html.render_html), and the median seconds from navigation to the page's
 `load` event in Debian's Chromium (headless, through Playwright), then the seconds to show a story's claims
-(the page opened at a link to a claim of the last story, until that claim's panel shows). Writes benchmarks/results/report_scale.md.
+(the page opened at a link to the last claim of the last story, until that claim's panel shows). Writes benchmarks/results/report_scale.md.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def browse(path: Path, last_claim: str, repeats: int) -> tuple[float, float]:
 
 
 def last_claim_dom(document: dict[str, Any]) -> str:
-    """The page's id of the last story's first claim (a target only packed pages must unpack first)."""
+    """The page's id of the last claim of the last story (a target only packed pages must unpack first)."""
     ids = html.DomIds()
     for story in document["stories"]:
         for cand in story["candidates"]:
@@ -118,7 +118,7 @@ def main() -> None:
         f"Debian's Chromium headless. Medians of {args.repeats}. `inline`: every story's claims, evidence and coverage "
         f"in the page's markup (the layout below {html.PACKED_FROM} candidates); `packed`: each story's packed and put "
         "in place when first shown. `open` is navigation to the load event; `open at a claim` is from "
-        "navigation to the last story's first claim shown, the page opened at a link to it.",
+        "navigation to the last story's last claim shown, the page opened at a link to it.",
         "",
         "| candidates | layout | page MB | render s | open s | open at a claim s |",
         "|---|---|---|---|---|---|",

@@ -103,3 +103,33 @@ def test_a_link_into_a_packed_story_opens_its_claim(packed_page, chromium):
     assert page.locator(f'a.claim[data-claim="{claim}"]').get_attribute("aria-current") == "true"
     page.close()
     assert errors == []
+
+
+def test_a_link_to_a_candidate_keeps_it_in_view_while_stories_above_it_unpack(packed_page, chromium):
+    """Unpacking the parts above a candidate a link went to makes them taller: the page scrolls to it again."""
+    with opened(chromium, packed_page["path"]) as page:
+        story = story_id(STORIES // 2)
+        block = page.locator(f'details.toc-story[data-story="{story}"]')
+        block.locator("summary").click()
+        block.locator("a", has_text="M9").click()
+        section = page.locator(f'section.candidate[data-story="{story}"][data-candidate="M9"]')
+        section.locator(".summary-text").wait_for()  # its own story unpacked
+        page.wait_for_function(  # and the candidate before it, in view above it, unpacked too
+            "s => !document.querySelector(s).previousElementSibling.querySelector('.lazy')",
+            arg=f'section.candidate[data-story="{story}"][data-candidate="M9"]',
+        )
+        page.wait_for_timeout(300)
+        top = section.bounding_box()["y"]
+        assert 0 <= top < 120, top  # at the top of the window, under the filter bar
+
+
+@pytest.mark.parametrize("address", ["#constructor", "#__proto__", "#%", "#%E0%A4%A", "#zmap", "#no-such-id"])
+def test_an_address_that_names_no_claim_is_ignored(packed_page, chromium, address):
+    page = chromium.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(packed_page["path"].resolve().as_uri() + address)
+    page.wait_for_timeout(300)
+    assert page.locator("ol.attention > li").count() == ATTENTION_ROWS
+    page.close()
+    assert errors == []

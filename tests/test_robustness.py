@@ -168,7 +168,7 @@ def test_sigterm_keeps_latest_and_cache_and_resumes(tmp_path):
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and "reports/latest is unchanged" in err, err  # 128 + SIGTERM
+    assert proc.returncode == 143 and "latest run is unchanged" in err, err  # 128 + SIGTERM
     assert "Traceback" not in err
     assert (out / "latest").resolve().name == "first"
     assert not (out / "second").exists() and not [p for p in out.iterdir() if p.name.startswith(".")]
@@ -222,7 +222,7 @@ def test_ctrl_c_with_workers_stops_at_once_and_leaves_no_process(tmp_path):
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and "reports/latest is unchanged" in err, err
+    assert proc.returncode == 130 and "latest run is unchanged" in err, err
     assert "Traceback" not in err and "leaked" not in err, err
     time.sleep(1)
     # nothing of the run's process group is left running (an exited child may wait as a zombie for its reaper)

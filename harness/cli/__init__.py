@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # already stopping: a second Ctrl-C must not cut it short
         say(
-            "interrupted: no report written, reports/latest is unchanged; cached embeddings are kept, "
+            "interrupted: no report written, the reports folder's latest run is unchanged; cached embeddings are kept, "
             "so running again resumes",
             file=sys.stderr,
         )
