@@ -41,12 +41,17 @@ FLOOR = (
 )
 
 
+def fresh_process_seconds(code: str, argument: str, stdin: str) -> float:
+    """Wall seconds of a fresh Python process running `code` with one argument and `stdin`."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, argument], input=stdin, text=True, check=True)
+    return time.perf_counter() - started
+
+
 def embedding_floor(texts: list[str], cache: Path) -> float:
     """Wall seconds of a fresh process that loads the embedding model as a run does (the ONNX export the
     cold run left in `cache`) and embeds `texts` once, past the embedding cache."""
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", FLOOR, str(cache)], input="\x00".join(texts), text=True, check=True)
-    return time.perf_counter() - started
+    return fresh_process_seconds(FLOOR, str(cache), "\x00".join(texts))
 
 
 RECORD = """
@@ -90,12 +95,7 @@ def recorded_pairs(data: Path, cache: Path, workdir: Path) -> dict[str, list[lis
 def nli_floor(pairs: dict[str, list[list[str]]]) -> float:
     """Wall seconds of one fresh process per cross-encoder the run used, each loading it as the run does and
     reading the run's distinct pairs once, batched, with no cache."""
-    seconds = 0.0
-    for model, asked in pairs.items():
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", NLI_FLOOR, model], input=json.dumps(asked), text=True, check=True)
-        seconds += time.perf_counter() - started
-    return seconds
+    return sum(fresh_process_seconds(NLI_FLOOR, model, json.dumps(asked)) for model, asked in pairs.items())
 
 
 EXPORT = (

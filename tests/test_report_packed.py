@@ -93,16 +93,11 @@ def test_a_link_into_a_packed_story_opens_its_claim(packed_page, chromium):
     story = packed_page["document"]["stories"][STORIES - 2]
     candidate = story["candidates"][3]
     claim = DomIds()(story["id"], candidate["id"], candidate["claims"][0]["id"])
-    page = chromium.new_page(viewport={"width": 1280, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{packed_page['path'].resolve().as_uri()}#{claim}")
-    detail = page.locator(f"#{claim}")
-    detail.wait_for(state="visible")
-    assert detail.evaluate("e => e.closest('section.candidate').dataset.candidate") == candidate["id"]
-    assert page.locator(f'a.claim[data-claim="{claim}"]').get_attribute("aria-current") == "true"
-    page.close()
-    assert errors == []
+    with opened(chromium, packed_page["path"], address=f"#{claim}") as page:
+        detail = page.locator(f"#{claim}")
+        detail.wait_for(state="visible")
+        assert detail.evaluate("e => e.closest('section.candidate').dataset.candidate") == candidate["id"]
+        assert page.locator(f'a.claim[data-claim="{claim}"]').get_attribute("aria-current") == "true"
 
 
 def test_a_link_to_a_candidate_keeps_it_in_view_while_stories_above_it_unpack(packed_page, chromium):
@@ -125,11 +120,6 @@ def test_a_link_to_a_candidate_keeps_it_in_view_while_stories_above_it_unpack(pa
 
 @pytest.mark.parametrize("address", ["#constructor", "#__proto__", "#%", "#%E0%A4%A", "#zmap", "#no-such-id"])
 def test_an_address_that_names_no_claim_is_ignored(packed_page, chromium, address):
-    page = chromium.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(packed_page["path"].resolve().as_uri() + address)
-    page.wait_for_timeout(300)
-    assert page.locator("ol.attention > li").count() == ATTENTION_ROWS
-    page.close()
-    assert errors == []
+    with opened(chromium, packed_page["path"], address=address) as page:  # no script error, the page as ever
+        page.wait_for_timeout(300)
+        assert page.locator("ol.attention > li").count() == ATTENTION_ROWS

@@ -109,12 +109,13 @@ def unpacked_parts(html: str) -> dict[str, str]:
 
 
 @contextmanager
-def opened(chromium, html_file: Path, width: int = WIDTH, height: int = HEIGHT) -> Iterator[Any]:
-    """The page in a fresh tab; fails the test on any script error in the page."""
+def opened(chromium, html_file: Path, width: int = WIDTH, height: int = HEIGHT, address: str = "") -> Iterator[Any]:
+    """The page in a fresh tab, at `address` ("#<id>", as a shared link); fails the test on any script error in
+    the page."""
     page = chromium.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(html_file.resolve().as_uri())
+    page.goto(html_file.resolve().as_uri() + address)
     yield page
     page.close()
     assert errors == []
