@@ -193,9 +193,8 @@ SETTINGS = tuple(replace(f.metadata["setting"], name=f.name) for f in fields(Con
 SECTIONS = {s.section: {t.key: t.name for t in SETTINGS if t.section == s.section} for s in SETTINGS}
 BY_NAME = {s.name: s for s in SETTINGS}
 RANGES = {s.name: s.allowed for s in SETTINGS if s.kind == NUMBER}
-SCORING_FIELDS = tuple(
-    s.name for s in SETTINGS if s.scoring
-)  # the result cache's key (harness.evaluation.result_cache)
+# the settings that change scores: the result cache's key (harness.evaluation.result_cache)
+SCORING_FIELDS = tuple(s.name for s in SETTINGS if s.scoring)
 
 
 def api_config() -> Config:
